@@ -1,0 +1,92 @@
+// `npm run build`: compiles every filter to build/filters/<name>.wasm (release) and
+// build/filters/<name>.debug.wasm, the conformance test filters to build/test-filters/, and the UI
+// to build/ui/. A target is skipped when its output is newer than every source it depends on.
+// Flags: --filters (filters and test filters only), --force (ignore timestamps).
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const force = process.argv.includes("--force");
+const filtersOnly = process.argv.includes("--filters");
+const asc = join(root, "node_modules/assemblyscript/bin/asc.js");
+
+/** Newest mtime (ms) of the files under the given paths. */
+function newest(paths) {
+  let t = 0;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    const s = statSync(p);
+    if (s.isDirectory()) {
+      for (const n of readdirSync(p)) if (n !== "node_modules" && !n.endsWith(".test.ts")) t = Math.max(t, newest([join(p, n)]));
+    } else t = Math.max(t, s.mtimeMs);
+  }
+  return t;
+}
+
+function upToDate(outputs, inputs) {
+  if (force) return false;
+  const src = newest(inputs);
+  return outputs.every((o) => existsSync(o) && statSync(o).mtimeMs >= src);
+}
+
+function run(cmd, args, label) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (out += d));
+    p.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${label} failed (exit ${code}):\n${out}`))));
+  });
+}
+
+/** One AssemblyScript entry compiled for both targets of the root asconfig.json. */
+function ascJobs(entry, outDir, name, extraInputs) {
+  const release = join(outDir, `${name}.wasm`);
+  const debug = join(outDir, `${name}.debug.wasm`);
+  const inputs = [entry, join(root, "filters/sdk"), join(root, "asconfig.json"), ...extraInputs];
+  if (upToDate([release, debug], inputs)) return [];
+  mkdirSync(outDir, { recursive: true });
+  return [
+    () => run(process.execPath, [asc, entry, "--config", "asconfig.json", "--target", "release", "-o", release], `asc ${name} (release)`),
+    () => run(process.execPath, [asc, entry, "--config", "asconfig.json", "--target", "debug", "-o", debug, "-t", debug.replace(/\.wasm$/, ".wat")], `asc ${name} (debug)`),
+  ];
+}
+
+const jobs = [];
+const filtersDir = join(root, "filters");
+for (const name of readdirSync(filtersDir).sort()) {
+  const entry = join(filtersDir, name, "index.ts");
+  if (name === "sdk" || name === "host" || !existsSync(entry)) continue;
+  jobs.push(...ascJobs(entry, join(root, "build/filters"), name, [join(filtersDir, name)]));
+}
+const testFilters = join(root, "test/conformance/filters");
+if (existsSync(testFilters)) {
+  for (const file of readdirSync(testFilters).sort()) {
+    if (!file.endsWith(".ts")) continue;
+    jobs.push(...ascJobs(join(testFilters, file), join(root, "build/test-filters"), file.replace(/\.ts$/, ""), []));
+  }
+}
+// Extra build steps (e.g. the legacy proxy-runtime fixture, the UI) live next to what they build.
+const extra = [];
+const legacy = join(root, "test/fixtures/proxy-runtime-0.1.8/build.mjs");
+if (existsSync(legacy)) extra.push(() => run(process.execPath, [legacy], "proxy-runtime 0.1.8 fixture"));
+const ui = join(root, "image-hub/ui/vite.config.ts");
+if (!filtersOnly && existsSync(ui) && !upToDate([join(root, "build/ui/index.html")], [join(root, "image-hub/ui"), join(root, "image-hub/plans.json")])) {
+  extra.push(() => run(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--config", ui, "--logLevel", "warn"], "vite build"));
+}
+
+const all = [...jobs, ...extra];
+const started = Date.now();
+let next = 0;
+async function worker() {
+  while (next < all.length) await all[next++]();
+}
+try {
+  await Promise.all([worker(), worker()]);
+  if (all.length) console.log(`build: ${all.length} step(s) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+} catch (err) {
+  console.error(err.message);
+  process.exit(1);
+}
