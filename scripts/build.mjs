@@ -59,13 +59,24 @@ const filtersDir = join(root, "filters");
 for (const name of readdirSync(filtersDir).sort()) {
   const entry = join(filtersDir, name, "index.ts");
   if (name === "sdk" || name === "host" || !existsSync(entry)) continue;
-  jobs.push(...ascJobs(entry, join(root, "build/filters"), name, [join(filtersDir, name)]));
+  // Filters may share sources by relative import (token-auth uses plan-enforcement/registry.ts), so any
+  // filter folder counts as an input of every filter.
+  const filterFolders = readdirSync(filtersDir).filter((n) => n !== "host" && n !== "sdk").map((n) => join(filtersDir, n));
+  jobs.push(...ascJobs(entry, join(root, "build/filters"), name, filterFolders));
 }
 const testFilters = join(root, "test/conformance/filters");
 if (existsSync(testFilters)) {
   for (const file of readdirSync(testFilters).sort()) {
     if (!file.endsWith(".ts")) continue;
     jobs.push(...ascJobs(join(testFilters, file), join(root, "build/test-filters"), file.replace(/\.ts$/, ""), []));
+  }
+}
+// The SDK's own test modules (abort path, pair codec, JSON reader), compiled like filters.
+const sdkHarness = join(root, "test/sdk/harness");
+if (existsSync(sdkHarness)) {
+  for (const file of readdirSync(sdkHarness).sort()) {
+    if (!file.endsWith(".ts")) continue;
+    jobs.push(...ascJobs(join(sdkHarness, file), join(root, "build/test-sdk"), file.replace(/\.ts$/, ""), []));
   }
 }
 // Extra build steps (e.g. the legacy proxy-runtime fixture, the UI) live next to what they build.

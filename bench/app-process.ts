@@ -1,0 +1,53 @@
+// The measured application for the speed-vs-power scenarios: Image Hub's storage and access services
+// in one child process, so /proc/<pid> of this process is "the app's" CPU time and memory.
+// Started by bench/lib/app.ts with one JSON argument; prints one JSON line when both listen.
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { createAccess } from "../image-hub/access/app.ts";
+import { loadCatalog } from "../image-hub/catalog.ts";
+import { createStorage } from "../image-hub/storage/app.ts";
+
+interface AppProcessConfig {
+  dataDir: string;
+  mode: "filter" | "app";
+  keys: { kid: string; k: string }[];
+  sidecarSecret: string;
+  realm: string;
+}
+
+function listen(app: { listen: (port: number, host: string, cb: () => void) => Server }): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = app.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+const config = JSON.parse(process.argv[2] ?? "{}") as AppProcessConfig;
+const storage = createStorage({ dataDir: `${config.dataDir}/storage` });
+const storageServer = await listen(storage.app);
+const storagePort = (storageServer.address() as AddressInfo).port;
+const access = createAccess({
+  dataDir: `${config.dataDir}/access`,
+  storageUrl: `http://127.0.0.1:${storagePort}`,
+  catalog: loadCatalog(),
+  keys: config.keys,
+  mode: config.mode,
+  realm: config.realm,
+  sidecarSecret: config.sidecarSecret,
+});
+const accessServer = await listen(access.app);
+// Envoy and the load generator keep connections open across runs; Node's 5 s default would
+// close idle ones between runs and count reconnects as latency.
+accessServer.keepAliveTimeout = 120_000;
+process.stdout.write(`${JSON.stringify({ ready: true, accessPort: (accessServer.address() as AddressInfo).port, storagePort })}\n`);
+
+function stop(): void {
+  accessServer.closeAllConnections();
+  storageServer.closeAllConnections();
+  accessServer.close(() => storageServer.close(() => {
+    access.close();
+    storage.close();
+    process.exit(0);
+  }));
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

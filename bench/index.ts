@@ -1,0 +1,119 @@
+// `npm run bench` (after the filters are built): every benchmark section in one run, results to
+// bench/results/ (or `--out <dir>`). `--quick` runs each scenario briefly; `--only a,b` picks
+// sections by name. A section whose piece is missing is reported as "not measured: <reason>".
+import { mkdirSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FULL, QUICK, type Section, type SectionContext } from "./lib/context.ts";
+import { computeFindings } from "./lib/findings.ts";
+import { describeMachine, describeVersions, wasmSizes } from "./lib/machine.ts";
+import { spliceReadme, writeOutputs } from "./lib/output.ts";
+import { renderSummary } from "./lib/report.ts";
+import type { BenchResults } from "./results-types.ts";
+import { emulatorSection } from "./sections/emulator.ts";
+import { filterCostSection } from "./sections/filter-cost.ts";
+import { envoyChainSection } from "./sections/envoy-chain.ts";
+import { scenariosSection } from "./sections/scenarios.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const SECTIONS: Section[] = [emulatorSection, filterCostSection, envoyChainSection, scenariosSection];
+
+interface Args {
+  quick: boolean;
+  out: string | undefined;
+  only: string[] | undefined;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { quick: false, out: undefined, only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--quick") args.quick = true;
+    else if (a === "--out" || a === "--only") {
+      const v = argv[++i];
+      if (!v || v.startsWith("--")) throw new Error(`${a} needs a value`);
+      if (a === "--out") args.out = isAbsolute(v) ? v : resolve(v);
+      else args.only = v.split(",").map((s) => s.trim()).filter(Boolean);
+    } else if (a === "--help" || a === "-h") {
+      console.log("usage: npm run bench -- [--quick] [--out <dir>] [--only " + SECTIONS.map((s) => s.name).join(",") + "]");
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  const unknown = (args.only ?? []).filter((n) => !SECTIONS.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`--only: unknown section(s) ${unknown.join(", ")}; known: ${SECTIONS.map((s) => s.name).join(", ")}`);
+  return args;
+}
+
+async function envoyBin(): Promise<string | undefined> {
+  try {
+    const harness = (await import("../filters/host/envoy/index.ts")) as { envoyBinary?: () => Promise<string> };
+    return harness.envoyBinary ? await harness.envoyBinary() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const settings = args.quick ? QUICK : FULL;
+  // A quick run's numbers are not results: by default they go to the git-ignored tmp folder.
+  const out = args.out ?? join(root, "bench/results", args.quick ? "tmp" : "");
+  mkdirSync(out, { recursive: true });
+  const started = Date.now();
+  const results: BenchResults = {
+    schema: "image-hub-bench/1",
+    generatedAt: new Date().toISOString(),
+    quick: settings.quick,
+    wallSeconds: 0,
+    machine: describeMachine(),
+    versions: describeVersions(root, await envoyBin()),
+    settings: flattenSettings(settings),
+    emulator: null,
+    wasmSizes: wasmSizes(root),
+    filterCosts: [],
+    envoyChain: null,
+    scenarios: [],
+    runs: [],
+    findings: [],
+    notMeasured: [],
+  };
+  const ctx: SectionContext = {
+    root,
+    settings,
+    results,
+    notMeasured: (section, item, reason) => {
+      results.notMeasured.push({ section, item, reason });
+      console.error(`bench: ${section} / ${item}: not measured: ${reason.split("\n")[0]}`);
+    },
+    log: (m) => console.error(`bench: ${m}`),
+  };
+  for (const section of SECTIONS) {
+    if (args.only && !args.only.includes(section.name)) continue;
+    const t = Date.now();
+    ctx.log(`section ${section.name}…`);
+    try {
+      await section.run(ctx);
+    } catch (err) {
+      ctx.notMeasured(section.name, "section", (err as Error).stack ?? String(err));
+    }
+    ctx.log(`section ${section.name} done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+  results.wallSeconds = Math.round((Date.now() - started) / 100) / 10;
+  results.findings = computeFindings(results);
+  const written = writeOutputs(out, results, settings.envoyConcurrency);
+  // Only a full run into bench/results/ updates the committed README; quick or redirected runs do not.
+  if (!args.quick && !args.out && spliceReadme(join(root, "bench/README.md"), renderSummary(results))) written.push(join(root, "bench/README.md"));
+  console.log(renderSummary(results));
+  console.log(`bench: wrote ${written.length} files to ${out} in ${results.wallSeconds} s`);
+}
+
+function flattenSettings(s: typeof FULL): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(s)) out[k] = typeof v === "object" ? JSON.stringify(v) : v;
+  return out;
+}
+
+main().catch((err: Error) => {
+  console.error(`bench: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,119 @@
+// Starts the measured application (bench/app-process.ts: storage + access in one child process) and
+// seeds it with one small public image through the registry API, as any OCI client would push it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BenchKey } from "./identity.ts";
+import { signToken } from "./identity.ts";
+
+/** A running app process. */
+export interface RunningApp {
+  mode: "filter" | "app";
+  /** Origin of the access service. */
+  url: string;
+  pid: number;
+  /** SIGTERM, then SIGKILL after 3 s; removes its data directory. Never rejects. */
+  stop(): Promise<void>;
+}
+
+/** Files the app process needs; a missing one makes the scenarios "not measured". */
+export const APP_SOURCES = ["image-hub/access/app.ts", "image-hub/storage/app.ts", "image-hub/catalog.ts"];
+
+/**
+ * Starts the app in `mode` with the run's key and sidecar secret. Rejects with the process output
+ * when it does not report ready within 30 s or exits early.
+ */
+export async function startApp(root: string, mode: "filter" | "app", key: BenchKey, sidecarSecret: string): Promise<RunningApp> {
+  const missing = APP_SOURCES.filter((f) => !existsSync(join(root, f)));
+  if (missing.length) throw new Error(`the services are not there yet: ${missing.join(", ")} missing`);
+  const dataDir = mkdtempSync(join(tmpdir(), `bench-app-${mode}-`));
+  const config = { dataDir, mode, keys: [{ kid: key.kid, k: key.k }], sidecarSecret, realm: "http://127.0.0.1/api/token" };
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "bench/app-process.ts"), JSON.stringify(config)], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NODE_ENV: "production" },
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const port = await readyPort(child);
+    return { mode, url: `http://127.0.0.1:${port}`, pid: child.pid!, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function readyPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`app did not start within 30 s:\n${out.slice(-2000)}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const line = out.split("\n").find((l) => l.startsWith("{") && l.includes('"ready"'));
+      if (!line) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { accessPort: number }).accessPort);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`app exited with ${code} during start:\n${out.slice(-2000)}`));
+    });
+  });
+}
+
+/**
+ * Pushes a small OCI image (config + one layer + manifest) to `repository:reference` directly to
+ * the app, authenticated as the repository's owner: with a token in app mode, with the sidecar's
+ * identity headers in filter mode. Returns the manifest digest; rejects with the failing step.
+ */
+export async function seedImage(app: RunningApp, key: BenchKey, sidecarSecret: string, repository: string, reference: string): Promise<string> {
+  const owner = repository.split("/")[0];
+  const headers: Record<string, string> =
+    app.mode === "app"
+      ? { authorization: `Bearer ${await signToken(key, owner, "enterprise", repository, ["pull", "push"])}` }
+      : { "x-hub-sidecar": sidecarSecret, "x-hub-user": owner, "x-hub-plan": "enterprise", "x-hub-access": `repository:${repository}:pull,push` };
+  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] } }));
+  const layer = randomBytes(2048);
+  const configDigest = await pushBlob(app.url, repository, config, headers);
+  const layerDigest = await pushBlob(app.url, repository, layer, headers);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
+      layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: layerDigest, size: layer.length }],
+    }),
+  );
+  const put = await fetch(`${app.url}/v2/${repository}/manifests/${reference}`, {
+    method: "PUT",
+    headers: { ...headers, "content-type": "application/vnd.oci.image.manifest.v1+json" },
+    body: manifest,
+  });
+  if (put.status !== 201) throw new Error(`seed: manifest PUT answered ${put.status}: ${await put.text()}`);
+  return `sha256:${createHash("sha256").update(manifest).digest("hex")}`;
+}
+
+async function pushBlob(origin: string, repository: string, bytes: Buffer, headers: Record<string, string>): Promise<string> {
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  const start = await fetch(`${origin}/v2/${repository}/blobs/uploads/`, { method: "POST", headers });
+  const location = start.headers.get("location");
+  if (start.status !== 202 || !location) throw new Error(`seed: upload POST answered ${start.status}: ${await start.text()}`);
+  const url = new URL(location, origin);
+  url.searchParams.set("digest", digest);
+  const put = await fetch(url, { method: "PUT", headers: { ...headers, "content-type": "application/octet-stream" }, body: bytes });
+  if (put.status !== 201) throw new Error(`seed: blob PUT answered ${put.status}: ${await put.text()}`);
+  return digest;
+}

@@ -1,0 +1,79 @@
+// What every benchmark section receives: the settings of this run, the results being filled in, and
+// a way to record a part that could not be measured instead of failing the whole run.
+import type { BenchResults } from "../results-types.ts";
+
+/** Knobs of one run; `--quick` picks a small set so every section runs in well under 2 minutes. */
+export interface BenchSettings {
+  quick: boolean;
+  /** Streams through add-header in the emulator. */
+  emulatorStreams: number;
+  /** Measured iterations per filter in the emulator (after warm-up). */
+  filterIterations: number;
+  /** wrk rounds per arm (interleaved baseline/chain) and seconds per round. */
+  chainRounds: number;
+  chainSeconds: number;
+  chainConnections: number;
+  /** Seconds of each measured load run and of its unmeasured warm-up. */
+  runSeconds: number;
+  warmupSeconds: number;
+  /** Highest fixed request rate of the under-capacity regime, requests/s (lowered by calibration). */
+  underRps: number;
+  /** Connections of the under-capacity regime and of the closed-loop regimes. */
+  underConnections: number;
+  closedConnections: number;
+  /** Envoy worker threads in every scenario. */
+  envoyConcurrency: number;
+  /** Users per plan in the pull workloads. */
+  users: { under: Record<string, number>; throughput: Record<string, number>; over: Record<string, number> };
+}
+
+/** Settings of `npm run bench -- --quick`. */
+export const QUICK: BenchSettings = {
+  quick: true,
+  emulatorStreams: 2_000,
+  filterIterations: 300,
+  chainRounds: 1,
+  chainSeconds: 1,
+  chainConnections: 1,
+  runSeconds: 1,
+  warmupSeconds: 0.3,
+  underRps: 200,
+  underConnections: 8,
+  closedConnections: 32,
+  envoyConcurrency: 1,
+  users: { under: { personal: 10, team: 5, enterprise: 2 }, throughput: { team: 5, enterprise: 10 }, over: { personal: 5, team: 1 } },
+};
+
+/** Settings of the full run (`npm run bench`), sized to finish in under 10 minutes on 2 cores. */
+export const FULL: BenchSettings = {
+  quick: false,
+  emulatorStreams: 50_000,
+  filterIterations: 20_000,
+  chainRounds: 3,
+  chainSeconds: 5,
+  chainConnections: 1,
+  runSeconds: 8,
+  warmupSeconds: 2,
+  underRps: 400,
+  underConnections: 16,
+  closedConnections: 64,
+  envoyConcurrency: 1,
+  users: { under: { personal: 60, team: 30, enterprise: 10 }, throughput: { team: 20, enterprise: 40 }, over: { personal: 30, team: 5, enterprise: 1 } },
+};
+
+/** Passed to every section. */
+export interface SectionContext {
+  root: string;
+  settings: BenchSettings;
+  results: BenchResults;
+  /** Records that `item` of `section` was not measured and why; the run goes on. */
+  notMeasured(section: string, item: string, reason: string): void;
+  /** Progress line on stderr. */
+  log(message: string): void;
+}
+
+/** A section of the benchmark; it fills its part of `ctx.results` and must not throw for a missing piece. */
+export interface Section {
+  name: string;
+  run(ctx: SectionContext): Promise<void>;
+}

@@ -1,0 +1,113 @@
+// One load run: autocannon drives the requests (throughput, errors, non-2xx) while this module
+// records every response time at sub-µs resolution from autocannon's own hrtime measurement,
+// split by status, and meters the app and Envoy processes through /proc.
+import autocannon from "autocannon";
+import { LatencyRecorder } from "./histogram.ts";
+import { ProcessMeter } from "./proc.ts";
+import type { ProcessUsage, RunResult } from "../results-types.ts";
+
+/** One request of a workload: path and headers (method is always GET). */
+export interface RequestSpec {
+  path: string;
+  headers: Record<string, string>;
+}
+
+/** Options of {@link runLoad}. */
+export interface LoadOptions {
+  /** Origin, e.g. http://127.0.0.1:10000. */
+  origin: string;
+  connections: number;
+  durationSeconds: number;
+  /** Requests per second over all connections; 0 = closed loop. */
+  rate: number;
+  /** Called for every request; returns what to send next. */
+  next: () => RequestSpec;
+  /** Pids of the app processes and of the Envoy processes to meter (empty = not metered). */
+  appPids: number[];
+  envoyPids: number[];
+  /** Seconds of unmeasured load before the measured run, so JIT and connection setup do not count. */
+  warmupSeconds: number;
+}
+
+/** The load-dependent part of a RunResult. */
+export type LoadOutcome = Pick<
+  RunResult,
+  "startTime" | "endTime" | "durationSeconds" | "connections" | "targetRps" | "url" | "requests" | "actualRps" | "okRps" | "latencyUs" | "app" | "envoy" | "appCpuMsPer1kRejected"
+>;
+
+/** Runs warm-up then the measured load; rejects only on a programming error, load failures are counted in `requests.errors`. */
+export async function runLoad(opts: LoadOptions): Promise<LoadOutcome> {
+  if (opts.connections < 1 || opts.durationSeconds <= 0) throw new Error(`bad load options: connections=${opts.connections} duration=${opts.durationSeconds}`);
+  if (opts.warmupSeconds > 0) await fire(opts, opts.warmupSeconds, undefined);
+  const all = new LatencyRecorder();
+  const ok = new LatencyRecorder();
+  const rejected = new LatencyRecorder();
+  const appMeter = new ProcessMeter(opts.appPids);
+  const envoyMeter = new ProcessMeter(opts.envoyPids);
+  appMeter.start();
+  envoyMeter.start();
+  const started = new Date();
+  const t0 = process.hrtime.bigint();
+  const byStatus: Record<string, number> = {};
+  const result = await fire(opts, opts.durationSeconds, (status, ms) => {
+    const us = ms * 1000;
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    all.record(us);
+    if (status >= 200 && status < 300) ok.record(us);
+    else if (status === 429) rejected.record(us);
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const ended = new Date();
+  const total = all.count;
+  const app = opts.appPids.length ? appMeter.stop(total) : null;
+  const envoy = opts.envoyPids.length ? envoyMeter.stop(total) : null;
+  return {
+    startTime: started.toISOString(),
+    endTime: ended.toISOString(),
+    durationSeconds: round(seconds),
+    connections: opts.connections,
+    targetRps: opts.rate,
+    url: opts.origin,
+    requests: { total, ok2xx: ok.count, rejected429: rejected.count, other: total - ok.count - rejected.count, errors: result.errors, timeouts: result.timeouts, byStatus },
+    actualRps: round(total / seconds),
+    okRps: round(ok.count / seconds),
+    latencyUs: { all: all.summary(), ok: ok.summary(), rejected: rejected.summary() },
+    app,
+    envoy,
+    appCpuMsPer1kRejected: perRejected(app, rejected.count),
+  };
+}
+
+function perRejected(app: ProcessUsage | null, rejected: number): number | null {
+  if (!app || rejected === 0) return null;
+  return round((app.cpuSeconds * 1e6) / rejected);
+}
+
+function fire(opts: LoadOptions, seconds: number, onResponse: ((status: number, ms: number) => void) | undefined): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: opts.origin,
+        connections: opts.connections,
+        duration: seconds,
+        overallRate: opts.rate > 0 ? opts.rate : undefined,
+        timeout: 10,
+        requests: [
+          {
+            method: "GET",
+            setupRequest: (req: autocannon.Request) => {
+              const spec = opts.next();
+              return { ...req, method: "GET", path: spec.path, headers: spec.headers };
+            },
+          },
+        ],
+      },
+      (err: Error | null, result: autocannon.Result) => (err ? reject(err) : resolve(result)),
+    );
+    if (onResponse) instance.on("response", (_client: unknown, status: number, _bytes: number, ms: number) => onResponse(status, ms));
+  });
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

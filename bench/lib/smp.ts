@@ -1,0 +1,234 @@
+// Service Mesh Performance (SMP) documents for every measurement, field for field as in
+// performance-anchors.md §3.1: snake_case JSON, latencies in milliseconds as fractions, timestamps
+// RFC 3339 UTC, label values strings. SMP's PerformanceTestResult has one latency block, so each
+// run yields one result per status class (all, 2xx, 429) told apart by labels.status.
+import type { BenchResults, LatencySummaryUs, RunResult } from "../results-types.ts";
+
+/** The SMP spec version in use (the only value seen in Meshery). */
+export const SMP_VERSION = "v0.0.1";
+
+/** SMP PerformanceTestConfig.Client. */
+export interface SmpClient {
+  internal: boolean;
+  load_generator: string;
+  protocol: number;
+  connections: number;
+  rps: number;
+  headers: Record<string, string>;
+  cookies: Record<string, string>;
+  body: string;
+  content_type: string;
+  endpoint_urls: string[];
+  ssl_certificate: string;
+  additional_options: string;
+}
+
+/** SMP PerformanceTestConfig. */
+export interface SmpTestConfig {
+  smp_version: string;
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  clients: SmpClient[];
+  duration: string;
+}
+
+/** SMP PerformanceTestResult.Latency, in ms. */
+export interface SmpLatency {
+  min: number;
+  average: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** SMP PerformanceTestResult. */
+export interface SmpTestResult {
+  smp_version: string;
+  id: string;
+  labels: Record<string, string>;
+  start_time: string;
+  end_time: string;
+  latencies_ms: SmpLatency;
+  actual_qps: number;
+  details_uri: string;
+  test_id: string;
+  mesh_config_id: string;
+  env_id: string;
+}
+
+/** SMP EnvironmentConfig (no Kubernetes: one node, this machine). */
+export interface SmpEnvironment {
+  smp_version: string;
+  id: string;
+  labels: Record<string, string>;
+  kubernetes_version: string;
+  nodes: { type: string; cores: number; mem_mb: number }[];
+}
+
+/** SMP ServiceMeshConfig, with the sidecar block carrying Envoy's measured CPU and memory. */
+export interface SmpMeshConfig {
+  smp_version: string;
+  id: string;
+  labels: Record<string, string>;
+  sidecar: { count: number; cpu_mcores: number; mem_mb: number; rps: number; bps: number };
+  mesh_policy_enabled: boolean;
+  proxy_concurrency: number;
+  proxy_build: string;
+}
+
+/** The file bench/results/smp.json: SMP documents grouped by test. */
+export interface SmpDocument {
+  smp_version: string;
+  environment: SmpEnvironment;
+  mesh_configs: SmpMeshConfig[];
+  tests: { config: SmpTestConfig; results: SmpTestResult[] }[];
+}
+
+/** Converts a µs summary to SMP's ms latency block (fractions kept to 0.1 µs). */
+export function toMs(s: LatencySummaryUs): SmpLatency {
+  const ms = (us: number) => Math.round(us * 10) / 10000;
+  return { min: ms(s.min), average: ms(s.mean), p50: ms(s.p50), p90: ms(s.p90), p99: ms(s.p99), max: ms(s.max) };
+}
+
+function client(generator: string, connections: number, rps: number, urls: string[], options: Record<string, unknown>, headers: Record<string, string> = {}): SmpClient {
+  return {
+    internal: true,
+    load_generator: generator,
+    protocol: 1,
+    connections,
+    rps,
+    headers,
+    cookies: {},
+    body: "",
+    content_type: "",
+    endpoint_urls: urls,
+    ssl_certificate: "",
+    additional_options: JSON.stringify(options),
+  };
+}
+
+function result(id: string, testId: string, meshId: string, envId: string, start: string, end: string, latency: LatencySummaryUs, qps: number, labels: Record<string, string>): SmpTestResult {
+  return {
+    smp_version: SMP_VERSION,
+    id,
+    labels,
+    start_time: start,
+    end_time: end,
+    latencies_ms: toMs(latency),
+    actual_qps: Math.round(qps * 100) / 100,
+    details_uri: `latest.json#${testId}`,
+    test_id: testId,
+    mesh_config_id: meshId,
+    env_id: envId,
+  };
+}
+
+/** Builds the SMP document from the collected results; pure, never throws on well-typed input. */
+export function buildSmp(r: BenchResults, settings: { envoyConcurrency: number }): SmpDocument {
+  const envId = `env-${r.machine.cores}core-${r.generatedAt}`;
+  const environment: SmpEnvironment = {
+    smp_version: SMP_VERSION,
+    id: envId,
+    labels: { cpu_model: r.machine.cpuModel, os: r.machine.os, node: r.versions.node, envoy: r.versions.envoy ?? "none", quick: String(r.quick) },
+    kubernetes_version: "",
+    nodes: [{ type: r.machine.cpuModel, cores: r.machine.cores, mem_mb: r.machine.memMb }],
+  };
+  const meshConfigs: SmpMeshConfig[] = [];
+  const tests: SmpDocument["tests"] = [];
+  const proxyBuild = `envoy ${r.versions.envoy ?? "none"}`;
+  meshConfigs.push({ smp_version: SMP_VERSION, id: "mesh-none", labels: { note: "no proxy: in-process or direct" }, sidecar: { count: 0, cpu_mcores: 0, mem_mb: 0, rps: 0, bps: 0 }, mesh_policy_enabled: false, proxy_concurrency: 0, proxy_build: "" });
+
+  for (const run of r.runs) tests.push(runTest(run, envId, meshConfigs, proxyBuild, settings.envoyConcurrency));
+
+  for (const cost of r.filterCosts) {
+    const id = `emulator/${cost.filter}`;
+    const config: SmpTestConfig = {
+      smp_version: SMP_VERSION,
+      id,
+      name: `Per-request cost of ${cost.filter} in the emulator`,
+      labels: { section: "filters", filter: cost.filter },
+      clients: [client("in-process emulator loop (process.hrtime.bigint)", 1, 0, [`emulator://${cost.filter}`], { iterations: cost.iterations })],
+      duration: `${((cost.iterations * cost.latencyUs.mean) / 1e6).toFixed(3)}s`,
+    };
+    const now = r.generatedAt;
+    const qps = cost.latencyUs.mean > 0 ? 1e6 / cost.latencyUs.mean : 0;
+    tests.push({ config, results: [result(`${id}#all`, id, "mesh-none", envId, now, now, cost.latencyUs, qps, { status: "all", count: String(cost.iterations), statuses: JSON.stringify(cost.statuses) })] });
+  }
+
+  if (r.envoyChain) {
+    const c = r.envoyChain;
+    for (const arm of ["baseline", "chain"] as const) {
+      const id = `envoy-chain/${arm}`;
+      const w = c[arm];
+      const config: SmpTestConfig = {
+        smp_version: SMP_VERSION,
+        id,
+        name: arm === "chain" ? "Envoy with the three policy filters (wrk, µs)" : "Envoy with no filter (wrk, µs)",
+        labels: { section: "filters", arm },
+        clients: [client(c.tool, c.connections, 0, ["envoy://manifest-get"], { threads: 1 })],
+        duration: `${c.durationSeconds}s`,
+      };
+      const lat: LatencySummaryUs = { count: w.requests, min: w.min, mean: w.mean, p50: w.p50, p90: w.p90, p99: w.p99, max: w.max };
+      tests.push({ config, results: [result(`${id}#all`, id, "mesh-none", envId, r.generatedAt, r.generatedAt, lat, w.rps, { status: "all", rounds: String(c.rounds), non2xx: String(w.non2xx), added_p50_us: String(c.addedP50Us), added_p99_us: String(c.addedP99Us) })] });
+    }
+  }
+  return { smp_version: SMP_VERSION, environment, mesh_configs: meshConfigs, tests };
+}
+
+function runTest(run: RunResult, envId: string, meshConfigs: SmpMeshConfig[], proxyBuild: string, concurrency: number): SmpDocument["tests"][number] {
+  const meshId = run.envoy ? `mesh-${run.id}` : "mesh-none";
+  if (run.envoy) {
+    meshConfigs.push({
+      smp_version: SMP_VERSION,
+      id: meshId,
+      labels: { scenario: run.scenario, run: run.id },
+      sidecar: {
+        count: 1,
+        cpu_mcores: Math.round((run.envoy.cpuSeconds / run.durationSeconds) * 1000),
+        mem_mb: Math.round(run.envoy.peakRssMb),
+        rps: Math.round(run.actualRps),
+        bps: 0,
+      },
+      mesh_policy_enabled: run.scenario === "c-filter" || run.scenario === "e-native",
+      proxy_concurrency: concurrency,
+      proxy_build: proxyBuild,
+    });
+  }
+  const config: SmpTestConfig = {
+    smp_version: SMP_VERSION,
+    id: run.id,
+    name: `${run.scenario} ${run.workload} ${run.regime}`,
+    labels: { scenario: run.scenario, workload: run.workload, regime: run.regime },
+    clients: [
+      client("autocannon + hrtime histogram", run.connections, run.targetRps, [run.url], { pipelining: 1, timeoutSeconds: 10, method: "GET", rotating: "path and Authorization per request" }, run.workload === "pulls" ? { authorization: "Bearer <one token per user, rotated>" } : {}),
+    ],
+    duration: `${run.durationSeconds}s`,
+  };
+  const common: Record<string, string> = {
+    requests_total: String(run.requests.total),
+    requests_2xx: String(run.requests.ok2xx),
+    requests_429: String(run.requests.rejected429),
+    requests_other: String(run.requests.other),
+    errors: String(run.requests.errors),
+    timeouts: String(run.requests.timeouts),
+    app_cpu_seconds: run.app ? String(run.app.cpuSeconds) : "",
+    app_cpu_ms_per_1k_requests: run.app ? String(run.app.cpuMsPer1kRequests) : "",
+    app_cpu_ms_per_1k_rejected: run.appCpuMsPer1kRejected === null ? "" : String(run.appCpuMsPer1kRejected),
+    app_peak_rss_mb: run.app ? String(run.app.peakRssMb) : "",
+    envoy_cpu_seconds: run.envoy ? String(run.envoy.cpuSeconds) : "",
+    envoy_peak_rss_mb: run.envoy ? String(run.envoy.peakRssMb) : "",
+  };
+  const results: SmpTestResult[] = [];
+  const classes = [
+    ["all", run.latencyUs.all, run.requests.total],
+    ["2xx", run.latencyUs.ok, run.requests.ok2xx],
+    ["429", run.latencyUs.rejected, run.requests.rejected429],
+  ] as const;
+  for (const [status, lat, count] of classes) {
+    if (!lat) continue;
+    results.push(result(`${run.id}#${status}`, run.id, meshId, envId, run.startTime, run.endTime, lat, count / run.durationSeconds, { ...common, status }));
+  }
+  return { config, results };
+}

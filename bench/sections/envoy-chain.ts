@@ -1,0 +1,100 @@
+// Issue 4: the added p50/p99 latency of the three-filter chain in real Envoy against Envoy with no
+// filter, at µs resolution (wrk's Lua done() hook). Both Envoys proxy to the same trivial upstream,
+// so the difference is the chain; rounds alternate between the arms so drift hits both alike.
+import type { Section, SectionContext } from "../lib/context.ts";
+import { loadFilterConfigs, loadHarness, requireFiles, type Harness } from "../lib/deps.ts";
+import { generateBenchKey, makeUsers } from "../lib/identity.ts";
+import { startTrivialUpstream } from "../lib/upstream.ts";
+import { runWrk, wrkAvailable, type WrkResult } from "../lib/wrk.ts";
+import type { WrkArm } from "../results-types.ts";
+
+/** Repository and manifest path every chain request pulls. */
+export const CHAIN_REPO = "bench/app";
+const PATH = `/v2/${CHAIN_REPO}/manifests/latest`;
+
+type EnvoyInstance = Awaited<ReturnType<Harness["startEnvoy"]>>;
+
+/** Runs the comparison into ctx.results.envoyChain, or records why it could not. */
+export const envoyChainSection: Section = {
+  name: "envoy-chain",
+  async run(ctx: SectionContext): Promise<void> {
+    if (!wrkAvailable()) return ctx.notMeasured("envoy-chain", "added latency", "wrk is not installed (apt-get install wrk)");
+    let harness: Harness;
+    let chainFilters;
+    const key = generateBenchKey();
+    try {
+      harness = await loadHarness(ctx.root);
+      const configs = await loadFilterConfigs(ctx.root);
+      const specs = configs.policyFilterChain({ realm: "http://127.0.0.1/api/token", keys: [key] });
+      requireFiles(specs.map((s) => s.wasm));
+      chainFilters = specs.map((s) => ({ name: s.name, wasm: s.wasm, rootId: s.rootId, configuration: s.configuration, failurePolicy: s.failurePolicy }));
+    } catch (err) {
+      return ctx.notMeasured("envoy-chain", "added latency", (err as Error).message);
+    }
+    const s = ctx.settings;
+    // Enterprise users only, and enough of them that no bucket empties during the run: every chain
+    // request must pass all three filters, or the arm would measure cheap rejections instead.
+    const users = await makeUsers(key, "chain", { enterprise: s.quick ? 50 : 200 }, CHAIN_REPO);
+    const auths = users.map((u) => `Bearer ${u.token}`);
+    const upstream = await startTrivialUpstream();
+    const envoys: EnvoyInstance[] = [];
+    try {
+      const clusters = [{ name: "upstream", port: upstream.port }];
+      const baseline = await harness.startEnvoy({ clusters, filters: [], concurrency: s.envoyConcurrency, logLevel: "warn" });
+      envoys.push(baseline);
+      const chain = await harness.startEnvoy({ clusters, filters: chainFilters, concurrency: s.envoyConcurrency, logLevel: "warn" });
+      envoys.push(chain);
+      const run = (origin: string, seconds: number) => runWrk({ origin, path: PATH, auths, connections: s.chainConnections, seconds });
+      // Warm-up: JIT in V8, connection pools, the filters' first-use allocations.
+      await run(baseline.url, 1);
+      await run(chain.url, 1);
+      const base: WrkResult[] = [];
+      const withChain: WrkResult[] = [];
+      for (let round = 0; round < s.chainRounds; round++) {
+        base.push(await run(baseline.url, s.chainSeconds));
+        withChain.push(await run(chain.url, s.chainSeconds));
+      }
+      const bad = withChain.reduce((n, w) => n + w.non2xx + w.socketErrors, 0) + base.reduce((n, w) => n + w.non2xx + w.socketErrors, 0);
+      if (bad > 0) {
+        return ctx.notMeasured("envoy-chain", "added latency", `${bad} responses were not 2xx or failed, so the arms did not do the same work (chain p50 ${median(withChain, "p50")} µs)`);
+      }
+      const b = arm(base);
+      const c = arm(withChain);
+      ctx.results.envoyChain = {
+        tool: "wrk 4.1.0 (Lua done() hook, µs)",
+        connections: s.chainConnections,
+        durationSeconds: s.chainSeconds,
+        rounds: s.chainRounds,
+        baseline: b,
+        chain: c,
+        addedP50Us: c.p50 - b.p50,
+        addedP99Us: c.p99 - b.p99,
+      };
+      ctx.log(`envoy-chain: p50 ${b.p50} → ${c.p50} µs, p99 ${b.p99} → ${c.p99} µs`);
+    } catch (err) {
+      ctx.notMeasured("envoy-chain", "added latency", (err as Error).message);
+    } finally {
+      for (const e of envoys) await e.stop();
+      await upstream.close();
+    }
+  },
+};
+
+function median(list: WrkResult[], k: keyof WrkResult): number {
+  const sorted = list.map((w) => w[k]).sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function arm(list: WrkResult[]): WrkArm {
+  return {
+    min: median(list, "min"),
+    mean: median(list, "mean"),
+    p50: median(list, "p50"),
+    p90: median(list, "p90"),
+    p99: median(list, "p99"),
+    max: median(list, "max"),
+    requests: list.reduce((n, w) => n + w.requests, 0),
+    rps: median(list, "rps"),
+    non2xx: list.reduce((n, w) => n + w.non2xx, 0),
+  };
+}

@@ -1,0 +1,130 @@
+// add-header: adds configured headers to every request (before it goes upstream) and every response
+// (before it goes to the client). Configuration (JSON):
+//   {"request": [{"name": "x-a", "value": "1"}], "response": [{"name": "x-b", "value": "2"}]}
+// A bad configuration is refused in onConfigure with one log line naming the field, so Envoy rejects it.
+export * from "../sdk/abi/exports";
+import {
+  ConfigReader,
+  FilterHeadersStatus,
+  getPluginConfigurationString,
+  HeaderMap,
+  HttpContext,
+  JsonArray,
+  JsonObject,
+  LogLevel,
+  logDebug,
+  logEnabled,
+  logInfo,
+  registerRootContext,
+  requestHeaders,
+  responseHeaders,
+  RootContext,
+} from "../sdk";
+
+const FILTER = "add-header";
+const FIELDS = ["request", "response"];
+const HEADER_FIELDS = ["name", "value"];
+
+/** HeaderToAdd holds a configured header, encoded once so streams allocate nothing for it. */
+class HeaderToAdd {
+  constructor(readonly name: ArrayBuffer, readonly value: ArrayBuffer) {}
+}
+
+// RFC 9110 token characters; pseudo-headers (":path") and empty names are refused.
+function isToken(name: string): bool {
+  if (name.length == 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const ok =
+      (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Field values may not carry CR, LF or NUL (header injection).
+function isFieldValue(value: string): bool {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c == 0x0d || c == 0x0a || c == 0) return false;
+  }
+  return true;
+}
+
+function readHeaders(cfg: ConfigReader, list: JsonArray | null): Array<HeaderToAdd> {
+  const out = new Array<HeaderToAdd>();
+  if (list === null) return out;
+  for (let i = 0; i < list.items.length; i++) {
+    const item = cfg.asObject(list.items[i]);
+    if (item === null || !cfg.allowOnly(item, HEADER_FIELDS)) return out;
+    const name = cfg.requireString(item, "name");
+    const value = cfg.requireString(item, "value");
+    if (name === null || value === null) return out;
+    if (!isToken(name)) {
+      cfg.fail(item.path + ".name", "expected a header name (letters, digits and !#$%&'*+-.^_`|~)");
+      return out;
+    }
+    if (!isFieldValue(value)) {
+      cfg.fail(item.path + ".value", "header value must not contain CR, LF or NUL");
+      return out;
+    }
+    out.push(new HeaderToAdd(String.UTF8.encode(name.toLowerCase()), String.UTF8.encode(value)));
+  }
+  return out;
+}
+
+function addAll(map: HeaderMap, headers: Array<HeaderToAdd>): void {
+  for (let i = 0; i < headers.length; i++) {
+    const h = unchecked(headers[i]);
+    map.addBytes(h.name, h.value);
+  }
+}
+
+/** AddHeaderRoot parses the configuration and creates one AddHeader per stream. */
+class AddHeaderRoot extends RootContext {
+  request: Array<HeaderToAdd> = new Array<HeaderToAdd>();
+  response: Array<HeaderToAdd> = new Array<HeaderToAdd>();
+
+  /** Implements RootContext.onConfigure. */
+  onConfigure(pluginConfigurationSize: u32): bool {
+    const cfg = new ConfigReader(FILTER);
+    const root: JsonObject | null = cfg.parse(getPluginConfigurationString());
+    if (root === null || !cfg.allowOnly(root, FIELDS)) return cfg.finish();
+    const request = readHeaders(cfg, cfg.optionalArray(root, "request"));
+    const response = readHeaders(cfg, cfg.optionalArray(root, "response"));
+    // Keep the previous configuration when the new one is refused (Envoy keeps serving with it).
+    if (!cfg.finish()) return false;
+    this.request = request;
+    this.response = response;
+    logInfo(FILTER + ": adding " + request.length.toString() + " request and " + response.length.toString() + " response headers");
+    return true;
+  }
+
+  /** Implements RootContext.createHttpContext. */
+  createHttpContext(contextId: u32): HttpContext {
+    return new AddHeader(contextId, this);
+  }
+}
+
+/** AddHeader adds the configured headers to one stream. */
+class AddHeader extends HttpContext {
+  constructor(contextId: u32, readonly config: AddHeaderRoot) {
+    super(contextId, config);
+  }
+
+  /** Implements HttpContext.onRequestHeaders. */
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    addAll(requestHeaders, this.config.request);
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": added " + this.config.request.length.toString() + " request headers");
+    return FilterHeadersStatus.Continue;
+  }
+
+  /** Implements HttpContext.onResponseHeaders. */
+  onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    addAll(responseHeaders, this.config.response);
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": added " + this.config.response.length.toString() + " response headers");
+    return FilterHeadersStatus.Continue;
+  }
+}
+
+registerRootContext((contextId: u32): RootContext => new AddHeaderRoot(contextId), "add_header");

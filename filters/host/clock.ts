@@ -1,0 +1,83 @@
+/**
+ * A manual clock: time moves only when a test advances it, and timers (ticks, callout timeouts)
+ * fire in due order during `advance`. This keeps tick and timeout tests deterministic.
+ */
+
+/** A scheduled timer's handle. */
+export type TimerId = number;
+
+interface Timer {
+  id: TimerId;
+  due: number;
+  fn: () => void;
+}
+
+/** ManualClock: wall and monotonic time plus ordered timers, all under test control. */
+export class ManualClock {
+  private nowMs: number;
+  private readonly startMs: number;
+  private timers: Timer[] = [];
+  private nextId = 1;
+
+  /** @param startMs wall-clock start in ms since the epoch (default 2026-01-01T00:00:00Z) */
+  constructor(startMs = Date.UTC(2026, 0, 1)) {
+    if (!Number.isFinite(startMs) || startMs < 0) throw new Error(`clock: startMs must be a non-negative number, got ${startMs}`);
+    this.nowMs = startMs;
+    this.startMs = startMs;
+  }
+
+  /** Wall time in ms since the epoch. */
+  now(): number {
+    return this.nowMs;
+  }
+
+  /** Wall time in ns since the epoch (proxy_get_current_time_nanoseconds, WASI clock 0). */
+  nowNs(): bigint {
+    return BigInt(Math.round(this.nowMs * 1e6));
+  }
+
+  /** Monotonic time in ns since the clock was created (WASI clock 1). */
+  monotonicNs(): bigint {
+    return BigInt(Math.round((this.nowMs - this.startMs) * 1e6));
+  }
+
+  /** schedule runs fn once, delayMs from now, during a later advance(). */
+  schedule(delayMs: number, fn: () => void): TimerId {
+    const timer = { id: this.nextId++, due: this.nowMs + Math.max(0, delayMs), fn };
+    this.timers.push(timer);
+    return timer.id;
+  }
+
+  /** cancel removes a timer; unknown ids are ignored. */
+  cancel(id: TimerId | undefined): void {
+    if (id !== undefined) this.timers = this.timers.filter((t) => t.id !== id);
+  }
+
+  /** nextDue returns the due time (ms) of the earliest timer, or undefined when none is set. */
+  nextDue(): number | undefined {
+    let due: number | undefined;
+    for (const t of this.timers) if (due === undefined || t.due < due) due = t.due;
+    return due;
+  }
+
+  /**
+   * advance moves time forward by ms, firing each due timer at its own due time, earliest first
+   * (ties in scheduling order). `afterEach` runs after every fired timer. Throws on a negative ms.
+   */
+  advance(ms: number, afterEach?: () => void): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error(`advanceTime: ms must be a non-negative number, got ${ms}`);
+    const target = this.nowMs + ms;
+    // Bounded: a timer that re-arms with period 0 is impossible (period 0 disables), so each pass
+    // moves time or drains a timer; the cap guards against a runaway test anyway.
+    for (let fired = 0; fired < 1_000_000; fired++) {
+      let next: Timer | undefined;
+      for (const t of this.timers) if (t.due <= target && (!next || t.due < next.due)) next = t;
+      if (!next) break;
+      this.timers = this.timers.filter((t) => t !== next);
+      this.nowMs = next.due;
+      next.fn();
+      afterEach?.();
+    }
+    this.nowMs = target;
+  }
+}

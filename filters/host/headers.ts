@@ -1,0 +1,153 @@
+/**
+ * An Envoy-like header map (proxy-wasm-host.md §2.1 note D, §3): keys are lowercased ASCII,
+ * pseudo-headers are kept in front of the others, adding to an existing inline header joins the
+ * values in one entry (`,`, or `; ` for cookie), other repeated keys stay separate entries, and
+ * replace is remove-then-add. Keys and values are held as latin1 strings so every byte survives.
+ */
+
+/** Which Envoy map type a HeaderMap stands for; it decides the inline header set. */
+export type HeaderMapKind = "requestHeaders" | "responseHeaders" | "requestTrailers" | "responseTrailers" | "other";
+
+const sharedInline = [
+  "connection", "content-length", "content-type", "keep-alive", "proxy-connection", "proxy-status",
+  "transfer-encoding", "upgrade", "via", "x-request-id", "x-envoy-attempt-count", "x-envoy-decorator-operation",
+  "cache-control", "grpc-accept-encoding", "accept-encoding",
+];
+
+/**
+ * Inline (O(1)) headers per map kind [I]: Envoy's INLINE_* header macros plus the custom inline
+ * headers its official build registers. Exported so a test can state which names it relies on.
+ */
+export const inlineHeaders: Record<HeaderMapKind, ReadonlySet<string>> = {
+  requestHeaders: new Set([
+    ...sharedInline, ":authority", ":method", ":path", ":protocol", ":scheme", "te", "user-agent", "expect",
+    "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-client-cert", "x-client-trace-id",
+    "x-envoy-downstream-service-cluster", "x-envoy-downstream-service-node", "x-envoy-expected-rq-timeout-ms",
+    "x-envoy-external-address", "x-envoy-force-trace", "x-envoy-internal", "x-envoy-ip-tags", "x-envoy-max-retries",
+    "x-envoy-original-path", "x-envoy-retry-on", "x-envoy-retry-grpc-on", "x-envoy-upstream-rq-timeout-ms",
+    "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-hedge-on-per-try-timeout", "grpc-timeout", "cookie",
+    "authorization", "origin", "referer", "access-control-request-method", "access-control-request-headers",
+  ]),
+  responseHeaders: new Set([
+    ...sharedInline, ":status", "date", "server", "location", "x-envoy-upstream-service-time", "x-envoy-degraded",
+    "x-envoy-immediate-health-check-fail", "x-envoy-ratelimited", "x-envoy-upstream-canary",
+    "x-envoy-upstream-healthchecked-cluster", "grpc-status", "grpc-message", "etag", "vary", "age", "expires",
+    "last-modified", "content-encoding", "access-control-allow-origin", "access-control-allow-credentials",
+  ]),
+  requestTrailers: new Set([]),
+  responseTrailers: new Set(["grpc-status", "grpc-message"]),
+  other: new Set([]),
+};
+
+/** lowerAscii lowercases A-Z only, as Envoy's LowerCaseString does. */
+export function lowerAscii(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}
+
+/** utf8ToLatin1 turns a JS string into the latin1 form that holds its UTF-8 bytes. */
+export function utf8ToLatin1(text: string): string {
+  return Buffer.from(text, "utf8").toString("latin1");
+}
+
+/** latin1ToUtf8 decodes a latin1-held byte string as UTF-8. */
+export function latin1ToUtf8(bytes: string): string {
+  return Buffer.from(bytes, "latin1").toString("utf8");
+}
+
+/** One header entry: key and value as latin1-held bytes. */
+export interface HeaderEntry {
+  key: string;
+  value: string;
+}
+
+/** HeaderMap: an ordered multimap with Envoy's add/replace rules. All methods take latin1 keys. */
+export class HeaderMap {
+  private entries: HeaderEntry[] = [];
+  private pseudoCount = 0;
+
+  constructor(readonly kind: HeaderMapKind = "other") {}
+
+  /** fromUtf8 builds a map by adding each UTF-8 pair in order (so inline repeats are joined). */
+  static fromUtf8(kind: HeaderMapKind, pairs: readonly (readonly [string, string])[]): HeaderMap {
+    const map = new HeaderMap(kind);
+    for (const [k, v] of pairs) map.add(utf8ToLatin1(k), utf8ToLatin1(v));
+    return map;
+  }
+
+  /** Number of entries, pseudo-headers included (what Envoy passes as num_headers). */
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** byteSize: sum of key and value lengths, Envoy's HeaderMap::byteSize(). */
+  byteSize(): number {
+    let n = 0;
+    for (const e of this.entries) n += e.key.length + e.value.length;
+    return n;
+  }
+
+  /** get returns the first value for the key, or undefined. */
+  get(key: string): string | undefined {
+    const k = lowerAscii(key);
+    return this.entries.find((e) => e.key === k)?.value;
+  }
+
+  /** getAll returns every value for the key, in order. */
+  getAll(key: string): string[] {
+    const k = lowerAscii(key);
+    return this.entries.filter((e) => e.key === k).map((e) => e.value);
+  }
+
+  /** add appends a value: joined into the existing entry for inline headers, else a new entry. */
+  add(key: string, value: string): void {
+    const k = lowerAscii(key);
+    if (inlineHeaders[this.kind].has(k)) {
+      const existing = this.entries.find((e) => e.key === k);
+      if (existing) {
+        const delimiter = k === "cookie" ? "; " : ",";
+        existing.value = existing.value.length === 0 ? value : existing.value + delimiter + value;
+        return;
+      }
+    }
+    if (k.startsWith(":")) this.entries.splice(this.pseudoCount++, 0, { key: k, value });
+    else this.entries.push({ key: k, value });
+  }
+
+  /** set replaces every entry for the key with one new entry (Envoy's remove + addCopy). */
+  set(key: string, value: string): void {
+    this.remove(key);
+    this.add(key, value);
+  }
+
+  /** remove deletes every entry for the key; absent keys are fine. */
+  remove(key: string): void {
+    const k = lowerAscii(key);
+    const kept = this.entries.filter((e) => e.key !== k);
+    if (k.startsWith(":")) this.pseudoCount -= this.entries.length - kept.length;
+    this.entries = kept;
+  }
+
+  /** clear removes all entries, pseudo-headers included. */
+  clear(): void {
+    this.entries = [];
+    this.pseudoCount = 0;
+  }
+
+  /** pairs returns the entries in Envoy's iteration order (pseudo-headers first), as latin1. */
+  pairs(): HeaderEntry[] {
+    return this.entries.map((e) => ({ ...e }));
+  }
+
+  /** toUtf8 returns the entries as UTF-8 string pairs, for tests and the chain result. */
+  toUtf8(): [string, string][] {
+    return this.entries.map((e) => [latin1ToUtf8(e.key), latin1ToUtf8(e.value)]);
+  }
+
+  /** clone copies the map (used for read-only access-log views and recorded requests). */
+  clone(): HeaderMap {
+    const copy = new HeaderMap(this.kind);
+    copy.entries = this.pairs();
+    copy.pseudoCount = this.pseudoCount;
+    return copy;
+  }
+}

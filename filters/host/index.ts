@@ -1,0 +1,43 @@
+/**
+ * Public API of the proxy-wasm host emulator. See README.md for an example test.
+ *
+ * - createHost: one plugin, proxytest style (call each callback yourself).
+ * - createChain: a filter chain run through Envoy's filter-manager state machine.
+ * - pair codec, WebAssembly binary reader and ABI enums, for tests of SDKs and modules.
+ */
+export { createHost, Host, HttpStream, toBytes, type HostOptions, type StreamOptions } from "./host.ts";
+export {
+  createChain,
+  Chain,
+  ChainStartError,
+  type ChainFilter,
+  type ChainOptions,
+  type ChainRequest,
+  type ChainResult,
+  type Upstream,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from "./chain.ts";
+export { type PluginOptions, type StartResult } from "./plugin.ts";
+export { PluginLoadError } from "./module.ts";
+export { type FailurePolicy, failStreamReply } from "./filter-stream.ts";
+export { type CalloutRecord, type CalloutRequest, type CalloutResponse, type CalloutReset, type ClusterHandler, calloutTimeoutResponse } from "./callouts.ts";
+export { ManualClock } from "./clock.ts";
+export { Runtime, type LogEntry, type MetricValue } from "./runtime.ts";
+export { type LocalReply } from "./context.ts";
+export { type PropertyOverrides, type PropertyValue, encodeProperty } from "./properties.ts";
+export { serializePairs, parsePairs, toBytePairs, toStringPairs, pairsMaxBytes, pairsMaxCount, type BytePair } from "./pairs.ts";
+export { readModuleInfo, WasmBinaryError, type ModuleInfo, type FuncType, type ImportEntry, type ExportEntry } from "./binary.ts";
+export { envImportNames, wasiImportNames, type AbiVersion } from "./abi-table.ts";
+export { HeaderMap, inlineHeaders } from "./headers.ts";
+export {
+  WasmResult,
+  LogLevel,
+  MapType,
+  BufferType,
+  StreamType,
+  MetricType,
+  type FailState,
+  type FilterStatus,
+  type LogLevelName,
+} from "./abi.ts";

@@ -1,0 +1,205 @@
+// plan-enforcement: decides whether the verified identity (x-hub-* headers set by token-auth, which
+// must run first) may perform the registry action a /v2 request maps to (CONTRACT.md). FAILS CLOSED:
+// no identity, an unknown plan, an unknown /v2 route or a trap (FAIL_CLOSED policy) all refuse.
+export * from "../sdk/abi/exports";
+import {
+  ConfigReader,
+  Counter,
+  FilterDataStatus,
+  FilterHeadersStatus,
+  getPluginConfigurationString,
+  HttpContext,
+  JsonString,
+  JsonKind,
+  logDebug,
+  logEnabled,
+  LogLevel,
+  registerRootContext,
+  requestHeaders,
+  RootContext,
+} from "../sdk/index";
+import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, parseRoute, Route, RouteKind } from "./registry";
+import {
+  BAD_REQUEST,
+  FORBIDDEN,
+  findPlanIndex,
+  HEADER_ACCESS,
+  HEADER_PLAN,
+  HEADER_USER,
+  isPlanId,
+  NOT_FOUND,
+  PAYLOAD_TOO_LARGE,
+  sendRegistryError,
+} from "./shared";
+import { grantedActions, parseByteCount, rangeEnd } from "./grants";
+
+const FILTER = "plan-enforcement";
+const PLAN_FIELDS = ["id", "actions", "maxBlobBytes"];
+
+class PlanMetrics {
+  readonly allowed: Counter;
+  readonly denied: Counter;
+  readonly tooLarge: Counter;
+  constructor(plan: string) {
+    const prefix = "image_hub.plan_enforcement." + plan + ".";
+    this.allowed = new Counter(prefix + "allowed");
+    this.denied = new Counter(prefix + "denied");
+    this.tooLarge = new Counter(prefix + "too_large");
+  }
+}
+
+class PlanEnforcementRoot extends RootContext {
+  planIds: Array<string> = new Array<string>();
+  planActions: Array<i32> = new Array<i32>();
+  planMaxBlobBytes: Array<f64> = new Array<f64>();
+  metrics: Array<PlanMetrics> = new Array<PlanMetrics>();
+  /** Requests refused before a plan was known: no identity, unknown plan, bad name or route. */
+  readonly invalid: Counter = new Counter("image_hub.plan_enforcement.invalid");
+  configured: bool = false;
+
+  /** Implements RootContext.onConfigure: any invalid field refuses the whole configuration. */
+  onConfigure(pluginConfigurationSize: u32): bool {
+    const reader = new ConfigReader(FILTER);
+    const config = reader.parse(getPluginConfigurationString());
+    if (config === null) return reader.finish();
+    reader.allowOnly(config, ["plans"]);
+    const plans = reader.requireArray(config, "plans");
+    if (plans !== null && plans.items.length == 0) reader.fail("config.plans", "expected at least one plan");
+    const ids = new Array<string>();
+    const actions = new Array<i32>();
+    const limits = new Array<f64>();
+    for (let i = 0; plans !== null && i < plans.items.length && reader.ok(); i++) {
+      const plan = reader.asObject(plans.items[i]);
+      if (plan === null) break;
+      reader.allowOnly(plan, PLAN_FIELDS);
+      const id = reader.requireString(plan, "id");
+      if (id !== null && !isPlanId(id)) reader.fail(plan.path + ".id", "expected 1-64 characters of [a-z0-9-] starting with a letter");
+      if (id !== null && findPlanIndex(ids, id) >= 0) reader.fail(plan.path + ".id", "duplicate plan id");
+      const list = reader.requireArray(plan, "actions");
+      let bits = 0;
+      for (let j = 0; list !== null && j < list.items.length; j++) {
+        const item = list.items[j];
+        const name = item.kind == JsonKind.String ? changetype<JsonString>(item).value : "";
+        const bit = name == "pull" ? ACTION_PULL : name == "push" ? ACTION_PUSH : name == "delete" ? ACTION_DELETE : 0;
+        if (bit == 0) reader.fail(item.path, "expected \"pull\", \"push\" or \"delete\"");
+        bits |= bit;
+      }
+      const max = reader.optionalInteger(plan, "maxBlobBytes", -1, 0, 9007199254740991);
+      if (max < 0 && reader.ok()) reader.fail(plan.path + ".maxBlobBytes", "required field is missing");
+      if (id === null || !reader.ok()) break;
+      ids.push(id);
+      actions.push(bits);
+      limits.push(<f64>max);
+    }
+    if (!reader.ok()) return reader.finish();
+    this.planIds = ids;
+    this.planActions = actions;
+    this.planMaxBlobBytes = limits;
+    this.metrics = new Array<PlanMetrics>();
+    for (let i = 0; i < ids.length; i++) this.metrics.push(new PlanMetrics(ids[i]));
+    this.configured = true;
+    return true;
+  }
+
+  /** Implements RootContext.createHttpContext. */
+  createHttpContext(contextId: u32): HttpContext {
+    return new PlanEnforcement(contextId, this);
+  }
+}
+
+class PlanEnforcement extends HttpContext {
+  /** Bytes a blob upload may still send in its body; negative when the body is not counted. */
+  private bodyBudget: f64 = -1;
+  private planIndex: i32 = -1;
+  private refused: bool = false;
+
+  /** Implements HttpContext.onRequestHeaders. */
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    const root = changetype<PlanEnforcementRoot>(this.root);
+    const path = requestHeaders.get(":path");
+    const method = requestHeaders.get(":method");
+    const route = parseRoute(method === null ? "" : method, path === null ? "" : path);
+    if (route.kind == RouteKind.NotRegistry && path !== null) return FilterHeadersStatus.Continue;
+    if (route.kind == RouteKind.InvalidName) {
+      return this.refuse(root, BAD_REQUEST, "NAME_INVALID", "invalid repository name", "plan_enforcement_name_invalid");
+    }
+    if (route.kind == RouteKind.Unsupported || path === null) {
+      return this.refuse(root, NOT_FOUND, "UNSUPPORTED", "unsupported registry route", "plan_enforcement_unsupported");
+    }
+    const user = requestHeaders.get(HEADER_USER);
+    const plan = requestHeaders.get(HEADER_PLAN);
+    if (user === null || plan === null || !root.configured) {
+      return this.refuse(root, FORBIDDEN, "DENIED", "no verified identity", "plan_enforcement_no_identity");
+    }
+    const index = findPlanIndex(root.planIds, plan);
+    if (index < 0) return this.refuse(root, FORBIDDEN, "DENIED", "unknown plan " + plan, "plan_enforcement_unknown_plan");
+    this.planIndex = index;
+    if (route.kind == RouteKind.NoAction) return this.allow(root);
+    const denial = this.denial(root, route, plan);
+    if (denial.length > 0) return this.refuse(root, FORBIDDEN, "DENIED", denial, "plan_enforcement_denied");
+    if (route.isBlobUpload) {
+      const limit = unchecked(root.planMaxBlobBytes[index]);
+      const length = parseByteCount(requestHeaders.get("content-length"));
+      const end = rangeEnd(requestHeaders.get("content-range"));
+      if (length > limit || end >= limit) return this.tooLarge(root, limit);
+      this.bodyBudget = limit;
+    }
+    return this.allow(root);
+  }
+
+  /** Implements HttpContext.onRequestBody: counts body bytes when no trustworthy length was announced. */
+  onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    if (this.bodyBudget < 0 || this.refused) return FilterDataStatus.Continue;
+    this.bodyBudget -= <f64>bodySize;
+    if (this.bodyBudget >= 0) return FilterDataStatus.Continue;
+    const root = changetype<PlanEnforcementRoot>(this.root);
+    this.tooLarge(root, unchecked(root.planMaxBlobBytes[this.planIndex]));
+    return FilterDataStatus.StopIterationNoBuffer;
+  }
+
+  /** Returns "" when allowed, else the DENIED message (plan first, then token, as CONTRACT.md words them). */
+  private denial(root: PlanEnforcementRoot, route: Route, plan: string): string {
+    const planActions = unchecked(root.planActions[this.planIndex]);
+    const needed = route.action | (route.mountFrom.length > 0 ? ACTION_PULL : 0);
+    for (let bit = ACTION_PULL; bit <= ACTION_DELETE; bit <<= 1) {
+      if ((needed & bit) != 0 && (planActions & bit) == 0) return "plan " + plan + " does not allow " + actionName(bit);
+    }
+    const access = requestHeaders.get(HEADER_ACCESS);
+    const grants = access === null ? "" : access;
+    if ((grantedActions(grants, route.repository) & route.action) != route.action) {
+      return "token does not grant " + actionName(route.action) + " on " + route.repository;
+    }
+    if (route.mountFrom.length > 0 && (grantedActions(grants, route.mountFrom) & ACTION_PULL) == 0) {
+      return "token does not grant pull on " + route.mountFrom;
+    }
+    return "";
+  }
+
+  private allow(root: PlanEnforcementRoot): FilterHeadersStatus {
+    unchecked(root.metrics[this.planIndex]).allowed.increment();
+    return FilterHeadersStatus.Continue;
+  }
+
+  private tooLarge(root: PlanEnforcementRoot, limit: f64): FilterHeadersStatus {
+    this.refused = true;
+    this.bodyBudget = -1;
+    unchecked(root.metrics[this.planIndex]).tooLarge.increment();
+    const bytes = (<i64>limit).toString();
+    const plan = unchecked(root.planIds[this.planIndex]);
+    const message = "blob upload exceeds the " + plan + " plan limit of " + bytes + " bytes";
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 413: " + message);
+    sendRegistryError(PAYLOAD_TOO_LARGE, "plan_enforcement_too_large", "SIZE_INVALID", message, "{\"limit\":" + bytes + "}");
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+
+  private refuse(root: PlanEnforcementRoot, status: u32, code: string, message: string, details: string): FilterHeadersStatus {
+    this.refused = true;
+    if (this.planIndex >= 0) unchecked(root.metrics[this.planIndex]).denied.increment();
+    else root.invalid.increment();
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": " + status.toString() + ": " + message);
+    sendRegistryError(status, details, code, message);
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+}
+
+registerRootContext((contextId: u32): RootContext => new PlanEnforcementRoot(contextId), FILTER);

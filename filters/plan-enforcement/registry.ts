@@ -1,0 +1,220 @@
+// Maps an OCI Distribution request (method + raw :path) to the repository and action it needs, per
+// the table in image-hub/CONTRACT.md. Shared by plan-enforcement (authorization) and token-auth
+// (the scope of the 401 challenge). Pure string code: no hostcalls, never traps on any input.
+
+/** RouteKind says which row of the CONTRACT.md table a request matched. */
+export enum RouteKind {
+  /** Not under /v2: the policy filters let it pass untouched. */
+  NotRegistry = 0,
+  /** GET/HEAD /v2/ and /v2/_catalog: any authenticated user. */
+  NoAction = 1,
+  /** A repository route with a valid name; `action` holds what it needs. */
+  Repository = 2,
+  /** A repository route whose name (or mount source) breaks the OCI name rules. */
+  InvalidName = 3,
+  /** Under /v2 but not a route of the table (method or path); refused, fail closed. */
+  Unsupported = 4,
+}
+
+/** Action bits; a route may need several (a cross-repository mount needs push here and pull there). */
+export const ACTION_PULL: i32 = 1;
+/** ACTION_PUSH is the push action bit. */
+export const ACTION_PUSH: i32 = 2;
+/** ACTION_DELETE is the delete action bit. */
+export const ACTION_DELETE: i32 = 4;
+
+/** MAX_NAME_LENGTH is the longest repository name accepted (CONTRACT.md). */
+export const MAX_NAME_LENGTH: i32 = 255;
+
+/** Route is what parseRoute found; fields other than `kind` are meaningful only for Repository. */
+export class Route {
+  kind: RouteKind = RouteKind.NotRegistry;
+  repository: string = "";
+  action: i32 = 0;
+  /** True for a manifest GET, the only request the rate limit counts. */
+  isManifestGet: bool = false;
+  /** True for requests that carry blob data (upload PATCH/PUT/POST): subject to the size limit. */
+  isBlobUpload: bool = false;
+  /** For a mount (`?mount=&from=`), the source repository that needs pull; empty otherwise. */
+  mountFrom: string = "";
+}
+
+function isLowerAlnum(c: i32): bool {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+}
+
+/**
+ * isValidRepositoryName checks `name` against the OCI regex
+ * `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*` and the 255-character cap.
+ * Hand-written because AssemblyScript has no regular expressions.
+ */
+export function isValidRepositoryName(name: string): bool {
+  const length = name.length;
+  if (length == 0 || length > MAX_NAME_LENGTH) return false;
+  let i = 0;
+  while (i < length) {
+    // One path component: alnum runs joined by ".", "_", "__" or one or more "-".
+    if (!isLowerAlnum(name.charCodeAt(i))) return false;
+    while (i < length && isLowerAlnum(name.charCodeAt(i))) i++;
+    while (i < length) {
+      const c = name.charCodeAt(i);
+      if (c == 0x2f) break;
+      let separatorEnd = i;
+      if (c == 0x2e) separatorEnd = i + 1;
+      else if (c == 0x5f) separatorEnd = i + 1 < length && name.charCodeAt(i + 1) == 0x5f ? i + 2 : i + 1;
+      else if (c == 0x2d) {
+        separatorEnd = i;
+        while (separatorEnd < length && name.charCodeAt(separatorEnd) == 0x2d) separatorEnd++;
+      } else return false;
+      if (separatorEnd >= length || !isLowerAlnum(name.charCodeAt(separatorEnd))) return false;
+      i = separatorEnd;
+      while (i < length && isLowerAlnum(name.charCodeAt(i))) i++;
+    }
+    if (i < length) {
+      i++;
+      if (i >= length) return false;
+    }
+  }
+  return true;
+}
+
+function hexValue(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
+/**
+ * queryParameter returns the percent-decoded value of the first `key=` in `query` (text after "?"),
+ * or null when absent. A malformed escape, or an escape that decodes outside printable ASCII,
+ * yields "%" so that the value fails name validation instead of being guessed at.
+ */
+export function queryParameter(query: string, key: string): string | null {
+  let start = 0;
+  while (start <= query.length) {
+    let end = query.indexOf("&", start);
+    if (end < 0) end = query.length;
+    const equals = query.indexOf("=", start);
+    if (equals >= 0 && equals < end && equals - start == key.length && query.substring(start, equals) == key) {
+      return percentDecode(query.substring(equals + 1, end));
+    }
+    start = end + 1;
+  }
+  return null;
+}
+
+function percentDecode(text: string): string {
+  if (text.indexOf("%") < 0 && text.indexOf("+") < 0) return text;
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c == 0x25) {
+      const high = i + 2 < text.length ? hexValue(text.charCodeAt(i + 1)) : -1;
+      const low = i + 2 < text.length ? hexValue(text.charCodeAt(i + 2)) : -1;
+      const decoded = (high << 4) | low;
+      if (high < 0 || low < 0 || decoded < 0x21 || decoded > 0x7e) return "%";
+      out += String.fromCharCode(decoded);
+      i += 2;
+    } else {
+      out += String.fromCharCode(c == 0x2b ? 0x20 : c);
+    }
+  }
+  return out;
+}
+
+function repositoryRoute(route: Route, name: string, action: i32): Route {
+  if (!isValidRepositoryName(name)) {
+    route.kind = RouteKind.InvalidName;
+    return route;
+  }
+  route.kind = RouteKind.Repository;
+  route.repository = name;
+  route.action = action;
+  return route;
+}
+
+/**
+ * parseRoute classifies one request; `path` is the raw `:path` (query included, never
+ * percent-decoded). Returns a Route whose kind is never undefined; it never traps.
+ */
+export function parseRoute(method: string, rawPath: string): Route {
+  const route = new Route();
+  let pathEnd = rawPath.length;
+  const questionMark = rawPath.indexOf("?");
+  if (questionMark >= 0) pathEnd = questionMark;
+  const hash = rawPath.indexOf("#");
+  if (hash >= 0 && hash < pathEnd) pathEnd = hash;
+  const path = rawPath.substring(0, pathEnd);
+  const query = questionMark >= 0 && questionMark == pathEnd ? rawPath.substring(questionMark + 1) : "";
+  if (path != "/v2" && !path.startsWith("/v2/")) return route;
+  const isGet = method == "GET";
+  const isRead = isGet || method == "HEAD";
+  if (path == "/v2" || path == "/v2/" || path == "/v2/_catalog") {
+    route.kind = isRead ? RouteKind.NoAction : RouteKind.Unsupported;
+    if (path == "/v2/_catalog" && !isGet) route.kind = RouteKind.Unsupported;
+    return route;
+  }
+  route.kind = RouteKind.Unsupported;
+  const rest = path.substring(4);
+  if (rest.endsWith("/tags/list")) {
+    return isGet ? repositoryRoute(route, rest.substring(0, rest.length - 10), ACTION_PULL) : route;
+  }
+  const lastSlash = rest.lastIndexOf("/");
+  if (lastSlash <= 0) return route;
+  const last = rest.substring(lastSlash + 1);
+  const head = rest.substring(0, lastSlash);
+  if ((head.endsWith("/blobs") && last == "uploads") || (head.endsWith("/blobs/uploads") && last.length == 0)) {
+    // Upload start: POST /v2/<name>/blobs/uploads/ (optionally a mount or a monolithic upload).
+    if (method != "POST") return route;
+    const name = head.endsWith("/blobs") ? head.substring(0, head.length - 6) : head.substring(0, head.length - 14);
+    repositoryRoute(route, name, ACTION_PUSH);
+    route.isBlobUpload = true;
+    const from = queryParameter(query, "from");
+    if (route.kind == RouteKind.Repository && from !== null && queryParameter(query, "mount") !== null) {
+      if (!isValidRepositoryName(from)) route.kind = RouteKind.InvalidName;
+      else route.mountFrom = from;
+    }
+    return route;
+  }
+  if (last.length == 0) return route;
+  if (head.endsWith("/blobs/uploads")) {
+    if (method != "PATCH" && method != "PUT" && !isGet && method != "DELETE") return route;
+    repositoryRoute(route, head.substring(0, head.length - 14), ACTION_PUSH);
+    route.isBlobUpload = method == "PATCH" || method == "PUT";
+    return route;
+  }
+  if (head.endsWith("/manifests")) {
+    const name = head.substring(0, head.length - 10);
+    if (isRead) {
+      repositoryRoute(route, name, ACTION_PULL);
+      route.isManifestGet = isGet && route.kind == RouteKind.Repository;
+      return route;
+    }
+    if (method == "PUT") return repositoryRoute(route, name, ACTION_PUSH);
+    if (method == "DELETE") return repositoryRoute(route, name, ACTION_DELETE);
+    return route;
+  }
+  if (head.endsWith("/blobs")) {
+    const name = head.substring(0, head.length - 6);
+    if (isRead) return repositoryRoute(route, name, ACTION_PULL);
+    if (method == "DELETE") return repositoryRoute(route, name, ACTION_DELETE);
+    return route;
+  }
+  return route;
+}
+
+/** actionName returns "pull", "push" or "delete" for a single action bit, "" otherwise. */
+export function actionName(action: i32): string {
+  if (action == ACTION_PULL) return "pull";
+  if (action == ACTION_PUSH) return "push";
+  if (action == ACTION_DELETE) return "delete";
+  return "";
+}
+
+/** challengeActions returns the scope actions of the 401 challenge: pull, pull,push or delete (CONTRACT.md). */
+export function challengeActions(action: i32): string {
+  if (action == ACTION_PUSH) return "pull,push";
+  if (action == ACTION_DELETE) return "delete";
+  return "pull";
+}

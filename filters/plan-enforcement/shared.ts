@@ -1,0 +1,79 @@
+// Pieces the three policy filters share: registry error responses (CONTRACT.md "Responses"), the
+// identity header names and plan-id checks.
+import { HeaderPair, sendLocalResponse } from "../sdk/index";
+
+/** Identity headers token-auth sets from the verified token (CONTRACT.md). */
+export const HEADER_USER = "x-hub-user";
+/** HEADER_PLAN carries the token's `plan` claim. */
+export const HEADER_PLAN = "x-hub-plan";
+/** HEADER_ACCESS carries the granted scopes, space separated. */
+export const HEADER_ACCESS = "x-hub-access";
+/** HEADER_SIDECAR is the route-added proof that a request came through the sidecar; clients may not send it. */
+export const HEADER_SIDECAR = "x-hub-sidecar";
+
+/** HTTP status codes the policy filters answer with. */
+export const BAD_REQUEST: u32 = 400;
+/** UNAUTHORIZED is 401. */
+export const UNAUTHORIZED: u32 = 401;
+/** FORBIDDEN is 403. */
+export const FORBIDDEN: u32 = 403;
+/** NOT_FOUND is 404. */
+export const NOT_FOUND: u32 = 404;
+/** PAYLOAD_TOO_LARGE is 413. */
+export const PAYLOAD_TOO_LARGE: u32 = 413;
+/** TOO_MANY_REQUESTS is 429. */
+export const TOO_MANY_REQUESTS: u32 = 429;
+
+/** jsonString returns `text` as a JSON string literal (quotes included); never fails. */
+export function jsonString(text: string): string {
+  let out = "\"";
+  let runStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x20 && c != 0x22 && c != 0x5c) continue;
+    out += text.substring(runStart, i);
+    if (c == 0x22) out += "\\\"";
+    else if (c == 0x5c) out += "\\\\";
+    else out += "\\u00" + (c < 0x10 ? "0" : "") + (<u32>c).toString(16);
+    runStart = i + 1;
+  }
+  return out + text.substring(runStart) + "\"";
+}
+
+/** registryErrorBody renders `{"errors":[{"code","message","detail"}]}`; `detailJson` is raw JSON text. */
+export function registryErrorBody(code: string, message: string, detailJson: string = "null"): string {
+  return "{\"errors\":[{\"code\":\"" + code + "\",\"message\":" + jsonString(message) + ",\"detail\":" + detailJson + "}]}";
+}
+
+/**
+ * sendRegistryError answers the request with a registry JSON error; `headers` are extra response
+ * headers (content-type is added here). The caller must then return a Stop status.
+ */
+export function sendRegistryError(
+  status: u32,
+  details: string,
+  code: string,
+  message: string,
+  detailJson: string = "null",
+  headers: Array<HeaderPair> = new Array<HeaderPair>(),
+): void {
+  headers.push(new HeaderPair("content-type", "application/json"));
+  sendLocalResponse(status, details, registryErrorBody(code, message, detailJson), headers);
+}
+
+/** isPlanId tells whether `id` is a plan identifier: 1–64 of [a-z0-9-], starting with a letter. */
+export function isPlanId(id: string): bool {
+  if (id.length == 0 || id.length > 64) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    const ok = (c >= 0x61 && c <= 0x7a) || (i > 0 && ((c >= 0x30 && c <= 0x39) || c == 0x2d));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** findPlanIndex returns the index of `id` in `ids`, or -1. */
+export function findPlanIndex(ids: Array<string>, id: string): i32 {
+  for (let i = 0; i < ids.length; i++) if (unchecked(ids[i]) == id) return i;
+  return -1;
+}

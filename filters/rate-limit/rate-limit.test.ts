@@ -1,0 +1,141 @@
+// rate-limit alone in the emulator (4 worker VMs), against build/filters/rate-limit.wasm and
+// .debug.wasm. The identity headers token-auth would set are given directly.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ChainStartError } from "../../filters/host/chain.ts";
+import { exampleConfigs } from "../../image-hub/filter-configs.ts";
+import { BUILDS, header, registryError, startPolicy, type PolicyHarness } from "../../test/policy/emulator.ts";
+
+const only = ["rate-limit"] as const;
+const identity = (user: string, plan = "personal") => ({ "x-hub-user": user, "x-hub-plan": plan });
+const pull = (policy: PolicyHarness, user: string, plan = "personal") => policy.send("GET", `/v2/${user}/app/manifests/latest`, identity(user, plan));
+
+/** Decodes one shard value (u8 length, user, 3 × f64) and returns the user names it holds. */
+function shardUsers(value: Uint8Array): string[] {
+  const users: string[] = [];
+  for (let offset = 0; offset < value.length; ) {
+    const length = value[offset]!;
+    users.push(Buffer.from(value.subarray(offset + 1, offset + 1 + length)).toString("utf8"));
+    offset += 1 + length + 24;
+  }
+  return users;
+}
+
+for (const build of BUILDS) {
+  describe(`rate-limit (${build.label})`, () => {
+    it("should allow exactly the plan's pulls across 4 worker VMs, then answer 429 with Retry-After", async () => {
+      const policy = await startPolicy({ only, debug: build.debug, workers: 4 });
+      const results = await Promise.all(Array.from({ length: 50 }, () => pull(policy, "erin")));
+      const allowed = results.filter((r) => r.status === 200);
+      assert.equal(allowed.length, 10);
+      assert.equal(policy.seen.length, 10);
+      assert.deepEqual(allowed.map((r) => header(r.headers, "ratelimit-remaining")).sort(), ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+      for (const r of results.filter((x) => x.status === 429)) {
+        assert.equal(header(r.headers, "retry-after"), "6");
+        assert.equal(header(r.headers, "ratelimit-limit"), "10");
+        assert.equal(header(r.headers, "ratelimit-remaining"), "0");
+        assert.equal(header(r.headers, "ratelimit-reset"), "60");
+        assert.equal(header(r.headers, "ratelimit-policy"), "10;w=60");
+        assert.deepEqual(registryError(r.body), {
+          code: "TOOMANYREQUESTS",
+          message: "pull rate limit exceeded",
+          detail: { limit: 10, windowSeconds: 60, retryAfterSeconds: 6 },
+        });
+        assert.equal(r.upstreamRequest, undefined);
+      }
+      assert.equal(policy.chain.getMetric("image_hub.rate_limit.personal.limited"), 40n);
+    });
+
+    it("should refill continuously and never charge rejected pulls", async () => {
+      const policy = await startPolicy({ only, debug: build.debug, workers: 2 });
+      for (let i = 0; i < 10; i++) assert.equal((await pull(policy, "frank")).status, 200);
+      // A hundred rejected pulls consume nothing ...
+      for (let i = 0; i < 100; i++) assert.equal((await pull(policy, "frank")).status, 429);
+      // ... so one refill period later exactly one pull is allowed again.
+      policy.chain.advanceTime(5_999);
+      const early = await pull(policy, "frank");
+      assert.equal(early.status, 429);
+      assert.equal(header(early.headers, "retry-after"), "1");
+      policy.chain.advanceTime(1);
+      assert.equal((await pull(policy, "frank")).status, 200);
+      assert.equal((await pull(policy, "frank")).status, 429);
+      // A full window refills the whole bucket and no more.
+      policy.chain.advanceTime(120_000);
+      const burst = [];
+      for (let i = 0; i < 11; i++) burst.push((await pull(policy, "frank")).status);
+      assert.deepEqual(burst, [...Array(10).fill(200), 429]);
+      assert.equal(policy.seen.length, 21);
+    });
+
+    it("should count only manifest GETs and keep users and plans apart", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      for (let i = 0; i < 20; i++) {
+        const blob = await policy.send("GET", "/v2/grace/app/blobs/sha256:aa", identity("grace"));
+        assert.equal(blob.status, 200);
+        assert.equal(header(blob.headers, "ratelimit-limit"), undefined);
+        assert.equal((await policy.send("HEAD", "/v2/grace/app/manifests/v1", identity("grace"))).status, 200);
+      }
+      const team = [];
+      for (let i = 0; i < 12; i++) team.push((await pull(policy, "heidi", "team")).status);
+      assert.ok(team.every((s) => s === 200));
+      const first = await pull(policy, "grace");
+      assert.equal(first.status, 200);
+      assert.equal(header(first.headers, "ratelimit-remaining"), "9");
+      assert.equal(header(first.headers, "ratelimit-reset"), "6");
+      assert.equal(policy.chain.getMetric("image_hub.rate_limit.team.allowed"), 12n);
+    });
+
+    it("should refuse a manifest GET without identity or with an unknown plan (fail closed)", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      for (const headers of [{}, { "x-hub-user": "ivan" }, identity("ivan", "gold"), identity("x".repeat(256))]) {
+        const result = await policy.send("GET", "/v2/ivan/app/manifests/1", headers);
+        assert.equal(result.status, 403);
+        assert.equal(registryError(result.body).code, "DENIED");
+      }
+      assert.equal(policy.seen.length, 0);
+      assert.equal(policy.chain.getMetric("image_hub.rate_limit.denied"), 4n);
+    });
+
+    it("should keep shared data bounded with many distinct users", async () => {
+      const config = { ...exampleConfigs()["rate-limit"], shards: 4, maxUsersPerShard: 8 };
+      const policy = await startPolicy({ only, debug: build.debug, configOverride: { "rate-limit": JSON.stringify(config) } });
+      for (let i = 0; i < 400; i++) assert.equal((await pull(policy, `user${i}`)).status, 200);
+      let total = 0;
+      for (let shard = 0; shard < 4; shard++) {
+        const entry = policy.chain.runtime.getSharedData("", `image-hub.rate-limit.shard.${shard}`);
+        assert.ok(entry, `shard ${shard} exists`);
+        const users = shardUsers(entry.value);
+        assert.ok(users.length <= 8, `shard ${shard} holds ${users.length}`);
+        total += users.length;
+      }
+      assert.ok(total <= 32);
+      // Once every bucket is full again, the next write of a shard drops them all but the writer.
+      policy.chain.advanceTime(60_000);
+      await pull(policy, "user0");
+      const shards = [0, 1, 2, 3].map((s) => shardUsers(policy.chain.runtime.getSharedData("", `image-hub.rate-limit.shard.${s}`)!.value));
+      assert.deepEqual(shards.find((users) => users.includes("user0")), ["user0"]);
+    });
+
+    describe("configuration", () => {
+      const base = exampleConfigs()["rate-limit"];
+      const bad: [string, unknown, string][] = [
+        ["a zero limit", { ...base, plans: [{ id: "personal", pullsPerWindow: 0 }] }, "rate-limit: config.plans[0].pullsPerWindow: expected an integer from 1 to 1000000000"],
+        ["a missing window", { ...base, windowSeconds: undefined }, "rate-limit: config.windowSeconds: required field is missing"],
+        ["a fractional shard count", { ...base, shards: 1.5 }, "rate-limit: config.shards: expected an integer from 1 to 65536"],
+        ["a plan that is not an object", { ...base, plans: ["personal"] }, "rate-limit: config.plans[0]: expected an object"],
+        ["an unknown field", { ...base, burst: 5 }, "rate-limit: config.burst: unknown field"],
+      ];
+      for (const [name, config, line] of bad) {
+        it(`should refuse ${name} with one critical line naming the field`, async () => {
+          await assert.rejects(startPolicy({ only, debug: build.debug, configOverride: { "rate-limit": JSON.stringify(config) } }), (err: unknown) => {
+            assert.ok(err instanceof ChainStartError);
+            const critical = err.logs.filter((l) => l.level === "critical");
+            assert.equal(critical.length, 1);
+            assert.ok(critical[0]!.message.startsWith(line), critical[0]!.message);
+            return true;
+          });
+        });
+      }
+    });
+  });
+}

@@ -1,0 +1,224 @@
+// Every proxy-wasm ABI 0.2.1 callback, with its exact spec name and signature, dispatched to the
+// context classes. A filter re-exports this module from its entry file:
+//   export * from "../sdk/abi/exports";
+// Callbacks for context ids the SDK does not know abort (the VM fails), as in the Rust and Go SDKs.
+import { HttpContext, TcpContext } from "../context";
+import {
+  contextExists,
+  createRoot,
+  createStream,
+  dropCallout,
+  findCallout,
+  forgetContext,
+  httpContext,
+  rootContext,
+  setActiveContext,
+  tcpContext,
+} from "../dispatcher";
+import { E_NOT_HTTP_CONTEXT, E_NOT_TCP_CONTEXT, E_UNKNOWN_CONTEXT } from "../errors";
+import { refreshLogLevel } from "../hostcalls/log";
+import { setEffectiveContext } from "../hostcalls/misc";
+import { PeerType } from "../types";
+// Loads the @global replacements that asconfig "use" maps abort, trace and seed onto.
+import "./globals";
+
+export { malloc, malloc as proxy_on_memory_allocate } from "./malloc";
+
+/** proxy_abi_version_0_2_1 marks the ABI version for the host; it is never called. */
+export function proxy_abi_version_0_2_1(): void {}
+
+function http(contextId: u32): HttpContext {
+  setActiveContext(contextId);
+  const ctx = httpContext(contextId);
+  if (ctx === null) throw new Error(E_NOT_HTTP_CONTEXT);
+  return ctx;
+}
+
+function tcp(contextId: u32): TcpContext {
+  setActiveContext(contextId);
+  const ctx = tcpContext(contextId);
+  if (ctx === null) throw new Error(E_NOT_TCP_CONTEXT);
+  return ctx;
+}
+
+export function proxy_on_context_create(contextId: u32, parentContextId: u32): void {
+  setActiveContext(contextId);
+  // The one place per stream the SDK asks for the log level, so a level changed at runtime applies to the next stream.
+  refreshLogLevel();
+  if (parentContextId == 0) createRoot(contextId);
+  else createStream(contextId, parentContextId);
+}
+
+export function proxy_on_vm_start(rootContextId: u32, vmConfigurationSize: u32): u32 {
+  setActiveContext(rootContextId);
+  const root = rootContext(rootContextId);
+  // A root whose factory was missing was already logged by createRoot; refusing fails the VM start.
+  if (root === null) return 0;
+  return root.onVmStart(vmConfigurationSize) ? 1 : 0;
+}
+
+export function proxy_on_configure(rootContextId: u32, pluginConfigurationSize: u32): u32 {
+  setActiveContext(rootContextId);
+  refreshLogLevel();
+  const root = rootContext(rootContextId);
+  if (root === null) return 0;
+  return root.onConfigure(pluginConfigurationSize) ? 1 : 0;
+}
+
+export function proxy_on_tick(rootContextId: u32): void {
+  setActiveContext(rootContextId);
+  refreshLogLevel();
+  const root = rootContext(rootContextId);
+  if (root === null) throw new Error(E_UNKNOWN_CONTEXT);
+  root.onTick();
+}
+
+export function proxy_on_queue_ready(rootContextId: u32, queueToken: u32): void {
+  setActiveContext(rootContextId);
+  const root = rootContext(rootContextId);
+  if (root === null) throw new Error(E_UNKNOWN_CONTEXT);
+  root.onQueueReady(queueToken);
+}
+
+export function proxy_on_foreign_function(rootContextId: u32, functionId: u32, argumentsSize: u32): void {
+  setActiveContext(rootContextId);
+  const root = rootContext(rootContextId);
+  if (root === null) throw new Error(E_UNKNOWN_CONTEXT);
+  root.onForeignFunction(functionId, argumentsSize);
+}
+
+export function proxy_on_done(contextId: u32): u32 {
+  setActiveContext(contextId);
+  const h = httpContext(contextId);
+  if (h !== null) return h.onDone() ? 1 : 0;
+  const t = tcpContext(contextId);
+  if (t !== null) return t.onDone() ? 1 : 0;
+  const r = rootContext(contextId);
+  if (r !== null) return r.onDone() ? 1 : 0;
+  // A root that never got created (missing factory) has nothing to finish.
+  return 1;
+}
+
+export function proxy_on_log(contextId: u32): void {
+  setActiveContext(contextId);
+  const h = httpContext(contextId);
+  if (h !== null) {
+    h.onLog();
+    return;
+  }
+  const t = tcpContext(contextId);
+  if (t !== null) t.onLog();
+}
+
+export function proxy_on_delete(contextId: u32): void {
+  setActiveContext(contextId);
+  const h = httpContext(contextId);
+  if (h !== null) h.onDelete();
+  else {
+    const t = tcpContext(contextId);
+    if (t !== null) t.onDelete();
+    else {
+      const r = rootContext(contextId);
+      if (r !== null) r.onDelete();
+    }
+  }
+  forgetContext(contextId);
+}
+
+export function proxy_on_request_headers(contextId: u32, numHeaders: u32, endOfStream: u32): u32 {
+  return <u32>http(contextId).onRequestHeaders(numHeaders, endOfStream != 0);
+}
+
+export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
+  return <u32>http(contextId).onRequestBody(bodySize, endOfStream != 0);
+}
+
+export function proxy_on_request_trailers(contextId: u32, numTrailers: u32): u32 {
+  return <u32>http(contextId).onRequestTrailers(numTrailers);
+}
+
+export function proxy_on_response_headers(contextId: u32, numHeaders: u32, endOfStream: u32): u32 {
+  return <u32>http(contextId).onResponseHeaders(numHeaders, endOfStream != 0);
+}
+
+export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
+  return <u32>http(contextId).onResponseBody(bodySize, endOfStream != 0);
+}
+
+export function proxy_on_response_trailers(contextId: u32, numTrailers: u32): u32 {
+  return <u32>http(contextId).onResponseTrailers(numTrailers);
+}
+
+export function proxy_on_new_connection(contextId: u32): u32 {
+  return <u32>tcp(contextId).onNewConnection();
+}
+
+export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
+  return <u32>tcp(contextId).onDownstreamData(dataSize, endOfStream != 0);
+}
+
+export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
+  return <u32>tcp(contextId).onUpstreamData(dataSize, endOfStream != 0);
+}
+
+export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {
+  tcp(contextId).onDownstreamConnectionClose(<PeerType>peerType);
+}
+
+export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {
+  tcp(contextId).onUpstreamConnectionClose(<PeerType>peerType);
+}
+
+// Callout answers arrive on the root. The handler runs with the issuing stream as the effective context;
+// if that stream is already gone the answer is dropped (the Go SDK does the same).
+function enterCallout(rootContextId: u32, issuer: u32): bool {
+  setActiveContext(rootContextId);
+  if (issuer == 0 || issuer == rootContextId) return true;
+  if (!contextExists(issuer)) return false;
+  setEffectiveContext(issuer);
+  setActiveContext(issuer);
+  return true;
+}
+
+export function proxy_on_http_call_response(rootContextId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  const pending = findCallout(token);
+  if (pending === null) return;
+  dropCallout(token);
+  if (!enterCallout(rootContextId, pending.contextId)) return;
+  pending.handler.onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
+}
+
+export function proxy_on_grpc_receive_initial_metadata(rootContextId: u32, token: u32, numElements: u32): void {
+  const pending = findCallout(token);
+  if (pending === null || !enterCallout(rootContextId, pending.contextId)) return;
+  pending.handler.onGrpcReceiveInitialMetadata(token, numElements);
+}
+
+export function proxy_on_grpc_receive(rootContextId: u32, token: u32, messageSize: u32): void {
+  const pending = findCallout(token);
+  if (pending === null || !enterCallout(rootContextId, pending.contextId)) return;
+  pending.handler.onGrpcReceive(token, messageSize);
+}
+
+export function proxy_on_grpc_receive_trailing_metadata(rootContextId: u32, token: u32, numElements: u32): void {
+  const pending = findCallout(token);
+  if (pending === null || !enterCallout(rootContextId, pending.contextId)) return;
+  pending.handler.onGrpcReceiveTrailingMetadata(token, numElements);
+}
+
+export function proxy_on_grpc_close(rootContextId: u32, token: u32, statusCode: u32): void {
+  const pending = findCallout(token);
+  if (pending === null) return;
+  dropCallout(token);
+  if (!enterCallout(rootContextId, pending.contextId)) return;
+  pending.handler.onGrpcClose(token, statusCode);
+}
+
+// Envoy calls these for HTTP/2 metadata frames; they are outside ABI 0.2.1 and always continue.
+export function proxy_on_request_metadata(contextId: u32, numElements: u32): u32 {
+  return 0;
+}
+
+export function proxy_on_response_metadata(contextId: u32, numElements: u32): u32 {
+  return 0;
+}

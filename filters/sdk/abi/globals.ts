@@ -1,0 +1,112 @@
+// Replacements for the AssemblyScript runtime imports Envoy does not provide (env.abort, env.trace,
+// env.seed, env.Date.now, env.console.*). asconfig.json wires them with "use", e.g. "abort=sdkAbort";
+// the names must be global.
+import { log as hostLog } from "../hostcalls/log";
+import { LogLevel } from "../types";
+import { proxy_get_current_time_nanoseconds, proxy_log, proc_exit, random_get } from "./imports";
+
+const CRITICAL: u32 = 5;
+let aborting = false;
+
+function logRaw(level: u32, text: string): void {
+  const bytes = String.UTF8.encode(text);
+  proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
+}
+
+/**
+ * sdkAbort replaces AssemblyScript's abort: one critical log line "abort: <message> at <file>(<line>:<col>)",
+ * then wasi proc_exit(255). Envoy's proc_exit returns, so the `unreachable` AS emits after every abort call
+ * traps and marks the VM failed.
+ */
+// @ts-ignore: decorator
+@global export function sdkAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
+  // An abort raised while aborting (e.g. shadow-stack overflow, where building the message overflows
+  // again) must not recurse: exit at once and let the trap that follows fail the VM.
+  if (aborting) {
+    proc_exit(255);
+    return;
+  }
+  aborting = true;
+  const msg = message === null ? "(no message)" : message;
+  const file = fileName === null ? "(unknown)" : fileName;
+  logRaw(CRITICAL, "abort: " + msg + " at " + file + "(" + line.toString() + ":" + column.toString() + ")");
+  proc_exit(255);
+}
+
+/** sdkTrace replaces AssemblyScript's trace(): the message and up to five numbers, logged at trace level (gated like log()). */
+// @ts-ignore: decorator
+@global export function sdkTrace(message: string, n: i32 = 0, a0: f64 = 0, a1: f64 = 0, a2: f64 = 0, a3: f64 = 0, a4: f64 = 0): void {
+  let text = "trace: " + message;
+  if (n > 0) text += " " + a0.toString();
+  if (n > 1) text += ", " + a1.toString();
+  if (n > 2) text += ", " + a2.toString();
+  if (n > 3) text += ", " + a3.toString();
+  if (n > 4) text += ", " + a4.toString();
+  hostLog(LogLevel.Trace, text);
+}
+
+/** sdkSeed replaces AssemblyScript's seed() (used by Math.random) with 8 bytes from wasi random_get. */
+// @ts-ignore: decorator
+@global export function sdkSeed(): f64 {
+  const buf = memory.data(8, 8);
+  random_get(buf, 8);
+  // A seed of 0 would make Math.random's xorshift state degenerate.
+  const bits = load<u64>(buf) | 1;
+  return reinterpret<f64>((bits >> 12) | 0x3ff0000000000000);
+}
+
+/** SdkDate replaces Date so Date.now() reads proxy_get_current_time_nanoseconds (ms since the epoch; 0 if refused). */
+// @ts-ignore: decorator
+@global export class SdkDate extends Date {
+  /** now returns the host's wall clock in milliseconds. */
+  static now(): i64 {
+    const out = memory.data(8, 8);
+    store<u64>(out, 0);
+    proxy_get_current_time_nanoseconds(out);
+    return <i64>(load<u64>(out) / 1_000_000);
+  }
+}
+
+/** sdkConsole replaces console: each method logs through proxy_log at the matching level (gated like log()). */
+// @ts-ignore: decorator
+@global export namespace sdkConsole {
+  const timers = new Map<string, i64>();
+
+  /** assert logs "Assertion failed: <message>" at error level when `condition` is falsy. */
+  export function assert<T>(condition: T, message: string = ""): void {
+    if (!condition) hostLog(LogLevel.Error, "Assertion failed: " + message);
+  }
+  /** log logs at info level. */
+  export function log(message: string = ""): void {
+    hostLog(LogLevel.Info, message);
+  }
+  /** debug logs at debug level. */
+  export function debug(message: string = ""): void {
+    hostLog(LogLevel.Debug, message);
+  }
+  /** info logs at info level. */
+  export function info(message: string = ""): void {
+    hostLog(LogLevel.Info, message);
+  }
+  /** warn logs at warn level. */
+  export function warn(message: string = ""): void {
+    hostLog(LogLevel.Warn, message);
+  }
+  /** error logs at error level. */
+  export function error(message: string = ""): void {
+    hostLog(LogLevel.Error, message);
+  }
+  /** time starts the timer `label`. */
+  export function time(label: string = "default"): void {
+    timers.set(label, SdkDate.now());
+  }
+  /** timeLog logs "<label>: <ms>ms" at info level for a started timer. */
+  export function timeLog(label: string = "default"): void {
+    if (timers.has(label)) hostLog(LogLevel.Info, label + ": " + (SdkDate.now() - timers.get(label)).toString() + "ms");
+  }
+  /** timeEnd logs like timeLog and stops the timer. */
+  export function timeEnd(label: string = "default"): void {
+    timeLog(label);
+    if (timers.has(label)) timers.delete(label);
+  }
+}

@@ -1,0 +1,189 @@
+// Plugin-configuration helper: typed field access on a parsed JSON object that turns the first problem
+// into ONE log line naming the field, "<filter>: <path>: <problem>", and false from onConfigure.
+//
+//   const cfg = new ConfigReader("add-header");
+//   const root = cfg.parse(getPluginConfigurationString());
+//   if (root === null) return cfg.finish();
+//   const name = cfg.requireString(root, "name");
+//   return cfg.finish();   // logs the first error (if any) at critical and returns false
+import { E_CONFIG_EMPTY, E_CONFIG_MISSING } from "./errors";
+import { logCritical } from "./hostcalls/log";
+import {
+  childPath,
+  JsonArray,
+  JsonBool,
+  JsonKind,
+  JsonNumber,
+  JsonObject,
+  JsonString,
+  JsonValue,
+  parseJson,
+} from "./json";
+
+/** ConfigReader collects the first configuration error; create one per onConfigure call. */
+export class ConfigReader {
+  private firstError: string = "";
+  constructor(readonly filterName: string, readonly rootPath: string = "config") {}
+
+  /** parse parses `text` as a JSON object; on failure records the error and returns null. Empty text is an error unless allowEmpty (then {}). */
+  parse(text: string, allowEmpty: bool = false): JsonObject | null {
+    if (text.trim().length == 0) {
+      if (allowEmpty) return new JsonObject(this.rootPath);
+      this.fail(this.rootPath, E_CONFIG_EMPTY);
+      return null;
+    }
+    const r = parseJson(text, this.rootPath);
+    const v = r.value;
+    if (v === null) {
+      this.fail(this.rootPath, "invalid JSON at offset " + r.offset.toString() + ": " + r.error);
+      return null;
+    }
+    return this.asObject(v);
+  }
+
+  /** fail records `message` for the field at `path`; only the first failure is kept. */
+  fail(path: string, message: string): void {
+    if (this.firstError.length == 0) this.firstError = this.filterName + ": " + path + ": " + message;
+  }
+
+  /** ok tells whether no error has been recorded. */
+  ok(): bool {
+    return this.firstError.length == 0;
+  }
+
+  /** error returns the recorded log line ("" when none). */
+  error(): string {
+    return this.firstError;
+  }
+
+  /** finish logs the recorded error once at critical and returns false, or returns true when there is none. */
+  finish(): bool {
+    if (this.ok()) return true;
+    logCritical(this.firstError);
+    return false;
+  }
+
+  private wrongType(v: JsonValue, expected: string): void {
+    this.fail(v.path, "expected " + expected + ", got " + v.kindName());
+  }
+
+  /** asObject returns `v` as an object, or records "expected an object". */
+  asObject(v: JsonValue): JsonObject | null {
+    if (v.kind == JsonKind.Object) return changetype<JsonObject>(v);
+    this.wrongType(v, "an object");
+    return null;
+  }
+
+  /** asArray returns `v` as an array, or records "expected an array". */
+  asArray(v: JsonValue): JsonArray | null {
+    if (v.kind == JsonKind.Array) return changetype<JsonArray>(v);
+    this.wrongType(v, "an array");
+    return null;
+  }
+
+  /** asString returns `v` as a string, or records "expected a string" and returns null. */
+  asString(v: JsonValue): string | null {
+    if (v.kind == JsonKind.String) return changetype<JsonString>(v).value;
+    this.wrongType(v, "a string");
+    return null;
+  }
+
+  private field(obj: JsonObject, key: string, required: bool): JsonValue | null {
+    const v = obj.get(key);
+    if (v === null && required) this.fail(childPath(obj.path, key), E_CONFIG_MISSING);
+    return v;
+  }
+
+  /** requireString returns the string field `key`, or null after recording a missing or wrong-typed field. */
+  requireString(obj: JsonObject, key: string): string | null {
+    const v = this.field(obj, key, true);
+    return v === null ? null : this.asString(v);
+  }
+
+  /** optionalString returns the string field `key`, `fallback` when absent, or `fallback` after recording a wrong type. */
+  optionalString(obj: JsonObject, key: string, fallback: string): string {
+    const v = this.field(obj, key, false);
+    if (v === null) return fallback;
+    const s = this.asString(v);
+    return s === null ? fallback : s;
+  }
+
+  /** optionalNumber returns the number field `key`, `fallback` when absent or wrong-typed (recorded). */
+  optionalNumber(obj: JsonObject, key: string, fallback: f64): f64 {
+    const v = this.field(obj, key, false);
+    if (v === null) return fallback;
+    if (v.kind == JsonKind.Number) return changetype<JsonNumber>(v).value;
+    this.wrongType(v, "a number");
+    return fallback;
+  }
+
+  /** requireNumber returns the number field `key`, or NaN after recording a missing or wrong-typed field. */
+  requireNumber(obj: JsonObject, key: string): f64 {
+    const v = this.field(obj, key, true);
+    if (v === null) return NaN;
+    if (v.kind == JsonKind.Number) return changetype<JsonNumber>(v).value;
+    this.wrongType(v, "a number");
+    return NaN;
+  }
+
+  /** optionalInteger returns an integer field within [min, max]; `fallback` when absent; records non-integers and out-of-range values. */
+  optionalInteger(obj: JsonObject, key: string, fallback: i64, min: i64, max: i64): i64 {
+    const v = this.field(obj, key, false);
+    if (v === null) return fallback;
+    if (v.kind != JsonKind.Number) {
+      this.wrongType(v, "an integer");
+      return fallback;
+    }
+    const n = changetype<JsonNumber>(v).value;
+    if (n != Math.floor(n) || n < <f64>min || n > <f64>max) {
+      this.fail(v.path, "expected an integer from " + min.toString() + " to " + max.toString());
+      return fallback;
+    }
+    return <i64>n;
+  }
+
+  /** optionalBool returns the boolean field `key`, `fallback` when absent or wrong-typed (recorded). */
+  optionalBool(obj: JsonObject, key: string, fallback: bool): bool {
+    const v = this.field(obj, key, false);
+    if (v === null) return fallback;
+    if (v.kind == JsonKind.Bool) return changetype<JsonBool>(v).value;
+    this.wrongType(v, "a boolean");
+    return fallback;
+  }
+
+  /** requireObject returns the object field `key`, or null after recording a missing or wrong-typed field. */
+  requireObject(obj: JsonObject, key: string): JsonObject | null {
+    const v = this.field(obj, key, true);
+    return v === null ? null : this.asObject(v);
+  }
+
+  /** optionalObject returns the object field `key`, or null (recorded only when present with a wrong type). */
+  optionalObject(obj: JsonObject, key: string): JsonObject | null {
+    const v = this.field(obj, key, false);
+    return v === null ? null : this.asObject(v);
+  }
+
+  /** requireArray returns the array field `key`, or null after recording a missing or wrong-typed field. */
+  requireArray(obj: JsonObject, key: string): JsonArray | null {
+    const v = this.field(obj, key, true);
+    return v === null ? null : this.asArray(v);
+  }
+
+  /** optionalArray returns the array field `key`, or null (recorded only when present with a wrong type). */
+  optionalArray(obj: JsonObject, key: string): JsonArray | null {
+    const v = this.field(obj, key, false);
+    return v === null ? null : this.asArray(v);
+  }
+
+  /** allowOnly records "unknown field" for the first key of `obj` not in `allowed` (catches typos); returns ok(). */
+  allowOnly(obj: JsonObject, allowed: Array<string>): bool {
+    for (let i = 0; i < obj.keys.length; i++) {
+      const k = unchecked(obj.keys[i]);
+      if (!allowed.includes(k)) {
+        this.fail(childPath(obj.path, k), "unknown field");
+        break;
+      }
+    }
+    return this.ok();
+  }
+}

@@ -1,0 +1,125 @@
+// Context bookkeeping between the raw ABI callbacks (abi/exports.ts) and the context classes:
+// root factories by root id, live contexts by id, pending callouts by token.
+import { CalloutHandler, HttpContext, RootContext, TcpContext } from "./context";
+import { E_NO_ROOT_FACTORY } from "./errors";
+import { logCritical } from "./hostcalls/log";
+import { getPropertyString } from "./hostcalls/properties";
+
+/** RootFactory builds the root context for a plugin; it must be a top-level function (AssemblyScript has no closures). */
+export type RootFactory = (contextId: u32) => RootContext;
+
+class Registration {
+  constructor(readonly rootId: string, readonly factory: RootFactory) {}
+}
+
+/** PendingCallout is a callout waiting for its answer. */
+export class PendingCallout {
+  constructor(readonly handler: CalloutHandler, readonly contextId: u32) {}
+}
+
+const registrations = new Array<Registration>();
+const roots = new Map<u32, RootContext>();
+const httpContexts = new Map<u32, HttpContext>();
+const tcpContexts = new Map<u32, TcpContext>();
+const callouts = new Map<u32, PendingCallout>();
+let active: u32 = 0;
+
+/**
+ * registerRootContext binds `rootId` (Envoy's root_id / the plugin_root_id property) to a factory.
+ * Call it at module top level, once per root id. The root id "" is the default used when no other
+ * registration matches; a module with a single registration uses it for any root id.
+ */
+export function registerRootContext(factory: RootFactory, rootId: string = ""): void {
+  registrations.push(new Registration(rootId, factory));
+}
+
+function findFactory(rootId: string): RootFactory | null {
+  let fallback: RootFactory | null = null;
+  for (let i = 0; i < registrations.length; i++) {
+    const r = unchecked(registrations[i]);
+    if (r.rootId == rootId) return r.factory;
+    if (r.rootId == "") fallback = r.factory;
+  }
+  if (fallback === null && registrations.length == 1) fallback = unchecked(registrations[0]).factory;
+  return fallback;
+}
+
+/** createRoot runs the factory for the plugin's root id; logs and returns false when none matches. */
+export function createRoot(contextId: u32): bool {
+  let rootId: string = "";
+  if (registrations.length > 1) {
+    const id = getPropertyString(["plugin_root_id"]);
+    if (id !== null) rootId = id;
+  }
+  const factory = findFactory(rootId);
+  if (factory === null) {
+    logCritical(E_NO_ROOT_FACTORY + "\"" + rootId + "\"");
+    return false;
+  }
+  roots.set(contextId, factory(contextId));
+  return true;
+}
+
+/** createStream asks the parent root for a TCP context first, then an HTTP context. */
+export function createStream(contextId: u32, rootContextId: u32): void {
+  if (!roots.has(rootContextId)) return;
+  const root = roots.get(rootContextId);
+  const tcp = root.createTcpContext(contextId);
+  if (tcp !== null) {
+    tcpContexts.set(contextId, tcp);
+    return;
+  }
+  httpContexts.set(contextId, root.createHttpContext(contextId));
+}
+
+/** rootContext returns the root with `contextId`, or null (a failed or unknown root). */
+export function rootContext(contextId: u32): RootContext | null {
+  return roots.has(contextId) ? roots.get(contextId) : null;
+}
+
+/** httpContext returns the HTTP stream context with `contextId`, or null. */
+export function httpContext(contextId: u32): HttpContext | null {
+  return httpContexts.has(contextId) ? httpContexts.get(contextId) : null;
+}
+
+/** tcpContext returns the TCP context with `contextId`, or null. */
+export function tcpContext(contextId: u32): TcpContext | null {
+  return tcpContexts.has(contextId) ? tcpContexts.get(contextId) : null;
+}
+
+/** contextExists tells whether any context with `contextId` is alive. */
+export function contextExists(contextId: u32): bool {
+  return roots.has(contextId) || httpContexts.has(contextId) || tcpContexts.has(contextId);
+}
+
+/** forgetContext drops a context after proxy_on_delete, so memory stays flat. */
+export function forgetContext(contextId: u32): void {
+  if (httpContexts.has(contextId)) httpContexts.delete(contextId);
+  else if (tcpContexts.has(contextId)) tcpContexts.delete(contextId);
+  else if (roots.has(contextId)) roots.delete(contextId);
+}
+
+/** setActiveContext records the context of the callback in progress (set by abi/exports.ts). */
+export function setActiveContext(contextId: u32): void {
+  active = contextId;
+}
+
+/** activeContextId returns the context id of the callback in progress (0 outside callbacks). */
+export function activeContextId(): u32 {
+  return active;
+}
+
+/** rememberCallout stores the handler of a callout token and the context that issued it. */
+export function rememberCallout(token: u32, handler: CalloutHandler): void {
+  callouts.set(token, new PendingCallout(handler, active));
+}
+
+/** findCallout returns a pending callout (its handler and issuing context), or null when the token is unknown. */
+export function findCallout(token: u32): PendingCallout | null {
+  return callouts.has(token) ? callouts.get(token) : null;
+}
+
+/** dropCallout forgets a finished callout. */
+export function dropCallout(token: u32): void {
+  if (callouts.has(token)) callouts.delete(token);
+}

@@ -1,0 +1,113 @@
+// Body and data buffers, configuration buffers and callout payloads. Reads return null when the buffer
+// is not available (lastResult() says why); writes return the WasmResult.
+import { proxy_get_buffer_bytes, proxy_get_buffer_status, proxy_set_buffer_bytes } from "../abi/imports";
+import { clearRet, retPtr, takeResult } from "../abi/malloc";
+import { BufferType, WasmResult } from "../types";
+import { setLastResult } from "./status";
+
+/** Buffer wraps one of the host's buffers; use the exported instances (requestBody, pluginConfiguration, ...). */
+export class Buffer {
+  constructor(readonly type: BufferType) {}
+
+  /** length returns the buffer's current size, or 0 with lastResult() != Ok when it is not available. */
+  length(): u32 {
+    clearRet();
+    const r = setLastResult(proxy_get_buffer_status(<u32>this.type, retPtr(), retPtr() + 4));
+    return r == WasmResult.Ok ? load<u32>(retPtr()) : 0;
+  }
+
+  /** read returns up to maxSize bytes from `start` (all by default); null when the buffer is not available. */
+  read(start: u32 = 0, maxSize: u32 = 0xffffffff): ArrayBuffer | null {
+    // Envoy rejects start + maxSize overflowing u32, so clamp the default "everything" to fit.
+    const size = maxSize > 0xffffffff - start ? 0xffffffff - start : maxSize;
+    clearRet();
+    const r = setLastResult(proxy_get_buffer_bytes(<u32>this.type, start, size, retPtr(), retPtr() + 4));
+    if (r != WasmResult.Ok) return null;
+    return takeResult();
+  }
+
+  /** readString returns the whole buffer decoded as UTF-8; null when the buffer is not available. */
+  readString(): string | null {
+    const bytes = this.read();
+    return bytes === null ? null : String.UTF8.decode(bytes);
+  }
+
+  /** replace swaps the whole buffer content for `data` (body rewrite). */
+  replace(data: ArrayBuffer): WasmResult {
+    clearRet();
+    const status = <WasmResult>proxy_get_buffer_status(<u32>this.type, retPtr(), retPtr() + 4);
+    if (status != WasmResult.Ok) return status;
+    const len = load<u32>(retPtr());
+    return <WasmResult>proxy_set_buffer_bytes(<u32>this.type, 0, len, changetype<usize>(data), <usize>data.byteLength);
+  }
+
+  /** append adds `data` after the current content. */
+  append(data: ArrayBuffer): WasmResult {
+    clearRet();
+    const status = <WasmResult>proxy_get_buffer_status(<u32>this.type, retPtr(), retPtr() + 4);
+    if (status != WasmResult.Ok) return status;
+    const len = load<u32>(retPtr());
+    return <WasmResult>proxy_set_buffer_bytes(<u32>this.type, len, 0, changetype<usize>(data), <usize>data.byteLength);
+  }
+
+  /** prepend inserts `data` before the current content. */
+  prepend(data: ArrayBuffer): WasmResult {
+    return <WasmResult>proxy_set_buffer_bytes(<u32>this.type, 0, 0, changetype<usize>(data), <usize>data.byteLength);
+  }
+
+  /** replaceString is replace with UTF-8 text. */
+  replaceString(text: string): WasmResult {
+    return this.replace(String.UTF8.encode(text));
+  }
+
+  /** appendString is append with UTF-8 text. */
+  appendString(text: string): WasmResult {
+    return this.append(String.UTF8.encode(text));
+  }
+
+  /** prependString is prepend with UTF-8 text. */
+  prependString(text: string): WasmResult {
+    return this.prepend(String.UTF8.encode(text));
+  }
+}
+
+/** requestBody: the current request body chunk (the whole buffered body after StopIterationAndBuffer). */
+export const requestBody = new Buffer(BufferType.HttpRequestBody);
+/** responseBody: the current response body chunk. */
+export const responseBody = new Buffer(BufferType.HttpResponseBody);
+/** downstreamData: TCP data from the client, in onDownstreamData. */
+export const downstreamData = new Buffer(BufferType.DownstreamData);
+/** upstreamData: TCP data from the upstream, in onUpstreamData. */
+export const upstreamData = new Buffer(BufferType.UpstreamData);
+/** httpCallResponseBody: read-only, inside onHttpCallResponse. */
+export const httpCallResponseBody = new Buffer(BufferType.HttpCallResponseBody);
+/** grpcReceiveBuffer: read-only, inside onGrpcReceive. */
+export const grpcReceiveBuffer = new Buffer(BufferType.GrpcReceiveBuffer);
+/** vmConfiguration: read-only, always readable. */
+export const vmConfiguration = new Buffer(BufferType.VmConfiguration);
+/** pluginConfiguration: read-only, inside onConfigure. */
+export const pluginConfiguration = new Buffer(BufferType.PluginConfiguration);
+/** foreignFunctionArguments: read-only, inside onForeignFunction. */
+export const foreignFunctionArguments = new Buffer(BufferType.ForeignFunctionArguments);
+
+/** getPluginConfiguration returns the plugin configuration bytes (empty when none); call it in onConfigure. */
+export function getPluginConfiguration(): ArrayBuffer {
+  const bytes = pluginConfiguration.read();
+  return bytes === null ? new ArrayBuffer(0) : bytes;
+}
+
+/** getPluginConfigurationString returns the plugin configuration as UTF-8 text ("" when none). */
+export function getPluginConfigurationString(): string {
+  return String.UTF8.decode(getPluginConfiguration());
+}
+
+/** getVmConfiguration returns the VM configuration bytes (empty when none). */
+export function getVmConfiguration(): ArrayBuffer {
+  const bytes = vmConfiguration.read();
+  return bytes === null ? new ArrayBuffer(0) : bytes;
+}
+
+/** getVmConfigurationString returns the VM configuration as UTF-8 text ("" when none). */
+export function getVmConfigurationString(): string {
+  return String.UTF8.decode(getVmConfiguration());
+}

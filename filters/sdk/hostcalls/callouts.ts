@@ -1,0 +1,144 @@
+// HTTP and gRPC callouts. The answer goes to the CalloutHandler passed here (often the calling context);
+// the SDK restores the calling stream as the effective context first.
+import {
+  proxy_grpc_call,
+  proxy_grpc_cancel,
+  proxy_grpc_close,
+  proxy_grpc_send,
+  proxy_grpc_stream,
+  proxy_http_call,
+} from "../abi/imports";
+import { retPtr } from "../abi/malloc";
+import { CalloutHandler } from "../context";
+import { rememberCallout } from "../dispatcher";
+import { serializePairs } from "../pairs";
+import { WasmResult } from "../types";
+import { HeaderPair, toPairs } from "./headers";
+import { setLastResult } from "./status";
+
+/**
+ * httpCall sends a request to the cluster `upstream`. `headers` must hold ":method", ":path" and
+ * ":authority"; timeoutMs 0 means no timeout. Returns the token, or 0 when the host refused
+ * (lastResult(): BadArgument for an unknown cluster or missing pseudo-headers, InternalFailure).
+ * `handler.onHttpCallResponse` receives the answer.
+ */
+export function httpCall(
+  upstream: string,
+  headers: Array<HeaderPair>,
+  body: ArrayBuffer | null,
+  trailers: Array<HeaderPair>,
+  timeoutMs: u32,
+  handler: CalloutHandler,
+): u32 {
+  const up = String.UTF8.encode(upstream);
+  const h = serializePairs(toPairs(headers));
+  const t = serializePairs(toPairs(trailers));
+  const b = body === null ? new ArrayBuffer(0) : body;
+  store<u32>(retPtr(), 0);
+  const r = setLastResult(
+    proxy_http_call(
+      changetype<usize>(up),
+      <usize>up.byteLength,
+      changetype<usize>(h),
+      <usize>h.byteLength,
+      changetype<usize>(b),
+      <usize>b.byteLength,
+      changetype<usize>(t),
+      <usize>t.byteLength,
+      timeoutMs,
+      retPtr(),
+    ),
+  );
+  if (r != WasmResult.Ok) return 0;
+  const token = load<u32>(retPtr());
+  rememberCallout(token, handler);
+  return token;
+}
+
+/**
+ * grpcCall starts a unary gRPC call; `upstream` is a cluster name (or a serialized GrpcService).
+ * Returns the token, or 0 when refused (ParseFailure for an unknown cluster). `handler` receives
+ * the metadata, message and close callbacks.
+ */
+export function grpcCall(
+  upstream: string,
+  service: string,
+  method: string,
+  initialMetadata: Array<HeaderPair>,
+  message: ArrayBuffer,
+  timeoutMs: u32,
+  handler: CalloutHandler,
+): u32 {
+  const up = String.UTF8.encode(upstream);
+  const svc = String.UTF8.encode(service);
+  const m = String.UTF8.encode(method);
+  const md = serializePairs(toPairs(initialMetadata));
+  store<u32>(retPtr(), 0);
+  const r = setLastResult(
+    proxy_grpc_call(
+      changetype<usize>(up),
+      <usize>up.byteLength,
+      changetype<usize>(svc),
+      <usize>svc.byteLength,
+      changetype<usize>(m),
+      <usize>m.byteLength,
+      changetype<usize>(md),
+      <usize>md.byteLength,
+      changetype<usize>(message),
+      <usize>message.byteLength,
+      timeoutMs,
+      retPtr(),
+    ),
+  );
+  if (r != WasmResult.Ok) return 0;
+  const token = load<u32>(retPtr());
+  rememberCallout(token, handler);
+  return token;
+}
+
+/** grpcStream opens a streaming gRPC call; returns its token or 0 when refused. Send with grpcSend. */
+export function grpcStream(
+  upstream: string,
+  service: string,
+  method: string,
+  initialMetadata: Array<HeaderPair>,
+  handler: CalloutHandler,
+): u32 {
+  const up = String.UTF8.encode(upstream);
+  const svc = String.UTF8.encode(service);
+  const m = String.UTF8.encode(method);
+  const md = serializePairs(toPairs(initialMetadata));
+  store<u32>(retPtr(), 0);
+  const r = setLastResult(
+    proxy_grpc_stream(
+      changetype<usize>(up),
+      <usize>up.byteLength,
+      changetype<usize>(svc),
+      <usize>svc.byteLength,
+      changetype<usize>(m),
+      <usize>m.byteLength,
+      changetype<usize>(md),
+      <usize>md.byteLength,
+      retPtr(),
+    ),
+  );
+  if (r != WasmResult.Ok) return 0;
+  const token = load<u32>(retPtr());
+  rememberCallout(token, handler);
+  return token;
+}
+
+/** grpcSend sends one message on a gRPC stream; NotFound for an unknown token, BadArgument for a unary call token. */
+export function grpcSend(token: u32, message: ArrayBuffer, endStream: bool): WasmResult {
+  return <WasmResult>proxy_grpc_send(token, changetype<usize>(message), <usize>message.byteLength, endStream ? 1 : 0);
+}
+
+/** grpcCancel cancels a gRPC call or stream (no further callbacks); NotFound for an unknown token. */
+export function grpcCancel(token: u32): WasmResult {
+  return <WasmResult>proxy_grpc_cancel(token);
+}
+
+/** grpcClose half-closes a gRPC call or stream; NotFound for an unknown token. */
+export function grpcClose(token: u32): WasmResult {
+  return <WasmResult>proxy_grpc_close(token);
+}

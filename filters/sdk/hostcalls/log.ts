@@ -1,0 +1,58 @@
+// Logging through proxy_log, skipped below the host's log level so a disabled debug line costs no
+// string encoding and no hostcall. The level is cached and refreshed by the SDK on root-context
+// callbacks and when a stream starts (never inside _initialize, where Envoy forbids the call).
+import { proxy_get_log_level, proxy_log } from "../abi/imports";
+import { retPtr } from "../abi/malloc";
+import { LogLevel, WasmResult } from "../types";
+
+// Until the first refresh the level is unknown, so everything is sent and the host filters.
+let cachedLevel: LogLevel = LogLevel.Trace;
+
+/** refreshLogLevel asks the host for its current level; on failure the cached level is kept. */
+export function refreshLogLevel(): WasmResult {
+  const result = <WasmResult>proxy_get_log_level(retPtr());
+  if (result == WasmResult.Ok) cachedLevel = <LogLevel>load<u32>(retPtr());
+  return result;
+}
+
+/** logLevel returns the cached host log level (Trace until the SDK first asked the host). */
+export function logLevel(): LogLevel {
+  return cachedLevel;
+}
+
+/** logEnabled tells whether a message at `level` would be sent; use it to skip building expensive messages. */
+export function logEnabled(level: LogLevel): bool {
+  return level >= cachedLevel && level <= LogLevel.Critical;
+}
+
+/** log sends `message` at `level` when the host's level allows it; returns Ok when skipped. */
+export function log(level: LogLevel, message: string): WasmResult {
+  if (!logEnabled(level)) return WasmResult.Ok;
+  const bytes = String.UTF8.encode(message);
+  return <WasmResult>proxy_log(<u32>level, changetype<usize>(bytes), <usize>bytes.byteLength);
+}
+
+/** logTrace logs at trace level (see log). */
+export function logTrace(message: string): WasmResult {
+  return log(LogLevel.Trace, message);
+}
+/** logDebug logs at debug level (see log). */
+export function logDebug(message: string): WasmResult {
+  return log(LogLevel.Debug, message);
+}
+/** logInfo logs at info level (see log). */
+export function logInfo(message: string): WasmResult {
+  return log(LogLevel.Info, message);
+}
+/** logWarn logs at warn level (see log). */
+export function logWarn(message: string): WasmResult {
+  return log(LogLevel.Warn, message);
+}
+/** logError logs at error level (see log). */
+export function logError(message: string): WasmResult {
+  return log(LogLevel.Error, message);
+}
+/** logCritical logs at critical level (see log). */
+export function logCritical(message: string): WasmResult {
+  return log(LogLevel.Critical, message);
+}

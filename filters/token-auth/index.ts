@@ -1,0 +1,164 @@
+// token-auth: verifies the registry JWT (HS256) on /v2 requests and passes the verified identity on
+// in x-hub-* headers (CONTRACT.md). FAILS CLOSED: a missing or bad token, a header map it cannot
+// write, or a trap (Envoy FAIL_CLOSED policy) all stop the request before the upstream.
+export * from "../sdk/abi/exports";
+import {
+  ConfigReader,
+  Counter,
+  FilterHeadersStatus,
+  getCurrentTimeNanoseconds,
+  getPluginConfigurationString,
+  HeaderPair,
+  HttpContext,
+  JsonObject,
+  logDebug,
+  logEnabled,
+  LogLevel,
+  registerRootContext,
+  requestHeaders,
+  RootContext,
+  WasmResult,
+} from "../sdk/index";
+import { HmacSha256 } from "../sdk/crypto/index";
+import { base64UrlDecode } from "../sdk/crypto/index";
+import { challengeActions, parseRoute, RouteKind } from "../plan-enforcement/registry";
+import { HEADER_ACCESS, HEADER_PLAN, HEADER_SIDECAR, HEADER_USER, sendRegistryError, UNAUTHORIZED } from "../plan-enforcement/shared";
+import { JwtKey, JwtSettings, JwtVerifier } from "./jwt";
+
+const FILTER = "token-auth";
+const CONFIG_FIELDS = ["issuer", "audience", "clockSkewSeconds", "maxTokenLength", "realm", "service", "keys"];
+const KEY_FIELDS = ["kid", "alg", "k"];
+
+class TokenAuthRoot extends RootContext {
+  verifier: JwtVerifier | null = null;
+  /** The challenge up to (not including) the optional scope, built once per configuration. */
+  challengePrefix: string = "";
+  readonly allowed: Counter = new Counter("image_hub.token_auth.allowed");
+  readonly denied: Counter = new Counter("image_hub.token_auth.denied");
+
+  /** Implements RootContext.onConfigure: any invalid field refuses the whole configuration. */
+  onConfigure(pluginConfigurationSize: u32): bool {
+    const reader = new ConfigReader(FILTER);
+    const config = reader.parse(getPluginConfigurationString());
+    if (config === null) return reader.finish();
+    reader.allowOnly(config, CONFIG_FIELDS);
+    const settings = new JwtSettings();
+    settings.issuer = nonEmpty(reader, config, "issuer");
+    settings.audience = nonEmpty(reader, config, "audience");
+    settings.clockSkewSeconds = <f64>reader.optionalInteger(config, "clockSkewSeconds", 30, 0, 600);
+    settings.maxTokenLength = <i32>reader.optionalInteger(config, "maxTokenLength", 4096, 64, 65536);
+    const realm = nonEmpty(reader, config, "realm");
+    const service = nonEmpty(reader, config, "service");
+    if (!isQuotable(realm)) reader.fail("config.realm", "must not contain quotes, backslashes or control characters");
+    if (!isQuotable(service)) reader.fail("config.service", "must not contain quotes, backslashes or control characters");
+    const keys = reader.requireArray(config, "keys");
+    if (keys !== null && keys.items.length == 0) reader.fail("config.keys", "expected at least one key");
+    if (keys !== null) {
+      for (let i = 0; i < keys.items.length && reader.ok(); i++) {
+        const key = reader.asObject(keys.items[i]);
+        if (key === null) break;
+        const parsed = parseKey(reader, key, settings.keys);
+        if (parsed !== null) settings.keys.push(parsed);
+      }
+    }
+    if (!reader.ok()) return reader.finish();
+    this.verifier = new JwtVerifier(settings);
+    this.challengePrefix = "Bearer realm=\"" + realm + "\",service=\"" + service + "\"";
+    return true;
+  }
+
+  /** Implements RootContext.createHttpContext. */
+  createHttpContext(contextId: u32): HttpContext {
+    return new TokenAuth(contextId, this);
+  }
+}
+
+function nonEmpty(reader: ConfigReader, config: JsonObject, field: string): string {
+  const value = reader.requireString(config, field);
+  if (value !== null && value.length == 0) reader.fail("config." + field, "expected a non-empty string");
+  return value === null ? "" : value;
+}
+
+function isQuotable(text: string): bool {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c == 0x22 || c == 0x5c || c == 0x7f) return false;
+  }
+  return true;
+}
+
+function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): JwtKey | null {
+  reader.allowOnly(key, KEY_FIELDS);
+  const kid = nonEmpty(reader, key, "kid");
+  const alg = reader.requireString(key, "alg");
+  if (alg !== null && alg != "HS256") reader.fail(key.path + ".alg", "only HS256 is supported");
+  const secret = reader.requireString(key, "k");
+  if (!reader.ok() || secret === null) return null;
+  const bytes = base64UrlDecode(secret);
+  if (bytes === null || bytes.length < 32) {
+    reader.fail(key.path + ".k", "expected base64url of at least 32 key bytes");
+    return null;
+  }
+  for (let i = 0; i < known.length; i++) {
+    if (known[i].kid == kid) {
+      reader.fail(key.path + ".kid", "duplicate kid");
+      return null;
+    }
+  }
+  return new JwtKey(kid, new HmacSha256(bytes));
+}
+
+/** bearerToken returns the token of an `Authorization: Bearer <token>` value, or null for any other shape. */
+function bearerToken(authorization: string | null): string | null {
+  if (authorization === null || authorization.length < 8) return null;
+  // RFC 7235: the scheme name is case-insensitive.
+  if (authorization.substring(0, 7).toLowerCase() != "bearer ") return null;
+  const token = authorization.substring(7).trim();
+  return token.length == 0 ? null : token;
+}
+
+class TokenAuth extends HttpContext {
+  /** Implements HttpContext.onRequestHeaders. */
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    const root = changetype<TokenAuthRoot>(this.root);
+    // Client-sent identity is never trusted, on any path.
+    let written = requestHeaders.remove(HEADER_USER) == WasmResult.Ok;
+    written = requestHeaders.remove(HEADER_PLAN) == WasmResult.Ok && written;
+    written = requestHeaders.remove(HEADER_ACCESS) == WasmResult.Ok && written;
+    written = requestHeaders.remove(HEADER_SIDECAR) == WasmResult.Ok && written;
+    const path = requestHeaders.get(":path");
+    const method = requestHeaders.get(":method");
+    const route = parseRoute(method === null ? "" : method, path === null ? "" : path);
+    if (route.kind == RouteKind.NotRegistry && path !== null && written) return FilterHeadersStatus.Continue;
+    const verifier = root.verifier;
+    const token = bearerToken(requestHeaders.get("authorization"));
+    if (verifier === null || token === null || !written) {
+      return this.refuse(root, route.kind == RouteKind.Repository ? route.repository : "", route.action, "no bearer token");
+    }
+    const nowSeconds = <f64>getCurrentTimeNanoseconds() / 1e9;
+    const identity = verifier.verify(token, nowSeconds);
+    if (identity === null) {
+      return this.refuse(root, route.kind == RouteKind.Repository ? route.repository : "", route.action, verifier.reason);
+    }
+    const set =
+      requestHeaders.replace(HEADER_USER, identity.subject) == WasmResult.Ok &&
+      requestHeaders.replace(HEADER_PLAN, identity.plan) == WasmResult.Ok &&
+      requestHeaders.replace(HEADER_ACCESS, identity.access) == WasmResult.Ok;
+    if (!set) return this.refuse(root, "", 0, "identity headers could not be written");
+    root.allowed.increment();
+    return FilterHeadersStatus.Continue;
+  }
+
+  private refuse(root: TokenAuthRoot, repository: string, action: i32, reason: string): FilterHeadersStatus {
+    root.denied.increment();
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 401: " + reason);
+    let challenge = root.challengePrefix.length > 0 ? root.challengePrefix : "Bearer";
+    if (repository.length > 0) challenge += ",scope=\"repository:" + repository + ":" + challengeActions(action) + "\"";
+    const headers = new Array<HeaderPair>();
+    headers.push(new HeaderPair("www-authenticate", challenge));
+    sendRegistryError(UNAUTHORIZED, "token_auth_unauthorized", "UNAUTHORIZED", "authentication required", "null", headers);
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+}
+
+registerRootContext((contextId: u32): RootContext => new TokenAuthRoot(contextId), FILTER);

@@ -1,0 +1,211 @@
+// JWS compact (RFC 7515) HS256 verification for registry tokens (CONTRACT.md "Token"). Order matters:
+// the signature is checked before the payload is parsed, so unauthenticated bytes only ever reach the
+// small header parser. Every failure returns a reason; nothing here traps on any input.
+import { base64UrlDecodeRange, base64UrlDecodedLength, constantTimeEqual, HmacSha256, SHA256_DIGEST_BYTES } from "../sdk/crypto/index";
+import { JsonArray, JsonKind, JsonNumber, JsonObject, JsonString, JsonValue, parseJson } from "../sdk/index";
+import { isValidRepositoryName } from "../plan-enforcement/registry";
+import { isPlanId } from "../plan-enforcement/shared";
+
+/** The largest JWT header segment read; real headers are ~60 characters. */
+const MAX_HEADER_SEGMENT: i32 = 512;
+
+/** JwtKey is one configured HS256 key with its precomputed HMAC state. */
+export class JwtKey {
+  constructor(readonly kid: string, readonly mac: HmacSha256) {}
+}
+
+/** VerifiedToken is the identity a valid token carries, ready for the x-hub-* headers. */
+export class VerifiedToken {
+  subject: string = "";
+  plan: string = "";
+  /** Granted scopes as CONTRACT.md's x-hub-access value (may be empty). */
+  access: string = "";
+}
+
+/** JwtSettings are the checks of CONTRACT.md with values from the plugin configuration. */
+export class JwtSettings {
+  issuer: string = "";
+  audience: string = "";
+  clockSkewSeconds: f64 = 0;
+  maxTokenLength: i32 = 0;
+  keys: Array<JwtKey> = new Array<JwtKey>();
+}
+
+/**
+ * JwtVerifier checks tokens against one JwtSettings. It owns scratch buffers sized from the
+ * settings, so one instance serves every stream of a VM without per-request buffer allocation.
+ */
+export class JwtVerifier {
+  /** Why the last verify returned null, for the debug log (never sent to the client). */
+  reason: string = "";
+  private readonly signing: Uint8Array;
+  private readonly expected: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
+  private readonly given: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
+
+  constructor(readonly settings: JwtSettings) {
+    this.signing = new Uint8Array(settings.maxTokenLength);
+  }
+
+  private refuse(reason: string): VerifiedToken | null {
+    this.reason = reason;
+    return null;
+  }
+
+  /** verify returns the identity of `token` at time `nowSeconds`, or null with `reason` set. */
+  verify(token: string, nowSeconds: f64): VerifiedToken | null {
+    const length = token.length;
+    if (length == 0) return this.refuse("empty token");
+    if (length > this.settings.maxTokenLength) return this.refuse("token longer than maxTokenLength");
+    let firstDot = -1;
+    let secondDot = -1;
+    for (let i = 0; i < length; i++) {
+      const c = token.charCodeAt(i);
+      if (c == 0x2e) {
+        if (firstDot < 0) firstDot = i;
+        else if (secondDot < 0) secondDot = i;
+        else return this.refuse("more than three segments");
+      } else if (!isBase64UrlChar(c)) return this.refuse("character outside base64url");
+    }
+    if (secondDot < 0) return this.refuse("fewer than three segments");
+    if (firstDot > MAX_HEADER_SEGMENT) return this.refuse("header segment too long");
+
+    const header = decodeJsonSegment(token, 0, firstDot);
+    if (header === null) return this.refuse("header is not a base64url JSON object");
+    const alg = header.get("alg");
+    if (alg === null || alg.kind != JsonKind.String || changetype<JsonString>(alg).value != "HS256") {
+      return this.refuse("alg is not HS256");
+    }
+    if (header.has("crit")) return this.refuse("crit header not supported");
+    const typ = header.get("typ");
+    if (typ !== null && (typ.kind != JsonKind.String || changetype<JsonString>(typ).value != "JWT")) return this.refuse("typ is not JWT");
+    const kid = header.get("kid");
+    if (kid === null || kid.kind != JsonKind.String) return this.refuse("kid missing");
+    const key = this.findKey(changetype<JsonString>(kid).value);
+    if (key === null) return this.refuse("unknown kid");
+
+    if (base64UrlDecodedLength(length - secondDot - 1) != SHA256_DIGEST_BYTES) return this.refuse("signature length");
+    const given = changetype<usize>(this.given);
+    if (base64UrlDecodeRange(token, secondDot + 1, length, given) != SHA256_DIGEST_BYTES) return this.refuse("signature encoding");
+    // Every character is ASCII (checked above), so the signing input's bytes are the char codes.
+    const signing = this.signing.dataStart;
+    for (let i = 0; i < secondDot; i++) store<u8>(signing + <usize>i, <u8>token.charCodeAt(i));
+    const expected = changetype<usize>(this.expected);
+    key.mac.macPointerInto(signing, secondDot, expected);
+    if (!constantTimeEqual(expected, given, SHA256_DIGEST_BYTES)) return this.refuse("bad signature");
+
+    const claims = decodeJsonSegment(token, firstDot + 1, secondDot);
+    if (claims === null) return this.refuse("payload is not a base64url JSON object");
+    return this.checkClaims(claims, nowSeconds);
+  }
+
+  private findKey(kid: string): JwtKey | null {
+    const keys = this.settings.keys;
+    for (let i = 0; i < keys.length; i++) if (unchecked(keys[i]).kid == kid) return unchecked(keys[i]);
+    return null;
+  }
+
+  private checkClaims(claims: JsonObject, now: f64): VerifiedToken | null {
+    const skew = this.settings.clockSkewSeconds;
+    if (stringClaim(claims, "iss") != this.settings.issuer) return this.refuse("wrong iss");
+    if (!audienceMatches(claims.get("aud"), this.settings.audience)) return this.refuse("wrong aud");
+    const exp = claims.get("exp");
+    if (exp === null || exp.kind != JsonKind.Number) return this.refuse("exp missing");
+    if (now >= changetype<JsonNumber>(exp).value + skew) return this.refuse("expired");
+    const nbf = claims.get("nbf");
+    if (nbf !== null) {
+      if (nbf.kind != JsonKind.Number) return this.refuse("nbf not a number");
+      if (now + skew < changetype<JsonNumber>(nbf).value) return this.refuse("not yet valid");
+    }
+    const token = new VerifiedToken();
+    token.subject = stringClaim(claims, "sub");
+    if (!isHeaderSafe(token.subject)) return this.refuse("sub missing or not a plain name");
+    token.plan = stringClaim(claims, "plan");
+    if (!isPlanId(token.plan)) return this.refuse("plan missing or malformed");
+    const access = claims.get("access");
+    if (access !== null) {
+      if (access.kind != JsonKind.Array) return this.refuse("access not an array");
+      const scopes = renderAccess(changetype<JsonArray>(access));
+      if (scopes === null) return this.refuse("access entry malformed");
+      token.access = scopes;
+    }
+    return token;
+  }
+}
+
+function isBase64UrlChar(c: i32): bool {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f;
+}
+
+/** Decodes token[start, end) as base64url UTF-8 JSON and returns it if it is an object. */
+function decodeJsonSegment(token: string, start: i32, end: i32): JsonObject | null {
+  const length = base64UrlDecodedLength(end - start);
+  if (length <= 0) return null;
+  const bytes = new Uint8Array(length);
+  if (base64UrlDecodeRange(token, start, end, bytes.dataStart) != length) return null;
+  const parsed = parseJson(String.UTF8.decodeUnsafe(bytes.dataStart, <usize>length), "token");
+  const value = parsed.value;
+  if (value === null || value.kind != JsonKind.Object) return null;
+  return changetype<JsonObject>(value);
+}
+
+function stringClaim(claims: JsonObject, name: string): string {
+  const value = claims.get(name);
+  return value !== null && value.kind == JsonKind.String ? changetype<JsonString>(value).value : "";
+}
+
+function audienceMatches(aud: JsonValue | null, expected: string): bool {
+  if (aud === null) return false;
+  if (aud.kind == JsonKind.String) return changetype<JsonString>(aud).value == expected;
+  if (aud.kind != JsonKind.Array) return false;
+  const items = changetype<JsonArray>(aud).items;
+  for (let i = 0; i < items.length; i++) {
+    const item = unchecked(items[i]);
+    if (item.kind == JsonKind.String && changetype<JsonString>(item).value == expected) return true;
+  }
+  return false;
+}
+
+/** A value that can go into a header and a space-separated list: 1–255 visible ASCII, no "," ":" or quotes. */
+function isHeaderSafe(text: string): bool {
+  if (text.length == 0 || text.length > 255) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c == 0x2c || c == 0x3a || c == 0x22 || c == 0x5c) return false;
+  }
+  return true;
+}
+
+/**
+ * Renders the Docker-format access list as "repository:<name>:<a,b> ...". Only repository entries
+ * count and only pull/push/delete are kept (in that order); returns null for a malformed entry.
+ */
+function renderAccess(access: JsonArray): string | null {
+  let out = "";
+  for (let i = 0; i < access.items.length; i++) {
+    const entry = unchecked(access.items[i]);
+    if (entry.kind != JsonKind.Object) return null;
+    const object = changetype<JsonObject>(entry);
+    if (stringClaim(object, "type") != "repository") continue;
+    const name = stringClaim(object, "name");
+    if (!isValidRepositoryName(name)) return null;
+    const actions = object.get("actions");
+    if (actions === null || actions.kind != JsonKind.Array) return null;
+    let pull = false, push = false, remove = false;
+    const items = changetype<JsonArray>(actions).items;
+    for (let j = 0; j < items.length; j++) {
+      const item = unchecked(items[j]);
+      if (item.kind != JsonKind.String) return null;
+      const action = changetype<JsonString>(item).value;
+      if (action == "pull") pull = true;
+      else if (action == "push") push = true;
+      else if (action == "delete") remove = true;
+    }
+    if (!pull && !push && !remove) continue;
+    let list = pull ? "pull" : "";
+    if (push) list += list.length > 0 ? ",push" : "push";
+    if (remove) list += list.length > 0 ? ",delete" : "delete";
+    if (out.length > 0) out += " ";
+    out += "repository:" + name + ":" + list;
+  }
+  return out;
+}

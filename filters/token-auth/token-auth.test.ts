@@ -1,0 +1,151 @@
+// token-auth alone in the emulator, against build/filters/token-auth.wasm and .debug.wasm.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ChainStartError } from "../../filters/host/chain.ts";
+import { DEMO_SIGNING_KEYS, exampleConfigs } from "../../image-hub/filter-configs.ts";
+import { badInputCases, challengeFor } from "../../test/policy/cases.ts";
+import { BUILDS, header, registryError, startPolicy } from "../../test/policy/emulator.ts";
+import { mintToken } from "../../test/policy/tokens.ts";
+
+const only = ["token-auth"] as const;
+
+for (const build of BUILDS) {
+  describe(`token-auth (${build.label})`, () => {
+    it("should answer 401 with the computed challenge to every bad token and reach no upstream", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const cases = badInputCases(policy.nowSeconds()).filter((c) => c.status === 401);
+      assert.ok(cases.length >= 20);
+      for (const c of cases) {
+        // Call onRequestHeaders through the chain.
+        const result = await policy.send(c.method, c.path, c.headers);
+        // Check the local response.
+        assert.equal(result.status, 401, c.name);
+        assert.equal(header(result.headers, "www-authenticate"), c.challenge, c.name);
+        assert.deepEqual(registryError(result.body), { code: "UNAUTHORIZED", message: "authentication required", detail: null }, c.name);
+        assert.equal(result.localReply?.details, "token_auth_unauthorized", c.name);
+        // Check that the upstream was not reached and the reason was logged at debug level only.
+        assert.equal(result.upstreamRequest, undefined, c.name);
+        assert.equal(result.logs.length, 1, c.name);
+        assert.match(result.logs[0]!.message, /^token-auth: 401: /, c.name);
+      }
+      assert.equal(policy.seen.length, 0);
+      assert.equal(policy.chain.getMetric("image_hub.token_auth.denied"), BigInt(cases.length));
+      assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed") ?? 0n, 0n);
+    });
+
+    it("should log why a token was refused", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const now = policy.nowSeconds();
+      const reasons: [string, string][] = [
+        [mintToken({ now: now - 400 }), "expired"],
+        [mintToken({ now, claims: { nbf: now + 100 } }), "not yet valid"],
+        [mintToken({ now, claims: { aud: "x" } }), "wrong aud"],
+        [mintToken({ now, header: { alg: "none" } }), "alg is not HS256"],
+        [mintToken({ now, header: { kid: "old" } }), "unknown kid"],
+      ];
+      for (const [token, reason] of reasons) {
+        const result = await policy.send("GET", "/v2/", { authorization: `Bearer ${token}` });
+        assert.equal(result.status, 401);
+        assert.equal(result.logs[0]?.message, `token-auth: 401: ${reason}`);
+        assert.equal(result.logs[0]?.level, "debug");
+      }
+    });
+
+    it("should set the identity headers from the token and drop client-sent ones", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const token = mintToken({
+        now: policy.nowSeconds(),
+        sub: "alice",
+        plan: "team",
+        access: [
+          { name: "alice/app", actions: ["push", "pull", "pull"] },
+          { name: "bob/lib", actions: ["pull", "*"] },
+          { name: "carol/x", actions: ["*"] },
+        ],
+        claims: { aud: ["other", "image-hub-registry"] },
+      });
+      const result = await policy.send("GET", "/v2/alice/app/tags/list", {
+        authorization: `bearer ${token}`,
+        "x-hub-user": "root",
+        "x-hub-plan": "enterprise",
+        "x-hub-access": "repository:alice/app:delete",
+        "x-hub-sidecar": "forged",
+      });
+      assert.equal(result.status, 200);
+      const headers = result.upstreamRequest!.headers;
+      assert.deepEqual(
+        headers.filter(([n]) => n.startsWith("x-hub-")),
+        [
+          ["x-hub-user", "alice"],
+          ["x-hub-plan", "team"],
+          ["x-hub-access", "repository:alice/app:pull,push repository:bob/lib:pull"],
+        ],
+      );
+      assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed"), 1n);
+    });
+
+    it("should accept exp and nbf within the 30 s skew and refuse them just beyond it", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const now = policy.nowSeconds();
+      const statusFor = async (claims: Record<string, unknown>) =>
+        (await policy.send("GET", "/v2/", { authorization: `Bearer ${mintToken({ now, claims })}` })).status;
+      assert.equal(await statusFor({ exp: now - 29 }), 200);
+      assert.equal(await statusFor({ exp: now - 30 }), 401);
+      assert.equal(await statusFor({ nbf: now + 30 }), 200);
+      assert.equal(await statusFor({ nbf: now + 31 }), 401);
+      assert.equal(await statusFor({ exp: "soon" }), 401);
+    });
+
+    it("should accept a token signed with the second configured key (rotation)", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const token = mintToken({ now: policy.nowSeconds(), key: DEMO_SIGNING_KEYS[1] });
+      assert.equal((await policy.send("GET", "/v2/", { authorization: `Bearer ${token}` })).status, 200);
+    });
+
+    it("should pass other paths untouched except for the stripped identity headers", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const result = await policy.send("GET", "/api/plans?x=/v2/", { "x-hub-plan": "enterprise", authorization: "Basic abc" });
+      assert.equal(result.status, 200);
+      assert.equal(result.upstreamRequest!.path, "/api/plans?x=/v2/");
+      assert.equal(header(result.upstreamRequest!.headers, "x-hub-plan"), undefined);
+      assert.equal(header(result.upstreamRequest!.headers, "authorization"), "Basic abc");
+    });
+
+    it("should put the push and delete scopes in the challenge", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const push = await policy.send("PATCH", "/v2/alice/app/blobs/uploads/abc");
+      assert.equal(header(push.headers, "www-authenticate"), challengeFor("repository:alice/app:pull,push"));
+      const remove = await policy.send("DELETE", "/v2/alice/app/blobs/sha256:aa");
+      assert.equal(header(remove.headers, "www-authenticate"), challengeFor("repository:alice/app:delete"));
+      const invalid = await policy.send("GET", "/v2/Alice/manifests/x");
+      assert.equal(header(invalid.headers, "www-authenticate"), challengeFor());
+    });
+
+    describe("configuration", () => {
+      const base = exampleConfigs()["token-auth"];
+      const bad: [string, unknown, string][] = [
+        ["not JSON", "{", "token-auth: config: invalid JSON"],
+        ["no keys", { ...base, keys: [] }, "token-auth: config.keys: expected at least one key"],
+        ["an HS384 key", { ...base, keys: [{ ...base.keys[0], alg: "HS384" }] }, "token-auth: config.keys[0].alg: only HS256 is supported"],
+        ["a short key", { ...base, keys: [{ ...base.keys[0], k: "c2hvcnQ" }] }, "token-auth: config.keys[0].k: expected base64url of at least 32 key bytes"],
+        ["a duplicate kid", { ...base, keys: [base.keys[0], base.keys[0]] }, "token-auth: config.keys[1].kid: duplicate kid"],
+        ["a quote in the realm", { ...base, realm: 'http://x/"' }, "token-auth: config.realm: must not contain quotes"],
+        ["a missing issuer", { ...base, issuer: undefined }, "token-auth: config.issuer: required field is missing"],
+        ["an unknown field", { ...base, skew: 3 }, "token-auth: config.skew: unknown field"],
+        ["a negative skew", { ...base, clockSkewSeconds: -1 }, "token-auth: config.clockSkewSeconds: expected an integer from 0 to 600"],
+      ];
+      for (const [name, config, line] of bad) {
+        it(`should refuse ${name} with one critical line naming the field`, async () => {
+          const text = typeof config === "string" ? config : JSON.stringify(config);
+          await assert.rejects(startPolicy({ only, debug: build.debug, configOverride: { "token-auth": text } }), (err: unknown) => {
+            assert.ok(err instanceof ChainStartError);
+            const critical = err.logs.filter((l) => l.level === "critical");
+            assert.equal(critical.length, 1);
+            assert.ok(critical[0]!.message.startsWith(line), critical[0]!.message);
+            return true;
+          });
+        });
+      }
+    });
+  });
+}

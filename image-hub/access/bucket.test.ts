@@ -1,0 +1,52 @@
+// The app-mode token bucket against the contract's numbers, on a fake clock.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { TokenBuckets } from "./bucket.ts";
+
+describe("TokenBuckets", () => {
+  it("should allow the capacity, then refuse without consuming, then refill continuously", () => {
+    let now = 1_000_000;
+    const buckets = new TokenBuckets(60, () => now);
+    // Ten pulls in the same instant: remaining counts down, reset grows by 6 s per pull.
+    for (let i = 1; i <= 10; i++) {
+      const s = buckets.take("alice", 10);
+      assert.equal(s.allowed, true);
+      assert.equal(s.remaining, 10 - i);
+      assert.equal(s.resetSeconds, 6 * i);
+    }
+    // The 11th is refused; refusing twice changes nothing.
+    for (let i = 0; i < 2; i++) {
+      const s = buckets.take("alice", 10);
+      assert.deepEqual(s, { allowed: false, limit: 10, remaining: 0, resetSeconds: 60, retryAfterSeconds: 6, windowSeconds: 60 });
+    }
+    // 3 s later half a token is back: still refused, retry in 3 s.
+    now += 3000;
+    assert.equal(buckets.take("alice", 10).retryAfterSeconds, 3);
+    // 6 s after the burst one token is back, and only one.
+    now += 3000;
+    assert.equal(buckets.take("alice", 10).allowed, true);
+    assert.equal(buckets.take("alice", 10).allowed, false);
+    // Other users have their own bucket.
+    assert.equal(buckets.peek("bob", 100).remaining, 100);
+  });
+
+  it("should mirror forced pulls without going below zero", () => {
+    const now = 0;
+    const buckets = new TokenBuckets(60, () => now);
+    for (let i = 0; i < 12; i++) buckets.take("carol", 10, true);
+    const s = buckets.peek("carol", 10);
+    assert.equal(s.remaining, 0);
+    assert.equal(s.resetSeconds, 60);
+  });
+
+  it("should forget idle users so memory stays bounded", () => {
+    let now = 0;
+    const buckets = new TokenBuckets(60, () => now);
+    for (let i = 0; i < 10_001; i++) buckets.take(`user${i}`, 10);
+    now += 61_000;
+    buckets.take("trigger", 10);
+    // After the sweep every idle bucket is gone; a swept user starts full again.
+    assert.equal(buckets.peek("user1", 10).remaining, 10);
+    assert.equal((buckets as unknown as { entries: Map<string, unknown> }).entries.size, 1);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Who is calling `/v2/*` and what they may do. In `filter` mode the identity comes from the
+ * sidecar's `x-hub-*` headers (trusted only with the per-run sidecar secret) and the filters have
+ * already enforced plan and rate limit. In `app` mode this module verifies the JWT and enforces the
+ * same rules, with the same statuses, headers and bodies, as token-auth → plan-enforcement →
+ * rate-limit (CONTRACT.md).
+ * @module
+ */
+import type { NextFunction, Request, Response } from "express";
+import { findPlan, type Action, type Catalog, type Plan } from "../catalog.ts";
+import { HttpError } from "../http-error.ts";
+import type { TokenBuckets } from "./bucket.ts";
+import { mapRegistryRequest, type RegistryRoute } from "./routes-map.ts";
+import { allows, parseAccess, SERVICE, verifyRegistryToken, type Identity, type SigningKeys } from "./tokens.ts";
+
+/** How plan and rate limits are enforced; chosen at start. */
+export type EnforceMode = "filter" | "app";
+
+/** What the policy middleware needs. */
+export interface PolicyOptions {
+  mode: EnforceMode;
+  catalog: Catalog;
+  keys: SigningKeys;
+  buckets: TokenBuckets;
+  /** Token endpoint URL for the `WWW-Authenticate` realm. */
+  realm: string;
+  /** Value of `x-hub-sidecar` that marks a request as coming through the sidecar (filter mode). */
+  sidecarSecret: string;
+}
+
+/** What the policy middleware leaves on `res.locals` for the handlers. */
+export interface RegistryLocals {
+  identity: Identity;
+  plan: Plan;
+  route: RegistryRoute;
+}
+
+/** rawPathOf returns the undecoded request path below `/v2` (no query). */
+export function rawPathOf(req: Request): string {
+  const url = req.originalUrl;
+  const q = url.indexOf("?");
+  return (q < 0 ? url : url.slice(0, q)).slice("/v2".length);
+}
+
+function unauthorized(options: PolicyOptions, route: RegistryRoute): HttpError {
+  let challenge = `Bearer realm="${options.realm}",service="${SERVICE}"`;
+  if (route.name !== undefined && route.scopeActions) challenge += `,scope="repository:${route.name}:${route.scopeActions}"`;
+  return new HttpError(401, "UNAUTHORIZED", "authentication required", null, { "WWW-Authenticate": challenge });
+}
+
+async function identify(req: Request, options: PolicyOptions, route: RegistryRoute): Promise<Identity> {
+  if (options.mode === "filter") {
+    const user = req.headers["x-hub-user"];
+    const plan = req.headers["x-hub-plan"];
+    if (req.headers["x-hub-sidecar"] !== options.sidecarSecret || typeof user !== "string" || typeof plan !== "string") throw unauthorized(options, route);
+    return { user, plan, access: parseAccess(String(req.headers["x-hub-access"] ?? "")) };
+  }
+  const auth = req.headers.authorization ?? "";
+  const m = /^Bearer ([^\s]+)$/i.exec(auth);
+  if (!m) throw unauthorized(options, route);
+  try {
+    return await verifyRegistryToken(options.keys, m[1]);
+  } catch {
+    throw unauthorized(options, route);
+  }
+}
+
+/** The body size a blob upload announces (Content-Length, or Content-Range end + 1); -1 when none. */
+function announcedBytes(req: Request): number {
+  const length = /^\d+$/.test(String(req.headers["content-length"] ?? "")) ? Number(req.headers["content-length"]) : -1;
+  const range = /^(\d+)-(\d+)$/.exec(String(req.headers["content-range"] ?? ""));
+  return Math.max(length, range ? Number(range[2]) + 1 : -1);
+}
+
+/** tooLarge is the 413 both modes send; the storage service's own limit is reported the same way. */
+export function tooLarge(plan: Plan): HttpError {
+  return new HttpError(413, "SIZE_INVALID", `blob upload exceeds the ${plan.id} plan limit of ${plan.maxBlobBytes} bytes`, { limit: plan.maxBlobBytes });
+}
+
+/** The plan-then-token denial message of CONTRACT.md, or undefined when the request is allowed. */
+function denial(plan: Plan, identity: Identity, route: RegistryRoute): string | undefined {
+  const needed = new Set<Action>(route.action ? [route.action] : []);
+  if (route.mountFrom !== undefined) needed.add("pull");
+  for (const a of ["pull", "push", "delete"] as Action[]) if (needed.has(a) && !plan.actions.includes(a)) return `plan ${plan.id} does not allow ${a}`;
+  if (route.action && !allows(identity.access, route.name as string, route.action)) return `token does not grant ${route.action} on ${route.name}`;
+  if (route.mountFrom !== undefined && !allows(identity.access, route.mountFrom, "pull")) return `token does not grant pull on ${route.mountFrom}`;
+  return undefined;
+}
+
+function rateHeaders(res: Response, s: { limit: number; remaining: number; resetSeconds: number; windowSeconds: number }): void {
+  res.setHeader("RateLimit-Limit", String(s.limit));
+  res.setHeader("RateLimit-Remaining", String(s.remaining));
+  res.setHeader("RateLimit-Reset", String(s.resetSeconds));
+  res.setHeader("RateLimit-Policy", `${s.limit};w=${s.windowSeconds}`);
+}
+
+/**
+ * registryPolicy returns the middleware for `/v2/*`. It passes to the handlers with
+ * `res.locals` set ({@link RegistryLocals}) or fails the request with 401 / 400 NAME_INVALID /
+ * 403 DENIED / 413 SIZE_INVALID / 429 TOOMANYREQUESTS, in the contract's order.
+ */
+export function registryPolicy(options: PolicyOptions) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const route = mapRegistryRequest(req.method, rawPathOf(req), new URLSearchParams(req.originalUrl.split("?")[1] ?? ""));
+    const identity = await identify(req, options, route);
+    if (route.kind === "invalidName") throw new HttpError(400, "NAME_INVALID", "invalid repository name", null);
+    if (route.kind === "unsupported") throw new HttpError(404, "UNSUPPORTED", "unsupported registry route", null);
+    const plan = findPlan(options.catalog, identity.plan);
+    if (!plan) throw new HttpError(403, "DENIED", `unknown plan ${identity.plan}`, null);
+    const denied = denial(plan, identity, route);
+    if (denied !== undefined) throw new HttpError(403, "DENIED", denied, null);
+    if (options.mode === "app" && route.isBlobUpload && announcedBytes(req) > plan.maxBlobBytes) throw tooLarge(plan);
+    if (route.countsAsPull) {
+      const state = options.buckets.take(identity.user, plan.pullsPerWindow, options.mode === "filter");
+      if (options.mode === "app") {
+        rateHeaders(res, state);
+        if (!state.allowed) {
+          const retry = Math.max(1, state.retryAfterSeconds);
+          const detail = { limit: state.limit, windowSeconds: state.windowSeconds, retryAfterSeconds: retry };
+          throw new HttpError(429, "TOOMANYREQUESTS", "pull rate limit exceeded", detail, { "Retry-After": String(retry) });
+        }
+      }
+    }
+    const locals: RegistryLocals = { identity, plan, route };
+    Object.assign(res.locals, locals);
+    next();
+  };
+}

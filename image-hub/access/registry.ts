@@ -1,0 +1,235 @@
+/**
+ * The OCI Distribution v1.1 subset served at `/v2/*`, after {@link registryPolicy} has identified
+ * the caller. Blob bytes stream straight through to and from the storage service.
+ * @module
+ */
+import express, { Router, type Request, type Response } from "express";
+import type { IncomingMessage } from "node:http";
+import { HttpError } from "../http-error.ts";
+import type { Plan } from "../catalog.ts";
+import { tooLarge, type RegistryLocals } from "./policy.ts";
+import { readJson, type StorageClient } from "./storage-client.ts";
+import { allows } from "./tokens.ts";
+
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+function locals(res: Response): RegistryLocals {
+  return res.locals as RegistryLocals;
+}
+
+function uploadLocation(name: string, id: string): string {
+  return `/v2/${name}/blobs/uploads/${id}`;
+}
+
+function rangeHeader(size: number): string {
+  // As the reference registry does: "0-0" for an empty upload, else the inclusive last byte.
+  return `0-${Math.max(size - 1, 0)}`;
+}
+
+async function pipeResponse(from: IncomingMessage, res: Response, headers: string[]): Promise<void> {
+  res.status(from.statusCode ?? 502);
+  for (const h of headers) {
+    const v = from.headers[h];
+    if (v !== undefined) res.setHeader(h, v);
+  }
+  from.pipe(res);
+  await new Promise<void>((resolve) => res.on("close", resolve));
+}
+
+/** registryRoutes builds the `/v2` router; call once per app. Errors are HttpErrors. */
+export function registryRoutes(storage: StorageClient): Router {
+  const router = Router();
+  const manifestBody = express.raw({ type: () => true, limit: MAX_MANIFEST_BYTES });
+
+  /** Creates the repository on first push; the policy already checked it is in the caller's namespace. */
+  async function ensureRepository(res: Response): Promise<void> {
+    const { identity, route, plan } = locals(res);
+    try {
+      await storage.json("POST", "/repositories", {}, { name: route.name, owner: identity.user, visibility: "public", maxPrivate: plan.privateRepositories });
+    } catch (err) {
+      if (!(err instanceof HttpError && err.code === "NAME_EXISTS")) throw err;
+    }
+  }
+
+  router.use((_req, res, next) => {
+    res.setHeader("Docker-Distribution-API-Version", "registry/2.0");
+    next();
+  });
+
+  router.get("/", (_req, res) => {
+    res.json({});
+  });
+
+  router.get("/_catalog", async (req, res) => {
+    const n = req.query.n === undefined ? 1000 : Number(req.query.n);
+    if (!Number.isSafeInteger(n) || n < 0 || n > 1000) throw new HttpError(400, "PAGINATION_NUMBER_INVALID", "n must be an integer 0-1000");
+    const last = typeof req.query.last === "string" ? req.query.last : undefined;
+    const list = await storage.json<{ repositories: { name: string }[] }>("GET", "/repositories", { viewer: locals(res).identity.user, last, limit: n + 1 });
+    const names = list.repositories.map((r) => r.name);
+    if (names.length > n && n > 0) res.setHeader("Link", `</v2/_catalog?n=${n}&last=${encodeURIComponent(names[n - 1])}>; rel="next"`);
+    res.json({ repositories: names.slice(0, n) });
+  });
+
+  router.get("/:seg/*rest", async (req, res, next) => {
+    const { route } = locals(res);
+    if (route.kind !== "tags") return next();
+    const n = req.query.n === undefined ? undefined : Number(req.query.n);
+    const last = typeof req.query.last === "string" ? req.query.last : undefined;
+    const body = await storage.json<{ name: string; tags: string[]; more: boolean }>("GET", "/tags", { repo: route.name, n, last });
+    if (body.more && n !== undefined && body.tags.length > 0) res.setHeader("Link", `</v2/${route.name}/tags/list?n=${n}&last=${encodeURIComponent(body.tags[body.tags.length - 1])}>; rel="next"`);
+    res.json({ name: body.name, tags: body.tags });
+  });
+
+  // Only manifest bodies are buffered; blob bodies must reach the upload handlers unread.
+  router.all("/:seg/*rest", (req, res, next) => (locals(res).route.kind === "manifest" ? manifestBody(req, res, next) : next()));
+  router.all("/:seg/*rest", async (req, res, next) => {
+    const { route } = locals(res);
+    if (route.kind !== "manifest") return next();
+    const query = { repo: route.name, ref: route.ref };
+    if (req.method === "GET" || req.method === "HEAD") {
+      const from = await storage.request("GET", "/manifests", { ...query, countPull: req.method === "GET" ? 1 : undefined });
+      if (from.statusCode !== 200) throw await readJson(from).then(() => new HttpError(502, "UNKNOWN", "storage answered without a manifest"), (err: unknown) => err);
+      res.setHeader("Docker-Content-Digest", String(from.headers["x-digest"]));
+      res.setHeader("Content-Type", String(from.headers["content-type"]));
+      res.setHeader("Content-Length", String(from.headers["content-length"]));
+      res.status(200);
+      if (req.method === "HEAD") return void (from.resume(), res.end());
+      return pipeResponse(from, res, []);
+    }
+    if (req.method === "PUT") {
+      await ensureRepository(res);
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const put = await storage.request("PUT", "/manifests", query, { body, headers: { "content-type": String(req.headers["content-type"] ?? "") } });
+      const stored = (await readJson(put)) as { digest: string };
+      res.setHeader("Location", `/v2/${route.name}/manifests/${stored.digest}`);
+      res.setHeader("Docker-Content-Digest", stored.digest);
+      return void res.status(201).end();
+    }
+    if (req.method === "DELETE") {
+      await storage.json("DELETE", "/manifests", query);
+      return void res.status(202).end();
+    }
+    throw new HttpError(405, "UNSUPPORTED", `${req.method} is not supported on manifests`);
+  });
+
+  router.all("/:seg/*rest", async (req, res, next) => {
+    const { route } = locals(res);
+    if (route.kind !== "blob") return next();
+    if (!DIGEST_RE.test(route.ref ?? "")) throw new HttpError(400, "DIGEST_INVALID", "digest must be sha256:<64 hex>");
+    const path = `/blobs/${route.ref}`;
+    if (req.method === "GET" || req.method === "HEAD") {
+      const headers: Record<string, string> = {};
+      if (typeof req.headers.range === "string") headers.range = req.headers.range;
+      const from = await storage.request(req.method, path, { repo: route.name }, { headers });
+      if (from.statusCode === 404) {
+        // A HEAD answer has no body to carry the storage error.
+        if (req.method === "HEAD") throw (from.resume(), new HttpError(404, "BLOB_UNKNOWN", "blob unknown to registry", { digest: route.ref }));
+        throw await readJson(from).then(() => new HttpError(502, "UNKNOWN", "storage answered 404 without an error"), (err: unknown) => err);
+      }
+      res.setHeader("Docker-Content-Digest", String(route.ref));
+      return pipeResponse(from, res, ["content-type", "content-length", "content-range", "accept-ranges"]);
+    }
+    if (req.method === "DELETE") {
+      await storage.json("DELETE", path, { repo: route.name });
+      return void res.status(202).end();
+    }
+    throw new HttpError(405, "UNSUPPORTED", `${req.method} is not supported on blobs`);
+  });
+
+  router.post("/:seg/*rest", async (req, res, next) => {
+    const { route, plan, identity } = locals(res);
+    if (route.kind !== "uploads") return next();
+    await ensureRepository(res);
+    const mount = req.query.mount;
+    const from = req.query.from;
+    if (typeof mount === "string" && typeof from === "string" && DIGEST_RE.test(mount) && allows(identity.access, from, "pull")) {
+      const mounted = await storage.json("POST", "/mounts", {}, { repo: route.name, from, digest: mount }).then(() => true, (err) => {
+        if (err instanceof HttpError && err.status === 404) return false;
+        throw err;
+      });
+      if (mounted) {
+        res.setHeader("Location", `/v2/${route.name}/blobs/${mount}`);
+        res.setHeader("Docker-Content-Digest", mount);
+        return void res.status(201).end();
+      }
+    }
+    const upload = await storage.json<{ id: string }>("POST", "/uploads", {}, { repo: route.name });
+    const digest = req.query.digest;
+    if (typeof digest === "string") {
+      const put = await storage.request("PUT", `/uploads/${upload.id}`, { repo: route.name, digest, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
+      await readJson(put).catch(planLimit(plan));
+      res.setHeader("Location", `/v2/${route.name}/blobs/${digest}`);
+      res.setHeader("Docker-Content-Digest", digest);
+      return void res.status(201).end();
+    }
+    req.resume();
+    res.setHeader("Location", uploadLocation(route.name as string, upload.id));
+    res.setHeader("Range", rangeHeader(0));
+    res.setHeader("Docker-Upload-UUID", upload.id);
+    res.status(202).end();
+  });
+
+  router.all("/:seg/*rest", async (req, res, next) => {
+    const { route, plan } = locals(res);
+    if (route.kind !== "upload") return next();
+    const name = route.name as string;
+    const id = route.ref as string;
+    const path = `/uploads/${encodeURIComponent(id)}`;
+    const answer = (status: number, size: number) => {
+      res.setHeader("Location", uploadLocation(name, id));
+      res.setHeader("Range", rangeHeader(size));
+      res.setHeader("Docker-Upload-UUID", id);
+      res.status(status).end();
+    };
+    if (req.method === "GET") {
+      const s = await storage.json<{ size: number }>("GET", path, { repo: name });
+      return answer(204, s.size);
+    }
+    if (req.method === "PATCH") {
+      const range = /^(\d+)-(\d+)$/.exec(String(req.headers["content-range"] ?? ""));
+      const offset = range ? Number(range[1]) : undefined;
+      const from = await storage.request("PATCH", path, { repo: name, offset, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
+      const s = (await readJson(from).catch(planLimit(plan)).catch((err) => {
+        if (err instanceof HttpError && err.status === 416) {
+          res.setHeader("Location", uploadLocation(name, id));
+          throw new HttpError(416, "BLOB_UPLOAD_INVALID", err.message, err.detail);
+        }
+        throw err;
+      })) as { size: number };
+      return answer(202, s.size);
+    }
+    if (req.method === "PUT") {
+      const digest = req.query.digest;
+      if (typeof digest !== "string" || !DIGEST_RE.test(digest)) throw new HttpError(400, "DIGEST_INVALID", "digest query parameter must be sha256:<64 hex>");
+      const from = await storage.request("PUT", path, { repo: name, digest, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
+      await readJson(from).catch(planLimit(plan));
+      res.setHeader("Location", `/v2/${name}/blobs/${digest}`);
+      res.setHeader("Docker-Content-Digest", digest);
+      return void res.status(201).end();
+    }
+    if (req.method === "DELETE") {
+      await storage.json("DELETE", path, { repo: name });
+      return void res.status(204).end();
+    }
+    throw new HttpError(405, "UNSUPPORTED", `${req.method} is not supported on uploads`);
+  });
+
+  router.use((_req, _res, next) => next(new HttpError(404, "NOT_FOUND", "no such registry endpoint")));
+  return router;
+}
+
+/** Reports the storage service's streaming size limit with the same 413 as the policy check. */
+function planLimit(plan: Plan) {
+  return (err: unknown): never => {
+    if (err instanceof HttpError && err.status === 413) throw tooLarge(plan);
+    throw err;
+  };
+}
+
+function contentHeaders(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (req.headers["content-length"] !== undefined) out["content-length"] = String(req.headers["content-length"]);
+  else if (req.headers["transfer-encoding"] !== undefined) out["transfer-encoding"] = "chunked";
+  return out;
+}

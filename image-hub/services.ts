@@ -1,0 +1,125 @@
+/**
+ * Starts the storage and access services in this process on free loopback ports. Used by
+ * start.ts (the whole stack) and by the service tests.
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { createAccess } from "./access/app.ts";
+import type { EnforceMode } from "./access/policy.ts";
+import { generateKeys, type SigningKeys } from "./access/tokens.ts";
+import { loadCatalog, type Catalog } from "./catalog.ts";
+import { tokenAuthConfig, type SigningKey } from "./filter-configs.ts";
+import { createStorage } from "./storage/app.ts";
+
+/** Options of startServices. */
+export interface ServicesOptions {
+  dataDir: string;
+  mode: EnforceMode;
+  /** Token endpoint URL as clients see it; defaults to the access service's own /api/token. */
+  realm?: string;
+  /** Defaults to a fresh random secret. */
+  sidecarSecret?: string;
+  /** Defaults to the keys in `<dataDir>/keys.json`, created on first use. */
+  keys?: SigningKeys;
+  catalog?: Catalog;
+  /** Use an already running storage service instead of starting one. */
+  storageUrl?: string;
+  /** Called with each 5xx error; defaults to console.error. */
+  logError?: (err: unknown) => void;
+}
+
+/** What startServices returns. */
+export interface Services {
+  storageUrl: string;
+  accessUrl: string;
+  sidecarSecret: string;
+  keys: SigningKeys;
+  catalog: Catalog;
+  /** Closes both servers and their databases; resolves when done, never rejects. */
+  stop(): Promise<void>;
+}
+
+/**
+ * loadKeys returns the signing keys kept in `<dataDir>/keys.json`, creating a random one on first
+ * use so tokens survive restarts. They are per-installation keys, never shipped in the repository.
+ * Throws an Error naming the field when the file exists but does not hold a valid key list.
+ */
+export function loadKeys(dataDir: string): SigningKeys {
+  const file = join(dataDir, "keys.json");
+  if (existsSync(file)) {
+    const keys = (JSON.parse(readFileSync(file, "utf8")) as { keys?: unknown }).keys;
+    if (!Array.isArray(keys) || keys.length === 0) throw new Error(`${file}: keys must be a non-empty array of {kid, k}`);
+    // tokenAuthConfig validates every kid and k and names the bad one.
+    tokenAuthConfig({ realm: "http://127.0.0.1/", keys: keys as SigningKey[] });
+    return keys as SigningKey[];
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const keys = generateKeys();
+  writeFileSync(file, JSON.stringify({ keys }, null, 2), { mode: 0o600 });
+  return keys;
+}
+
+/** listen binds a server to 127.0.0.1:0 and resolves to its URL; rejects on a listen error. */
+export function listen(server: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  });
+}
+
+/** closeServer closes a server and its open connections; never rejects. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * startServices starts storage (unless `storageUrl` is given) and access. Rejects when a data file
+ * cannot be opened or a port cannot be bound; nothing is left running then.
+ */
+export async function startServices(options: ServicesOptions): Promise<Services> {
+  const catalog = options.catalog ?? loadCatalog();
+  const keys = options.keys ?? loadKeys(options.dataDir);
+  const sidecarSecret = options.sidecarSecret ?? randomBytes(24).toString("base64url");
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
+  try {
+    let storageUrl = options.storageUrl;
+    if (!storageUrl) {
+      const storage = createStorage({ dataDir: join(options.dataDir, "storage"), logError: options.logError });
+      const server = createServer(storage.app);
+      // Blob uploads can take long; the default per-request timeout would cut off large pushes.
+      server.requestTimeout = 0;
+      stops.push(async () => {
+        await closeServer(server);
+        storage.close();
+      });
+      storageUrl = await listen(server);
+    }
+    // Listen first so the default realm can name the access service's own port.
+    const server = createServer();
+    server.requestTimeout = 0;
+    const accessUrl = await listen(server);
+    let closeAccess = () => {};
+    stops.push(async () => {
+      await closeServer(server);
+      closeAccess();
+    });
+    const realm = options.realm ?? `${accessUrl}/api/token`;
+    const access = createAccess({ dataDir: join(options.dataDir, "access"), storageUrl, catalog, keys, mode: options.mode, realm, sidecarSecret, logError: options.logError });
+    server.on("request", access.app);
+    closeAccess = () => access.close();
+    return { storageUrl, accessUrl, sidecarSecret, keys, catalog, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The local run (`npm start`, `npm start -- --enforce app`): storage, access, the UI server and
+ * Envoy as ingress + sidecar on one port, seeded with demo users and images, data kept in ./.data.
+ * `startStack` is the same start as a function, for UI end-to-end tests and benchmarks (free
+ * ports, temp data folders).
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { startEnvoy, type ClusterSpec, type EnvoyInstance, type HttpFilterSpec, type ListenerSpec, type RouteSpec } from "../filters/host/envoy/index.ts";
+import type { EnforceMode } from "./access/policy.ts";
+import { loadCatalog } from "./catalog.ts";
+import { policyFilterChain } from "./filter-configs.ts";
+import { seedDemo, type DemoUser } from "./seed/index.ts";
+import { closeServer, listen, loadKeys, startServices, type Services } from "./services.ts";
+import { createUiApp } from "./ui-server.ts";
+
+/** Options of startStack. */
+export interface StackOptions {
+  /** Where limits are enforced; defaults to "filter". */
+  enforce?: EnforceMode;
+  /** Envoy's listener port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Data folder (created); defaults to ./.data. */
+  dataDir?: string;
+  /** No console output; defaults to false. */
+  quiet?: boolean;
+  /** Seed demo users and images; defaults to true. */
+  seed?: boolean;
+  /** Envoy worker threads; defaults to 2. */
+  concurrency?: number;
+  /** UI build folder; defaults to build/ui. */
+  uiDir?: string;
+}
+
+/** A running stack. */
+export interface Stack {
+  /** http://127.0.0.1:<port>, Envoy's listener. */
+  url: string;
+  enforce: EnforceMode;
+  demoUsers: DemoUser[];
+  envoy: EnvoyInstance;
+  services: Services;
+  /** Stops Envoy, the UI server and the services, in that order; never rejects, idempotent. */
+  stop(): Promise<void>;
+}
+
+/** freePort returns a port that was free a moment ago on 127.0.0.1; rejects when none can be bound. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * policyFilters returns the policy filter chain for Envoy (also rendered into
+ * manifests/envoy/bootstrap.yaml); throws when a filter's wasm has not been built.
+ */
+export function policyFilters(realm: string, keys: Services["keys"]): HttpFilterSpec[] {
+  return policyFilterChain({ realm, keys }).map((f) => {
+    if (!existsSync(f.wasm)) throw new Error(`filter mode needs ${f.wasm}; run \`npm run build\` first`);
+    return { name: f.name, wasm: f.wasm, rootId: f.rootId, configuration: f.configuration, failurePolicy: f.failurePolicy };
+  });
+}
+
+/** Ports, sidecar secret and filters of the stack's Envoy. */
+export interface StackEnvoyParams {
+  port: number;
+  accessPort: number;
+  uiPort: number;
+  sidecarSecret: string;
+  filters: HttpFilterSpec[];
+}
+
+/**
+ * stackEnvoyOptions is the stack's Envoy (ingress + access sidecar) as harness options; the manifests
+ * generator renders the same function into manifests/envoy/bootstrap.yaml. Pure, never throws.
+ */
+export function stackEnvoyOptions(p: StackEnvoyParams): { listeners: ListenerSpec[]; clusters: ClusterSpec[] } {
+  // Envoy's timing header would appear only on answers from the app (a filter's local reply has
+  // none) and let a client tell the modes apart, so it is dropped in both.
+  const toAccess = { cluster: "access", timeoutMs: 0, requestHeadersToAdd: { "x-hub-sidecar": p.sidecarSecret }, responseHeadersToRemove: ["x-envoy-upstream-service-time"] };
+  const routes: RouteSpec[] = [{ path: "/v2", ...toAccess }, { prefix: "/v2/", ...toAccess }, { prefix: "/api/", ...toAccess }, { prefix: "/", cluster: "ui" }];
+  return {
+    listeners: [{ name: "ingress", port: p.port, filters: p.filters, routes }],
+    clusters: [
+      { name: "access", port: p.accessPort, requestTimeoutMs: 0 },
+      { name: "ui", port: p.uiPort },
+    ],
+  };
+}
+
+/**
+ * startStack starts the whole stack and seeds it. Rejects (after stopping whatever had started)
+ * when a port is taken, a wasm filter is missing in filter mode, Envoy refuses its config, or the
+ * seeding fails. The caller must call stop().
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const enforce = options.enforce ?? "filter";
+  if (enforce !== "filter" && enforce !== "app") throw new Error("enforce: must be filter or app");
+  const dataDir = resolve(options.dataDir ?? ".data");
+  const log = options.quiet ? () => undefined : (msg: string) => console.log(msg);
+  const catalog = loadCatalog();
+  const keys = loadKeys(dataDir);
+  // Envoy's port must be known before start: it is part of the realm the filter and tokens name.
+  const port = options.port || (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const realm = `${url}/api/token`;
+  const sidecarSecret = randomBytes(24).toString("base64url");
+  const stops: (() => Promise<void>)[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= (async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  })());
+  try {
+    const filters = enforce === "filter" ? policyFilters(realm, keys) : [];
+    const services = await startServices({ dataDir, mode: enforce, realm, sidecarSecret, keys, catalog, logError: options.quiet ? () => undefined : undefined });
+    stops.push(services.stop);
+    const uiServer = createHttpServer(createUiApp(options.uiDir));
+    const uiUrl = await listen(uiServer);
+    stops.push(() => closeServer(uiServer));
+    const envoy = await startEnvoy({
+      ...stackEnvoyOptions({ port, accessPort: Number(new URL(services.accessUrl).port), uiPort: Number(new URL(uiUrl).port), sidecarSecret, filters }),
+      concurrency: options.concurrency ?? 2,
+      logLevel: "warning",
+    });
+    stops.push(() => envoy.stop());
+    const demoUsers = options.seed === false ? [] : await seedDemo(url, catalog);
+    log(`Image Hub is running at ${url}  (enforcement: ${enforce === "filter" ? "wasm filters in Envoy" : "in the access service"})`);
+    log(`  registry: ${url}/v2/   accounts: ${url}/api/   UI: ${url}/   data: ${dataDir}`);
+    for (const u of demoUsers) log(`  demo login (${u.plan}): ${u.username} / ${u.password}`);
+    return { url, enforce, demoUsers, envoy, services, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      enforce: { type: "string", default: "filter" },
+      port: { type: "string", default: "8080" },
+      "data-dir": { type: "string", default: ".data" },
+      concurrency: { type: "string", default: "2" },
+    },
+  });
+  const enforce = values.enforce as EnforceMode;
+  if (enforce !== "filter" && enforce !== "app") throw new Error("--enforce must be filter or app");
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error("--port must be an integer 1-65535");
+  const stack = await startStack({ enforce, port, dataDir: values["data-dir"], concurrency: Number(values.concurrency) });
+  console.log("Press Ctrl-C to stop.");
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nStopping Image Hub…");
+    void stack.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: Error) => {
+    console.error(`npm start: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * The storage service's SQLite database: repositories, blobs and their links, manifests, tags and
+ * open uploads. WAL mode so readers never wait for the single writer.
+ * @module
+ */
+import Database from "better-sqlite3";
+
+/** A row of the repositories table. */
+export interface RepositoryRow {
+  name: string;
+  owner: string;
+  visibility: "public" | "private";
+  created_at: number;
+  last_push_at: number | null;
+  pull_count: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS repositories (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  visibility TEXT NOT NULL CHECK (visibility IN ('public', 'private')),
+  created_at INTEGER NOT NULL,
+  last_push_at INTEGER,
+  pull_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS repositories_owner ON repositories (owner, visibility);
+CREATE TABLE IF NOT EXISTS blobs (
+  digest TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS repo_blobs (
+  repo TEXT NOT NULL REFERENCES repositories (name) ON DELETE CASCADE,
+  digest TEXT NOT NULL REFERENCES blobs (digest),
+  PRIMARY KEY (repo, digest)
+);
+CREATE TABLE IF NOT EXISTS manifests (
+  repo TEXT NOT NULL REFERENCES repositories (name) ON DELETE CASCADE,
+  digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, digest)
+);
+CREATE TABLE IF NOT EXISTS tags (
+  repo TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, tag),
+  FOREIGN KEY (repo, digest) REFERENCES manifests (repo, digest) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS uploads (
+  id TEXT PRIMARY KEY,
+  repo TEXT NOT NULL REFERENCES repositories (name) ON DELETE CASCADE,
+  size INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+`;
+
+/**
+ * openDatabase opens (creating if needed) the storage database at `file` in WAL mode with foreign
+ * keys on. Throws the better-sqlite3 error when the file cannot be opened or is not a database.
+ */
+export function openDatabase(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  // FULL makes each commit durable on its own, so a row never points at a blob a crash could lose.
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  db.exec(SCHEMA);
+  return db;
+}

@@ -1,0 +1,386 @@
+// The one module that talks to Image Hub: accounts and plans under /api/, the registry under /v2/.
+// Components never call fetch themselves, so every failure is turned into an ApiError here and shown
+// by the pages instead of being swallowed. The session token is kept opaque: the plan shown in the
+// UI always comes from GET /api/me, never from decoding a token in the browser.
+
+/** One plan of the catalog (image-hub/plans.json), as GET /api/plans returns it. */
+export interface Plan {
+  id: string;
+  name: string;
+  pullsPerWindow: number;
+  actions: string[];
+  maxBlobBytes: number;
+  privateRepositories: number;
+  priceUsdPerMonth: number;
+}
+
+/** The plan catalog: every plan shares one rate-limit window. */
+export interface PlanCatalog {
+  windowSeconds: number;
+  defaultPlan: string;
+  plans: Plan[];
+}
+
+/** Pull quota of the current window, from /api/me or from the RateLimit-* headers of a pull. */
+export interface Quota {
+  limit: number;
+  remaining: number;
+  used: number;
+  /** Seconds until the quota is full again. */
+  resetSeconds: number;
+  windowSeconds: number;
+}
+
+/** The logged-in account as the server knows it. */
+export interface Me {
+  username: string;
+  /** Plan id, as in the catalog. */
+  plan: string;
+  /** Plan name when the server sends it. */
+  planName: string | null;
+  quota: Quota | null;
+}
+
+/** One tag of a repository; `size` is the size of the manifest it points to. */
+export interface Tag {
+  name: string;
+  digest: string;
+  size: number | null;
+  pushedAt: string | null;
+}
+
+/**
+ * A repository as listed on the Hub page and shown on its own page. The list carries only
+ * `tagCount`; `tags` is filled on the repository's own page.
+ */
+export interface Repository {
+  name: string;
+  owner: string;
+  visibility: "public" | "private";
+  tagCount: number;
+  tags: Tag[];
+  /** Bytes of all blobs stored for the repository. */
+  size: number | null;
+  lastPushAt: string | null;
+  pulls: number;
+}
+
+/** What a successful manifest pull through /v2/ returned. */
+export interface PullResult {
+  repository: string;
+  reference: string;
+  digest: string;
+  mediaType: string;
+  bytes: number;
+  quota: Quota | null;
+}
+
+/** Where a failure came from: the server answered with an error status, or no usable answer came at all. */
+export type ApiErrorKind = "http" | "network" | "invalid-response";
+
+/** Rate-limit details of a 429, from the registry error detail and the Retry-After header. */
+export interface LimitDetail {
+  limit: number;
+  windowSeconds: number;
+  retryAfterSeconds: number;
+}
+
+/** Every failure of this client. `status` is 0 when no HTTP answer arrived. */
+export class ApiError extends Error {
+  readonly kind: ApiErrorKind;
+  readonly status: number;
+  readonly code: string;
+  readonly limit: LimitDetail | null;
+  readonly quota: Quota | null;
+
+  constructor(init: { kind: ApiErrorKind; status: number; code: string; message: string; limit?: LimitDetail | null; quota?: Quota | null }) {
+    super(init.message);
+    this.name = "ApiError";
+    this.kind = init.kind;
+    this.status = init.status;
+    this.code = init.code;
+    this.limit = init.limit ?? null;
+    this.quota = init.quota ?? null;
+  }
+}
+
+/** Where the session token lives between page loads. */
+export interface TokenStore {
+  get(): string | null;
+  set(token: string | null): void;
+}
+
+/** Options of createApi; every field has a browser default. */
+export interface ApiOptions {
+  /** Prefix for every URL; "" means same origin, which is how Envoy serves UI, /api/ and /v2/. */
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  tokens?: TokenStore;
+}
+
+/** The API client's operations; each returns a promise that rejects with ApiError only. */
+export interface Api {
+  plans(): Promise<PlanCatalog>;
+  signUp(username: string, password: string, plan: string): Promise<void>;
+  logIn(username: string, password: string): Promise<void>;
+  logOut(): void;
+  isLoggedIn(): boolean;
+  me(): Promise<Me>;
+  changePlan(plan: string): Promise<Me>;
+  repositories(search?: string, signal?: AbortSignal): Promise<Repository[]>;
+  repository(name: string): Promise<Repository>;
+  pull(repository: string, reference: string): Promise<PullResult>;
+  benchResults(): Promise<unknown | null>;
+}
+
+const sessionKey = "image-hub.session";
+
+/**
+ * A TokenStore on localStorage, falling back to memory where storage is unavailable (private mode,
+ * tests without a DOM). Never throws.
+ */
+export function browserTokenStore(): TokenStore {
+  let memory: string | null = null;
+  const storage = (): Storage | null => {
+    try {
+      return typeof localStorage === "undefined" ? null : localStorage;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    get: () => storage()?.getItem(sessionKey) ?? memory,
+    set(token) {
+      memory = token;
+      const s = storage();
+      if (!s) return;
+      if (token === null) s.removeItem(sessionKey);
+      else s.setItem(sessionKey, token);
+    },
+  };
+}
+
+const manifestAccept = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+/**
+ * Reads the contract's RateLimit-* headers (see image-hub/CONTRACT.md). Returns null when the
+ * response has no RateLimit-Limit, e.g. a 401 that never reached the limiter.
+ */
+export function quotaFromHeaders(headers: Headers): Quota | null {
+  const limit = Number(headers.get("ratelimit-limit"));
+  if (!headers.has("ratelimit-limit") || !Number.isFinite(limit)) return null;
+  const remaining = Number(headers.get("ratelimit-remaining") ?? NaN);
+  const reset = Number(headers.get("ratelimit-reset") ?? NaN);
+  const policyWindow = /;\s*w=(\d+)/.exec(headers.get("ratelimit-policy") ?? "");
+  const safeRemaining = Number.isFinite(remaining) ? remaining : 0;
+  return {
+    limit,
+    remaining: safeRemaining,
+    used: Math.max(0, limit - safeRemaining),
+    resetSeconds: Number.isFinite(reset) ? reset : 0,
+    windowSeconds: policyWindow ? Number(policyWindow[1]) : 0,
+  };
+}
+
+/**
+ * Turns an error response into an ApiError. Understands both the registry format
+ * `{"errors":[{code,message,detail}]}` and the accounts format `{"error":{code,message}}`; anything
+ * else keeps the status and says so.
+ */
+export async function errorFromResponse(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => "");
+  let code = `HTTP_${res.status}`;
+  let message = res.statusText || `HTTP ${res.status}`;
+  let detail: unknown = null;
+  try {
+    const body = JSON.parse(text) as { errors?: { code?: string; message?: string; detail?: unknown }[]; error?: { code?: string; message?: string } | string };
+    const first = body.errors?.[0] ?? (typeof body.error === "object" ? body.error : undefined);
+    if (first?.code) code = first.code;
+    if (first?.message) message = first.message;
+    if (typeof body.error === "string") message = body.error;
+    detail = body.errors?.[0]?.detail ?? null;
+  } catch {
+    if (text.trim()) message = text.trim().slice(0, 300);
+  }
+  const quota = quotaFromHeaders(res.headers);
+  let limit: LimitDetail | null = null;
+  if (res.status === 429) {
+    const d = (detail ?? {}) as Partial<LimitDetail>;
+    const retryHeader = Number(res.headers.get("retry-after"));
+    limit = {
+      limit: Number(d.limit ?? quota?.limit ?? NaN),
+      windowSeconds: Number(d.windowSeconds ?? quota?.windowSeconds ?? NaN),
+      retryAfterSeconds: Number(d.retryAfterSeconds ?? (Number.isFinite(retryHeader) ? retryHeader : NaN)),
+    };
+  }
+  return new ApiError({ kind: "http", status: res.status, code, message, limit, quota });
+}
+
+/**
+ * Creates the client. Safe to call at any time; nothing is sent until an operation is called.
+ */
+export function createApi(options: ApiOptions = {}): Api {
+  const baseUrl = options.baseUrl ?? "";
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const tokens = options.tokens ?? browserTokenStore();
+
+  async function send(path: string, init: RequestInit = {}): Promise<Response> {
+    let res: Response;
+    try {
+      res = await doFetch(baseUrl + path, { cache: "no-store", ...init });
+    } catch (err) {
+      if ((err as Error)?.name === "AbortError") throw err;
+      throw new ApiError({ kind: "network", status: 0, code: "NETWORK", message: `Image Hub could not be reached (${(err as Error)?.message ?? String(err)})` });
+    }
+    if (!res.ok) throw await errorFromResponse(res);
+    return res;
+  }
+
+  async function json<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const res = await send(path, init);
+    const text = await res.text();
+    try {
+      return (text ? JSON.parse(text) : null) as T;
+    } catch {
+      throw new ApiError({ kind: "invalid-response", status: res.status, code: "INVALID_RESPONSE", message: `${path} answered with something that is not JSON` });
+    }
+  }
+
+  function authHeaders(): Record<string, string> {
+    const token = tokens.get();
+    if (!token) throw new ApiError({ kind: "http", status: 401, code: "UNAUTHORIZED", message: "You are not logged in." });
+    return { authorization: `Bearer ${token}` };
+  }
+
+  const jsonBody = (body: unknown): RequestInit => ({
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
+  async function me(): Promise<Me> {
+    try {
+      return normalizeMe(await json<RawMe>("/api/me", { headers: authHeaders() }));
+    } catch (err) {
+      // A session the server no longer accepts is over: forget it so the UI offers log-in again.
+      if (err instanceof ApiError && err.status === 401) tokens.set(null);
+      throw err;
+    }
+  }
+
+  return {
+    plans: () => json<PlanCatalog>("/api/plans"),
+    async signUp(username, password, plan) {
+      await json<unknown>("/api/signup", jsonBody({ username, password, plan }));
+    },
+    async logIn(username, password) {
+      const body = await json<{ token?: string }>("/api/login", jsonBody({ username, password }));
+      if (!body?.token) throw new ApiError({ kind: "invalid-response", status: 200, code: "INVALID_RESPONSE", message: "Log-in answered without a session token" });
+      tokens.set(body.token);
+    },
+    logOut: () => tokens.set(null),
+    isLoggedIn: () => tokens.get() !== null,
+    me,
+    async changePlan(plan) {
+      return normalizeMe(await json<RawMe>("/api/plan", { ...jsonBody({ plan }), headers: { "content-type": "application/json", ...authHeaders() } }));
+    },
+    async repositories(search = "", signal) {
+      const q = search.trim() ? `?q=${encodeURIComponent(search.trim())}` : "";
+      const headers = tokens.get() ? authHeaders() : {};
+      const body = await json<{ repositories: RawRepository[] } | RawRepository[]>(`/api/repositories${q}`, { headers, signal });
+      return (Array.isArray(body) ? body : body.repositories).map(normalizeRepository);
+    },
+    async repository(name) {
+      const headers = tokens.get() ? authHeaders() : {};
+      return normalizeRepository(await json<RawRepository>(`/api/repositories/${name}`, { headers }));
+    },
+    async pull(repository, reference) {
+      const scope = `repository:${repository}:pull`;
+      const grant = await json<{ token?: string }>(`/api/token?service=image-hub&scope=${encodeURIComponent(scope)}`, { headers: authHeaders() });
+      if (!grant?.token) throw new ApiError({ kind: "invalid-response", status: 200, code: "INVALID_RESPONSE", message: "The token endpoint answered without a token" });
+      const res = await send(`/v2/${repository}/manifests/${encodeURIComponent(reference)}`, {
+        headers: { authorization: `Bearer ${grant.token}`, accept: manifestAccept },
+      });
+      const body = await res.arrayBuffer();
+      return {
+        repository,
+        reference,
+        digest: res.headers.get("docker-content-digest") ?? "",
+        mediaType: res.headers.get("content-type") ?? "",
+        bytes: body.byteLength,
+        quota: quotaFromHeaders(res.headers),
+      };
+    },
+    async benchResults() {
+      try {
+        return await json<unknown>("/bench/latest.json");
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      }
+    },
+  };
+}
+
+// The Raw* shapes are what GET /api/me and /api/repositories answer (image-hub/access/accounts.ts);
+// the normalizers keep the pages independent of optional fields.
+interface RawMe {
+  username: string;
+  plan: string;
+  planName?: string;
+  quota?: Partial<Quota> | null;
+}
+
+function normalizeMe(raw: RawMe): Me {
+  if (typeof raw?.username !== "string" || typeof raw.plan !== "string") {
+    throw new ApiError({ kind: "invalid-response", status: 200, code: "INVALID_RESPONSE", message: "The account answer has no username or plan" });
+  }
+  const plan = raw.plan;
+  const q = raw.quota;
+  const quota: Quota | null = q && Number.isFinite(q.limit)
+    ? {
+        limit: Number(q.limit),
+        remaining: Number(q.remaining ?? 0),
+        used: Number(q.used ?? Number(q.limit) - Number(q.remaining ?? 0)),
+        resetSeconds: Number(q.resetSeconds ?? 0),
+        windowSeconds: Number(q.windowSeconds ?? 0),
+      }
+    : null;
+  return { username: raw.username, plan, planName: raw.planName ?? null, quota };
+}
+
+interface RawRepository {
+  name: string;
+  owner?: string;
+  visibility?: string;
+  tags?: Partial<Tag>[];
+  tagCount?: number;
+  size?: number | null;
+  lastPushAt?: string | null;
+  pulls?: number;
+}
+
+function normalizeRepository(raw: RawRepository): Repository {
+  if (typeof raw?.name !== "string") throw new ApiError({ kind: "invalid-response", status: 200, code: "INVALID_RESPONSE", message: "A repository in the answer has no name" });
+  const tags = (raw.tags ?? []).map((t) => ({
+    name: t.name ?? "",
+    digest: t.digest ?? "",
+    size: t.size ?? null,
+    pushedAt: t.pushedAt ?? null,
+  }));
+  return {
+    name: raw.name,
+    owner: raw.owner ?? raw.name.split("/")[0],
+    visibility: raw.visibility === "private" ? "private" : "public",
+    tagCount: raw.tagCount ?? tags.length,
+    tags,
+    size: raw.size ?? null,
+    lastPushAt: raw.lastPushAt ?? null,
+    pulls: raw.pulls ?? 0,
+  };
+}

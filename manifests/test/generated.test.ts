@@ -1,0 +1,136 @@
+// The committed manifests against the project's sources: every listed filter is built and attached in
+// order, checksums equal the built .wasm, configs equal image-hub/filter-configs.ts, nothing is stale,
+// and the Envoy bootstrap passes `envoy --mode validate`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+import { envoyBinary } from "../../filters/host/envoy/index.ts";
+import { policyConfigs } from "../../image-hub/filter-configs.ts";
+import { generateAll } from "../src/generate.ts";
+import { missingFilters, sha256Hex, wasmPath } from "../src/inputs.ts";
+import { ISTIO_PLACEMENT } from "../src/istio.ts";
+import { DEFAULT_PARAMS, FILTER_ORDER } from "../src/params.ts";
+import { readManifestDir } from "../src/files.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const manifests = join(root, "manifests");
+
+function builtSha(name: string): string {
+  return sha256Hex(readFileSync(join(root, wasmPath(name))));
+}
+
+function objectsOf(dir: string, kind: string): Array<Record<string, any>> {
+  return readManifestDir(join(manifests, dir)).map((l) => l.object as Record<string, any>).filter((o) => o.kind === kind);
+}
+
+const expectedConfigs = policyConfigs({ realm: `${DEFAULT_PARAMS.publicUrl}/api/token`, keys: DEFAULT_PARAMS.jwtKeys });
+
+test("every listed policy filter has a source and a built release module", () => {
+  const missing = missingFilters(root);
+  assert.deepEqual(missing, [], `manifests need all of ${FILTER_ORDER.join(", ")}:\n  ${missing.join("\n  ")}`);
+});
+
+test("the committed manifests are what the generator produces now (not stale)", () => {
+  const files = generateAll();
+  for (const f of files) {
+    const path = join(manifests, f.path);
+    assert.ok(existsSync(path), `manifests/${f.path} is missing: run npx tsx manifests/generate.ts`);
+    assert.equal(readFileSync(path, "utf8"), f.text, `manifests/${f.path} is stale: run npx tsx manifests/generate.ts`);
+  }
+  const committed: string[] = [];
+  const walk = (dir: string) => {
+    for (const n of readdirSync(dir)) {
+      const p = join(dir, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith(".yaml")) committed.push(relative(manifests, p));
+    }
+  };
+  for (const d of ["consul", "istio", "envoy"]) walk(join(manifests, d));
+  assert.deepEqual(committed.sort(), files.map((f) => f.path).sort(), "no hand-made or orphaned YAML next to the generated files");
+});
+
+test("Consul ServiceDefaults attach every filter in order, pinned to the built .wasm", () => {
+  const [access] = objectsOf("consul", "ServiceDefaults").filter((o) => o.metadata.name === "access");
+  assert.equal(access.spec.protocol, "http");
+  const ext = access.spec.envoyExtensions as Array<Record<string, any>>;
+  assert.deepEqual(ext.map((e) => e.arguments.PluginConfig.Name), [...FILTER_ORDER]);
+  for (const e of ext) {
+    const name = e.arguments.PluginConfig.Name as (typeof FILTER_ORDER)[number];
+    assert.equal(e.name, "builtin/wasm");
+    assert.equal(e.required, true);
+    assert.equal(e.arguments.Protocol, "http");
+    assert.equal(e.arguments.ListenerType, "inbound");
+    const remote = e.arguments.PluginConfig.VmConfig.Code.Remote;
+    assert.equal(remote.SHA256, builtSha(name), `${name}: SHA256 differs from ${wasmPath(name)}`);
+    assert.equal(remote.HttpURI.Service.Name, "image-hub-filters");
+    assert.equal(remote.HttpURI.URI, `http://image-hub-filters/${name}.wasm`);
+    assert.equal(typeof e.arguments.PluginConfig.Configuration, "string");
+    assert.deepEqual(JSON.parse(e.arguments.PluginConfig.Configuration), expectedConfigs[name]);
+  }
+});
+
+test("Istio WasmPlugins run token-auth → plan-enforcement → rate-limit, fail closed, pinned to the built .wasm", () => {
+  const plugins = objectsOf("istio", "WasmPlugin");
+  assert.deepEqual(plugins.map((p) => p.metadata.name).sort(), [...FILTER_ORDER].sort());
+  // Istio's order: AUTHN before AUTHZ before STATS; within a phase, higher priority first.
+  const phaseRank: Record<string, number> = { AUTHN: 0, AUTHZ: 1, STATS: 2 };
+  const order = [...plugins].sort((a, b) => phaseRank[a.spec.phase] - phaseRank[b.spec.phase] || b.spec.priority - a.spec.priority);
+  assert.deepEqual(order.map((p) => p.metadata.name), [...FILTER_ORDER]);
+  for (const p of plugins) {
+    const name = p.metadata.name as (typeof FILTER_ORDER)[number];
+    assert.equal(p.spec.failStrategy, "FAIL_CLOSE");
+    assert.equal(p.spec.sha256, builtSha(name), `${name}: sha256 differs from ${wasmPath(name)}`);
+    assert.equal(p.spec.url, `http://image-hub-filters.image-hub.svc.cluster.local:8080/${name}.wasm`);
+    assert.deepEqual(p.spec.selector.matchLabels, { app: "access" });
+    assert.deepEqual(p.spec.pluginConfig, expectedConfigs[name]);
+    assert.deepEqual({ phase: p.spec.phase, priority: p.spec.priority }, ISTIO_PLACEMENT[name]);
+  }
+  const [peer] = objectsOf("istio", "PeerAuthentication");
+  assert.equal(peer.spec.mtls.mode, "STRICT");
+});
+
+test("the filter servers serve exactly the built bytes", () => {
+  for (const mesh of ["consul", "istio"]) {
+    const [cm] = objectsOf(mesh, "ConfigMap");
+    assert.deepEqual(Object.keys(cm.binaryData).sort(), FILTER_ORDER.map((n) => `${n}.wasm`).sort());
+    for (const n of FILTER_ORDER) assert.equal(sha256Hex(Buffer.from(cm.binaryData[`${n}.wasm`], "base64")), builtSha(n), `${mesh} ConfigMap ${n}.wasm`);
+  }
+});
+
+test("Consul intentions allow ingress→access, ui→access, access→storage and deny everything else", () => {
+  const byDest = Object.fromEntries(objectsOf("consul", "ServiceIntentions").map((o) => [o.spec.destination.name, o.spec.sources]));
+  const allowed = (d: string) => (byDest[d] as Array<{ name: string; action: string }>).filter((s) => s.action === "allow").map((s) => s.name).sort();
+  assert.deepEqual(allowed("access"), ["ingress-gateway", "ui"]);
+  assert.deepEqual(allowed("storage"), ["access"]);
+  assert.deepEqual(byDest["*"], [{ name: "*", action: "deny", description: "default deny: only the intentions below are allowed" }]);
+  const forked = readFileSync(join(manifests, "consul/forked-build/image-hub.yaml"), "utf8");
+  assert.match(forked, /^# FORKED CONSUL BUILD ONLY/m);
+  for (const n of FILTER_ORDER) assert.match(forked, new RegExp(`consul.hashicorp.com/connect-wasm-filter-${n}: /filters/${n}.wasm`));
+});
+
+test("the Envoy bootstrap passes envoy --mode validate, and a misspelled field does not", async () => {
+  const envoy = await envoyBinary();
+  const ok = spawnSync(envoy, ["--mode", "validate", "-c", "manifests/envoy/bootstrap.yaml", "--log-level", "warn"], { cwd: root, encoding: "utf8", timeout: 90_000 });
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout + ok.stderr, /configuration 'manifests\/envoy\/bootstrap.yaml' OK/);
+  const text = readFileSync(join(manifests, "envoy/bootstrap.yaml"), "utf8");
+  const config = parse(text);
+  assert.deepEqual(
+    config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters.map((f: { name: string }) => f.name),
+    [...FILTER_ORDER, "envoy.filters.http.router"],
+  );
+  const dir = mkdtempSync(join(tmpdir(), "bootstrap-typo-"));
+  try {
+    writeFileSync(join(dir, "bad.yaml"), text.replace("stat_prefix:", "stat_prefx:"));
+    const bad = spawnSync(envoy, ["--mode", "validate", "-c", join(dir, "bad.yaml"), "--log-level", "warn"], { cwd: root, encoding: "utf8", timeout: 90_000 });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout + bad.stderr, /stat_prefx/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

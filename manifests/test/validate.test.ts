@@ -1,0 +1,127 @@
+// Strict validation: every committed manifest passes, and the checks are strict enough that a
+// misspelled field, a wrong type or bad builtin/wasm arguments fail with the field named.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { readManifestDir } from "../src/files.ts";
+import { consulExtensionFindings, consulWasmArgumentsValidator, schemaCheckObjects, typecheckObjects, validateObjects, type LocatedObject } from "../src/validate.ts";
+
+const manifests = fileURLToPath(new URL("../", import.meta.url));
+const dirs = ["consul", "consul/forked-build", "istio"];
+
+function load(dir: string): LocatedObject[] {
+  return readManifestDir(join(manifests, dir), manifests);
+}
+
+function find(objects: LocatedObject[], kind: string, name: string): LocatedObject {
+  const o = objects.find((l) => l.object.kind === kind && (l.object.metadata as { name: string }).name === name);
+  assert.ok(o, `${kind}/${name} exists`);
+  return { where: `${o.where} (mutated)`, object: structuredClone(o.object) };
+}
+
+test("every committed manifest validates strictly (tsc typed models, JSON schemas, builtin/wasm schema)", () => {
+  for (const dir of dirs) {
+    const objects = load(dir);
+    assert.ok(objects.length >= 10, `${dir} has its manifests`);
+    assert.deepEqual(validateObjects(objects), [], `${dir} validates`);
+  }
+});
+
+test("misspelled fields fail the typed-model check, each reported with its field", () => {
+  const consul = load("consul");
+  const istio = load("istio");
+  const cases: Array<[LocatedObject, RegExp]> = [];
+  const add = (lo: LocatedObject, mutate: (o: any) => void, field: string) => {
+    mutate(lo.object);
+    cases.push([lo, new RegExp(`'"${field}"' does not exist`)]);
+  };
+  add(find(consul, "Deployment", "access"), (o) => {
+    o.spec.replica = o.spec.replicas;
+    delete o.spec.replicas;
+  }, "replica");
+  add(find(consul, "Deployment", "storage"), (o) => {
+    o.spec.template.spec.containers[0].imagee = o.spec.template.spec.containers[0].image;
+    delete o.spec.template.spec.containers[0].image;
+  }, "imagee");
+  add(find(consul, "Service", "access"), (o) => {
+    o.spec.ports[0].targetPrt = o.spec.ports[0].targetPort;
+    delete o.spec.ports[0].targetPort;
+  }, "targetPrt");
+  add(find(istio, "WasmPlugin", "rate-limit"), (o) => {
+    o.spec.pluginConfg = o.spec.pluginConfig;
+    delete o.spec.pluginConfig;
+  }, "pluginConfg");
+  add(find(consul, "ServiceDefaults", "access"), (o) => {
+    o.spec.envoyExtensions[0].arguments.ListenerTyp = "inbound";
+  }, "ListenerTyp");
+  add(find(consul, "ServiceIntentions", "storage"), (o) => {
+    o.spec.sources[0].acton = "allow";
+  }, "acton");
+  add(find(consul, "IngressGateway", "ingress-gateway"), (o) => {
+    o.spec.listeners[0].protocl = "http";
+  }, "protocl");
+  add(find(istio, "PeerAuthentication", "default"), (o) => {
+    o.spec.mtls.mod = "STRICT";
+  }, "mod");
+  const untouched = find(istio, "Deployment", "ui");
+  const findings = typecheckObjects([...cases.map(([lo]) => lo), untouched]);
+  for (const [lo, pattern] of cases) {
+    const mine = findings.filter((f) => f.where === lo.where);
+    assert.equal(mine.length, 1, `${lo.where}: one finding, got ${JSON.stringify(mine)}`);
+    assert.match(mine[0].message, pattern);
+  }
+  assert.equal(findings.length, cases.length, "the untouched manifest has no finding");
+});
+
+test("wrong types, enums and missing required fields fail the JSON-schema check", () => {
+  const istio = load("istio");
+  const deployment = find(istio, "Deployment", "access");
+  (deployment.object as any).spec.replicas = "2";
+  const plugin = find(istio, "WasmPlugin", "token-auth");
+  (plugin.object as any).spec.failStrategy = "FAIL_CLOSED";
+  const service = find(istio, "Service", "ui");
+  delete (service.object as any).spec.ports[0].port;
+  const findings = schemaCheckObjects([deployment, plugin, service]);
+  assert.deepEqual(findings.map((f) => f.what), ["Deployment/access", "WasmPlugin/token-auth", "Service/ui"]);
+  assert.match(findings[0].message, /spec\/replicas must be integer/);
+  assert.match(findings[1].message, /spec\/failStrategy must be equal to one of the allowed values/);
+  assert.match(findings[2].message, /must have required property '?port'?/);
+});
+
+test("builtin/wasm arguments are checked against the schema written from Consul's docs", () => {
+  const validate = consulWasmArgumentsValidator();
+  const consul = load("consul");
+  const base = (find(consul, "ServiceDefaults", "access").object as any).spec.envoyExtensions[0].arguments;
+  assert.equal(validate(base), true, JSON.stringify(validate.errors));
+  const bad: Array<[string, (a: any) => void, RegExp]> = [
+    ["no Protocol", (a) => delete a.Protocol, /^ must have required property 'Protocol'/],
+    ["no ListenerType", (a) => delete a.ListenerType, /^ must have required property 'ListenerType'/],
+    ["bad ListenerType", (a) => (a.ListenerType = "ingress"), /\/ListenerType must be equal to one of the allowed values/],
+    ["Remote without SHA256", (a) => delete a.PluginConfig.VmConfig.Code.Remote.SHA256, /\/Remote must have required property 'SHA256'/],
+    ["SHA256 not hex", (a) => (a.PluginConfig.VmConfig.Code.Remote.SHA256 = "sha256:abc"), /\/SHA256 must match pattern/],
+    ["Remote without upstream Service", (a) => delete a.PluginConfig.VmConfig.Code.Remote.HttpURI.Service, /\/HttpURI must have required property 'Service'/],
+    ["Configuration as a map", (a) => (a.PluginConfig.Configuration = JSON.parse(a.PluginConfig.Configuration)), /\/PluginConfig\/Configuration must be string/],
+    ["Local and Remote", (a) => (a.PluginConfig.VmConfig.Code.Local = { Filename: "/x.wasm" }), /must match exactly one schema in oneOf/],
+    ["misspelled key Consul would ignore", (a) => (a.PluginConfig.Configuraton = "{}"), /must NOT have additional properties/],
+  ];
+  for (const [label, mutate, pattern] of bad) {
+    const args = structuredClone(base);
+    mutate(args);
+    assert.equal(validate(args), false, label);
+    assert.match((validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`).join("; "), pattern, label);
+  }
+});
+
+test("a Remote code service that is not an upstream of the proxy is reported", () => {
+  const consul = load("consul");
+  const access = find(consul, "Deployment", "access");
+  const annotations = (access.object as any).spec.template.metadata.annotations;
+  annotations["consul.hashicorp.com/connect-service-upstreams"] = "storage:5001";
+  const defaults = find(consul, "ServiceDefaults", "access");
+  const findings = consulExtensionFindings([access, defaults]);
+  assert.equal(findings.length, 3);
+  assert.match(findings[0].message, /Remote\.HttpURI\.Service\.Name: "image-hub-filters" is not an upstream of access/);
+  const ok = consulExtensionFindings([find(consul, "Deployment", "access"), find(consul, "ServiceDefaults", "access")]);
+  assert.deepEqual(ok, []);
+});

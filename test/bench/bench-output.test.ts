@@ -1,0 +1,186 @@
+// `npm run bench -- --quick --out <tmp>` must write well-formed SMP, the UI's latest.json, the
+// markdown and the charts, and account for every scenario: measured, or "not measured" with a reason.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { BenchResults } from "../../bench/results-types.ts";
+import { checkSmpDocument } from "./smp-schema.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const SCENARIOS = ["a-direct", "b-envoy", "c-filter", "d-app", "e-native"];
+const RUNS = ["trivial/under", "pulls/under", "pulls/throughput", "pulls/over"];
+// A quick run must stay well under the 2-minute budget of a test file even on a loaded machine.
+const RUN_TIMEOUT_MS = 150_000;
+
+describe("npm run bench -- --quick", () => {
+  const out = mkdtempSync(join(tmpdir(), "bench-quick-"));
+  let exitCode: number | null = null;
+  let output = "";
+  let results: BenchResults;
+  let smp: unknown;
+
+  before(async () => {
+    const child = spawn("npm", ["run", "--silent", "bench", "--", "--quick", "--out", out], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
+    exitCode = await new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    clearTimeout(timer);
+    if (exitCode === 0) {
+      results = JSON.parse(readFileSync(join(out, "latest.json"), "utf8")) as BenchResults;
+      smp = JSON.parse(readFileSync(join(out, "smp.json"), "utf8"));
+    }
+  }, { timeout: RUN_TIMEOUT_MS + 10_000 });
+
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  test("exits 0 and writes every output file", () => {
+    assert.equal(exitCode, 0, `bench exited with ${exitCode}:\n${output.slice(-3000)}`);
+    for (const f of ["latest.json", "smp.json", "results.md", "summary.md"]) assert.ok(existsSync(join(out, f)), `${f} missing`);
+    assert.match(output, /bench: wrote \d+ files to /);
+  });
+
+  test("latest.json records the machine, versions and settings of a quick run", () => {
+    assert.equal(results.schema, "image-hub-bench/1");
+    assert.equal(results.quick, true);
+    assert.ok(results.machine.cores >= 1 && results.machine.cpuModel.length > 0, "machine not described");
+    assert.equal(results.versions.node, process.version);
+    assert.equal(results.settings.quick, true);
+    assert.ok(results.wallSeconds > 0 && results.wallSeconds < RUN_TIMEOUT_MS / 1000);
+    for (const [name, f] of Object.entries(results.versions.filters)) assert.match(f.sha256, /^[0-9a-f]{64}$/, `${name} sha256`);
+  });
+
+  test("every scenario run is measured or reported as not measured with a reason", () => {
+    const missing: string[] = [];
+    for (const s of SCENARIOS) {
+      for (const r of RUNS) {
+        const id = `${s}/${r}`;
+        const measured = results.runs.some((x) => x.id === id);
+        const explained = results.notMeasured.some((n) => n.section === "scenarios" && (n.item === s || n.item === id) && n.reason.length > 0);
+        if (!measured && !explained) missing.push(id);
+      }
+    }
+    assert.deepEqual(missing, []);
+    assert.equal(results.scenarios.length, SCENARIOS.length);
+  });
+
+  test("not-measured reasons are explanations, not crashes of the benchmark itself", () => {
+    for (const n of results.notMeasured) {
+      assert.ok(n.reason.trim().length > 0, `${n.section}/${n.item} has no reason`);
+      assert.doesNotMatch(n.reason, /\b(TypeError|ReferenceError|SyntaxError|RangeError)\b/, `${n.section}/${n.item}: ${n.reason.slice(0, 500)}`);
+    }
+  });
+
+  test("each measured run is internally consistent", () => {
+    for (const run of results.runs) {
+      const q = run.requests;
+      assert.equal(q.ok2xx + q.rejected429 + q.other, q.total, `${run.id}: counts do not add up`);
+      assert.equal(Object.values(q.byStatus).reduce((a, b) => a + b, 0), q.total, `${run.id}: byStatus does not add up`);
+      assert.ok(q.total > 0, `${run.id}: no responses`);
+      if (q.ok2xx > 0) assert.equal(run.latencyUs.ok?.count, q.ok2xx, `${run.id}: 2xx latency count`);
+      if (q.rejected429 > 0) assert.equal(run.latencyUs.rejected?.count, q.rejected429, `${run.id}: 429 latency count`);
+      assert.ok(run.app && run.app.cpuSeconds >= 0, `${run.id}: app CPU not metered`);
+      assert.equal(run.envoy === null, run.scenario === "a-direct", `${run.id}: Envoy metered iff Envoy runs`);
+      if (run.regime === "over" && run.scenario !== "b-envoy") assert.ok(q.rejected429 > q.ok2xx, `${run.id}: over capacity but mostly admitted: ${JSON.stringify(q)}`);
+      if (run.regime !== "over") assert.equal(q.rejected429, 0, `${run.id}: users within their limits were rejected`);
+    }
+  });
+
+  test("smp.json is well-formed SMP with latencies in milliseconds", () => {
+    assert.deepEqual(checkSmpDocument(smp), []);
+    const doc = smp as { tests: { config: { id: string }; results: { id: string; latencies_ms: { p50: number } }[] }[] };
+    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? 2 : 0);
+    assert.equal(doc.tests.length, expected);
+    for (const run of results.runs) {
+      const test = doc.tests.find((t) => t.config.id === run.id);
+      assert.ok(test, `no SMP test for ${run.id}`);
+      if (run.latencyUs.ok) {
+        const r = test.results.find((x) => x.id === `${run.id}#2xx`);
+        assert.ok(r, `no 2xx result for ${run.id}`);
+        assert.ok(Math.abs(r.latencies_ms.p50 * 1000 - run.latencyUs.ok.p50) <= 0.1, `${run.id}: SMP p50 ${r.latencies_ms.p50} ms vs ${run.latencyUs.ok.p50} µs`);
+      }
+    }
+  });
+
+  test("the markdown names every finding and the charts are standalone SVG", () => {
+    const summary = readFileSync(join(out, "summary.md"), "utf8");
+    assert.ok(results.findings.length >= 5);
+    for (const f of results.findings) assert.ok(summary.includes(f.question), `summary lacks ${f.id}`);
+    assert.match(summary, new RegExp(results.machine.cpuModel.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+    const charts = existsSync(join(out, "charts")) ? readdirSync(join(out, "charts")) : [];
+    if (results.runs.length > 0) assert.ok(charts.length > 0, "runs were measured but no chart was drawn");
+    for (const c of charts) {
+      const svg = readFileSync(join(out, "charts", c), "utf8");
+      assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>/);
+      assert.match(svg, /<\/svg>\n$/);
+      assert.doesNotMatch(svg, /NaN|undefined/);
+    }
+  });
+});
+
+describe("the SMP checker", () => {
+  const good = () => ({
+    smp_version: "v0.0.1",
+    environment: { smp_version: "v0.0.1", id: "env", labels: {}, kubernetes_version: "", nodes: [{ type: "cpu", cores: 2, mem_mb: 1024 }] },
+    mesh_configs: [{ smp_version: "v0.0.1", id: "mesh", labels: {} }],
+    tests: [
+      {
+        config: {
+          smp_version: "v0.0.1",
+          id: "t",
+          name: "t",
+          labels: {},
+          clients: [{ internal: true, load_generator: "x", protocol: 1, connections: 1, rps: 0, headers: {}, cookies: {}, body: "", content_type: "", endpoint_urls: ["http://x"], ssl_certificate: "", additional_options: "" }],
+          duration: "1s",
+        },
+        results: [
+          {
+            smp_version: "v0.0.1",
+            id: "t#all",
+            labels: { status: "all" },
+            start_time: "2026-01-01T00:00:00.000Z",
+            end_time: "2026-01-01T00:00:01.000Z",
+            latencies_ms: { min: 0.1, average: 0.2, p50: 0.2, p90: 0.3, p99: 0.4, max: 0.5 },
+            actual_qps: 10,
+            details_uri: "",
+            test_id: "t",
+            mesh_config_id: "mesh",
+            env_id: "env",
+          },
+        ],
+      },
+    ],
+  });
+
+  test("accepts a minimal well-formed document", () => {
+    assert.deepEqual(checkSmpDocument(good()), []);
+  });
+
+  test("rejects latencies out of order, µs in place of ms, non-string labels and unknown fields", () => {
+    const doc = good();
+    const r = doc.tests[0].results[0] as Record<string, unknown> & { latencies_ms: Record<string, number>; labels: Record<string, unknown> };
+    r.latencies_ms.p90 = 0.1;
+    r.labels.count = 5;
+    r.extra = 1;
+    const problems = checkSmpDocument(doc);
+    assert.ok(problems.some((p) => p.includes("min ≤ p50 ≤ p90")), problems.join("\n"));
+    assert.ok(problems.some((p) => p.includes("label values must be strings")), problems.join("\n"));
+    assert.ok(problems.some((p) => p.includes("unknown field extra")), problems.join("\n"));
+    const micro = good();
+    Object.assign(micro.tests[0].results[0].latencies_ms, { min: 90_000, average: 95_000, p50: 95_000, p90: 96_000, p99: 97_000, max: 99_000 });
+    assert.ok(checkSmpDocument(micro).some((p) => p.includes("must be in milliseconds")));
+  });
+
+  test("rejects dangling references and bad timestamps", () => {
+    const doc = good();
+    Object.assign(doc.tests[0].results[0], { test_id: "other", mesh_config_id: "nope", start_time: "yesterday" });
+    const problems = checkSmpDocument(doc);
+    assert.ok(problems.some((p) => p.includes("does not name its config")));
+    assert.ok(problems.some((p) => p.includes("not in mesh_configs")));
+    assert.ok(problems.some((p) => p.includes("RFC 3339")));
+  });
+});

@@ -1,0 +1,100 @@
+// Runs scenarios in real Envoy 1.40: one Envoy per worker count, one listener per scenario (its own
+// filter chain, plugin names and upstream), so ~30 scenarios cost two Envoy starts. Scenarios whose
+// configuration must be refused get their own (failing) start.
+import { EnvoyStartError, startEnvoy, type ListenerSpec, type WasmLogLine } from "../../filters/host/envoy/index.ts";
+import { send } from "./client.ts";
+import { CALLOUT_CLUSTER, configText, modulePath, pluginName } from "./modules.ts";
+import { startCalloutServer } from "./callout-server.ts";
+import type { LogEntry, Observation, Scenario } from "./types.ts";
+import { startUpstream, type RecordingUpstream } from "./upstream.ts";
+
+/** Time for Envoy to run on_log/on_done after the client has its response. */
+const LOG_SETTLE_MS = 150;
+
+function listenerFor(s: Scenario): ListenerSpec {
+  return {
+    name: s.name,
+    filters: s.filters.map((f, j) => ({
+      name: pluginName(s, j),
+      wasm: modulePath(f.module),
+      rootId: f.rootId ?? "",
+      configuration: configText(f.config),
+      failurePolicy: f.failurePolicy,
+      allowOnHeadersStopIteration: f.allowOnHeadersStopIteration,
+    })),
+    routes: [{ prefix: "/", cluster: `up_${s.name}` }],
+    perConnectionBufferLimitBytes: s.bufferLimitBytes,
+  };
+}
+
+function split(lines: WasmLogLine[], s: Scenario): { streamLogs: LogEntry[]; rootLogs: LogEntry[] } {
+  const names = s.filters.map((_, j) => pluginName(s, j));
+  const mine = lines.filter((l) => (l.pluginName !== undefined ? names.includes(l.pluginName) : names.includes(l.vmId ?? "")));
+  const streamLogs = mine.filter((l) => l.pluginName !== undefined).map((l) => ({ level: l.level, message: l.message }));
+  const seen = new Set<string>();
+  const rootLogs: LogEntry[] = [];
+  for (const l of mine.filter((x) => x.pluginName === undefined)) {
+    const key = `${l.level}\n${l.message}`;
+    if (!seen.has(key)) (seen.add(key), rootLogs.push({ level: l.level, message: l.message }));
+  }
+  return { streamLogs, rootLogs };
+}
+
+/**
+ * Custom metrics by the name the filter gave them. Read from /stats/prometheus, which prints them
+ * without the "wasmcustom." prefix and as exact integers; /stats?format=json shows gauges as doubles,
+ * and Envoy gauges are u64, so a gauge driven below zero is read back as two's complement (i64).
+ */
+function customMetrics(prometheus: string, s: Scenario): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of [...Object.keys(s.expect.metrics ?? {}), ...Object.keys(s.expect.metricsAtLeast ?? {})]) {
+    const m = new RegExp(`^${name}\\{\\} (\\d+)$`, "m").exec(prometheus);
+    if (m) out[name] = Number(BigInt.asIntN(64, BigInt(m[1]!)));
+  }
+  return out;
+}
+
+/**
+ * Runs scenarios that share a worker count in one Envoy and returns one Observation per scenario
+ * (by name). Rejects when Envoy cannot start; always stops Envoy and the upstreams.
+ */
+export async function runInEnvoy(scenarios: Scenario[], concurrency: number): Promise<Map<string, Observation>> {
+  const out = new Map<string, Observation>();
+  const ups = new Map<string, RecordingUpstream>();
+  const callout = await startCalloutServer();
+  try {
+    for (const s of scenarios) ups.set(s.name, await startUpstream(s.upstream));
+    const clusters = [
+      { name: CALLOUT_CLUSTER, port: callout.port },
+      ...scenarios.map((s) => ({ name: `up_${s.name}`, port: ups.get(s.name)!.port })),
+    ];
+    const envoy = await startEnvoy({ concurrency, clusters, listeners: scenarios.map(listenerFor), componentLogLevel: { wasm: "debug" } });
+    try {
+      for (const s of scenarios) {
+        const responses = [];
+        for (const r of s.requests) responses.push(await send(envoy.urls[s.name]!, r));
+        await new Promise((r) => setTimeout(r, LOG_SETTLE_MS + (s.settleMs ?? 0)));
+        const metrics = customMetrics(await envoy.statsPrometheus(), s);
+        out.set(s.name, { responses, upstream: [...ups.get(s.name)!.seen], ...split(envoy.logs(), s), metrics });
+      }
+    } finally {
+      await envoy.stop();
+    }
+  } finally {
+    await Promise.all([...ups.values()].map((u) => u.close()));
+    await callout.close();
+  }
+  return out;
+}
+
+/** Starts Envoy with one scenario that must be refused; returns its Observation (refused set when Envoy refused). */
+export async function runRefusalInEnvoy(s: Scenario): Promise<Observation> {
+  try {
+    const envoy = await startEnvoy({ clusters: [{ name: `up_${s.name}`, port: 9 }, { name: CALLOUT_CLUSTER, port: 9 }], listeners: [listenerFor(s)] });
+    await envoy.stop();
+    return { responses: [], upstream: [], streamLogs: [], rootLogs: [], metrics: {} };
+  } catch (err) {
+    if (!(err instanceof EnvoyStartError)) throw err;
+    return { responses: [], upstream: [], metrics: {}, ...split(err.wasmLogs, s), refused: err.message };
+  }
+}

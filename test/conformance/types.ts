@@ -1,0 +1,111 @@
+// The shapes shared by the scenarios, both runners and the comparison.
+import type { FailurePolicy } from "../../filters/host/envoy/index.ts";
+
+/** One filter of a scenario's chain. */
+export interface ScenarioFilter {
+  /** "scripted" (build/test-filters/scripted.wasm), another test filter, or a filter of build/filters. */
+  module: string;
+  /** Plugin configuration bytes (objects are sent as JSON text). */
+  config?: string | object;
+  rootId?: string;
+  failurePolicy?: FailurePolicy;
+  allowOnHeadersStopIteration?: boolean;
+}
+
+/** One request from the client. */
+export interface ScenarioRequest {
+  method?: string;
+  path: string;
+  headers?: [string, string][];
+  body?: string;
+}
+
+/** How the scenario's upstream (and the callout cluster) answers. */
+export interface UpstreamReply {
+  status?: number;
+  headers?: [string, string][];
+  body?: string;
+  echoBody?: boolean;
+  delayMs?: number;
+  reset?: boolean;
+}
+
+/** Assertions that hold on both sides, besides the two sides being equal. */
+export interface Expectations {
+  /** Status of each response, in request order (0 = stream reset). */
+  status?: number[];
+  /** How many requests reached the upstream. */
+  upstreamCount?: number;
+  /** Headers of the first response: a value (all entries joined with "\n"), or null for absent. */
+  responseHeaders?: Record<string, string | null>;
+  /** Headers the upstream received with the first request; same encoding. */
+  upstreamHeaders?: Record<string, string | null>;
+  responseBody?: string;
+  upstreamBody?: string;
+  /** Stream log messages that must appear (exact text). */
+  logs?: string[];
+  /** Stream log messages that must not appear. */
+  logsAbsent?: string[];
+  /** Custom metric values (by metric name as the filter defined it). */
+  metrics?: Record<string, number>;
+  /** Custom metrics that must reach at least this value (timing-dependent counts such as ticks). */
+  metricsAtLeast?: Record<string, number>;
+  /** The configuration must be refused; the text must appear in a log line. */
+  refusedWithLog?: string;
+}
+
+/** A conformance scenario, written once and run in the emulator and in Envoy. */
+export interface Scenario {
+  name: string;
+  /** Which proxy-wasm-host.md §6 items (or [I] points) it covers. */
+  covers: string;
+  filters: ScenarioFilter[];
+  requests: ScenarioRequest[];
+  upstream?: UpstreamReply;
+  /** Worker count (Envoy --concurrency, emulator workers); default 1. */
+  concurrency?: 1 | 2;
+  /** Envoy's per_connection_buffer_limit_bytes (emulator: bufferLimitBytes); Envoy's default is 1 MiB. */
+  bufferLimitBytes?: number;
+  /** Wait this long after the requests (ticks); the emulator advances its clock instead. */
+  settleMs?: number;
+  /** Compare stream log lines exactly (default) or not at all (e.g. tick-dependent logs). */
+  compareLogs?: boolean;
+  /** Replacements applied to log messages on both sides before comparing (values that differ by nature). */
+  normalize?: [RegExp, string][];
+  expect: Expectations;
+}
+
+/** What the client observed for one request. */
+export interface Exchange {
+  status: number;
+  headers: [string, string][];
+  body: string;
+  reset?: boolean;
+}
+
+/** What the upstream received. */
+export interface Seen {
+  method: string;
+  path: string;
+  headers: [string, string][];
+  body: string;
+}
+
+/** A wasm log line reduced to what both sides can produce. */
+export interface LogEntry {
+  level: string;
+  message: string;
+}
+
+/** Everything observed while running one scenario on one side. */
+export interface Observation {
+  responses: Exchange[];
+  upstream: Seen[];
+  /** Log lines of stream contexts, in order. */
+  streamLogs: LogEntry[];
+  /** Distinct log lines of root contexts (their count depends on the number of VM instances). */
+  rootLogs: LogEntry[];
+  metrics: Record<string, number>;
+  /** Set when the configuration was refused: the error text. */
+  refused?: string;
+}

@@ -1,0 +1,200 @@
+// The whole local stack (Envoy ingress + sidecar, access, storage, UI server) in both enforcement
+// modes: a real client (Debian skopeo) round trip, the Personal plan's 11th pull, and the same
+// client scenarios answered identically by the wasm filters and by the app.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isDeepStrictEqual, promisify } from "node:util";
+import { after, before, describe, it } from "node:test";
+import type { EnforceMode } from "../../image-hub/access/policy.ts";
+import { RegistryClient } from "../../image-hub/seed/client.ts";
+import { buildImage, writeOciLayout, type OciImage } from "../../image-hub/seed/oci.ts";
+import { startStack, type Stack } from "../../image-hub/start.ts";
+
+const run = promisify(execFile);
+const SKOPEO = "/usr/bin/skopeo";
+const PASSWORD = "e2e-password";
+const filtersBuilt = ["token-auth", "plan-enforcement", "rate-limit"].every((n) => existsSync(new URL(`../../build/filters/${n}.wasm`, import.meta.url)));
+
+/** One observed answer, with what differs between two runs (URL, timing) normalised away. */
+interface Observed {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/**
+ * Every response header is compared except those that differ between any two requests (date;
+ * reset/retry seconds are checked separately) and the hop-by-hop `connection`, which Envoy sets to
+ * `close` after some of its own local replies (a transport detail, not part of the answer).
+ */
+const IGNORED = new Set(["date", "ratelimit-reset", "retry-after", "connection"]);
+
+async function signUp(url: string, username: string, plan: string): Promise<RegistryClient> {
+  const res = await fetch(`${url}/api/signup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: PASSWORD, plan }) });
+  assert.equal(res.status, 201, await res.clone().text());
+  return new RegistryClient(url, username, PASSWORD);
+}
+
+/** Sends a request with node:http (no path normalisation, any header); resolves to the observation. */
+function observe(stack: Stack, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Observed> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(stack.url);
+    const req = http.request({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => {
+        const picked: Record<string, string> = {};
+        for (const [h, v] of Object.entries(res.headers)) if (!IGNORED.has(h) && v !== undefined) picked[h] = String(v).replaceAll(stack.url, "<url>");
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // Non-JSON bodies are compared as text.
+        }
+        resolve({ status: res.statusCode ?? 0, headers: picked, body: parsed });
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** The client scenarios run against each mode; every answer is recorded for the comparison. */
+async function scenarios(stack: Stack, image: OciImage): Promise<Record<string, Observed>> {
+  const pat = await signUp(stack.url, "pat", "personal");
+  await pat.pushImage("pat/app", "v1", image);
+  const pull = await pat.token("repository:pat/app:pull");
+  const push = await pat.token("repository:pat/app:pull,push");
+  const del = await pat.token("repository:pat/app:delete");
+  const out: Record<string, Observed> = {};
+  out.baseAnonymous = await observe(stack, "GET", "/v2/");
+  out.manifestAnonymous = await observe(stack, "GET", "/v2/pat/app/manifests/v1");
+  out.uploadAnonymous = await observe(stack, "POST", "/v2/pat/app/blobs/uploads/");
+  out.garbageToken = await observe(stack, "GET", "/v2/pat/app/manifests/v1", { authorization: "Bearer not.a.jwt" });
+  out.wrongScheme = await observe(stack, "GET", "/v2/pat/app/tags/list", { authorization: `Basic ${Buffer.from(`pat:${PASSWORD}`).toString("base64")}` });
+  out.forgedIdentity = await observe(stack, "GET", "/v2/pat/app/tags/list", { "x-hub-user": "pat", "x-hub-plan": "enterprise", "x-hub-access": "repository:pat/app:pull", "x-hub-sidecar": "guess" });
+  out.sessionTokenOnRegistry = await observe(stack, "GET", "/v2/pat/app/tags/list", { authorization: `Bearer ${await sessionToken(stack)}` });
+  out.invalidName = await observe(stack, "GET", "/v2/pat/%2e%2e/manifests/v1", { authorization: `Bearer ${pull}` });
+  out.unsupported = await observe(stack, "POST", "/v2/pat/app/manifests/v1", { authorization: `Bearer ${push}` });
+  out.deleteOnPersonal = await observe(stack, "DELETE", "/v2/pat/app/manifests/v1", { authorization: `Bearer ${del}` });
+  out.pushElsewhere = await observe(stack, "POST", "/v2/other/app/blobs/uploads/", { authorization: `Bearer ${push}` });
+  out.tooLarge = await observe(stack, "PATCH", "/v2/pat/app/blobs/uploads/x", { authorization: `Bearer ${push}`, "content-range": "0-209715199", "content-length": "0" });
+  out.tags = await observe(stack, "GET", "/v2/pat/app/tags/list", { authorization: `Bearer ${pull}` });
+  out.blobHead = await observe(stack, "HEAD", `/v2/pat/app/blobs/${image.config.digest}`, { authorization: `Bearer ${pull}` });
+  out.manifestHead = await observe(stack, "HEAD", "/v2/pat/app/manifests/v1", { authorization: `Bearer ${pull}` });
+  for (let i = 1; i <= 11; i++) out[`pull${i}`] = await observe(stack, "GET", "/v2/pat/app/manifests/v1", { authorization: `Bearer ${pull}` });
+  return out;
+}
+
+async function sessionToken(stack: Stack): Promise<string> {
+  const res = await fetch(`${stack.url}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "pat", password: PASSWORD }) });
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** Drops the one timing-dependent value (seconds until a token is back), after checking its range. */
+function timeless(o: Observed): Observed {
+  if (o.status !== 429) return o;
+  const body = structuredClone(o.body) as { errors: { detail: { retryAfterSeconds: unknown } }[] };
+  const retry = body.errors[0].detail.retryAfterSeconds as number;
+  assert.ok(retry >= 1 && retry <= 6, `retryAfterSeconds ${retry}`);
+  body.errors[0].detail.retryAfterSeconds = "1..6";
+  return { ...o, body };
+}
+
+describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/filters/*.wasm missing: run `node scripts/build.mjs`" }, () => {
+  const dirs: string[] = [];
+  const stacks: Stack[] = [];
+  const observed: Partial<Record<EnforceMode, Record<string, Observed>>> = {};
+  let image: OciImage;
+  let layout: string;
+
+  before(async () => {
+    image = await buildImage({ "hello.txt": "hello from the e2e test\n", "etc/os-release": "ID=image-hub-e2e\n" });
+    layout = mkdtempSync(join(tmpdir(), "e2e-layout-"));
+    dirs.push(layout);
+    writeOciLayout(layout, image, "v1");
+  });
+  after(async () => {
+    for (const s of stacks) await s.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  for (const mode of ["filter", "app"] as const) {
+    describe(`--enforce ${mode}`, () => {
+      let stack: Stack;
+      before(async () => {
+        const dataDir = mkdtempSync(join(tmpdir(), `e2e-${mode}-`));
+        dirs.push(dataDir);
+        stack = await startStack({ enforce: mode, dataDir, quiet: true, concurrency: 1 });
+        stacks.push(stack);
+      });
+
+      it("should seed demo users for each plan with pullable images", async () => {
+        assert.deepEqual(stack.demoUsers.map((u) => u.plan), ["personal", "team", "enterprise"]);
+        const bob = new RegistryClient(stack.url, "bob", stack.demoUsers[1].password);
+        const res = await bob.pullManifest("bob/tools", "2.1");
+        assert.equal(res.status, 200);
+        assert.match(res.headers.get("docker-content-digest") ?? "", /^sha256:[0-9a-f]{64}$/);
+        assert.equal(res.headers.get("ratelimit-limit"), "100");
+        const ui = await fetch(`${stack.url}/`);
+        assert.equal(ui.status, 200);
+        assert.match(ui.headers.get("content-type") ?? "", /^text\/html/);
+      });
+
+      it("should copy an OCI image in and back out with skopeo, digests unchanged", async () => {
+        await signUp(stack.url, "sky", "team");
+        const host = stack.url.replace("http://", "");
+        const creds = `sky:${PASSWORD}`;
+        await run(SKOPEO, ["copy", "--dest-tls-verify=false", "--dest-creds", creds, `oci:${layout}:v1`, `docker://${host}/sky/roundtrip:v1`], { timeout: 60_000 });
+        const out = mkdtempSync(join(tmpdir(), "e2e-out-"));
+        dirs.push(out);
+        await run(SKOPEO, ["copy", "--src-tls-verify=false", "--src-creds", creds, `docker://${host}/sky/roundtrip:v1`, `oci:${out}:v1`], { timeout: 60_000 });
+        const index = JSON.parse(readFileSync(join(out, "index.json"), "utf8")) as { manifests: { digest: string }[] };
+        assert.equal(index.manifests[0].digest, image.manifest.digest);
+        for (const blob of [image.config, image.layers[0]]) assert.deepEqual(readFileSync(join(out, "blobs", "sha256", blob.digest.slice(7))), blob.bytes);
+        const { stdout } = await run(SKOPEO, ["inspect", "--tls-verify=false", "--creds", creds, `docker://${host}/sky/roundtrip:v1`], { timeout: 60_000 });
+        assert.equal(JSON.parse(stdout).Digest, image.manifest.digest);
+        // Another user's credentials cannot push into sky's namespace.
+        await assert.rejects(run(SKOPEO, ["copy", "--dest-tls-verify=false", "--dest-creds", `bob:${stack.demoUsers[1].password}`, `oci:${layout}:v1`, `docker://${host}/sky/roundtrip:v2`], { timeout: 60_000 }), /403|denied/i);
+      });
+
+      it("should give a Personal user's 11th manifest pull within a minute 429 TOOMANYREQUESTS", async () => {
+        const answers = await scenarios(stack, image);
+        observed[mode] = answers;
+        for (let i = 1; i <= 10; i++) {
+          assert.equal(answers[`pull${i}`].status, 200, `pull ${i}`);
+          assert.equal(answers[`pull${i}`].headers["ratelimit-remaining"], String(10 - i));
+        }
+        // The refusals each mode must produce (the comparison below checks they are byte-identical).
+        const code = (o: Observed) => `${o.status} ${(o.body as { errors?: { code: string; message: string }[] }).errors?.[0].code} ${(o.body as { errors?: { message: string }[] }).errors?.[0].message}`;
+        assert.equal(answers.manifestAnonymous.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:pat/app:pull"');
+        assert.equal(answers.uploadAnonymous.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:pat/app:pull,push"');
+        for (const k of ["baseAnonymous", "garbageToken", "wrongScheme", "forgedIdentity", "sessionTokenOnRegistry"]) assert.equal(code(answers[k]), "401 UNAUTHORIZED authentication required", k);
+        assert.equal(code(answers.invalidName), "400 NAME_INVALID invalid repository name");
+        assert.equal(code(answers.unsupported), "404 UNSUPPORTED unsupported registry route");
+        assert.equal(code(answers.deleteOnPersonal), "403 DENIED plan personal does not allow delete");
+        assert.equal(code(answers.pushElsewhere), "403 DENIED token does not grant push on other/app");
+        assert.equal(code(answers.tooLarge), "413 SIZE_INVALID blob upload exceeds the personal plan limit of 104857600 bytes");
+        assert.deepEqual(answers.tags.body, { name: "pat/app", tags: ["v1"] });
+        assert.equal(answers.blobHead.status, 200);
+        assert.equal(answers.manifestHead.headers["docker-content-digest"], image.manifest.digest);
+        assert.equal(answers.pull11.status, 429);
+        assert.deepEqual((answers.pull11.body as { errors: { code: string }[] }).errors[0].code, "TOOMANYREQUESTS");
+      });
+    });
+  }
+
+  it("should answer every scenario identically in both modes", () => {
+    const filter = observed.filter;
+    const app = observed.app;
+    assert.ok(filter && app, "both modes ran their scenarios");
+    const diffs = Object.keys(filter).filter((key) => !isDeepStrictEqual(timeless(app[key]), timeless(filter[key])));
+    assert.deepEqual(diffs.map((k) => ({ k, app: app[k], filter: filter[k] })), []);
+    assert.deepEqual(Object.keys(app).sort(), Object.keys(filter).sort());
+  });
+});

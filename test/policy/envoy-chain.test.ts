@@ -1,0 +1,193 @@
+// The three policy filters in real Envoy 1.40 (--concurrency 2), through the Envoy harness: the
+// bad-input table, identity propagation, rate-limit exactness across both workers, and metrics.
+// One Envoy serves every test: listener "chain" has token-auth → plan-enforcement → rate-limit,
+// and one listener per filter runs it alone (separate vm ids, so separate shared data).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { startEnvoy, type EnvoyInstance } from "../../filters/host/envoy/index.ts";
+import { EXAMPLE_REALM, policyFilterChain, type PolicyFilterName } from "../../image-hub/filter-configs.ts";
+import { badInputCases, challengeFor } from "./cases.ts";
+import { send, startUpstream, type RecordingUpstream } from "./http.ts";
+import { mintToken } from "./tokens.ts";
+
+const chain = policyFilterChain({ realm: EXAMPLE_REALM });
+const alone = (name: PolicyFilterName) => chain.filter((f) => f.name === name).map((f) => ({ ...f, vmId: `${name}-alone` }));
+
+let upstream: RecordingUpstream;
+let envoy: EnvoyInstance;
+
+before(async () => {
+  for (const f of chain) assert.ok(existsSync(f.wasm), `${f.wasm} is missing: run node scripts/build.mjs --filters`);
+  upstream = await startUpstream();
+  envoy = await startEnvoy({
+    clusters: [{ name: "app", port: upstream.port }],
+    listeners: [
+      { name: "chain", filters: chain },
+      { name: "token_auth", filters: alone("token-auth") },
+      { name: "plan_enforcement", filters: alone("plan-enforcement") },
+      { name: "rate_limit", filters: alone("rate-limit") },
+    ],
+    concurrency: 2,
+    componentLogLevel: { wasm: "debug" },
+  });
+});
+
+after(async () => {
+  await envoy?.stop();
+  await upstream?.close();
+});
+
+/** Runs `fn` and returns how many requests reached the upstream meanwhile. */
+async function upstreamHits(fn: () => Promise<void>): Promise<number> {
+  const before = upstream.seen.length;
+  await fn();
+  return upstream.seen.length - before;
+}
+
+describe("policy chain in Envoy: bad inputs", () => {
+  for (const table of badInputCases()) {
+    const c = table.envoy ? { ...table, ...table.envoy } : table;
+    it(`should answer ${c.status} ${c.code} to: ${c.name}`, async () => {
+      let response = { status: 0, headers: {} as Record<string, unknown>, body: "" };
+      const hits = await upstreamHits(async () => {
+        response = await send(envoy.urls.chain!, { method: c.method, path: c.path, headers: c.headers });
+      });
+      // Check the answer.
+      assert.equal(response.status, c.status);
+      assert.equal(response.headers["content-type"], "application/json");
+      const body = JSON.parse(response.body) as { errors: { code: string; message: string; detail: unknown }[] };
+      assert.equal(body.errors.length, 1);
+      assert.equal(body.errors[0]!.code, c.code);
+      if (c.message) assert.equal(body.errors[0]!.message, c.message);
+      assert.equal(response.headers["www-authenticate"], c.challenge);
+      // Check that the upstream was not reached.
+      assert.equal(hits, 0);
+    });
+  }
+});
+
+describe("policy chain in Envoy: allowed requests", () => {
+  it("should forward a valid pull with the identity from the token, replacing client-sent x-hub-* headers", async () => {
+    const token = mintToken({ sub: "carol", plan: "team", access: [{ name: "carol/app", actions: ["pull", "push", "delete"] }] });
+    const response = await send(envoy.urls.chain!, {
+      path: "/v2/carol/app/manifests/v1",
+      headers: { authorization: `Bearer ${token}`, "x-hub-user": "mallory", "x-hub-plan": "enterprise", "x-hub-access": "repository:x/y:pull" },
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.body, '{"ok":true}');
+    assert.equal(response.headers["ratelimit-limit"], "100");
+    assert.equal(response.headers["ratelimit-remaining"], "99");
+    assert.equal(response.headers["ratelimit-policy"], "100;w=60");
+    const seen = upstream.seen.at(-1)!;
+    assert.equal(seen.path, "/v2/carol/app/manifests/v1");
+    assert.equal(seen.headers["x-hub-user"], "carol");
+    assert.equal(seen.headers["x-hub-plan"], "team");
+    assert.equal(seen.headers["x-hub-access"], "repository:carol/app:pull,push,delete");
+  });
+
+  it("should pass paths outside /v2 untouched but still strip client identity headers", async () => {
+    const response = await send(envoy.urls.chain!, { path: "/api/plans", headers: { "x-hub-user": "mallory", "x-hub-sidecar": "guess" } });
+    assert.equal(response.status, 200);
+    const seen = upstream.seen.at(-1)!;
+    assert.equal(seen.path, "/api/plans");
+    assert.equal(seen.headers["x-hub-user"], undefined);
+    assert.equal(seen.headers["x-hub-sidecar"], undefined);
+  });
+
+  it("should let a team user delete and a push-path 401 carry the push challenge", async () => {
+    const token = mintToken({ sub: "dave", plan: "team", access: [{ name: "dave/app", actions: ["pull", "push", "delete"] }] });
+    const deleted = await send(envoy.urls.chain!, { method: "DELETE", path: "/v2/dave/app/manifests/sha256:ab", headers: { authorization: `Bearer ${token}` } });
+    assert.equal(deleted.status, 200);
+    const refused = await send(envoy.urls.chain!, { method: "PUT", path: "/v2/dave/app/manifests/v1" });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers["www-authenticate"], challengeFor("repository:dave/app:pull,push"));
+  });
+});
+
+describe("rate-limit exactness in Envoy --concurrency 2", () => {
+  it("should let exactly 10 of 50 concurrent pulls of one Personal user through and answer 429 to the rest", async () => {
+    const token = mintToken({ sub: "erin", plan: "personal", access: [{ name: "erin/app", actions: ["pull"] }] });
+    const started = Date.now();
+    let responses: Awaited<ReturnType<typeof send>>[] = [];
+    const hits = await upstreamHits(async () => {
+      responses = await Promise.all(
+        Array.from({ length: 50 }, () => send(envoy.urls.chain!, { path: "/v2/erin/app/manifests/latest", headers: { authorization: `Bearer ${token}` } })),
+      );
+    });
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    // The bucket refills one pull per 6 s; a burst slower than that would legitimately admit more.
+    const refills = Math.floor(elapsedSeconds / 6);
+    const ok = responses.filter((r) => r.status === 200);
+    const limited = responses.filter((r) => r.status === 429);
+    assert.equal(ok.length, 10 + refills);
+    assert.equal(limited.length, 50 - ok.length);
+    assert.equal(hits, ok.length);
+    for (const r of limited) {
+      const body = JSON.parse(r.body) as { errors: { code: string; detail: { limit: number; windowSeconds: number; retryAfterSeconds: number } }[] };
+      assert.equal(body.errors[0]!.code, "TOOMANYREQUESTS");
+      assert.equal(body.errors[0]!.detail.limit, 10);
+      assert.equal(body.errors[0]!.detail.windowSeconds, 60);
+      assert.equal(String(body.errors[0]!.detail.retryAfterSeconds), r.headers["retry-after"]);
+      assert.ok(Number(r.headers["retry-after"]) >= 1 && Number(r.headers["retry-after"]) <= 6);
+      assert.equal(r.headers["ratelimit-limit"], "10");
+      assert.equal(r.headers["ratelimit-remaining"], "0");
+      assert.equal(r.headers["ratelimit-policy"], "10;w=60");
+    }
+    // Each allowed pull saw a distinct remaining count: no two workers spent the same token.
+    const remaining = ok.map((r) => Number(r.headers["ratelimit-remaining"])).sort((a, b) => a - b);
+    if (refills === 0) assert.deepEqual(remaining, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it("should show allowed, denied and limited counters per plan in /stats/prometheus", async () => {
+    const text = await envoy.statsPrometheus();
+    const value = (name: string): number => {
+      const line = text.split("\n").find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+      assert.ok(line, `${name} missing from /stats/prometheus`);
+      return Number(line.split(" ").at(-1));
+    };
+    assert.ok(value("image_hub_token_auth_allowed") >= 10);
+    assert.ok(value("image_hub_token_auth_denied") >= 20);
+    assert.ok(value("image_hub_rate_limit_personal_limited") >= 40);
+    assert.ok(value("image_hub_rate_limit_personal_allowed") >= 10);
+    assert.ok(value("image_hub_plan_enforcement_personal_denied") >= 1);
+    assert.ok(value("image_hub_plan_enforcement_team_allowed") >= 2);
+  });
+});
+
+describe("each policy filter alone in Envoy", () => {
+  it("token-auth alone: sets identity headers and refuses a bad token", async () => {
+    const ok = await send(envoy.urls.token_auth!, { path: "/v2/alice/app/tags/list", headers: { authorization: `Bearer ${mintToken()}` } });
+    assert.equal(ok.status, 200);
+    assert.equal(upstream.seen.at(-1)!.headers["x-hub-access"], "repository:alice/app:pull,push");
+    const hits = await upstreamHits(async () => {
+      const bad = await send(envoy.urls.token_auth!, { path: "/v2/alice/app/tags/list", headers: { authorization: "Bearer a.b.c" } });
+      assert.equal(bad.status, 401);
+    });
+    assert.equal(hits, 0);
+  });
+
+  it("plan-enforcement alone: trusts the identity headers it is given (token-auth must run first)", async () => {
+    const identity = { "x-hub-user": "frank", "x-hub-plan": "personal", "x-hub-access": "repository:frank/app:pull,push" };
+    const ok = await send(envoy.urls.plan_enforcement!, { method: "POST", path: "/v2/frank/app/blobs/uploads/", headers: identity });
+    assert.equal(ok.status, 200);
+    const hits = await upstreamHits(async () => {
+      const none = await send(envoy.urls.plan_enforcement!, { path: "/v2/frank/app/manifests/latest" });
+      assert.equal(none.status, 403);
+      assert.match(none.body, /no verified identity/);
+    });
+    assert.equal(hits, 0);
+  });
+
+  it("rate-limit alone: counts only manifest GETs", async () => {
+    const identity = { "x-hub-user": "grace", "x-hub-plan": "personal" };
+    for (let i = 0; i < 12; i++) {
+      const blob = await send(envoy.urls.rate_limit!, { path: "/v2/grace/app/blobs/sha256:aa", headers: identity });
+      assert.equal(blob.status, 200);
+      assert.equal(blob.headers["ratelimit-limit"], undefined);
+    }
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await send(envoy.urls.rate_limit!, { path: "/v2/grace/app/manifests/v1", headers: identity })).status);
+    assert.deepEqual(statuses, [...Array(10).fill(200), 429]);
+  });
+});

@@ -1,0 +1,85 @@
+// Module hygiene of EVERY built filter: the exports Envoy looks up, no start section, and imports that
+// Envoy provides (env.proxy_* of ABI 0.2.1 and its WASI functions) — never env.abort, env.seed,
+// env.trace, env.Date.now or env.console.*, which would make Envoy refuse to load the module.
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { repoRoot } from "./builds.ts";
+import { summarize } from "./wasm-sections.ts";
+
+/** Every host function of proxy-wasm ABI 0.2.1 (proxy-wasm-spec-v0.2.1.md). */
+const proxyHostcalls = new Set([
+  "proxy_log", "proxy_get_log_level", "proxy_get_current_time_nanoseconds", "proxy_set_tick_period_milliseconds",
+  "proxy_set_effective_context", "proxy_done", "proxy_get_buffer_status", "proxy_get_buffer_bytes", "proxy_set_buffer_bytes",
+  "proxy_get_header_map_size", "proxy_get_header_map_pairs", "proxy_set_header_map_pairs", "proxy_get_header_map_value",
+  "proxy_add_header_map_value", "proxy_replace_header_map_value", "proxy_remove_header_map_value", "proxy_continue_stream",
+  "proxy_close_stream", "proxy_get_status", "proxy_send_local_response", "proxy_http_call", "proxy_grpc_call",
+  "proxy_grpc_stream", "proxy_grpc_send", "proxy_grpc_cancel", "proxy_grpc_close", "proxy_get_shared_data",
+  "proxy_set_shared_data", "proxy_register_shared_queue", "proxy_resolve_shared_queue", "proxy_enqueue_shared_queue",
+  "proxy_dequeue_shared_queue", "proxy_define_metric", "proxy_increment_metric", "proxy_record_metric", "proxy_get_metric",
+  "proxy_get_property", "proxy_set_property", "proxy_call_foreign_function",
+]);
+
+/** WASI functions Envoy registers with WASI-compatible signatures (proxy-wasm-host.md §2.2). */
+const envoyWasi = new Set([
+  "fd_write", "fd_pwrite", "fd_read", "fd_pread", "fd_seek", "fd_close", "fd_fdstat_get", "fd_fdstat_set_flags",
+  "fd_prestat_get", "fd_prestat_dir_name", "fd_filestat_get", "fd_advise", "fd_allocate", "fd_datasync", "fd_sync",
+  "fd_tell", "fd_readdir", "fd_renumber", "path_open", "environ_sizes_get", "environ_get", "args_sizes_get", "args_get",
+  "clock_time_get", "clock_res_get", "random_get", "sched_yield", "poll_oneoff", "proc_exit",
+]);
+
+/**
+ * Modules built by another SDK on purpose: the @solo-io/proxy-runtime 0.1.8 fixture (AssemblyScript
+ * 0.14, ABI 0.2.0, start section, wasi_unstable) that proves the emulator is SDK-neutral. They are
+ * checked only to be what they claim.
+ */
+const foreignSdkFixtures = new Set(["build/test-filters/proxy-runtime-add-header.wasm"]);
+
+const dirs = ["build/filters", "build/test-filters", "build/test-sdk"];
+const modules = dirs.flatMap((dir) => {
+  const full = join(repoRoot, dir);
+  return existsSync(full) ? readdirSync(full).filter((f) => f.endsWith(".wasm")).sort().map((f) => join(dir, f)) : [];
+});
+
+describe("module hygiene", () => {
+  it("should find the add-header builds (the checks below must not pass vacuously)", () => {
+    assert.ok(modules.includes("build/filters/add-header.wasm"), "run `node scripts/build.mjs` first");
+    assert.ok(modules.includes("build/filters/add-header.debug.wasm"));
+  });
+
+  for (const path of modules.filter((m) => foreignSdkFixtures.has(m))) {
+    it(`${path} should be the foreign ABI 0.2.0 fixture it is excluded as`, () => {
+      const summary = summarize(new Uint8Array(readFileSync(join(repoRoot, path))));
+      assert.ok(summary.exports.some((e) => e.name === "proxy_abi_version_0_2_0"));
+    });
+  }
+
+  for (const path of modules.filter((m) => !foreignSdkFixtures.has(m))) {
+    describe(path, () => {
+      const summary = summarize(new Uint8Array(readFileSync(join(repoRoot, path))));
+      const funcExport = (name: string) => summary.exports.find((e) => e.name === name && e.kind === 0);
+
+      it("should export proxy_abi_version_0_2_1, _initialize, malloc and proxy_on_memory_allocate as functions", () => {
+        for (const name of ["proxy_abi_version_0_2_1", "_initialize", "malloc", "proxy_on_memory_allocate"]) {
+          assert.ok(funcExport(name), `missing function export ${name}`);
+        }
+        assert.equal(funcExport("malloc")!.index, funcExport("proxy_on_memory_allocate")!.index, "one allocator, two names");
+        assert.ok(summary.exports.some((e) => e.name === "memory" && e.kind === 2), "memory must be exported");
+      });
+
+      it("should have no start section", () => {
+        assert.equal(summary.hasStart, false);
+      });
+
+      it("should import only ABI 0.2.1 env.proxy_* and Envoy's WASI functions", () => {
+        for (const imp of summary.imports) {
+          const what = `${imp.module}.${imp.name}`;
+          assert.equal(imp.kind, 0, `${what} is not a function import`);
+          if (imp.module === "env") assert.ok(proxyHostcalls.has(imp.name), `${what} is not a proxy-wasm 0.2.1 hostcall`);
+          else assert.ok(imp.module === "wasi_snapshot_preview1" && envoyWasi.has(imp.name), `${what} is not provided by Envoy`);
+        }
+      });
+    });
+  }
+});

@@ -1,0 +1,138 @@
+// The Image Hub UI in Debian's chromium against the stack `npm start` runs (startStack from
+// image-hub/start.ts, filter mode, free port, temp data folder): sign up on Personal, log in, pull
+// until limited, see the 429, upgrade to Team, pull again. Every step leaves a screenshot in
+// test-artifacts/ui-e2e/. Plan numbers come from the catalog, never from this file.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { loadCatalog } from "../../image-hub/catalog.ts";
+import { startStack, type Stack } from "../../image-hub/start.ts";
+import { launchBrowser, screenshot, type BrowserSession } from "./browser.ts";
+
+const catalog = loadCatalog();
+const personal = catalog.plans.find((p) => p.id === "personal")!;
+const team = catalog.plans.find((p) => p.id === "team")!;
+const minute = catalog.windowSeconds === 60 ? "per minute" : `per ${catalog.windowSeconds} seconds`;
+
+/** Clicks the Pull button and resolves to the notice it produced: "ok", "limit" or the alert's text. */
+async function pullOnce(page: Page): Promise<{ kind: "ok" | "limit" | "other"; text: string }> {
+  const button = page.locator(".pull-box > button.primary");
+  await button.click();
+  await page.locator(".pull-box > button.primary:not([disabled])").waitFor();
+  const notice = page.locator("#pull-status .notice-ok, .pull-box [role=alert]").first();
+  await notice.waitFor();
+  const text = (await notice.textContent()) ?? "";
+  const cls = (await notice.getAttribute("class")) ?? "";
+  return { kind: cls.includes("notice-ok") ? "ok" : cls.includes("notice-limit") ? "limit" : "other", text };
+}
+
+describe("Image Hub UI end to end (chromium, filter mode)", { timeout: 110_000 }, () => {
+  let stack: Stack | undefined;
+  let browser: BrowserSession | undefined;
+  let dataDir = "";
+  let repoPath = "";
+  const username = `e2e${Date.now().toString(36)}`;
+  const password = "e2e-demo-password";
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "ui-e2e-data-"));
+    stack = await startStack({ enforce: (process.env.UI_E2E_ENFORCE as "app") ?? "filter", dataDir, quiet: true });
+    browser = await launchBrowser({ width: 1440, height: 900 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("1. signs up on Personal", async () => {
+    const page = browser!.page;
+    await page.goto(`${stack!.url}/signup`);
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Password").fill(password);
+    await page.getByLabel("Plan").selectOption(personal.id);
+    await screenshot(page, "01-signup-form");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL("**/login?**");
+    await page.getByText("Account created. Log in to start pulling.").waitFor();
+    await screenshot(page, "01-signed-up");
+  });
+
+  it("2. logs in and sees the plan and quota from /api/me", async () => {
+    const page = browser!.page;
+    assert.equal(await page.getByLabel("Username").inputValue(), username);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL("**/account");
+    await page.getByTestId("account-plan").getByText(personal.name, { exact: true }).waitFor();
+    assert.equal(await page.getByTestId("account-username").textContent(), username);
+    assert.equal(await page.getByTestId("account-remaining").textContent(), String(personal.pullsPerWindow));
+    assert.match((await page.locator("main").textContent())!, new RegExp(`${personal.pullsPerWindow} pulls ${minute}`));
+    await screenshot(page, "02-logged-in-account");
+  });
+
+  it("3. pulls a seeded image from the Hub until the plan's limit", async () => {
+    const page = browser!.page;
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Hub", exact: true }).click();
+    const first = page.locator(".repo-card h2 a").first();
+    await first.waitFor();
+    repoPath = (await first.getAttribute("href"))!;
+    await screenshot(page, "03-hub");
+    await first.click();
+    await page.locator(".pull-box > button.primary").waitFor();
+    const firstPull = await pullOnce(page);
+    assert.equal(firstPull.kind, "ok", firstPull.text);
+    assert.match(firstPull.text, new RegExp(`Pulled .*Manifest sha256:[0-9a-f]{12}.*${personal.pullsPerWindow - 1} of ${personal.pullsPerWindow} pulls ${minute} left`));
+    await screenshot(page, "03-first-pull");
+    // The bucket refills slowly (one pull per window/limit seconds), so a slow machine may earn a
+    // pull or two while the loop runs; the 429 must still come within a few extra clicks.
+    let ok = 1;
+    let last = firstPull;
+    for (let i = 0; i < personal.pullsPerWindow + 3 && last.kind === "ok"; i++) {
+      last = await pullOnce(page);
+      if (last.kind === "ok") ok++;
+    }
+    assert.equal(last.kind, "limit", `expected the 429 notice, got: ${last.text}`);
+    assert.ok(ok >= personal.pullsPerWindow && ok <= personal.pullsPerWindow + 3, `${ok} pulls succeeded before the limit`);
+  });
+
+  it("4. shows the 429 plainly: limit, window, when to retry, and an upgrade button", async () => {
+    const page = browser!.page;
+    const notice = page.locator(".notice-limit");
+    const text = (await notice.textContent())!;
+    assert.match(text, /Pull limit reached\./);
+    assert.match(text, new RegExp(`Your plan allows ${personal.pullsPerWindow} pulls ${minute}`));
+    assert.match(text, /You can pull again in \d+ seconds?\./);
+    assert.doesNotMatch(text, /daily/i);
+    assert.equal(await page.locator("#pull-status .notice-ok").count(), 0);
+    await screenshot(page, "04-limited-429");
+  });
+
+  it("5. upgrades to Team from the 429 notice, and the change persists", async () => {
+    const page = browser!.page;
+    await page.locator(".notice-limit").getByRole("button", { name: "Upgrade plan" }).click();
+    await page.waitForURL("**/plans");
+    await page.getByRole("button", { name: `Upgrade to ${team.name}` }).click();
+    await page.getByText(`You are now on the ${team.name} plan.`).waitFor();
+    assert.equal(await page.locator(".plan-current h2").textContent(), team.name);
+    await screenshot(page, "05-upgraded-plans");
+    await page.goto(`${stack!.url}/account`);
+    await page.getByTestId("account-plan").getByText(team.name, { exact: true }).waitFor();
+    await screenshot(page, "05-upgraded-account-after-reload");
+  });
+
+  it("6. the next pull succeeds, on Team's limit", async () => {
+    const page = browser!.page;
+    await page.goto(`${stack!.url}${repoPath}`);
+    await page.locator(".pull-box > button.primary").waitFor();
+    const pull = await pullOnce(page);
+    assert.equal(pull.kind, "ok", `the first pull after the upgrade was refused: ${pull.text}`);
+    assert.match(pull.text, new RegExp(`of ${team.pullsPerWindow} pulls ${minute} left`));
+    await screenshot(page, "06-pull-after-upgrade");
+    assert.deepEqual(browser!.pageErrors, []);
+  });
+});
