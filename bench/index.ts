@@ -8,7 +8,7 @@ import { FULL, QUICK, type Section, type SectionContext } from "./lib/context.ts
 import { computeFindings } from "./lib/findings.ts";
 import { describeMachine, describeVersions, wasmSizes } from "./lib/machine.ts";
 import { spliceReadme, writeOutputs } from "./lib/output.ts";
-import { renderSummary } from "./lib/report.ts";
+import { renderSummary, renderTables } from "./lib/report.ts";
 import type { BenchResults } from "./results-types.ts";
 import { emulatorSection } from "./sections/emulator.ts";
 import { filterCostSection } from "./sections/filter-cost.ts";
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     wallSeconds: 0,
     machine: describeMachine(),
     versions: describeVersions(root, await envoyBin()),
-    settings: flattenSettings(settings),
+    settings: { ...flattenSettings(settings), sections: SECTIONS.filter((x) => !args.only || args.only.includes(x.name)).map((x) => x.name).join(",") },
     emulator: null,
     wasmSizes: wasmSizes(root),
     filterCosts: [],
@@ -86,6 +86,7 @@ async function main(): Promise<void> {
       console.error(`bench: ${section} / ${item}: not measured: ${reason.split("\n")[0]}`);
     },
     log: (m) => console.error(`bench: ${m}`),
+    secondsLeft: () => settings.budgetSeconds - (Date.now() - started) / 1000,
   };
   for (const section of SECTIONS) {
     if (args.only && !args.only.includes(section.name)) continue;
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
   const written = writeOutputs(out, results, settings.envoyConcurrency);
   // Only a full run into bench/results/ updates the committed README; quick or redirected runs do not.
   if (!args.quick && !args.out && spliceReadme(join(root, "bench/README.md"), renderSummary(results))) written.push(join(root, "bench/README.md"));
+  // Issues 2 and 4 ask for these figures to be printed, issue 8 for the findings.
+  console.log(renderTables(results));
   console.log(renderSummary(results));
   console.log(`bench: wrote ${written.length} files to ${out} in ${results.wallSeconds} s`);
 }
@@ -112,6 +115,9 @@ function flattenSettings(s: typeof FULL): Record<string, string | number | boole
   for (const [k, v] of Object.entries(s)) out[k] = typeof v === "object" ? JSON.stringify(v) : v;
   return out;
 }
+
+// Ctrl-C: leave through process.exit so the 'exit' hooks stop Envoy and the app processes.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
 main().catch((err: Error) => {
   console.error(`bench: ${err.message}`);

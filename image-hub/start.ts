@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { createServer as createHttpServer } from "node:http";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startEnvoy, type ClusterSpec, type EnvoyInstance, type HttpFilterSpec, type ListenerSpec, type RouteSpec } from "../filters/host/envoy/index.ts";
@@ -43,6 +43,8 @@ export interface Stack {
   /** http://127.0.0.1:<port>, Envoy's listener. */
   url: string;
   enforce: EnforceMode;
+  /** Absolute data folder; demo OCI layouts are in `<dataDir>/seed`. */
+  dataDir: string;
   demoUsers: DemoUser[];
   envoy: EnvoyInstance;
   services: Services;
@@ -135,11 +137,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       logLevel: "warning",
     });
     stops.push(() => envoy.stop());
-    const demoUsers = options.seed === false ? [] : await seedDemo(url, catalog);
+    const demoUsers = options.seed === false ? [] : await seedDemo(url, catalog, join(dataDir, "seed"));
     log(`Image Hub is running at ${url}  (enforcement: ${enforce === "filter" ? "wasm filters in Envoy" : "in the access service"})`);
     log(`  registry: ${url}/v2/   accounts: ${url}/api/   UI: ${url}/   data: ${dataDir}`);
+    if (demoUsers.length > 0) log(`  demo images as OCI layouts (for skopeo oci:<dir>:<tag>): ${join(dataDir, "seed")}`);
     for (const u of demoUsers) log(`  demo login (${u.plan}): ${u.username} / ${u.password}`);
-    return { url, enforce, demoUsers, envoy, services, stop };
+    return { url, enforce, dataDir, demoUsers, envoy, services, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -8,6 +8,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EnforceMode } from "./access/policy.ts";
+import type { Catalog } from "./catalog.ts";
 import { RegistryClient } from "./seed/client.ts";
 import { startServices, type Services } from "./services.ts";
 
@@ -23,11 +24,13 @@ export interface TestHub extends Services {
 /** TEST_PASSWORD is the password of every test user. */
 export const TEST_PASSWORD = "test-password";
 
-/** startTestHub starts storage + access on free ports in a fresh temp folder; rejects like startServices. */
-export async function startTestHub(mode: EnforceMode = "app"): Promise<TestHub> {
+/**
+ * startTestHub starts storage + access on free ports in a fresh temp folder, with the project's
+ * catalog unless one is given; 5xx errors are logged as usual. Rejects like startServices.
+ */
+export async function startTestHub(mode: EnforceMode = "app", catalog?: Catalog): Promise<TestHub> {
   const dataDir = mkdtempSync(join(tmpdir(), "image-hub-test-"));
-  const errors: unknown[] = [];
-  const services = await startServices({ dataDir, mode, logError: (e) => errors.push(e) });
+  const services = await startServices({ dataDir, mode, catalog });
   return {
     ...services,
     dataDir,
@@ -74,6 +77,14 @@ export function rawGet(base: string, path: string, token?: string): Promise<{ st
     req.on("error", reject);
     req.end();
   });
+}
+
+/**
+ * json reads a response body as JSON. Typed loosely on purpose: tests check bodies with
+ * assertions, and a wrong shape fails there. Rejects when the body is not JSON.
+ */
+export async function json(res: Response): Promise<any> {
+  return res.json();
 }
 
 /** waitUntil polls `probe` every 25 ms until it returns true; rejects after `timeoutMs`. */

@@ -1,6 +1,7 @@
 // `npm run deploy -- --mesh consul|istio [--context NAME] [--dry-run] [--timeout SECONDS]`
 // Applies the committed manifests/<mesh>/*.yaml with server-side apply, then waits for every Deployment
 // to roll out and reports its status. --dry-run prints what would be applied and contacts nothing.
+import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -60,6 +61,19 @@ export function plannedObjects(mesh: string, manifestsDir = dirname(fileURLToPat
   return objects.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o.kind!) - rank(b.o.kind!) || a.i - b.i).map((x) => x.o);
 }
 
+/** The object as printed by --dry-run: ConfigMap binaryData (the .wasm files) summarized, not dumped. */
+function forDisplay(o: KubernetesObject): unknown {
+  const data = (o as { binaryData?: Record<string, string> }).binaryData;
+  if (!data) return o;
+  const summary = Object.fromEntries(
+    Object.entries(data).map(([k, v]) => {
+      const bytes = Buffer.from(v, "base64");
+      return [k, `<${bytes.length} bytes, sha256 ${createHash("sha256").update(bytes).digest("hex")}>`];
+    }),
+  );
+  return { ...o, binaryData: summary };
+}
+
 function explain(err: unknown, o: KubernetesObject, mesh: string): Error {
   const message = (err as Error).message ?? String(err);
   // Discovery of the object's API group failed or does not list its kind: the CRDs are not installed.
@@ -108,7 +122,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   if (opts.dryRun) {
     log(`dry run: would server-side apply ${objects.length} objects from manifests/${opts.mesh}/ (fieldManager=${FIELD_MANAGER}, force=true), in this order:`);
     for (const o of objects) log(`  ${label(o)}`);
-    log(objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n"));
+    log(objects.map((o) => stringify(forDisplay(o), { lineWidth: 0 })).join("---\n"));
     return result;
   }
   const kc = opts.kubeConfig ?? new KubeConfig();

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { generateAll } from "./src/generate.ts";
+import { validateDeployments, type LocatedObject } from "./src/validate.ts";
 import { DEFAULT_PARAMS, type ManifestParams } from "./src/params.ts";
 
 const HELP = `usage: npx tsx manifests/generate.ts [--check] [--out DIR] [--namespace NS] [--app-image IMG]
@@ -52,6 +53,18 @@ function main(): number {
     return 0;
   }
   const files = generateAll(args.params);
+  // Validate before writing, so custom parameters cannot produce manifests that would fail the tests.
+  const deployments = new Map<string, LocatedObject[]>();
+  for (const f of files) {
+    const dir = dirname(f.path);
+    if (f.objects.length === 0) continue;
+    deployments.set(dir, [...(deployments.get(dir) ?? []), ...f.objects.map((object, i) => ({ where: `${f.path}#${i}`, object }))]);
+  }
+  const findings = validateDeployments([...deployments.values()]);
+  if (findings.length) {
+    for (const f of findings) console.error(`${f.where} ${f.what}: ${f.message}`);
+    throw new Error(`${findings.length} validation finding(s); nothing written`);
+  }
   const stale: string[] = [];
   for (const f of files) {
     const path = join(args.out, f.path);

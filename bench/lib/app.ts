@@ -36,6 +36,10 @@ export async function startApp(root: string, mode: "filter" | "app", key: BenchK
     env: { ...process.env, NODE_ENV: "production" },
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // However the benchmark ends, its app process must not outlive it.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  void exited.then(() => process.removeListener("exit", killOnExit));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");

@@ -23,6 +23,8 @@ export interface BenchSettings {
   closedConnections: number;
   /** Envoy worker threads in every scenario. */
   envoyConcurrency: number;
+  /** Wall-clock budget of the whole run; runs that would start past it are reported as not measured. */
+  budgetSeconds: number;
   /** Users per plan in the pull workloads. */
   users: { under: Record<string, number>; throughput: Record<string, number>; over: Record<string, number> };
 }
@@ -41,14 +43,15 @@ export const QUICK: BenchSettings = {
   underConnections: 8,
   closedConnections: 32,
   envoyConcurrency: 1,
-  users: { under: { personal: 10, team: 5, enterprise: 2 }, throughput: { team: 5, enterprise: 10 }, over: { personal: 5, team: 1 } },
+  budgetSeconds: 110,
+  users: { under: { personal: 10, team: 5, enterprise: 2 }, throughput: { team: 5, enterprise: 10 }, over: { personal: 4 } },
 };
 
 /** Settings of the full run (`npm run bench`), sized to finish in under 10 minutes on 2 cores. */
 export const FULL: BenchSettings = {
   quick: false,
-  emulatorStreams: 50_000,
-  filterIterations: 20_000,
+  emulatorStreams: 20_000,
+  filterIterations: 10_000,
   chainRounds: 3,
   chainSeconds: 5,
   chainConnections: 1,
@@ -58,7 +61,8 @@ export const FULL: BenchSettings = {
   underConnections: 16,
   closedConnections: 64,
   envoyConcurrency: 1,
-  users: { under: { personal: 60, team: 30, enterprise: 10 }, throughput: { team: 20, enterprise: 40 }, over: { personal: 30, team: 5, enterprise: 1 } },
+  budgetSeconds: 570,
+  users: { under: { personal: 60, team: 30, enterprise: 10 }, throughput: { team: 20, enterprise: 60 }, over: { personal: 30, team: 5, enterprise: 1 } },
 };
 
 /** Passed to every section. */
@@ -70,6 +74,8 @@ export interface SectionContext {
   notMeasured(section: string, item: string, reason: string): void;
   /** Progress line on stderr. */
   log(message: string): void;
+  /** Seconds left of the run's budget (negative when it is spent). */
+  secondsLeft(): number;
 }
 
 /** A section of the benchmark; it fills its part of `ctx.results` and must not throw for a missing piece. */

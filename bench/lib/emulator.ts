@@ -34,8 +34,11 @@ const UPSTREAM_BODY = new TextEncoder().encode('{"schemaVersion":2}');
 
 /** Loads the emulator and starts a chain of `filters` (may be empty); rejects with a clear reason when the emulator is missing or refuses a filter. */
 export async function startEmulatedChain(root: string, filters: EmulatedFilter[]): Promise<EmulatedChain> {
-  const host = await loadModule<HostModule>(root, "filters/host/index.ts", ["createChain"]);
+  const host = await loadModule<HostModule>(root, "filters/host/index.ts", ["createChain", "ManualClock"]);
   const chain = await host.createChain({
+    // The emulator's clock is manual and starts in the past by default; tokens are checked against
+    // real time, so it starts now (and stands still: no bucket refills during a measurement).
+    clock: new host.ManualClock(Date.now()),
     filters: filters.map((f) => ({ name: f.name, wasm: readFileSync(f.wasmPath), pluginConfig: f.pluginConfig, rootId: f.rootId, failurePolicy: "FAIL_CLOSED" as const })),
   });
   const upstream = async () => ({ status: 200, headers: [["content-type", "application/json"]] as [string, string][], body: UPSTREAM_BODY });
@@ -44,9 +47,7 @@ export async function startEmulatedChain(root: string, filters: EmulatedFilter[]
       const res = await chain.exchange({ method: req.method, path: req.path, headers: req.headers }, upstream);
       return res.status;
     },
-    memoryPages: () => null,
-    async close() {
-      await chain.close?.();
-    },
+    memoryPages: () => (filters.length > 0 ? chain.memoryPages(0, 0) : null),
+    close: () => chain.close(),
   };
 }

@@ -6,8 +6,9 @@ import type { BenchResults } from "../results-types.ts";
 import { renderCharts, renderSummary, renderTables } from "./report.ts";
 import { buildSmp } from "./smp.ts";
 
-/** Markers around the generated findings block in bench/README.md. */
+/** Marker opening the generated findings block in bench/README.md. */
 export const README_BEGIN = "<!-- BEGIN GENERATED FINDINGS (bench/lib/output.ts writes this block from bench/results/summary.md) -->";
+/** Marker closing the generated findings block in bench/README.md. */
 export const README_END = "<!-- END GENERATED FINDINGS -->";
 
 /** Writes every output file into `dir` (created if needed) and returns the paths written; throws on I/O errors. */

@@ -72,7 +72,8 @@ export interface SmpMeshConfig {
   smp_version: string;
   id: string;
   labels: Record<string, string>;
-  sidecar: { count: number; cpu_mcores: number; mem_mb: number; rps: number; bps: number };
+  /** Left out where Envoy's CPU and memory were not metered. */
+  sidecar?: { count: number; cpu_mcores: number; mem_mb: number; rps: number; bps: number };
   mesh_policy_enabled: boolean;
   proxy_concurrency: number;
   proxy_build: string;
@@ -131,7 +132,17 @@ export function buildSmp(r: BenchResults, settings: { envoyConcurrency: number }
   const environment: SmpEnvironment = {
     smp_version: SMP_VERSION,
     id: envId,
-    labels: { cpu_model: r.machine.cpuModel, os: r.machine.os, node: r.versions.node, envoy: r.versions.envoy ?? "none", quick: String(r.quick) },
+    labels: {
+      cpu_model: r.machine.cpuModel,
+      os: r.machine.os,
+      node: r.versions.node,
+      envoy: r.versions.envoy ?? "none",
+      autocannon: r.versions.autocannon,
+      wrk: r.versions.wrk ?? "none",
+      quick: String(r.quick),
+      settings: JSON.stringify(r.settings),
+      ...Object.fromEntries(Object.entries(r.versions.filters).map(([name, f]) => [`filter_${name}_sha256`, f.sha256])),
+    },
     kubernetes_version: "",
     nodes: [{ type: r.machine.cpuModel, cores: r.machine.cores, mem_mb: r.machine.memMb }],
   };
@@ -162,6 +173,7 @@ export function buildSmp(r: BenchResults, settings: { envoyConcurrency: number }
     for (const arm of ["baseline", "chain"] as const) {
       const id = `envoy-chain/${arm}`;
       const w = c[arm];
+      meshConfigs.push({ smp_version: SMP_VERSION, id: `mesh-${id}`, labels: { arm }, mesh_policy_enabled: arm === "chain", proxy_concurrency: settings.envoyConcurrency, proxy_build: proxyBuild });
       const config: SmpTestConfig = {
         smp_version: SMP_VERSION,
         id,
@@ -171,7 +183,7 @@ export function buildSmp(r: BenchResults, settings: { envoyConcurrency: number }
         duration: `${c.durationSeconds}s`,
       };
       const lat: LatencySummaryUs = { count: w.requests, min: w.min, mean: w.mean, p50: w.p50, p90: w.p90, p99: w.p99, max: w.max };
-      tests.push({ config, results: [result(`${id}#all`, id, "mesh-none", envId, r.generatedAt, r.generatedAt, lat, w.rps, { status: "all", rounds: String(c.rounds), non2xx: String(w.non2xx), added_p50_us: String(c.addedP50Us), added_p99_us: String(c.addedP99Us) })] });
+      tests.push({ config, results: [result(`${id}#all`, id, `mesh-${id}`, envId, r.generatedAt, r.generatedAt, lat, w.rps, { status: "all", rounds: String(c.rounds), non2xx: String(w.non2xx), added_p50_us: String(c.addedP50Us), added_p99_us: String(c.addedP99Us) })] });
     }
   }
   return { smp_version: SMP_VERSION, environment, mesh_configs: meshConfigs, tests };

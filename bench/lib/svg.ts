@@ -1,11 +1,12 @@
 // Hand-written SVG bar charts: a horizontal bar per value is all the results need, and a charting
 // library would pull a DOM or canvas dependency into a Node-only benchmark.
 
-/** One bar: its label, its value (null = not measured, drawn as a note) and an optional series. */
+/** One bar: its label, its value (null = drawn as `note`, default "not measured") and an optional series. */
 export interface Bar {
   label: string;
   value: number | null;
   series?: string;
+  note?: string;
 }
 
 const COLORS = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2"];
@@ -42,7 +43,7 @@ export function barChart(opts: { title: string; unit: string; bars: Bar[]; note?
     const color = COLORS[series.indexOf(bar.series ?? "") % COLORS.length];
     parts.push(`<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end" font-family="sans-serif" font-size="12" fill="#111827">${escapeXml(bar.label)}</text>`);
     if (bar.value === null) {
-      parts.push(`<text x="${labelWidth + 4}" y="${y + 16}" font-family="sans-serif" font-size="12" fill="#6b7280">not measured</text>`);
+      parts.push(`<text x="${labelWidth + 4}" y="${y + 16}" font-family="sans-serif" font-size="12" fill="#6b7280">${escapeXml(bar.note ?? "not measured")}</text>`);
       return;
     }
     const w = Math.max(1, bar.value * scale);

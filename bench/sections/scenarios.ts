@@ -13,8 +13,9 @@ import { drain } from "../lib/drain.ts";
 import { manifestPath, pullRequests, roundRobin, trivialRequests, weightedUsers, type ClientAuth } from "../lib/workload.ts";
 import type { Regime, ScenarioId, ScenarioInfo, Workload } from "../results-types.ts";
 
-/** The repository and tag every pull asks for; seeded into both app processes. */
+/** The repository every pull asks for; seeded into both app processes. */
 export const REPO = "bench/app";
+/** The tag every pull asks for. */
 export const REF = "latest";
 
 type EnvoyInstance = Awaited<ReturnType<Harness["startEnvoy"]>>;
@@ -36,11 +37,11 @@ export const SCENARIOS: ScenarioDef[] = [
   { id: "e-native", title: "(e) Envoy native jwt_authn + local_ratelimit", description: "Envoy's native jwt_authn (HS256, local JWKS) and local_ratelimit (a bucket per user sized by plan) — the native anchor.", app: "filter", auth: "bearer", enforces: true, envoy: "native" },
 ];
 
-// Why each app mode failed to start, for the not-measured reasons of its scenarios.
-const appErrors: Partial<Record<"app" | "filter", string>> = {};
+/** Longest time the over-capacity run spends emptying its users' buckets. */
+const drainSeconds = (ctx: SectionContext) => (ctx.settings.quick ? 5 : 30);
 
 /** Fraction of the measured direct capacity used as the under-capacity rate. */
-const UNDER_FRACTION = 0.4;
+const UNDER_FRACTION = 0.3;
 
 /** Share of answers other than 2xx and 429 above which a run is discarded as not doing the intended work. */
 const MAX_UNEXPECTED = 0.05;
@@ -79,6 +80,8 @@ export const scenariosSection: Section = {
     const key = generateBenchKey();
     const secret = randomBytes(24).toString("hex");
     const apps: Partial<Record<"app" | "filter", RunningApp>> = {};
+    // Why each app mode failed to start, for the not-measured reasons of its scenarios.
+    const appErrors: Partial<Record<"app" | "filter", string>> = {};
     try {
       for (const mode of ["app", "filter"] as const) {
         try {
@@ -91,7 +94,13 @@ export const scenariosSection: Section = {
         }
       }
       const pulls = Object.fromEntries(plans.map((p) => [p.id, p.pullsPerWindow]));
-      const rate = apps.app ? await calibrate(ctx, apps.app, key, pulls) : ctx.settings.underRps;
+      let rate = ctx.settings.underRps;
+      try {
+        if (apps.app) rate = await calibrate(ctx, apps.app, key, pulls);
+      } catch (err) {
+        ctx.log(`scenarios: calibration failed, using ${rate}/s: ${(err as Error).message}`);
+      }
+      ctx.results.settings.underRpsUsed = rate;
       for (const def of SCENARIOS) {
         const app = apps[def.app];
         if (!app) {
@@ -110,6 +119,11 @@ export const scenariosSection: Section = {
         }
         try {
           for (const [workload, regime] of MATRIX) {
+            const need = ctx.settings.runSeconds + ctx.settings.warmupSeconds + (regime === "over" ? drainSeconds(ctx) : 0);
+            if (ctx.secondsLeft() < need) {
+              ctx.notMeasured("scenarios", `${def.id}/${workload}/${regime}`, `the run's time budget of ${ctx.settings.budgetSeconds} s was spent`);
+              continue;
+            }
             try {
               await runOne(ctx, def, workload, regime, app, envoy, key, pulls, rate);
             } catch (err) {
@@ -173,7 +187,6 @@ async function calibrate(ctx: SectionContext, app: RunningApp, key: BenchKey, pu
   });
   const rate = Math.max(10, Math.min(s.underRps, Math.floor(outcome.okRps * UNDER_FRACTION)));
   ctx.results.settings.calibratedPullsPerSecond = outcome.okRps;
-  ctx.results.settings.underRpsUsed = rate;
   ctx.log(`scenarios: app capacity ≈ ${outcome.okRps} pulls/s direct; under-capacity rate ${rate}/s`);
   return rate;
 }
@@ -190,7 +203,7 @@ async function runOne(ctx: SectionContext, def: ScenarioDef, workload: Workload,
   } else if (regime === "over") {
     users = await usersFor("over");
     if (def.enforces) {
-      const drained = await drain(origin, users, def.auth, REPO, REF, pulls, s.quick ? 10_000 : 30_000);
+      const drained = await drain(origin, users, def.auth, REPO, REF, pulls, drainSeconds(ctx) * 1000);
       ctx.log(`${def.id}: drained ${users.length} users with ${drained.sent} pulls (${drained.rejected} already rejected)`);
     }
     next = pullRequests(roundRobin(users), def.auth, REPO, REF);

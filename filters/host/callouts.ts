@@ -25,27 +25,51 @@ export interface CalloutResponse {
   trailers?: [string, string][];
 }
 
-/** A reset (connection failure): the guest sees (0,0,0) and get_status (11, "reset"). */
+/**
+ * The callout's upstream dropped the connection. As in Envoy 1.40, the router then answers the
+ * async client itself: the guest gets a 503 response (3 headers, a 95-byte body), not a failure.
+ */
 export interface CalloutReset {
   reset: true;
 }
 
+/**
+ * The async client failed (onFailure): the guest sees (0,0,0) and get_status (11, "reset"). Envoy
+ * takes this path when the request cannot complete at all; a reset upstream gives a 503 instead.
+ */
+export interface CalloutFailure {
+  failure: true;
+}
+
+/** Any way a callout can end. */
+export type CalloutOutcome = CalloutResponse | CalloutReset | CalloutFailure;
+
 /** A cluster handler answers callouts to that cluster, synchronously or not. */
-export type ClusterHandler = (request: CalloutRequest) => CalloutResponse | CalloutReset | Promise<CalloutResponse | CalloutReset>;
+export type ClusterHandler = (request: CalloutRequest) => CalloutOutcome | Promise<CalloutOutcome>;
 
 /** A recorded callout. */
 export interface CalloutRecord extends CalloutRequest {
   token: number;
   worker: number;
   rootContextId: number;
-  state: "pending" | "answered" | "reset" | "timeout" | "cancelled";
+  /** Virtual time (ms) the callout was made; the router's service time counts from it. */
+  sentAt: number;
+  state: "pending" | "answered" | "reset" | "failed" | "timeout" | "cancelled";
 }
 
-/** The router's own reply when a callout times out [I]. */
+/** The router's own reply when a callout times out (checked against Envoy 1.40). */
 export const calloutTimeoutResponse: CalloutResponse = {
   status: 504,
   headers: [["content-length", "24"], ["content-type", "text/plain"]],
   body: "upstream request timeout",
+};
+
+const resetBody = "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
+/** The router's own reply when the callout's upstream resets (checked against Envoy 1.40). */
+export const calloutResetResponse: CalloutResponse = {
+  status: 503,
+  headers: [["content-length", String(resetBody.length)], ["content-type", "text/plain"]],
+  body: resetBody,
 };
 
 /**
@@ -54,8 +78,11 @@ export const calloutTimeoutResponse: CalloutResponse = {
  * the hostcall (Envoy's callbacks are asynchronous).
  */
 export function dispatchCallout(vm: WasmVm, root: RootContext, request: CalloutRequest, token: number): CalloutRecord {
-  const record: CalloutRecord = { ...request, token, worker: vm.worker, rootContextId: root.id, state: "pending" };
+  const record: CalloutRecord = { ...request, token, worker: vm.worker, rootContextId: root.id, state: "pending", sentAt: vm.settings.runtime.clock.now() };
   vm.callouts.set(token, record);
+  vm.calloutHistory.push(record);
+  // Bounded so long benchmarks do not keep every callout alive: the newest 10 000 are kept.
+  if (vm.calloutHistory.length > 20_000) vm.calloutHistory.splice(0, vm.calloutHistory.length - 10_000);
   const { runtime } = vm.settings;
   let timer: number | undefined;
   if (request.timeoutMs > 0) {
@@ -63,7 +90,7 @@ export function dispatchCallout(vm: WasmVm, root: RootContext, request: CalloutR
   }
   const handler = vm.settings.clusters[request.cluster];
   if (handler) {
-    const answer = (outcome: CalloutResponse | CalloutReset) => {
+    const answer = (outcome: CalloutOutcome) => {
       runtime.clock.cancel(timer);
       deliverCallout(vm, record, outcome);
     };
@@ -78,10 +105,11 @@ export function dispatchCallout(vm: WasmVm, root: RootContext, request: CalloutR
       runtime.track(
         result.then(
           (r) => runtime.post(() => answer(r)),
-          (err) => runtime.post(() => {
-            vm.hostLog(4, `emulator: cluster handler ${request.cluster} rejected: ${errorText(err)}; resetting the callout`);
-            answer({ reset: true });
-          }),
+          (err) =>
+            runtime.post(() => {
+              vm.hostLog(4, `emulator: cluster handler ${request.cluster} rejected: ${errorText(err)}; resetting the callout`);
+              answer({ reset: true });
+            }),
         ),
       );
     } else {
@@ -93,10 +121,12 @@ export function dispatchCallout(vm: WasmVm, root: RootContext, request: CalloutR
 }
 
 /**
- * deliverCallout calls proxy_on_http_call_response for a pending callout. A late answer (after a
- * timeout or an earlier answer) is ignored; so is one for a failed VM or deleted root context.
+ * deliverCallout calls proxy_on_http_call_response for a pending callout. An upstream answer gets
+ * the router's `x-envoy-upstream-service-time` appended; a reset becomes the router's 503. A late
+ * answer (after a timeout or an earlier answer) is ignored; so is one for a failed VM or deleted
+ * root context.
  */
-export function deliverCallout(vm: WasmVm, record: CalloutRecord, outcome: CalloutResponse | CalloutReset, as?: "timeout"): void {
+export function deliverCallout(vm: WasmVm, record: CalloutRecord, outcome: CalloutOutcome, as?: "timeout"): void {
   if (record.state !== "pending") return;
   const root = vm.contexts.get(record.rootContextId) as RootContext | undefined;
   vm.callouts.delete(record.token);
@@ -104,17 +134,19 @@ export function deliverCallout(vm: WasmVm, record: CalloutRecord, outcome: Callo
     record.state = "cancelled";
     return;
   }
-  if ("reset" in outcome) {
-    record.state = "reset";
+  if ("failure" in outcome) {
+    record.state = "failed";
     root.statusCode = 11;
     root.statusMessage = "reset";
     root.callResponse = { headers: new HeaderMap("other"), trailers: new HeaderMap("other"), body: new Uint8Array(0) };
     vm.call(root, "proxy_on_http_call_response", root.id, record.token, 0, 0, 0);
   } else {
-    record.state = as ?? "answered";
-    const headers = HeaderMap.fromUtf8("responseHeaders", [[":status", String(outcome.status ?? 200)], ...(outcome.headers ?? [])]);
-    const trailers = HeaderMap.fromUtf8("responseTrailers", outcome.trailers ?? []);
-    const body = typeof outcome.body === "string" ? new Uint8Array(Buffer.from(utf8ToLatin1(outcome.body), "latin1")) : (outcome.body ?? new Uint8Array(0));
+    record.state = as ?? ("reset" in outcome ? "reset" : "answered");
+    const response = "reset" in outcome ? calloutResetResponse : outcome;
+    const headers = HeaderMap.fromUtf8("responseHeaders", [[":status", String(response.status ?? 200)], ...(response.headers ?? [])]);
+    if (!as && !("reset" in outcome)) headers.add("x-envoy-upstream-service-time", String(vm.settings.runtime.clock.now() - record.sentAt));
+    const trailers = HeaderMap.fromUtf8("responseTrailers", response.trailers ?? []);
+    const body = typeof response.body === "string" ? new Uint8Array(Buffer.from(utf8ToLatin1(response.body), "latin1")) : (response.body ?? new Uint8Array(0));
     root.callResponse = { headers, trailers, body };
     vm.call(root, "proxy_on_http_call_response", root.id, record.token, headers.size, body.length, trailers.size);
   }

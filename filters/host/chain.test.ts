@@ -99,9 +99,13 @@ describe("failure policy in a chain", () => {
     assert.equal(seen.length, 0);
   });
 
-  it("should pass the request on when failing open", async () => {
+  it("should fail the trapping stream, then pass later requests on when failing open", async () => {
     const chain = await createChain({ filters: [trapping("FAIL_OPEN")] });
     const { seen, upstream } = recordingUpstream();
+    const trapped = await chain.exchange({ path: "/" }, upstream);
+    assert.equal(trapped.status, 503);
+    assert.deepEqual(trapped.headers.filter(([k]) => k.startsWith("content")), [["content-length", "0"]]);
+    assert.equal(seen.length, 0);
     assert.equal((await chain.exchange({ path: "/" }, upstream)).status, 200);
     assert.equal((await chain.exchange({ path: "/" }, upstream)).status, 200);
     assert.equal(seen.length, 2);
@@ -124,6 +128,14 @@ describe("buffering and reset", () => {
     const res = await chain.exchange({ method: "PUT", path: "/", body: "x".repeat(10) });
     assert.equal(res.status, 413);
     assert.equal(res.details, "request_payload_too_large");
+  });
+
+  it("should reset the stream when held response data exceeds the buffer limit", async () => {
+    const chain = await createChain({ filters: [{ wasm: recorder({ returns: { proxy_on_response_body: 1 } }), name: "buf" }], bufferLimitBytes: 8 });
+    const res = await chain.exchange({ path: "/" }, () => ({ status: 200, body: "y".repeat(10) }));
+    assert.equal(res.reset, "response_payload_too_large");
+    assert.equal(res.status, 0);
+    assert.equal(res.body, "");
   });
 
   it("should reset the stream on close_stream", async () => {
@@ -162,15 +174,20 @@ describe("callouts", () => {
     assert.equal(res.status, 200);
     assert.deepEqual(asked, ["/check"]);
     assert.equal(seen.length, 1);
-    assert.ok(traces(res.logs).includes("proxy_on_http_call_response 4 2"), "root receives token 4 and 2 headers (:status, x-ok)");
+    assert.ok(traces(res.logs).includes("proxy_on_http_call_response 4 3"), "token 4; :status, x-ok and the router's service time");
   });
 
-  it("should deliver a reset as (0,0,0) and a timeout as a 504 response", async () => {
+  it("should deliver a reset as the router's 503, a failure as (0,0,0) and a timeout as a 504", async () => {
     const reset = await createChain({ filters: [callout(1000)], clusters: { auth: () => ({ reset: true }) } });
     const res = await reset.exchange({ path: "/" });
-    assert.equal(res.status, 502);
-    assert.equal(res.details, "reset");
-    assert.ok(traces(res.logs).includes("proxy_on_http_call_response 4 0"));
+    assert.equal(res.status, 200, "a 503 response has headers, so the filter continues");
+    assert.ok(traces(res.logs).includes("proxy_on_http_call_response 4 3"));
+
+    const failed = await createChain({ filters: [callout(1000)], clusters: { auth: () => ({ failure: true }) } });
+    const failure = await failed.exchange({ path: "/" });
+    assert.equal(failure.status, 502);
+    assert.equal(failure.details, "reset");
+    assert.ok(traces(failure.logs).includes("proxy_on_http_call_response 4 0"));
 
     const slow = await createChain({ filters: [callout(50)], clusters: { auth: () => new Promise((resolve) => setTimeout(() => resolve({ status: 200 }), 1000)) } });
     const { seen, upstream } = recordingUpstream();
@@ -186,7 +203,7 @@ describe("callouts", () => {
     for (let i = 0; i < 200 && chain.getCallouts().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
     const [call] = chain.getCallouts();
     assert.deepEqual([call.filter, call.token, call.cluster], ["authz", 4, "auth"]);
-    chain.respondCallout("authz", call.token, { reset: true });
+    chain.respondCallout("authz", call.token, { failure: true });
     assert.equal((await pending).status, 502);
   });
 });

@@ -4,7 +4,7 @@
  * local replies through the encoder path, 503 on fail-closed) and a router calling `upstream`.
  */
 import { type LogLevelName, logLevelNames } from "./abi.ts";
-import { type CalloutRecord, type CalloutReset, type CalloutResponse, type ClusterHandler, deliverCallout } from "./callouts.ts";
+import { type CalloutOutcome, type CalloutRecord, type ClusterHandler, deliverCallout } from "./callouts.ts";
 import { ManualClock } from "./clock.ts";
 import { type LocalReply } from "./context.ts";
 import { type FailurePolicy } from "./filter-stream.ts";
@@ -68,7 +68,7 @@ export type Upstream = (request: UpstreamRequest) => UpstreamResponse | Promise<
 
 /** What the client observed, and how it came about. */
 export interface ChainResult {
-  /** The status the client got (0 when the stream was reset before any response). */
+  /** The status the client got (0 when the stream was reset). */
   status: number;
   /** Response headers the client got (no pseudo-headers). */
   headers: [string, string][];
@@ -155,8 +155,13 @@ export class Chain {
     return this.plugins.flatMap((p, i) => p.vms.flatMap((vm) => [...vm.callouts.values()].map((c) => ({ ...c, filter: this.names[i] }))));
   }
 
+  /** getAllCallouts returns every callout made by any filter, pending or not; see `state`. */
+  getAllCallouts(): (CalloutRecord & { filter: string })[] {
+    return this.plugins.flatMap((p, i) => p.vms.flatMap((vm) => vm.calloutHistory.map((c) => ({ ...c, filter: this.names[i] }))));
+  }
+
   /** respondCallout answers a pending callout of `filter` on `worker`; throws if none matches. */
-  respondCallout(filter: string, token: number, outcome: CalloutResponse | CalloutReset, worker = 0): void {
+  respondCallout(filter: string, token: number, outcome: CalloutOutcome, worker = 0): void {
     const plugin = this.plugins[this.names.indexOf(filter)];
     const vm = plugin?.vms[worker];
     const record = vm?.callouts.get(token);

@@ -164,7 +164,11 @@ export class FilterStream {
     this.vm.call(ctx, "proxy_on_context_create", ctx.id, ctx.root.id);
   }
 
-  /** Runs one callback with the failure policy applied before and after it. */
+  /**
+   * Runs one callback with the failure policy. A trap during this stream's own call fails this
+   * stream with 503 under every policy (Envoy 1.40 does so even for FAIL_OPEN); a VM that failed
+   * earlier is skipped under FAIL_OPEN and answers 503 under FAIL_CLOSED.
+   */
   private run(kind: Callback, decoding: boolean, body: (ctx: HttpContext) => FilterStatus): FilterStatus {
     if (this.skip) return "Continue";
     const ctx = this.ctx;
@@ -177,11 +181,17 @@ export class FilterStream {
         ctx.localReplyInCallback = false;
         if (!this.vm.failed) return status;
       }
+      return this.failStream(kind, decoding);
     }
-    if (this.policy === "FAIL_OPEN") {
+    if (this.policy === "FAIL_OPEN" && !this.failReplied) {
       this.skip = true;
       return "Continue";
     }
+    return this.failStream(kind, decoding);
+  }
+
+  /** Sends the 503 once per stream; this plugin's encode callbacks for that reply are skipped. */
+  private failStream(kind: Callback, decoding: boolean): FilterStatus {
     if (this.failReplied) return decoding ? stopped[kind] : "Continue";
     this.failReplied = true;
     this.handle.sendLocalReply(failStreamReply);

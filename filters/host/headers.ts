@@ -1,7 +1,7 @@
 /**
  * An Envoy-like header map (proxy-wasm-host.md §2.1 note D, §3): keys are lowercased ASCII,
  * pseudo-headers are kept in front of the others, adding to an existing inline header joins the
- * values in one entry (`,`, or `; ` for cookie), other repeated keys stay separate entries, and
+ * values in one entry with `,`, other repeated keys stay separate entries, and
  * replace is remove-then-add. Keys and values are held as latin1 strings so every byte survives.
  */
 
@@ -15,8 +15,10 @@ const sharedInline = [
 ];
 
 /**
- * Inline (O(1)) headers per map kind [I]: Envoy's INLINE_* header macros plus the custom inline
- * headers its official build registers. Exported so a test can state which names it relies on.
+ * Inline (O(1)) headers per map kind: Envoy's INLINE_* header macros plus the custom inline headers
+ * its official build registers. Checked against Envoy 1.40 by test/conformance: `accept` is inline
+ * on requests, `cookie` and `set-cookie` are not (so Envoy's `; ` cookie join never applies to a
+ * wasm add). Names not covered by that suite are [I]. Exported so tests can state what they rely on.
  */
 export const inlineHeaders: Record<HeaderMapKind, ReadonlySet<string>> = {
   requestHeaders: new Set([
@@ -25,7 +27,7 @@ export const inlineHeaders: Record<HeaderMapKind, ReadonlySet<string>> = {
     "x-envoy-downstream-service-cluster", "x-envoy-downstream-service-node", "x-envoy-expected-rq-timeout-ms",
     "x-envoy-external-address", "x-envoy-force-trace", "x-envoy-internal", "x-envoy-ip-tags", "x-envoy-max-retries",
     "x-envoy-original-path", "x-envoy-retry-on", "x-envoy-retry-grpc-on", "x-envoy-upstream-rq-timeout-ms",
-    "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-hedge-on-per-try-timeout", "grpc-timeout", "cookie",
+    "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-hedge-on-per-try-timeout", "grpc-timeout", "accept",
     "authorization", "origin", "referer", "access-control-request-method", "access-control-request-headers",
   ]),
   responseHeaders: new Set([
@@ -104,8 +106,7 @@ export class HeaderMap {
     if (inlineHeaders[this.kind].has(k)) {
       const existing = this.entries.find((e) => e.key === k);
       if (existing) {
-        const delimiter = k === "cookie" ? "; " : ",";
-        existing.value = existing.value.length === 0 ? value : existing.value + delimiter + value;
+        existing.value = existing.value.length === 0 ? value : `${existing.value},${value}`;
         return;
       }
     }

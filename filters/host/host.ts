@@ -3,7 +3,7 @@
  * callback yourself, then read local responses, logs, metrics and callouts; drive the clock.
  */
 import { type FailState, type FilterStatus, type LogLevelName, logLevelNames } from "./abi.ts";
-import { type CalloutRecord, type CalloutReset, type CalloutResponse, deliverCallout } from "./callouts.ts";
+import { type CalloutOutcome, type CalloutRecord, deliverCallout } from "./callouts.ts";
 import { ManualClock } from "./clock.ts";
 import { type BodyBuffer, type LocalReply, type StreamHandle, type StreamInfo } from "./context.ts";
 import { FilterStream } from "./filter-stream.ts";
@@ -260,11 +260,17 @@ export class Host {
     return this.plugin.vms.flatMap((vm) => [...vm.callouts.values()]);
   }
 
+  /** getAllCallouts returns every callout made, pending or not, across workers; see `state`. */
+  getAllCallouts(): CalloutRecord[] {
+    return this.plugin.vms.flatMap((vm) => vm.calloutHistory);
+  }
+
   /**
-   * respondCallout answers a pending callout (a response, or {reset: true}). With several workers
+   * respondCallout answers a pending callout: a response, {reset: true} (the router's 503) or
+   * {failure: true} (the guest sees (0,0,0) and get_status 11). With several workers
    * the token may repeat; pass the worker. Throws when no such callout is pending.
    */
-  respondCallout(token: number, outcome: CalloutResponse | CalloutReset, worker?: number): void {
+  respondCallout(token: number, outcome: CalloutOutcome, worker?: number): void {
     const matches = this.getCallouts().filter((c) => c.token === token && (worker === undefined || c.worker === worker));
     if (matches.length !== 1) throw new Error(`respondCallout: ${matches.length} pending callouts match token ${token}${worker === undefined ? " (pass the worker)" : ` on worker ${worker}`}`);
     deliverCallout(this.plugin.vms[matches[0].worker], matches[0], outcome);

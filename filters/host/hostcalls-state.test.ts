@@ -139,11 +139,12 @@ describe("time and callouts", () => {
     assert.deepEqual(pending[0].headers.at(-1), ["content-length", "4"]);
     host.advanceTime(100);
     assert.deepEqual(host.getCallouts().map((c) => c.token), [4], "the timed-out callout is answered with 504");
+    assert.deepEqual(host.getAllCallouts().map((c) => [c.token, c.state]), [[4, "pending"], [8, "timeout"]]);
   });
 
-  it("should set get_status to (11, reset) when a callout is reset", () => {
+  it("should set get_status to (11, reset) when a callout fails", () => {
     const p = probes[0];
-    host.respondCallout(4, { reset: true }, 0);
+    host.respondCallout(4, { failure: true }, 0);
     assert.equal(p.call(roots[0], "env.proxy_get_status", 600, ...p.out), R.ok);
     assert.equal(p.u32(600), 11);
     assert.equal(p.outputText(), "", "the message is cleared after the callback");

@@ -21,7 +21,17 @@ export {
 export { type PluginOptions, type StartResult } from "./plugin.ts";
 export { PluginLoadError } from "./module.ts";
 export { type FailurePolicy, failStreamReply } from "./filter-stream.ts";
-export { type CalloutRecord, type CalloutRequest, type CalloutResponse, type CalloutReset, type ClusterHandler, calloutTimeoutResponse } from "./callouts.ts";
+export {
+  type CalloutFailure,
+  type CalloutOutcome,
+  type CalloutRecord,
+  type CalloutRequest,
+  type CalloutResponse,
+  type CalloutReset,
+  type ClusterHandler,
+  calloutResetResponse,
+  calloutTimeoutResponse,
+} from "./callouts.ts";
 export { ManualClock } from "./clock.ts";
 export { Runtime, type LogEntry, type MetricValue } from "./runtime.ts";
 export { type LocalReply } from "./context.ts";

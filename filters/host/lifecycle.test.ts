@@ -98,10 +98,12 @@ describe("failure policy", () => {
     assert.equal(traces(host.getLogs()).length, callsBefore, "no on_log/on_done/on_delete or other callbacks after the failure");
   });
 
-  it("should fail open: Continue, and later streams skip the filter", async () => {
+  it("should fail open: 503 for the stream that trapped, later streams skip the filter", async () => {
     const host = await createHost({ wasm: trapping(), failurePolicy: "FAIL_OPEN" });
     host.start();
-    assert.equal(host.http().callOnRequestHeaders(request), "Continue");
+    const trapped = host.http();
+    assert.equal(trapped.callOnRequestHeaders(request), "StopAllIterationAndWatermark");
+    assert.equal(trapped.getSentLocalResponse()?.status, 503);
     const later = host.http();
     assert.equal(later.callOnRequestHeaders(request), "Continue");
     assert.equal(later.id, 0, "the filter is not installed");
@@ -180,5 +182,34 @@ describe("queues and root shutdown", () => {
     assert.equal(probe.call(host.plugin.roots[0], "env.proxy_done"), 0);
     assert.deepEqual(traces(host.getLogs()).slice(-1), ["proxy_on_delete 1 0"]);
     assert.equal(probe.call(host.plugin.roots[0], "env.proxy_done"), 1);
+  });
+});
+
+describe("canary and worker isolation", () => {
+  it("should run the start sequence on a discarded canary that never ticks", async () => {
+    const host = await createHost({
+      wasm: recorder({ extra: { proxy_on_configure: "(drop (call $set_tick_period_milliseconds (i32.const 100)))" } }),
+      emulateCanary: true,
+    });
+    host.start();
+    assert.deepEqual(host.getLogs().filter((l) => l.message.startsWith("proxy_on_configure")).map((l) => l.worker), [-1, 0]);
+    host.advanceTime(250);
+    assert.deepEqual(host.getLogs().filter((l) => l.message.startsWith("proxy_on_tick")).map((l) => l.worker), [0, 0]);
+  });
+
+  it("should keep guest globals per worker while shared data is process-wide", async () => {
+    // Each worker's on_request_headers bumps a guest global and logs it as the trace's second number.
+    const host = await createHost({
+      wasm: recorder({ extra: { proxy_on_request_headers: "(i32.store (i32.const 4500) (i32.add (i32.load (i32.const 4500)) (i32.const 1)))" } }),
+      workers: 2,
+    });
+    host.start();
+    for (let i = 0; i < 4; i++) host.http().callOnRequestHeaders(request);
+    const counts = [0, 1].map((w) => Probe.forHost(host, w).u32(4500));
+    assert.deepEqual(counts, [2, 2], "round robin, and each instance has its own memory");
+    const [p0, p1] = [Probe.forHost(host, 0), Probe.forHost(host, 1)];
+    assert.equal(p0.call(host.plugin.roots[0], "env.proxy_set_shared_data", ...p0.put("k"), ...p0.put("v"), 0), 0);
+    assert.equal(p1.call(host.plugin.roots[1], "env.proxy_get_shared_data", ...p1.put("k"), ...p1.out, 600), 0);
+    assert.equal(p1.outputText(), "v");
   });
 });

@@ -35,12 +35,6 @@ export class GuestMemory {
     return new Uint8Array(this.memory.buffer).slice(p, p + (size >>> 0));
   }
 
-  /** readLatin1 reads guest bytes as a latin1-held string, or undefined when out of bounds. */
-  readLatin1(ptr: number, size: number): string | undefined {
-    const bytes = this.read(ptr, size);
-    return bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
-  }
-
   /** write copies bytes to ptr; false when out of bounds. */
   write(ptr: number, bytes: Uint8Array): boolean {
     if (!this.inBounds(ptr, bytes.length)) return false;

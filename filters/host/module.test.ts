@@ -1,6 +1,7 @@
 // Loading and linking rules (proxy-wasm-host.md §6 items 1–7) and the binary reader they rest on.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { type AbiVersion, envImportNames, importType, wasiImportNames } from "./abi-table.ts";
 import { readModuleInfo } from "./binary.ts";
 import { createHost } from "./host.ts";
 import { PluginLoadError, prepareModule } from "./module.ts";
@@ -152,4 +153,23 @@ describe("initialization", () => {
     assert.equal(result.failState, "runtimeError");
     assert.match(result.message!, /restricted_callback: proxy_get_property called during malloc/);
   });
+});
+
+describe("import table completeness", () => {
+  for (const version of ["0_1_0", "0_2_0", "0_2_1"] as AbiVersion[]) {
+    it(`should link and instantiate a ${version} module importing every name Envoy registers`, async () => {
+      const decl = (module: string, name: string) => {
+        const t = importType(version, module, name)!;
+        const results = t.results.length ? `(result ${t.results.join(" ")})` : "";
+        return `(import "${module}" "${name}" (func (param ${t.params.join(" ")}) ${results}))`;
+      };
+      const imports = [
+        ...envImportNames(version).map((n) => decl("env", n)),
+        ...wasiImportNames.map((n) => decl("wasi_snapshot_preview1", n)),
+        ...wasiImportNames.map((n) => decl("wasi_unstable", n)),
+      ].join("\n");
+      const host = await createHost({ wasm: proxyModule("", { imports, abi: version }) });
+      assert.deepEqual(host.start(), { ok: true, failState: "ok" });
+    });
+  }
 });

@@ -58,11 +58,6 @@ export class Direction {
     return this.headerMap;
   }
 
-  /** True when iteration is paused at some filter. */
-  get paused(): boolean {
-    return this.stoppedAt >= 0;
-  }
-
   /** feedHeaders starts the direction with its headers. */
   feedHeaders(map: HeaderMap, endOfStream: boolean): void {
     this.headerMap = map;

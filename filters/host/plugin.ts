@@ -117,6 +117,9 @@ export class Plugin {
     if (this.emulateCanary) {
       const canary = this.startInstance(-1);
       if (!canary.ok) return canary.result;
+      // Envoy destroys the canary without on_done/on_delete: it must not tick or receive queue posts.
+      canary.root!.deleted = true;
+      this.settings.runtime.clock.cancel(canary.root!.tickTimer);
     }
     for (let w = 0; w < this.workerCount; w++) {
       const { ok, result, vm, root } = this.startInstance(w);

@@ -139,10 +139,10 @@ export class Runtime {
     let timer: NodeJS.Timeout | undefined;
     const candidates: Promise<boolean>[] = [Promise.race(this.outstanding).then(() => false)];
     if (ms !== undefined) candidates.push(new Promise((resolve) => (timer = setTimeout(() => resolve(true), ms))));
+    // Tracked work includes its own .then() (the post of its delivery), so once it settles the
+    // delivery is already posted and the caller can run it.
     const timedOut = await Promise.race(candidates);
     clearTimeout(timer);
-    // Let the .then() of settled work post its delivery before the caller runs posted work.
-    await new Promise<void>((resolve) => setImmediate(resolve));
     return timedOut;
   }
 

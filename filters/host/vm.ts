@@ -4,6 +4,7 @@
  * failure marking and logging. Hostcalls live in hostcalls-*.ts and wasi.ts.
  */
 import { type FailState, type LogLevelNumber, logLevelNames } from "./abi.ts";
+import { wasiImportNames } from "./abi-table.ts";
 import { type Context, HttpContext, RootContext, type StreamHandle } from "./context.ts";
 import { GuestMemory } from "./memory.ts";
 import { type PreparedModule } from "./module.ts";
@@ -33,11 +34,9 @@ type Phase = "init" | "malloc" | "run";
 /** Thrown by a hostcall to trap the guest (restricted_callback); never caught by hostcalls. */
 export class GuestTrap extends Error {}
 
-const allowedDuringInit = new Set([
-  "proxy_log", "emscripten_notify_memory_growth", "fd_write", "args_sizes_get", "args_get", "environ_sizes_get",
-  "environ_get", "clock_time_get", "clock_res_get", "random_get", "poll_oneoff", "fd_fdstat_get",
-  "fd_fdstat_set_flags", "proc_exit",
-]);
+// During _initialize/main/_start: proxy_log, the emscripten hook and every WASI function (the real
+// ones and Envoy's stubs) are allowed; any other proxy hostcall traps with restricted_callback.
+const allowedDuringInit = new Set(["proxy_log", "emscripten_notify_memory_growth", ...wasiImportNames]);
 const allowedDuringMalloc = new Set(["proxy_log", "fd_write", "clock_time_get", "poll_oneoff"]);
 
 /** A hostcall family: builds import functions bound to a VM. */
@@ -50,7 +49,10 @@ export class WasmVm {
   failState: FailState = "ok";
   failure: string | undefined;
   readonly contexts = new Map<number, Context>();
+  /** Pending callouts by token. */
   readonly callouts = new Map<number, CalloutRecord>();
+  /** Callouts this VM made (the newest 10 000 at least), oldest first; `state` tells how each ended. */
+  readonly calloutHistory: CalloutRecord[] = [];
   readonly metricIds = new Map<number, { name: string; type: "counter" | "gauge" | "histogram" }>();
   readonly nextMetricId = { counter: 4, gauge: 5, histogram: 6 };
   nextCalloutToken = 4;
@@ -110,11 +112,6 @@ export class WasmVm {
       this.phase = "run";
     }
     return true;
-  }
-
-  /** has tells whether the module exports a callback the host may call. */
-  has(name: string): boolean {
-    return this.prepared.callable.has(name);
   }
 
   /**

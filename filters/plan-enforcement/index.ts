@@ -18,7 +18,7 @@ import {
   requestHeaders,
   RootContext,
 } from "../sdk/index";
-import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, parseRoute, Route, RouteKind } from "./registry";
+import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, parseRoute, Route, RouteKind } from "./assembly/registry";
 import {
   BAD_REQUEST,
   FORBIDDEN,
@@ -30,8 +30,8 @@ import {
   NOT_FOUND,
   PAYLOAD_TOO_LARGE,
   sendRegistryError,
-} from "./shared";
-import { grantedActions, parseByteCount, rangeEnd } from "./grants";
+} from "./assembly/shared";
+import { grantedActions, parseByteCount, rangeEnd } from "./assembly/grants";
 
 const FILTER = "plan-enforcement";
 const PLAN_FIELDS = ["id", "actions", "maxBlobBytes"];

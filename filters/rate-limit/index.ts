@@ -23,9 +23,9 @@ import {
   setSharedData,
   WasmResult,
 } from "../sdk/index";
-import { parseRoute } from "../plan-enforcement/registry";
-import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "../plan-enforcement/shared";
-import { Bucket, decodeShard, encodeShard, pruneShard, shardOf } from "./buckets";
+import { parseRoute } from "../plan-enforcement/assembly/registry";
+import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "../plan-enforcement/assembly/shared";
+import { Bucket, decodeShard, encodeShard, pruneShard, shardOf } from "./assembly/buckets";
 
 const FILTER = "rate-limit";
 const KEY_PREFIX = "image-hub.rate-limit.shard.";

@@ -2,7 +2,7 @@
 // .debug.wasm. The identity headers token-auth would set are given directly.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ChainStartError } from "../../filters/host/chain.ts";
+import { ChainStartError } from "../host/index.ts";
 import { exampleConfigs } from "../../image-hub/filter-configs.ts";
 import { BUILDS, header, registryError, startPolicy, type PolicyHarness } from "../../test/policy/emulator.ts";
 
@@ -19,6 +19,21 @@ function shardUsers(value: Uint8Array): string[] {
     offset += 1 + length + 24;
   }
   return users;
+}
+
+/** Returns a copy of a shard value in which `user` has one token less. */
+function spendOne(value: Uint8Array, user: string): Uint8Array {
+  const copy = new Uint8Array(value);
+  const view = new DataView(copy.buffer);
+  for (let offset = 0; offset < copy.length; ) {
+    const length = copy[offset]!;
+    if (Buffer.from(copy.subarray(offset + 1, offset + 1 + length)).toString("utf8") === user) {
+      const at = offset + 1 + length;
+      view.setFloat64(at, view.getFloat64(at, true) - 1, true);
+    }
+    offset += 1 + length + 24;
+  }
+  return copy;
 }
 
 for (const build of BUILDS) {
@@ -87,7 +102,8 @@ for (const build of BUILDS) {
 
     it("should refuse a manifest GET without identity or with an unknown plan (fail closed)", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
-      for (const headers of [{}, { "x-hub-user": "ivan" }, identity("ivan", "gold"), identity("x".repeat(256))]) {
+      const refused: Record<string, string>[] = [{}, { "x-hub-user": "ivan" }, identity("ivan", "gold"), identity("x".repeat(256))];
+      for (const headers of refused) {
         const result = await policy.send("GET", "/v2/ivan/app/manifests/1", headers);
         assert.equal(result.status, 403);
         assert.equal(registryError(result.body).code, "DENIED");
@@ -114,6 +130,59 @@ for (const build of BUILDS) {
       await pull(policy, "user0");
       const shards = [0, 1, 2, 3].map((s) => shardUsers(policy.chain.runtime.getSharedData("", `image-hub.rate-limit.shard.${s}`)!.value));
       assert.deepEqual(shards.find((users) => users.includes("user0")), ["user0"]);
+    });
+
+    describe("compare-and-swap", () => {
+      /** Makes the next `times` guest reads of a shard be followed by a rival worker's pull of `user`. */
+      function rivalAfterReads(policy: PolicyHarness, user: string, times: number): { rivalPulls: () => number } {
+        const runtime = policy.chain.runtime;
+        const original = runtime.getSharedData.bind(runtime);
+        let left = times;
+        let pulls = 0;
+        runtime.getSharedData = (vmId: string, key: string) => {
+          const entry = original(vmId, key);
+          if (left > 0 && entry && key.startsWith("image-hub.rate-limit.shard.") && shardUsers(entry.value).includes(user)) {
+            left--;
+            pulls++;
+            // The rival spends one of the user's tokens between this read and the guest's write.
+            runtime.setSharedData(vmId, key, spendOne(entry.value, user), 0);
+          }
+          return entry;
+        };
+        return { rivalPulls: () => pulls };
+      }
+
+      it("should retry a write that lost the race and count the rival's pulls too", async () => {
+        const policy = await startPolicy({ only, debug: build.debug, workers: 2 });
+        assert.equal((await pull(policy, "kim")).status, 200);
+        const rival = rivalAfterReads(policy, "kim", 3);
+        const contended = await pull(policy, "kim");
+        assert.equal(contended.status, 200);
+        assert.equal(rival.rivalPulls(), 3);
+        assert.equal(policy.chain.getMetric("image_hub.rate_limit.cas_retries"), 3n);
+        // 10 - 1 (first pull) - 3 (rival) - 1 (this pull) tokens are left.
+        assert.equal(header(contended.headers, "ratelimit-remaining"), "5");
+        const rest = [];
+        for (let i = 0; i < 6; i++) rest.push((await pull(policy, "kim")).status);
+        assert.deepEqual(rest, [200, 200, 200, 200, 200, 429]);
+      });
+
+      it("should fail closed with Retry-After: 1 after casRetries lost races, consuming nothing", async () => {
+        const config = { ...exampleConfigs()["rate-limit"], casRetries: 4 };
+        const policy = await startPolicy({ only, debug: build.debug, configOverride: { "rate-limit": JSON.stringify(config) } });
+        assert.equal((await pull(policy, "lena")).status, 200);
+        const rival = rivalAfterReads(policy, "lena", 4);
+        const result = await pull(policy, "lena");
+        assert.equal(result.status, 429);
+        assert.equal(header(result.headers, "retry-after"), "1");
+        assert.equal(rival.rivalPulls(), 4);
+        assert.equal(policy.chain.getMetric("image_hub.rate_limit.cas_exhausted"), 1n);
+        assert.equal(result.logs[0]?.message, "rate-limit: shared data unavailable or contended; refusing with Retry-After: 1");
+        // 10 - 1 - 4 rival pulls leave exactly 5.
+        const rest = [];
+        for (let i = 0; i < 6; i++) rest.push((await pull(policy, "lena")).status);
+        assert.deepEqual(rest, [200, 200, 200, 200, 200, 429]);
+      });
     });
 
     describe("configuration", () => {

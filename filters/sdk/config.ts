@@ -6,7 +6,7 @@
 //   if (root === null) return cfg.finish();
 //   const name = cfg.requireString(root, "name");
 //   return cfg.finish();   // logs the first error (if any) at critical and returns false
-import { E_CONFIG_EMPTY, E_CONFIG_MISSING } from "./errors";
+import { E_CONFIG_EMPTY, E_CONFIG_EXPECTED, E_CONFIG_INVALID_JSON, E_CONFIG_MISSING, E_CONFIG_UNKNOWN_FIELD } from "./errors";
 import { logCritical } from "./hostcalls/log";
 import {
   childPath,
@@ -35,7 +35,7 @@ export class ConfigReader {
     const r = parseJson(text, this.rootPath);
     const v = r.value;
     if (v === null) {
-      this.fail(this.rootPath, "invalid JSON at offset " + r.offset.toString() + ": " + r.error);
+      this.fail(this.rootPath, E_CONFIG_INVALID_JSON + r.offset.toString() + ": " + r.error);
       return null;
     }
     return this.asObject(v);
@@ -64,7 +64,7 @@ export class ConfigReader {
   }
 
   private wrongType(v: JsonValue, expected: string): void {
-    this.fail(v.path, "expected " + expected + ", got " + v.kindName());
+    this.fail(v.path, E_CONFIG_EXPECTED + expected + ", got " + v.kindName());
   }
 
   /** asObject returns `v` as an object, or records "expected an object". */
@@ -136,7 +136,7 @@ export class ConfigReader {
     }
     const n = changetype<JsonNumber>(v).value;
     if (n != Math.floor(n) || n < <f64>min || n > <f64>max) {
-      this.fail(v.path, "expected an integer from " + min.toString() + " to " + max.toString());
+      this.fail(v.path, E_CONFIG_EXPECTED + "an integer from " + min.toString() + " to " + max.toString());
       return fallback;
     }
     return <i64>n;
@@ -180,7 +180,7 @@ export class ConfigReader {
     for (let i = 0; i < obj.keys.length; i++) {
       const k = unchecked(obj.keys[i]);
       if (!allowed.includes(k)) {
-        this.fail(childPath(obj.path, k), "unknown field");
+        this.fail(childPath(obj.path, k), E_CONFIG_UNKNOWN_FIELD);
         break;
       }
     }

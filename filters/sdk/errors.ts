@@ -31,3 +31,13 @@
 @lazy export const E_CONFIG_MISSING: string = "required field is missing";
 // @ts-ignore: decorator
 @lazy export const E_CONFIG_EMPTY: string = "configuration is empty";
+// @ts-ignore: decorator
+@lazy export const E_CONFIG_UNKNOWN_FIELD: string = "unknown field";
+// @ts-ignore: decorator
+@lazy export const E_CONFIG_INVALID_JSON: string = "invalid JSON at offset ";
+// @ts-ignore: decorator
+@lazy export const E_CONFIG_EXPECTED: string = "expected ";
+// @ts-ignore: decorator
+@lazy export const E_ABORT_NO_MESSAGE: string = "(no message)";
+// @ts-ignore: decorator
+@lazy export const E_ABORT_NO_FILE: string = "(unknown)";

@@ -19,11 +19,10 @@ import {
   RootContext,
   WasmResult,
 } from "../sdk/index";
-import { HmacSha256 } from "../sdk/crypto/index";
-import { base64UrlDecode } from "../sdk/crypto/index";
-import { challengeActions, parseRoute, RouteKind } from "../plan-enforcement/registry";
-import { HEADER_ACCESS, HEADER_PLAN, HEADER_SIDECAR, HEADER_USER, sendRegistryError, UNAUTHORIZED } from "../plan-enforcement/shared";
-import { JwtKey, JwtSettings, JwtVerifier } from "./jwt";
+import { base64UrlDecode, HmacSha256 } from "../sdk/crypto/index";
+import { challengeActions, parseRoute, RouteKind } from "../plan-enforcement/assembly/registry";
+import { HEADER_ACCESS, HEADER_PLAN, HEADER_SIDECAR, HEADER_USER, sendRegistryError, UNAUTHORIZED } from "../plan-enforcement/assembly/shared";
+import { JwtKey, JwtSettings, JwtVerifier } from "./assembly/jwt";
 
 const FILTER = "token-auth";
 const CONFIG_FIELDS = ["issuer", "audience", "clockSkewSeconds", "maxTokenLength", "realm", "service", "keys"];

@@ -7,7 +7,7 @@ import { decodeJwt } from "jose";
 import { catalogPath } from "../catalog.ts";
 import { startServices } from "../services.ts";
 import { buildImage } from "../seed/oci.ts";
-import { startTestHub, TEST_PASSWORD, type TestHub } from "../test-support.ts";
+import { json, startTestHub, TEST_PASSWORD, type TestHub } from "../test-support.ts";
 
 const basic = (user: string, password = TEST_PASSWORD) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
@@ -27,43 +27,43 @@ describe("accounts API", () => {
     assert.equal(res.status, 200);
     const expected = JSON.parse(readFileSync(catalogPath, "utf8"));
     delete expected.$comment;
-    assert.deepEqual(await res.json(), expected);
+    assert.deepEqual(await json(res), expected);
   });
 
   it("should sign up, refuse a duplicate with 409 and bad input with 400", async () => {
     let res = await post(`${hub.accessUrl}/api/signup`, { username: "dora", password: "long-enough", plan: "team" });
     assert.equal(res.status, 201);
-    const body = await res.json();
+    const body = await json(res);
     assert.equal(body.user.username, "dora");
     assert.equal(body.user.plan, "team");
     assert.equal(decodeJwt(body.token).aud, "image-hub-api");
     res = await post(`${hub.accessUrl}/api/signup`, { username: "dora", password: "another-one" });
     assert.equal(res.status, 409);
-    assert.deepEqual(await res.json(), { error: { code: "USERNAME_TAKEN", message: "username dora is taken" } });
+    assert.deepEqual(await json(res), { error: { code: "USERNAME_TAKEN", message: "username dora is taken" } });
     res = await post(`${hub.accessUrl}/api/signup`, "{not json");
     assert.equal(res.status, 400);
-    assert.deepEqual(await res.json(), { error: { code: "BAD_REQUEST", message: "request body is not valid JSON" } });
+    assert.deepEqual(await json(res), { error: { code: "BAD_REQUEST", message: "request body is not valid JSON" } });
     res = await post(`${hub.accessUrl}/api/signup`, { username: "Eve!", password: "long-enough" });
     assert.equal(res.status, 400);
-    assert.match((await res.json()).error.message, /^username must be/);
+    assert.match((await json(res)).error.message, /^username must be/);
     res = await post(`${hub.accessUrl}/api/signup`, { username: "eve", password: "long-enough", plan: "gold" });
     assert.equal(res.status, 400);
-    assert.equal((await res.json()).error.message, "plan must be one of personal, team, enterprise");
+    assert.equal((await json(res)).error.message, "plan must be one of personal, team, enterprise");
   });
 
   it("should log in with the right password only", async () => {
     await hub.user("frank");
     let res = await post(`${hub.accessUrl}/api/login`, { username: "frank", password: "wrong-password" });
     assert.equal(res.status, 401);
-    assert.equal((await res.json()).error.code, "UNAUTHORIZED");
+    assert.equal((await json(res)).error.code, "UNAUTHORIZED");
     res = await post(`${hub.accessUrl}/api/login`, { username: "nobody", password: TEST_PASSWORD });
     assert.equal(res.status, 401);
     res = await post(`${hub.accessUrl}/api/login`, { username: "frank", password: TEST_PASSWORD });
     assert.equal(res.status, 200);
-    const { token } = await res.json();
+    const { token } = await json(res);
     res = await fetch(`${hub.accessUrl}/api/me`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);
-    const me = await res.json();
+    const me = await json(res);
     assert.equal(me.username, "frank");
     assert.deepEqual(me.quota, { limit: 10, used: 0, remaining: 10, resetSeconds: 0, windowSeconds: 60 });
     assert.deepEqual(me.privateRepositories, { used: 0, limit: 1 });
@@ -76,24 +76,24 @@ describe("accounts API", () => {
     for (const name of ["gina/one", "gina/two"]) {
       const res = await post(`${hub.accessUrl}/api/repositories`, { name, visibility: "private" }, auth);
       assert.equal(res.status, 201);
-      assert.equal((await res.json()).visibility, "private");
+      assert.equal((await json(res)).visibility, "private");
     }
     let res = await post(`${hub.accessUrl}/api/plan`, { plan: "personal" }, auth);
     assert.equal(res.status, 409);
-    assert.equal((await res.json()).error.code, "PLAN_CONFLICT");
+    assert.equal((await json(res)).error.code, "PLAN_CONFLICT");
     // Make one public, then the downgrade fits and a new private repository no longer does.
     res = await fetch(`${hub.accessUrl}/api/repositories/gina/two`, { method: "PATCH", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify({ visibility: "public" }) });
     assert.equal(res.status, 200);
     res = await post(`${hub.accessUrl}/api/plan`, { plan: "personal" }, auth);
     assert.equal(res.status, 200);
-    assert.equal((await res.json()).plan, "personal");
+    assert.equal((await json(res)).plan, "personal");
     res = await post(`${hub.accessUrl}/api/repositories`, { name: "gina/three", visibility: "private" }, auth);
     assert.equal(res.status, 403);
-    assert.equal((await res.json()).error.code, "DENIED");
+    assert.equal((await json(res)).error.code, "DENIED");
     res = await post(`${hub.accessUrl}/api/repositories`, { name: "frank/mine", visibility: "public" }, auth);
     assert.equal(res.status, 403);
     // Others see the public repository but not the private one.
-    const list = await (await fetch(`${hub.accessUrl}/api/repositories?q=gina`)).json();
+    const list = await json(await fetch(`${hub.accessUrl}/api/repositories?q=gina`));
     assert.deepEqual(list.repositories.map((r: { name: string }) => r.name), ["gina/two"]);
     assert.equal((await fetch(`${hub.accessUrl}/api/repositories/gina/one`)).status, 404);
     assert.equal((await fetch(`${hub.accessUrl}/api/repositories/gina/one`, { headers: auth })).status, 200);
@@ -108,7 +108,7 @@ describe("accounts API", () => {
     const query = scopes.map((s) => `scope=${encodeURIComponent(s)}`).join("&");
     let res = await fetch(`${hub.accessUrl}/api/token?service=image-hub&${query}`, { headers: { authorization: basic("ivan") } });
     assert.equal(res.status, 200);
-    const body = await res.json();
+    const body = await json(res);
     assert.equal(body.token, body.access_token);
     assert.equal(body.expires_in, 300);
     const claims = decodeJwt(body.token);
@@ -124,7 +124,7 @@ describe("accounts API", () => {
     res = await fetch(`${hub.accessUrl}/api/token?service=image-hub&scope=repository:ivan/app:pull`, { headers: { authorization: basic("ivan", "wrong") } });
     assert.equal(res.status, 401);
     assert.equal(res.headers.get("www-authenticate"), 'Basic realm="image-hub"');
-    assert.deepEqual(await res.json(), { errors: [{ code: "UNAUTHORIZED", message: "invalid username, password or session", detail: null }] });
+    assert.deepEqual(await json(res), { errors: [{ code: "UNAUTHORIZED", message: "invalid username, password or session", detail: null }] });
   });
 
   it("should keep plan changes across a restart", async () => {
@@ -136,7 +136,7 @@ describe("accounts API", () => {
     const restarted = await startServices({ dataDir: hub.dataDir, mode: "app" });
     try {
       const me = await fetch(`${restarted.accessUrl}/api/me`, { headers: { authorization: basic("judy") } });
-      assert.equal((await me.json()).plan, "enterprise");
+      assert.equal((await json(me)).plan, "enterprise");
     } finally {
       await restarted.stop();
     }
@@ -155,10 +155,11 @@ describe("filter mode trust", () => {
 
   it("should ignore identity headers without the sidecar secret, even with a valid token", async () => {
     const token = await (await hub.user("lea")).token("repository:lea/app:pull");
-    for (const headers of [identity, { ...identity, "x-hub-sidecar": "not-the-secret" }, { authorization: `Bearer ${token}` }]) {
+    const attempts: Record<string, string>[] = [identity, { ...identity, "x-hub-sidecar": "not-the-secret" }, { authorization: `Bearer ${token}` }];
+    for (const headers of attempts) {
       const res = await fetch(`${hub.accessUrl}/v2/kim/app/tags/list`, { headers });
       assert.equal(res.status, 401);
-      assert.equal((await res.json()).errors[0].code, "UNAUTHORIZED");
+      assert.equal((await json(res)).errors[0].code, "UNAUTHORIZED");
     }
   });
 
@@ -169,6 +170,6 @@ describe("filter mode trust", () => {
     // The sidecar's grants still bound what the app does.
     const denied = await fetch(`${hub.accessUrl}/v2/lea/app/blobs/uploads/`, { method: "POST", headers: { ...identity, "x-hub-sidecar": hub.sidecarSecret } });
     assert.equal(denied.status, 403);
-    assert.equal((await denied.json()).errors[0].message, "token does not grant push on lea/app");
+    assert.equal((await json(denied)).errors[0].message, "token does not grant push on lea/app");
   });
 });

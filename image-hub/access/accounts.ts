@@ -31,8 +31,7 @@ interface RepositoryInfo {
 export const REGISTRY_FORMAT = Symbol("registryFormat");
 
 function unauthorized(registry = false): HttpError {
-  const err = new HttpError(401, "UNAUTHORIZED", "invalid username, password or session", null, registry ? { "WWW-Authenticate": 'Basic realm="image-hub"' } : {});
-  return err;
+  return new HttpError(401, "UNAUTHORIZED", "invalid username, password or session", null, registry ? { "WWW-Authenticate": 'Basic realm="image-hub"' } : {});
 }
 
 /** accountRoutes builds the `/api` router; call once per app. Errors are HttpErrors. */

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { buildImage, sha256Digest, type OciImage } from "../seed/oci.ts";
 import type { RegistryClient } from "../seed/client.ts";
-import { rawGet, startTestHub, type TestHub } from "../test-support.ts";
+import { rawGet, json, startTestHub, type TestHub } from "../test-support.ts";
 
 describe("registry API (app mode)", () => {
   let hub: TestHub;
@@ -24,13 +24,13 @@ describe("registry API (app mode)", () => {
     let res = await fetch(`${hub.accessUrl}/v2/`);
     assert.equal(res.status, 401);
     assert.equal(res.headers.get("www-authenticate"), `Bearer realm="${hub.accessUrl}/api/token",service="image-hub"`);
-    assert.deepEqual(await res.json(), { errors: [{ code: "UNAUTHORIZED", message: "authentication required", detail: null }] });
+    assert.deepEqual(await json(res), { errors: [{ code: "UNAUTHORIZED", message: "authentication required", detail: null }] });
     res = await fetch(`${hub.accessUrl}/v2/alice/app/blobs/uploads/`, { method: "POST" });
     assert.equal(res.headers.get("www-authenticate"), `Bearer realm="${hub.accessUrl}/api/token",service="image-hub",scope="repository:alice/app:pull,push"`);
     res = await alice.request("GET", "/v2/", "repository:alice/app:pull");
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("docker-distribution-api-version"), "registry/2.0");
-    assert.deepEqual(await res.json(), {});
+    assert.deepEqual(await json(res), {});
   });
 
   it("should push an image and serve its manifest by tag and by digest", async () => {
@@ -46,6 +46,13 @@ describe("registry API (app mode)", () => {
     assert.equal(res.headers.get("content-length"), String(image.manifest.bytes.length));
     assert.equal(res.headers.get("docker-content-digest"), digest);
     assert.equal(res.headers.get("ratelimit-limit"), null, "HEAD is not a pull");
+    // The UI's view of the repository: one pull counted, the tag's download size.
+    const repo = await json(await fetch(`${hub.accessUrl}/api/repositories/alice/app`));
+    assert.equal(repo.pulls, 1);
+    assert.equal(repo.size, image.config.bytes.length + image.layers[0].bytes.length);
+    assert.deepEqual(repo.tags.map((t: { name: string; digest: string; size: number }) => [t.name, t.digest, t.size]), [
+      ["v1", digest, image.manifest.bytes.length + image.config.bytes.length + image.layers[0].bytes.length],
+    ]);
   });
 
   it("should refuse a manifest that names a missing blob with MANIFEST_BLOB_UNKNOWN", async () => {
@@ -55,7 +62,7 @@ describe("registry API (app mode)", () => {
       headers: { "content-type": other.manifest.mediaType },
     });
     assert.equal(res.status, 400);
-    const body = await res.json();
+    const body = await json(res);
     assert.equal(body.errors[0].code, "MANIFEST_BLOB_UNKNOWN");
     assert.deepEqual(body.errors[0].detail.digests.sort(), [other.config.digest, other.layers[0].digest].sort());
     const get = await alice.request("HEAD", "/v2/alice/app/manifests/broken", "repository:alice/app:pull");
@@ -66,19 +73,19 @@ describe("registry API (app mode)", () => {
     const scope = "repository:alice/app:pull,push";
     let res = await alice.request("PUT", "/v2/alice/app/manifests/bad", scope, { body: Buffer.from("{not json"), headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" } });
     assert.equal(res.status, 400);
-    assert.equal((await res.json()).errors[0].code, "MANIFEST_INVALID");
+    assert.equal((await json(res)).errors[0].code, "MANIFEST_INVALID");
     const wrong = sha256Digest(Buffer.from("other"));
     res = await alice.request("PUT", `/v2/alice/app/manifests/${wrong}`, scope, { body: image.manifest.bytes, headers: { "content-type": image.manifest.mediaType } });
     assert.equal(res.status, 400);
-    assert.equal((await res.json()).errors[0].code, "DIGEST_INVALID");
+    assert.equal((await json(res)).errors[0].code, "DIGEST_INVALID");
   });
 
   it("should list tags with pagination and the catalog by visibility", async () => {
     for (const tag of ["a", "b", "c"]) await alice.pushImage("alice/tags", tag, image);
     let res = await alice.request("GET", "/v2/alice/tags/tags/list", "repository:alice/tags:pull");
-    assert.deepEqual(await res.json(), { name: "alice/tags", tags: ["a", "b", "c"] });
+    assert.deepEqual(await json(res), { name: "alice/tags", tags: ["a", "b", "c"] });
     res = await alice.request("GET", "/v2/alice/tags/tags/list?n=2", "repository:alice/tags:pull");
-    assert.deepEqual(await res.json(), { name: "alice/tags", tags: ["a", "b"] });
+    assert.deepEqual(await json(res), { name: "alice/tags", tags: ["a", "b"] });
     assert.equal(res.headers.get("link"), '</v2/alice/tags/tags/list?n=2&last=b>; rel="next"');
     // bob's private repository is in bob's catalog only.
     await bob.pushImage("bob/secret", "v1", image);
@@ -88,25 +95,25 @@ describe("registry API (app mode)", () => {
       body: JSON.stringify({ visibility: "private" }),
     });
     assert.equal(patch.status, 200);
-    const catalog = async (c: RegistryClient) => (await (await c.request("GET", "/v2/_catalog", "registry:catalog:*")).json()).repositories;
+    const catalog = async (c: RegistryClient) => (await json(await c.request("GET", "/v2/_catalog", "registry:catalog:*"))).repositories;
     assert.deepEqual(await catalog(alice), ["alice/app", "alice/tags"]);
     assert.deepEqual(await catalog(bob), ["alice/app", "alice/tags", "bob/secret"]);
     // Alice's token never grants pull on bob's private repository.
     res = await alice.pullManifest("bob/secret", "v1");
     assert.equal(res.status, 403);
-    assert.equal((await res.json()).errors[0].message, "token does not grant pull on bob/secret");
+    assert.equal((await json(res)).errors[0].message, "token does not grant pull on bob/secret");
   });
 
   it("should allow delete only where the plan has it", async () => {
     let res = await alice.request("DELETE", "/v2/alice/tags/manifests/a", "repository:alice/tags:delete");
     assert.equal(res.status, 403);
-    assert.deepEqual(await res.json(), { errors: [{ code: "DENIED", message: "plan personal does not allow delete", detail: null }] });
+    assert.deepEqual(await json(res), { errors: [{ code: "DENIED", message: "plan personal does not allow delete", detail: null }] });
     await bob.pushImage("bob/tmp", "old", image);
     res = await bob.request("DELETE", "/v2/bob/tmp/manifests/old", "repository:bob/tmp:delete");
     assert.equal(res.status, 202);
     res = await bob.request("GET", "/v2/bob/tmp/manifests/old", "repository:bob/tmp:pull");
     assert.equal(res.status, 404);
-    assert.equal((await res.json()).errors[0].code, "MANIFEST_UNKNOWN");
+    assert.equal((await json(res)).errors[0].code, "MANIFEST_UNKNOWN");
   });
 
   it("should refuse invalid names and unsupported routes after authentication", async () => {
@@ -140,7 +147,7 @@ describe("registry API (app mode)", () => {
       const retry = Number(res.headers.get("retry-after"));
       assert.ok(retry >= 1 && retry <= 6, `Retry-After ${retry}`);
       assert.equal(res.headers.get("ratelimit-remaining"), "0");
-      assert.deepEqual(await res.json(), {
+      assert.deepEqual(await json(res), {
         errors: [{ code: "TOOMANYREQUESTS", message: "pull rate limit exceeded", detail: { limit: 10, windowSeconds: 60, retryAfterSeconds: retry } }],
       });
     }
@@ -148,7 +155,7 @@ describe("registry API (app mode)", () => {
     const blob = await carol.request("HEAD", `/v2/carol/app/blobs/${image.config.digest}`, "repository:carol/app:pull");
     assert.equal(blob.status, 200);
     const me = await fetch(`${hub.accessUrl}/api/me`, { headers: { authorization: `Basic ${Buffer.from("carol:test-password").toString("base64")}` } });
-    const quota = (await me.json()).quota;
+    const quota = (await json(me)).quota;
     assert.equal(quota.limit, 10);
     assert.equal(quota.remaining, 0);
     assert.equal(quota.used, 10);

@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import { HttpError } from "../http-error.ts";
 import type { Plan } from "../catalog.ts";
 import { tooLarge, type RegistryLocals } from "./policy.ts";
+import type { RouteKind } from "./routes-map.ts";
 import { readJson, type StorageClient } from "./storage-client.ts";
 import { allows } from "./tokens.ts";
 
@@ -35,6 +36,8 @@ async function pipeResponse(from: IncomingMessage, res: Response, headers: strin
   }
   from.pipe(res);
   await new Promise<void>((resolve) => res.on("close", resolve));
+  // A client that left mid-download must not leave the storage connection half read.
+  if (!from.readableEnded) from.destroy();
 }
 
 /** registryRoutes builds the `/v2` router; call once per app. Errors are HttpErrors. */
@@ -71,32 +74,18 @@ export function registryRoutes(storage: StorageClient): Router {
     res.json({ repositories: names.slice(0, n) });
   });
 
-  router.get("/:seg/*rest", async (req, res, next) => {
+  async function tags(req: Request, res: Response): Promise<void> {
     const { route } = locals(res);
-    if (route.kind !== "tags") return next();
     const n = req.query.n === undefined ? undefined : Number(req.query.n);
     const last = typeof req.query.last === "string" ? req.query.last : undefined;
     const body = await storage.json<{ name: string; tags: string[]; more: boolean }>("GET", "/tags", { repo: route.name, n, last });
     if (body.more && n !== undefined && body.tags.length > 0) res.setHeader("Link", `</v2/${route.name}/tags/list?n=${n}&last=${encodeURIComponent(body.tags[body.tags.length - 1])}>; rel="next"`);
     res.json({ name: body.name, tags: body.tags });
-  });
+  }
 
-  // Only manifest bodies are buffered; blob bodies must reach the upload handlers unread.
-  router.all("/:seg/*rest", (req, res, next) => (locals(res).route.kind === "manifest" ? manifestBody(req, res, next) : next()));
-  router.all("/:seg/*rest", async (req, res, next) => {
+  async function manifest(req: Request, res: Response): Promise<void> {
     const { route } = locals(res);
-    if (route.kind !== "manifest") return next();
     const query = { repo: route.name, ref: route.ref };
-    if (req.method === "GET" || req.method === "HEAD") {
-      const from = await storage.request("GET", "/manifests", { ...query, countPull: req.method === "GET" ? 1 : undefined });
-      if (from.statusCode !== 200) throw await readJson(from).then(() => new HttpError(502, "UNKNOWN", "storage answered without a manifest"), (err: unknown) => err);
-      res.setHeader("Docker-Content-Digest", String(from.headers["x-digest"]));
-      res.setHeader("Content-Type", String(from.headers["content-type"]));
-      res.setHeader("Content-Length", String(from.headers["content-length"]));
-      res.status(200);
-      if (req.method === "HEAD") return void (from.resume(), res.end());
-      return pipeResponse(from, res, []);
-    }
     if (req.method === "PUT") {
       await ensureRepository(res);
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -110,44 +99,54 @@ export function registryRoutes(storage: StorageClient): Router {
       await storage.json("DELETE", "/manifests", query);
       return void res.status(202).end();
     }
-    throw new HttpError(405, "UNSUPPORTED", `${req.method} is not supported on manifests`);
-  });
+    const from = await storage.request("GET", "/manifests", { ...query, countPull: req.method === "GET" ? 1 : undefined });
+    if (from.statusCode !== 200) throw await readJson(from).then(() => new HttpError(502, "UNKNOWN", "storage answered without a manifest"), (err: unknown) => err);
+    res.setHeader("Docker-Content-Digest", String(from.headers["x-digest"]));
+    res.setHeader("Content-Type", String(from.headers["content-type"]));
+    res.setHeader("Content-Length", String(from.headers["content-length"]));
+    res.status(200);
+    if (req.method === "HEAD") return void (from.resume(), res.end());
+    return pipeResponse(from, res, []);
+  }
 
-  router.all("/:seg/*rest", async (req, res, next) => {
+  async function blob(req: Request, res: Response): Promise<void> {
     const { route } = locals(res);
-    if (route.kind !== "blob") return next();
     if (!DIGEST_RE.test(route.ref ?? "")) throw new HttpError(400, "DIGEST_INVALID", "digest must be sha256:<64 hex>");
     const path = `/blobs/${route.ref}`;
-    if (req.method === "GET" || req.method === "HEAD") {
-      const headers: Record<string, string> = {};
-      if (typeof req.headers.range === "string") headers.range = req.headers.range;
-      const from = await storage.request(req.method, path, { repo: route.name }, { headers });
-      if (from.statusCode === 404) {
-        // A HEAD answer has no body to carry the storage error.
-        if (req.method === "HEAD") throw (from.resume(), new HttpError(404, "BLOB_UNKNOWN", "blob unknown to registry", { digest: route.ref }));
-        throw await readJson(from).then(() => new HttpError(502, "UNKNOWN", "storage answered 404 without an error"), (err: unknown) => err);
-      }
-      res.setHeader("Docker-Content-Digest", String(route.ref));
-      return pipeResponse(from, res, ["content-type", "content-length", "content-range", "accept-ranges"]);
-    }
     if (req.method === "DELETE") {
       await storage.json("DELETE", path, { repo: route.name });
       return void res.status(202).end();
     }
-    throw new HttpError(405, "UNSUPPORTED", `${req.method} is not supported on blobs`);
-  });
+    const headers: Record<string, string> = typeof req.headers.range === "string" ? { range: req.headers.range } : {};
+    const from = await storage.request(req.method, path, { repo: route.name }, { headers });
+    if (from.statusCode === 404) {
+      // A HEAD answer has no body to carry the storage error.
+      if (req.method === "HEAD") throw (from.resume(), new HttpError(404, "BLOB_UNKNOWN", "blob unknown to registry", { digest: route.ref }));
+      throw await readJson(from).then(() => new HttpError(502, "UNKNOWN", "storage answered 404 without an error"), (err: unknown) => err);
+    }
+    if (from.statusCode === 416) {
+      from.resume();
+      throw new HttpError(416, "RANGE_INVALID", "requested range not satisfiable", null, { "Content-Range": String(from.headers["content-range"] ?? "") });
+    }
+    res.setHeader("Docker-Content-Digest", String(route.ref));
+    return pipeResponse(from, res, ["content-type", "content-length", "content-range", "accept-ranges"]);
+  }
 
-  router.post("/:seg/*rest", async (req, res, next) => {
+  /** POST /v2/<name>/blobs/uploads/: a mount, a monolithic upload (`?digest=`) or a new session. */
+  async function startUpload(req: Request, res: Response): Promise<void> {
     const { route, plan, identity } = locals(res);
-    if (route.kind !== "uploads") return next();
     await ensureRepository(res);
     const mount = req.query.mount;
     const from = req.query.from;
     if (typeof mount === "string" && typeof from === "string" && DIGEST_RE.test(mount) && allows(identity.access, from, "pull")) {
-      const mounted = await storage.json("POST", "/mounts", {}, { repo: route.name, from, digest: mount }).then(() => true, (err) => {
-        if (err instanceof HttpError && err.status === 404) return false;
-        throw err;
-      });
+      const mounted = await storage.json("POST", "/mounts", {}, { repo: route.name, from, digest: mount }).then(
+        () => true,
+        (err) => {
+          // An unknown source blob is not an error: the spec says to fall back to a new upload.
+          if (err instanceof HttpError && err.status === 404) return false;
+          throw err;
+        },
+      );
       if (mounted) {
         res.setHeader("Location", `/v2/${route.name}/blobs/${mount}`);
         res.setHeader("Docker-Content-Digest", mount);
@@ -168,11 +167,11 @@ export function registryRoutes(storage: StorageClient): Router {
     res.setHeader("Range", rangeHeader(0));
     res.setHeader("Docker-Upload-UUID", upload.id);
     res.status(202).end();
-  });
+  }
 
-  router.all("/:seg/*rest", async (req, res, next) => {
+  /** GET (status), PATCH (chunk), PUT (finish) and DELETE (cancel) of one upload session. */
+  async function upload(req: Request, res: Response): Promise<void> {
     const { route, plan } = locals(res);
-    if (route.kind !== "upload") return next();
     const name = route.name as string;
     const id = route.ref as string;
     const path = `/uploads/${encodeURIComponent(id)}`;
@@ -182,37 +181,39 @@ export function registryRoutes(storage: StorageClient): Router {
       res.setHeader("Docker-Upload-UUID", id);
       res.status(status).end();
     };
-    if (req.method === "GET") {
-      const s = await storage.json<{ size: number }>("GET", path, { repo: name });
-      return answer(204, s.size);
-    }
-    if (req.method === "PATCH") {
-      const range = /^(\d+)-(\d+)$/.exec(String(req.headers["content-range"] ?? ""));
-      const offset = range ? Number(range[1]) : undefined;
-      const from = await storage.request("PATCH", path, { repo: name, offset, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
-      const s = (await readJson(from).catch(planLimit(plan)).catch((err) => {
-        if (err instanceof HttpError && err.status === 416) {
-          res.setHeader("Location", uploadLocation(name, id));
-          throw new HttpError(416, "BLOB_UPLOAD_INVALID", err.message, err.detail);
-        }
-        throw err;
-      })) as { size: number };
-      return answer(202, s.size);
-    }
-    if (req.method === "PUT") {
-      const digest = req.query.digest;
-      if (typeof digest !== "string" || !DIGEST_RE.test(digest)) throw new HttpError(400, "DIGEST_INVALID", "digest query parameter must be sha256:<64 hex>");
-      const from = await storage.request("PUT", path, { repo: name, digest, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
-      await readJson(from).catch(planLimit(plan));
-      res.setHeader("Location", `/v2/${name}/blobs/${digest}`);
-      res.setHeader("Docker-Content-Digest", digest);
-      return void res.status(201).end();
-    }
+    if (req.method === "GET") return answer(204, (await storage.json<{ size: number }>("GET", path, { repo: name })).size);
     if (req.method === "DELETE") {
       await storage.json("DELETE", path, { repo: name });
       return void res.status(204).end();
     }
-    throw new HttpError(405, "UNSUPPORTED", `${req.method} is not supported on uploads`);
+    if (req.method === "PATCH") {
+      const range = /^(\d+)-(\d+)$/.exec(String(req.headers["content-range"] ?? ""));
+      const from = await storage.request("PATCH", path, { repo: name, offset: range ? Number(range[1]) : undefined, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
+      const s = (await readJson(from).catch(planLimit(plan)).catch((err) => {
+        // The client needs to know where the upload stands to resume it.
+        if (err instanceof HttpError && err.status === 416) res.setHeader("Location", uploadLocation(name, id));
+        throw err;
+      })) as { size: number };
+      return answer(202, s.size);
+    }
+    const digest = req.query.digest;
+    if (typeof digest !== "string" || !DIGEST_RE.test(digest)) throw new HttpError(400, "DIGEST_INVALID", "digest query parameter must be sha256:<64 hex>");
+    const from = await storage.request("PUT", path, { repo: name, digest, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
+    await readJson(from).catch(planLimit(plan));
+    res.setHeader("Location", `/v2/${name}/blobs/${digest}`);
+    res.setHeader("Docker-Content-Digest", digest);
+    res.status(201).end();
+  }
+
+  // The policy already mapped the request to one row of the contract's table (methods included),
+  // so each handler only sees the methods its row allows.
+  const handlers: Partial<Record<RouteKind, (req: Request, res: Response) => Promise<void>>> = { tags, manifest, blob, uploads: startUpload, upload };
+  // Only manifest bodies are buffered; blob bodies must reach the upload handlers unread.
+  router.all("/:seg/*rest", (req, res, next) => (locals(res).route.kind === "manifest" ? manifestBody(req, res, next) : next()));
+  router.all("/:seg/*rest", async (req, res, next) => {
+    const handler = handlers[locals(res).route.kind];
+    if (!handler) return next();
+    await handler(req, res);
   });
 
   router.use((_req, _res, next) => next(new HttpError(404, "NOT_FOUND", "no such registry endpoint")));

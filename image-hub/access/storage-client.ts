@@ -35,17 +35,23 @@ export class StorageClient {
   request(method: string, path: string, query: Query, options: { body?: Buffer | Readable; headers?: Record<string, string> } = {}): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = http.request(this.url(path, query), { method, agent: this.agent, headers: options.headers ?? {} }, resolve);
-      req.on("error", (err) => reject(new HttpError(503, "UNAVAILABLE", `storage service unavailable: ${err.message}`)));
+      let clientGone = false;
+      req.on("error", (err) => {
+        // The caller's own client leaving is not a storage fault (and not worth a 5xx log line).
+        if (clientGone) reject(new HttpError(400, "BLOB_UPLOAD_INVALID", "the client aborted the request body"));
+        else reject(new HttpError(503, "UNAVAILABLE", `storage service unavailable: ${err.message}`));
+      });
       const body = options.body;
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
       else {
-        body.on("error", (err) => req.destroy(err));
-        body.on("aborted", () => req.destroy(new Error("client aborted")));
+        const abort = () => {
+          clientGone = true;
+          req.destroy(new Error("client aborted"));
+        };
+        body.on("error", abort);
         // IncomingMessage 'close' before 'end' means the client went away mid-body.
-        body.on("close", () => {
-          if (!body.readableEnded) req.destroy(new Error("client aborted"));
-        });
+        body.on("close", () => body.readableEnded || abort());
         body.pipe(req);
       }
     });

@@ -2,12 +2,14 @@
 // faults the issue names (digest mismatch, cut-off uploads, concurrent pushes of one blob).
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, statSync } from "node:fs";
+import http from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
+import { loadCatalog } from "../catalog.ts";
 import { sha256Digest } from "../seed/oci.ts";
 import type { RegistryClient } from "../seed/client.ts";
-import { sendPartial, startTestHub, waitUntil, type TestHub } from "../test-support.ts";
+import { sendPartial, json, startTestHub, waitUntil, type TestHub } from "../test-support.ts";
 
 describe("blob uploads", () => {
   let hub: TestHub;
@@ -52,7 +54,7 @@ describe("blob uploads", () => {
     // A chunk that does not continue where the upload stands is refused and changes nothing.
     res = await alice.request("PATCH", location, push, { body: bytes.subarray(12), headers: { "content-range": "12-19" } });
     assert.equal(res.status, 416);
-    assert.equal((await res.json()).errors[0].code, "BLOB_UPLOAD_INVALID");
+    assert.equal((await json(res)).errors[0].code, "BLOB_UPLOAD_INVALID");
     res = await alice.request("GET", location, push);
     assert.equal(res.status, 204);
     assert.equal(res.headers.get("range"), "0-7");
@@ -72,6 +74,10 @@ describe("blob uploads", () => {
     assert.equal(res.status, 206);
     assert.equal(res.headers.get("content-range"), "bytes 2-5/20");
     assert.equal(await res.text(), "2345");
+    res = await alice.request("GET", `/v2/alice/app/blobs/${digest}`, push, { headers: { range: "bytes=50-60" } });
+    assert.equal(res.status, 416);
+    assert.equal(res.headers.get("content-range"), "bytes */20");
+    assert.equal((await json(res)).errors[0].code, "RANGE_INVALID");
     res = await alice.request("HEAD", `/v2/alice/app/blobs/${digest}`, push);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-length"), "20");
@@ -92,7 +98,7 @@ describe("blob uploads", () => {
     const location = await startUpload(alice, "alice/app");
     const res = await alice.request("PUT", `${location}?digest=${claimed}`, push, { body: bytes });
     assert.equal(res.status, 400);
-    const body = await res.json();
+    const body = await json(res);
     assert.equal(body.errors[0].code, "DIGEST_INVALID");
     assert.equal(blobRows(claimed), 0);
     assert.equal(blobRows(sha256Digest(bytes)), 0);
@@ -165,15 +171,49 @@ describe("blob uploads", () => {
     // A token without pull on the source is refused before anything is linked.
     res = await alice.request("POST", `/v2/alice/app/blobs/uploads/?mount=${digest}&from=bob/base`, push);
     assert.equal(res.status, 403);
-    assert.equal((await res.json()).errors[0].message, "token does not grant pull on bob/base");
+    assert.equal((await json(res)).errors[0].message, "token does not grant pull on bob/base");
   });
 
   it("should refuse an upload larger than the plan with 413 SIZE_INVALID before reading it", async () => {
     const location = await startUpload(alice, "alice/app");
     const res = await alice.request("PATCH", location, push, { headers: { "content-range": "0-209715199" }, body: Buffer.from("x") });
     assert.equal(res.status, 413);
-    const body = await res.json();
+    const body = await json(res);
     assert.deepEqual(body, { errors: [{ code: "SIZE_INVALID", message: "blob upload exceeds the personal plan limit of 104857600 bytes", detail: { limit: 104857600 } }] });
     assert.equal(statSync(uploadFile(location)).size, 0);
+  });
+});
+
+describe("blob uploads without an announced length", () => {
+  let hub: TestHub;
+  before(async () => {
+    // A catalog whose plan allows 1000-byte blobs, so the streaming limit is cheap to reach.
+    const catalog = loadCatalog();
+    const tiny = { ...catalog, plans: catalog.plans.map((p) => ({ ...p, maxBlobBytes: 1000 })) };
+    hub = await startTestHub("app", tiny);
+  });
+  after(() => hub.close());
+
+  it("should stop a chunked-encoding upload at the plan limit with the same 413 and keep nothing", async () => {
+    const alice = await hub.user("alice");
+    const res = await alice.request("POST", "/v2/alice/app/blobs/uploads/", "repository:alice/app:pull,push");
+    const location = res.headers.get("location") as string;
+    const token = await alice.token("repository:alice/app:pull,push");
+    // No Content-Length: node sends the body chunked, so only the byte count can catch it.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${hub.accessUrl}${location}`, { method: "PATCH", headers: { authorization: `Bearer ${token}` } }, (r) => {
+        let body = "";
+        r.on("data", (c) => (body += c));
+        r.on("end", () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      for (let i = 0; i < 5; i++) req.write(Buffer.alloc(1000, i));
+      req.end();
+    });
+    assert.equal(answer.status, 413);
+    assert.deepEqual(JSON.parse(answer.body), { errors: [{ code: "SIZE_INVALID", message: "blob upload exceeds the personal plan limit of 1000 bytes", detail: { limit: 1000 } }] });
+    await waitUntil(() => statSync(join(hub.dataDir, "storage", "uploads", location.split("/").pop() as string)).size === 0);
+    const status = await alice.request("GET", location, "repository:alice/app:pull,push");
+    assert.equal(status.headers.get("range"), "0-0");
   });
 });

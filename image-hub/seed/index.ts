@@ -6,7 +6,8 @@
  */
 import type { Catalog } from "../catalog.ts";
 import { RegistryClient } from "./client.ts";
-import { buildImage } from "./oci.ts";
+import { join } from "node:path";
+import { buildImage, writeOciLayout } from "./oci.ts";
 
 /** A demo login printed at start. */
 export interface DemoUser {
@@ -44,10 +45,11 @@ function demoImages(users: DemoUser[]): { user: DemoUser; repo: string; tag: str
 
 /**
  * seedDemo creates the demo users (existing ones are kept) and pushes the demo images through
- * `baseUrl` (Envoy in the local run). Resolves to the demo logins; rejects with the failing call's
+ * `baseUrl` (Envoy in the local run); with `layoutDir`, it also writes each image there as an OCI
+ * layout (`<dir>/<owner>-<name>`, tagged). Resolves to the demo logins; rejects with the failing call's
  * status and body when the stack refuses something it should accept.
  */
-export async function seedDemo(baseUrl: string, catalog: Catalog): Promise<DemoUser[]> {
+export async function seedDemo(baseUrl: string, catalog: Catalog, layoutDir?: string): Promise<DemoUser[]> {
   const users = demoUsers(catalog);
   for (const u of users) {
     const res = await fetch(`${baseUrl}/api/signup`, {
@@ -58,11 +60,14 @@ export async function seedDemo(baseUrl: string, catalog: Catalog): Promise<DemoU
     if (res.status !== 201 && res.status !== 409) throw new Error(`seeding user ${u.username}: ${res.status} ${await res.text()}`);
   }
   for (const img of demoImages(users)) {
+    const image = await buildImage(img.files, { "org.opencontainers.image.title": img.repo });
+    // The same image as an OCI layout on disk, for trying real clients: `skopeo copy oci:<dir>:<tag> …`.
+    if (layoutDir) writeOciLayout(join(layoutDir, img.repo.replace("/", "-")), image, img.tag);
     const client = new RegistryClient(baseUrl, img.user.username, img.user.password);
     // Already seeded on an earlier start: leave it (and its last-push time) alone.
     const head = await client.request("HEAD", `/v2/${img.repo}/manifests/${img.tag}`, `repository:${img.repo}:pull,push`);
     if (head.status === 200) continue;
-    await client.pushImage(img.repo, img.tag, await buildImage(img.files, { "org.opencontainers.image.title": img.repo }));
+    await client.pushImage(img.repo, img.tag, image);
   }
   return users;
 }

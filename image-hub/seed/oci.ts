@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
@@ -81,19 +81,22 @@ export async function buildImage(files: Record<string, string | Buffer>, labels:
   return { config, layers: [layer], manifest };
 }
 
+const REF_NAME = "org.opencontainers.image.ref.name";
+
 /**
  * writeOciLayout writes `image` as an OCI image layout in `dir` (created) with the tag as its
- * `org.opencontainers.image.ref.name`. Throws the fs error when the directory cannot be written.
+ * `org.opencontainers.image.ref.name`, keeping other tags already in the layout. Throws the fs or
+ * JSON error when the directory cannot be written or its index.json is unreadable.
  */
 export function writeOciLayout(dir: string, image: OciImage, tag: string): void {
   const blobs = join(dir, "blobs", "sha256");
   mkdirSync(blobs, { recursive: true });
   for (const blob of [image.config, ...image.layers, image.manifest]) writeFileSync(join(blobs, blob.digest.slice(7)), blob.bytes);
   writeFileSync(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  const index = {
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.index.v1+json",
-    manifests: [{ mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, annotations: { "org.opencontainers.image.ref.name": tag } }],
-  };
-  writeFileSync(join(dir, "index.json"), JSON.stringify(index));
+  // A layout holds many tags: keep the other tags already in index.json, replace this one.
+  const indexFile = join(dir, "index.json");
+  type Entry = { annotations?: Record<string, string> };
+  const kept = existsSync(indexFile) ? ((JSON.parse(readFileSync(indexFile, "utf8")) as { manifests?: Entry[] }).manifests ?? []).filter((m) => m.annotations?.[REF_NAME] !== tag) : [];
+  const entry = { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, annotations: { [REF_NAME]: tag } };
+  writeFileSync(indexFile, JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [...kept, entry] }));
 }

@@ -53,8 +53,12 @@ export function blobRoutes(db: Database.Database, files: BlobFiles): Router {
     busy.add(row.id);
     try {
       const size = await files.append(row.id, row.size, req, limitOf(req)).catch((err: { code?: string }) => {
-        if (err.code === "SIZE_LIMIT") throw new HttpError(413, "SIZE_INVALID", `blob exceeds the limit of ${limitOf(req)} bytes`);
-        throw err;
+        if (err.code === "ABORTED") throw new HttpError(400, "BLOB_UPLOAD_INVALID", "the client aborted the upload; the chunk was rolled back");
+        if (err.code !== "SIZE_LIMIT") throw err;
+        // Discard the rest of the body and close afterwards, so the 413 reaches the caller.
+        req.resume();
+        req.res?.setHeader("Connection", "close");
+        throw new HttpError(413, "SIZE_INVALID", `blob exceeds the limit of ${limitOf(req)} bytes`);
       });
       db.prepare("UPDATE uploads SET size = ? WHERE id = ?").run(size, row.id);
       return size;

@@ -73,11 +73,20 @@ export class BlobFiles {
         done(null, chunk);
       },
     });
+    // The body is piped by hand rather than through pipeline(): on the size limit the request must
+    // stay open so the 413 can still be sent, while a client abort must still fail the write.
+    const onAbort = () => counter.destroy(Object.assign(new Error("client aborted the upload"), { code: "ABORTED" }));
+    body.once("error", onAbort);
+    body.once("close", () => body.readableEnded || onAbort());
+    body.pipe(counter);
     try {
-      await pipeline(body, counter, createWriteStream(this.uploadPath(id), { flags: "r+", start: offset }));
+      await pipeline(counter, createWriteStream(this.uploadPath(id), { flags: "r+", start: offset }));
     } catch (err) {
+      body.unpipe(counter);
       await truncate(this.uploadPath(id), offset).catch(() => undefined);
       throw err;
+    } finally {
+      body.off("error", onAbort);
     }
     if (hashing) this.live.set(id, { hash: hashing.hash, size });
     return size;

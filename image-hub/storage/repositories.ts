@@ -54,6 +54,21 @@ export function toInfo(db: Database.Database, row: RepositoryRow): RepositoryInf
   };
 }
 
+/**
+ * imageSize returns what pulling a tag downloads: the manifest plus the sizes its descriptors
+ * declare (config and layers, or the child manifests of an index). Never throws; a manifest
+ * that cannot be read counts as its own bytes only.
+ */
+export function imageSize(body: Buffer): number {
+  try {
+    const doc = JSON.parse(body.toString("utf8")) as { config?: { size?: unknown }; layers?: { size?: unknown }[]; manifests?: { size?: unknown }[] };
+    const parts = [doc.config, ...(doc.layers ?? []), ...(doc.manifests ?? [])];
+    return parts.reduce((sum, d) => sum + (typeof d?.size === "number" ? d.size : 0), body.length);
+  } catch {
+    return body.length;
+  }
+}
+
 /** getRepository returns the row, or throws HttpError 404 NAME_UNKNOWN. */
 export function getRepository(db: Database.Database, name: string): RepositoryRow {
   const row = db.prepare("SELECT * FROM repositories WHERE name = ?").get(name) as RepositoryRow | undefined;
@@ -109,16 +124,16 @@ export function repositoryRoutes(db: Database.Database): Router {
 
   router.get("/repository", (req, res) => {
     const row = getRepository(db, str(req, "name", "query"));
-    const tags = db.prepare("SELECT t.tag, t.digest, t.updated_at, m.size, m.media_type FROM tags t JOIN manifests m ON m.repo = t.repo AND m.digest = t.digest WHERE t.repo = ? ORDER BY t.tag").all(row.name) as {
+    const tags = db.prepare("SELECT t.tag, t.digest, t.updated_at, m.body, m.media_type FROM tags t JOIN manifests m ON m.repo = t.repo AND m.digest = t.digest WHERE t.repo = ? ORDER BY t.tag").all(row.name) as {
       tag: string;
       digest: string;
       updated_at: number;
-      size: number;
+      body: Buffer;
       media_type: string;
     }[];
     res.json({
       ...toInfo(db, row),
-      tags: tags.map((t) => ({ name: t.tag, digest: t.digest, mediaType: t.media_type, size: t.size, pushedAt: new Date(t.updated_at).toISOString() })),
+      tags: tags.map((t) => ({ name: t.tag, digest: t.digest, mediaType: t.media_type, size: imageSize(t.body), pushedAt: new Date(t.updated_at).toISOString() })),
     });
   });
 

@@ -87,7 +87,7 @@ function intentions(destination: string, allowed: string[], p: ManifestParams): 
     spec: {
       destination: { name: destination },
       sources: destination === "*"
-        ? [{ name: "*", action: "deny", description: "default deny: only the intentions below are allowed" }]
+        ? [{ name: "*", action: "deny", description: "default deny: only the allow intentions of this file apply" }]
         : allowed.map((name) => ({ name, action: "allow" as const })),
     },
   };
@@ -104,7 +104,8 @@ export function consulManifests(p: ManifestParams, filters: FilterArtifact[]): R
     kind: "ServiceRouter",
     metadata: meta("ui", p),
     spec: {
-      routes: ["/v2/", "/api/"].map((prefix) => ({ match: { http: { pathPrefix: prefix } }, destination: { service: "access" } })),
+      // The same split as the local Envoy (image-hub/start.ts): the registry and the API go to access.
+      routes: [{ pathExact: "/v2" }, { pathPrefix: "/v2/" }, { pathPrefix: "/api/" }].map((http) => ({ match: { http }, destination: { service: "access" } })),
     },
   };
   const gateway: IIngressGateway = {
@@ -134,6 +135,7 @@ export function consulManifests(p: ManifestParams, filters: FilterArtifact[]): R
     "workloads.yaml": app.workloads,
     "filter-server.yaml": filterServer(p, consulMesh, filters),
     "service-defaults.yaml": [
+      // builtin/wasm inserts each filter immediately before the router, so list order is chain order.
       serviceDefaults("access", p, filters.map(wasmExtension)),
       serviceDefaults("storage", p),
       serviceDefaults("ui", p),

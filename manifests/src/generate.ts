@@ -27,7 +27,8 @@ function comment(lines: string[]): string {
 
 function yamlDocs(objects: unknown[], extraHeader: string[] = []): string {
   const body = objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n");
-  return comment([...HEADER, ...extraHeader]) + body;
+  // A warning (the forked-build variant) goes first, where nobody can miss it.
+  return comment([...extraHeader, ...HEADER]) + body;
 }
 
 function k8sFiles(dir: string, groups: Record<string, unknown[]>, extraHeader: string[] = []): GeneratedFile[] {

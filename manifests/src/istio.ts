@@ -77,7 +77,7 @@ export function istioManifests(p: ManifestParams, filters: FilterArtifact[]): Re
       hosts: ["*"],
       gateways: ["image-hub"],
       http: [
-        { name: "registry", match: [{ uri: { prefix: "/v2/" } }], route: [toAccess], headers },
+        { name: "registry", match: [{ uri: { exact: "/v2" } }, { uri: { prefix: "/v2/" } }], route: [toAccess], headers },
         { name: "api", match: [{ uri: { prefix: "/api/" } }], route: [toAccess], headers },
         { name: "ui", route: [{ destination: { host: "ui", port: { number: p.ports.ui } } }] },
       ],

@@ -199,7 +199,10 @@ export function consulExtensionFindings(objects: LocatedObject[]): Finding[] {
   return findings;
 }
 
-/** All three checks over the given objects; returns every finding (empty when all pass). */
-export function validateObjects(objects: LocatedObject[], root = repoRoot): Finding[] {
-  return [...typecheckObjects(objects, root), ...schemaCheckObjects(objects), ...consulExtensionFindings(objects)];
+/**
+ * All three checks over several deployments at once (e.g. consul/, istio/): one tsc run for all of
+ * them, the schema and upstream checks per deployment. Returns every finding (empty when all pass).
+ */
+export function validateDeployments(deployments: LocatedObject[][], root = repoRoot): Finding[] {
+  return [...typecheckObjects(deployments.flat(), root), ...deployments.flatMap((objects) => [...schemaCheckObjects(objects), ...consulExtensionFindings(objects)])];
 }

@@ -1,10 +1,10 @@
 // The Kubernetes workloads both meshes share: namespace, ServiceAccounts, Deployments and Services for
 // ui, access and storage, the demo Secret, and the in-mesh filter server that serves the .wasm files.
 // Mesh-specific metadata (Consul annotations, Istio labels) comes in through `MeshDecoration`.
-import type { IConfigMap, INamespace, IPersistentVolumeClaim, ISecret, IService, IServiceAccount } from "kubernetes-models/v1";
-import type { IContainer, IEnvVar } from "kubernetes-models/v1";
+import type { IConfigMap, IContainer, IEnvVar, INamespace, IPersistentVolumeClaim, ISecret, IService, IServiceAccount } from "kubernetes-models/v1";
 import type { IDeployment } from "kubernetes-models/apps/v1";
 import type { FilterArtifact } from "./inputs.ts";
+import { DEMO_SIGNING_KEYS } from "../../image-hub/filter-configs.ts";
 import type { ManifestParams } from "./params.ts";
 
 /** One Image Hub service as deployed: its port, how it starts and which other services it calls. */
@@ -32,7 +32,7 @@ export interface MeshDecoration {
 /** Name of the in-mesh Service that serves the filters' .wasm files. */
 export const FILTER_SERVER = "image-hub-filters";
 const PART_OF = { "app.kubernetes.io/part-of": "image-hub" };
-const SECRET = "image-hub-demo-keys";
+const SECRET = "image-hub-keys";
 
 /** The three services with their ports, start commands and upstreams; callable any time, never fails. */
 export function appServices(p: ManifestParams, mesh: MeshDecoration): AppService[] {
@@ -148,7 +148,12 @@ export function appWorkloads(p: ManifestParams, mesh: MeshDecoration) {
   const secret: ISecret = {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { ...meta(SECRET, p), annotations: { "image-hub/demo": "DEMO VALUES from manifests/src/params.ts; regenerate with your own keys" } },
+    metadata: {
+      ...meta(SECRET, p),
+      ...(JSON.stringify(p.jwtKeys) === JSON.stringify(DEMO_SIGNING_KEYS)
+        ? { annotations: { "image-hub/demo-values": "PUBLIC DEMO KEYS from image-hub/filter-configs.ts: regenerate with your own (manifests/README.md)" } }
+        : {}),
+    },
     type: "Opaque",
     stringData: { signingKeys: JSON.stringify(p.jwtKeys), sidecarSecret: p.sidecarSecret },
   };

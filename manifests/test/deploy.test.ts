@@ -177,6 +177,9 @@ for (const mesh of ["consul", "istio"] as const) {
         assert.match(out.stdout, new RegExp(`would server-side apply ${planned.length} objects from manifests/${mesh}/ \\(fieldManager=${FIELD_MANAGER}, force=true\\)`));
         for (const o of planned) assert.ok(out.stdout.includes(`  ${o.kind}/${o.kind === "Namespace" ? "" : `${o.metadata!.namespace}/`}${o.metadata!.name}\n`), `lists ${o.kind}/${o.metadata!.name}`);
         assert.ok(out.stdout.includes("kind: Deployment") && out.stdout.includes("image: "), "prints the YAML");
+        // The filter server's ConfigMap is summarized (size and sha256), not dumped as base64.
+        assert.match(out.stdout, /token-auth\.wasm: <\d+ bytes, sha256 [0-9a-f]{64}>/);
+        assert.ok(out.stdout.length < 60_000, `dry-run output stays readable (${out.stdout.length} chars)`);
         assert.equal(api.requests.length, 0);
       } finally {
         await api.stop();

@@ -107,9 +107,9 @@ test("Consul intentions allow ingress→access, ui→access, access→storage an
   const allowed = (d: string) => (byDest[d] as Array<{ name: string; action: string }>).filter((s) => s.action === "allow").map((s) => s.name).sort();
   assert.deepEqual(allowed("access"), ["ingress-gateway", "ui"]);
   assert.deepEqual(allowed("storage"), ["access"]);
-  assert.deepEqual(byDest["*"], [{ name: "*", action: "deny", description: "default deny: only the intentions below are allowed" }]);
+  assert.deepEqual(byDest["*"], [{ name: "*", action: "deny", description: "default deny: only the allow intentions of this file apply" }]);
   const forked = readFileSync(join(manifests, "consul/forked-build/image-hub.yaml"), "utf8");
-  assert.match(forked, /^# FORKED CONSUL BUILD ONLY/m);
+  assert.ok(forked.startsWith("# FORKED CONSUL BUILD ONLY"), "the forked-build variant says so on its first line");
   for (const n of FILTER_ORDER) assert.match(forked, new RegExp(`consul.hashicorp.com/connect-wasm-filter-${n}: /filters/${n}.wasm`));
 });
 
@@ -133,4 +133,24 @@ test("the Envoy bootstrap passes envoy --mode validate, and a misspelled field d
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("both gateways send the registry and the API to access with the sidecar secret, the rest to ui", () => {
+  const paths: Array<[string, "access" | "ui"]> = [["/v2", "access"], ["/v2/", "access"], ["/v2/alice/app/manifests/1", "access"], ["/api/plans", "access"], ["/", "ui"], ["/plans", "ui"], ["/v2x", "ui"], ["/apix", "ui"]];
+  const [vs] = objectsOf("istio", "VirtualService");
+  const [secret] = objectsOf("istio", "Secret");
+  const istioRoute = (path: string) =>
+    (vs.spec.http as Array<Record<string, any>>).find((r) => !r.match || r.match.some((m: any) => (m.uri.exact !== undefined ? path === m.uri.exact : path.startsWith(m.uri.prefix))));
+  for (const [path, service] of paths) {
+    const r = istioRoute(path)!;
+    assert.equal(r.route[0].destination.host, service, `istio ${path}`);
+    assert.equal(r.headers?.request.set["x-hub-sidecar"], service === "access" ? secret.stringData.sidecarSecret : undefined, `istio ${path} header`);
+  }
+  const [router] = objectsOf("consul", "ServiceRouter");
+  const [gateway] = objectsOf("consul", "IngressGateway");
+  assert.equal(router.metadata.name, gateway.spec.listeners[0].services[0].name, "the gateway exposes the routed service");
+  const consulRoute = (path: string) =>
+    (router.spec.routes as Array<Record<string, any>>).find((r) => (r.match.http.pathExact !== undefined ? path === r.match.http.pathExact : path.startsWith(r.match.http.pathPrefix)))?.destination.service ?? router.metadata.name;
+  for (const [path, service] of paths) assert.equal(consulRoute(path), service, `consul ${path}`);
+  assert.equal(gateway.spec.listeners[0].services[0].requestHeaders.set["x-hub-sidecar"], objectsOf("consul", "Secret")[0].stringData.sidecarSecret);
 });

@@ -84,6 +84,7 @@ export function unmet(s: Scenario, o: Observation): string[] {
   for (const m of e.logs ?? []) if (!messages.includes(m)) out.push(`stream log ${JSON.stringify(m)} missing; got ${JSON.stringify(messages)}`);
   for (const m of e.logsAbsent ?? []) if (messages.includes(m)) out.push(`stream log ${JSON.stringify(m)} must not appear`);
   for (const [k, v] of Object.entries(e.metrics ?? {})) eq(`metric ${k}`, o.metrics[k], v);
+  if (e.workersAtLeast !== undefined && o.workers < e.workersAtLeast) out.push(`stream logs came from ${o.workers} worker(s), expected at least ${e.workersAtLeast}`);
   for (const [k, v] of Object.entries(e.metricsAtLeast ?? {})) if (!((o.metrics[k] ?? -Infinity) >= v)) out.push(`metric ${k}: expected at least ${v}, got ${o.metrics[k]}`);
   if (e.refusedWithLog !== undefined) {
     if (o.refused === undefined) out.push("configuration was accepted, expected a refusal");

@@ -58,20 +58,21 @@ function calloutCluster(chain: () => Chain): ClusterHandler {
 }
 
 /** Splits recorded wasm lines into stream and (distinct) root lines, parsing Envoy's line format. */
-function split(lines: HostLogEntry[], s: Scenario): { streamLogs: LogEntry[]; rootLogs: LogEntry[] } {
+function split(lines: HostLogEntry[], s: Scenario): { streamLogs: LogEntry[]; rootLogs: LogEntry[]; workers: number } {
   const plugins: PluginIdentity[] = s.filters.map((f, j) => ({ name: pluginName(s, j), rootId: f.rootId ?? "", vmId: pluginName(s, j) }));
   const streamLogs: LogEntry[] = [];
   const rootLogs: LogEntry[] = [];
   const seen = new Set<string>();
+  const workers = new Set<number>();
   for (const l of lines) {
     if (l.source !== "wasm") continue;
     const parsed = toWasmLog({ time: "", thread: l.worker, level: l.level, logger: "wasm", message: l.line }, plugins);
     if (!parsed) continue;
     const entry = { level: parsed.level, message: parsed.message };
-    if (parsed.pluginName !== undefined) streamLogs.push(entry);
+    if (parsed.pluginName !== undefined) (streamLogs.push(entry), workers.add(l.worker));
     else if (!seen.has(`${entry.level}\n${entry.message}`)) (seen.add(`${entry.level}\n${entry.message}`), rootLogs.push(entry));
   }
-  return { streamLogs, rootLogs };
+  return { streamLogs, rootLogs, workers: workers.size };
 }
 
 /** Runs one scenario in a fresh emulated process; rejects only on an emulator or harness error. */

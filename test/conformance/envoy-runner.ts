@@ -1,15 +1,30 @@
 // Runs scenarios in real Envoy 1.40: one Envoy per worker count, one listener per scenario (its own
 // filter chain, plugin names and upstream), so ~30 scenarios cost two Envoy starts. Scenarios whose
 // configuration must be refused get their own (failing) start.
-import { EnvoyStartError, startEnvoy, type ListenerSpec, type WasmLogLine } from "../../filters/host/envoy/index.ts";
+import { EnvoyStartError, startEnvoy, type EnvoyInstance, type ListenerSpec, type WasmLogLine } from "../../filters/host/envoy/index.ts";
 import { send } from "./client.ts";
 import { CALLOUT_CLUSTER, configText, modulePath, pluginName } from "./modules.ts";
 import { startCalloutServer } from "./callout-server.ts";
 import type { LogEntry, Observation, Scenario } from "./types.ts";
 import { startUpstream, type RecordingUpstream } from "./upstream.ts";
 
-/** Time for Envoy to run on_log/on_done after the client has its response. */
-const LOG_SETTLE_MS = 150;
+/**
+ * Waits until the scenario's stream contexts have logged nothing new for `quietMs` (bounded by
+ * `maxMs`): on_log runs after the client already has its response, and Envoy's stderr reaches us
+ * asynchronously. Root-context lines (ticks of other scenarios) do not count.
+ */
+async function quiet(envoy: EnvoyInstance, s: Scenario, quietMs = 120, maxMs = 3000): Promise<void> {
+  const names = new Set(s.filters.map((_, j) => pluginName(s, j)));
+  const count = () => envoy.logs().filter((l) => l.pluginName !== undefined && names.has(l.pluginName)).length;
+  const deadline = Date.now() + maxMs;
+  let seen = count();
+  let since = Date.now();
+  while (Date.now() < deadline && Date.now() - since < quietMs) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = count();
+    if (now !== seen) (seen = now), (since = Date.now());
+  }
+}
 
 function listenerFor(s: Scenario): ListenerSpec {
   return {
@@ -27,17 +42,18 @@ function listenerFor(s: Scenario): ListenerSpec {
   };
 }
 
-function split(lines: WasmLogLine[], s: Scenario): { streamLogs: LogEntry[]; rootLogs: LogEntry[] } {
+function split(lines: WasmLogLine[], s: Scenario): { streamLogs: LogEntry[]; rootLogs: LogEntry[]; workers: number } {
   const names = s.filters.map((_, j) => pluginName(s, j));
   const mine = lines.filter((l) => (l.pluginName !== undefined ? names.includes(l.pluginName) : names.includes(l.vmId ?? "")));
-  const streamLogs = mine.filter((l) => l.pluginName !== undefined).map((l) => ({ level: l.level, message: l.message }));
+  const streamLines = mine.filter((l) => l.pluginName !== undefined);
+  const streamLogs = streamLines.map((l) => ({ level: l.level, message: l.message }));
   const seen = new Set<string>();
   const rootLogs: LogEntry[] = [];
   for (const l of mine.filter((x) => x.pluginName === undefined)) {
     const key = `${l.level}\n${l.message}`;
     if (!seen.has(key)) (seen.add(key), rootLogs.push({ level: l.level, message: l.message }));
   }
-  return { streamLogs, rootLogs };
+  return { streamLogs, rootLogs, workers: new Set(streamLines.map((l) => l.thread)).size };
 }
 
 /**
@@ -68,12 +84,15 @@ export async function runInEnvoy(scenarios: Scenario[], concurrency: number): Pr
       { name: CALLOUT_CLUSTER, port: callout.port },
       ...scenarios.map((s) => ({ name: `up_${s.name}`, port: ups.get(s.name)!.port })),
     ];
-    const envoy = await startEnvoy({ concurrency, clusters, listeners: scenarios.map(listenerFor), componentLogLevel: { wasm: "debug" } });
+    // No separate `--mode validate` pass: it would compile every scenario's module a second time, and
+    // a refused configuration fails the start just the same (refusal scenarios do validate).
+    const envoy = await startEnvoy({ concurrency, clusters, listeners: scenarios.map(listenerFor), componentLogLevel: { wasm: "debug" }, validate: false });
     try {
       for (const s of scenarios) {
         const responses = [];
         for (const r of s.requests) responses.push(await send(envoy.urls[s.name]!, r));
-        await new Promise((r) => setTimeout(r, LOG_SETTLE_MS + (s.settleMs ?? 0)));
+        if (s.settleMs) await new Promise((r) => setTimeout(r, s.settleMs));
+        await quiet(envoy, s);
         const metrics = customMetrics(await envoy.statsPrometheus(), s);
         out.set(s.name, { responses, upstream: [...ups.get(s.name)!.seen], ...split(envoy.logs(), s), metrics });
       }
@@ -92,7 +111,7 @@ export async function runRefusalInEnvoy(s: Scenario): Promise<Observation> {
   try {
     const envoy = await startEnvoy({ clusters: [{ name: `up_${s.name}`, port: 9 }, { name: CALLOUT_CLUSTER, port: 9 }], listeners: [listenerFor(s)] });
     await envoy.stop();
-    return { responses: [], upstream: [], streamLogs: [], rootLogs: [], metrics: {} };
+    return { responses: [], upstream: [], streamLogs: [], rootLogs: [], metrics: {}, workers: 0 };
   } catch (err) {
     if (!(err instanceof EnvoyStartError)) throw err;
     return { responses: [], upstream: [], metrics: {}, ...split(err.wasmLogs, s), refused: err.message };

@@ -5,6 +5,7 @@ import type { Scenario } from "./types.ts";
 
 const scripted = (config: string, extra: Partial<Scenario["filters"][number]> = {}) => [{ module: "scripted", config, ...extra }];
 
+/** HTTP-stream scenarios; plain data, safe to import anywhere. */
 export const httpScenarios: Scenario[] = [
   {
     name: "hdr_add_custom",
@@ -100,11 +101,25 @@ export const httpScenarios: Scenario[] = [
   },
   {
     name: "log_phase_maps",
-    covers: "§6.19 in on_log request headers are readable, mutations → BAD_ARGUMENT; §6.63 on_log after the response",
-    filters: scripted("log: get req x-a; add req x-b 1; get resp x-up; log info on_log ran"),
+    covers: "§6.19 in on_log request headers are readable, mutations → BAD_ARGUMENT; §6.63 on_log, then on_done",
+    filters: scripted("log: get req x-a; add req x-b 1; get resp x-up; log info on_log ran\ndone: log info on_done ran"),
     requests: [{ path: "/a", headers: [["x-a", "seen"]] }],
     upstream: { headers: [["x-up", "yes"]] },
-    expect: { logs: ["get req x-a = seen", "add req x-b -> 2", "get resp x-up = yes", "on_log ran"] },
+    expect: { logs: ["get req x-a = seen", "add req x-b -> 2", "get resp x-up = yes", "on_log ran", "on_done ran"] },
+  },
+  {
+    name: "chain_order",
+    covers: "§1.7 two wasm filters: decoders run in chain order, encoders in reverse; each sees the other's changes",
+    filters: [
+      { module: "scripted", config: "request_headers: add req x-first 1\nresponse_headers: get resp x-second; add resp x-first-resp 1" },
+      { module: "scripted", config: "request_headers: get req x-first; add req x-second 2\nresponse_headers: get resp x-first-resp; add resp x-second 2" },
+    ],
+    requests: [{ path: "/a" }],
+    expect: {
+      upstreamHeaders: { "x-first": "1", "x-second": "2" },
+      responseHeaders: { "x-first-resp": "1", "x-second": "2" },
+      logs: ["get req x-first = 1", "get resp x-first-resp -> 1", "get resp x-second = 2"],
+    },
   },
   {
     name: "flow_return_continue_and_end",

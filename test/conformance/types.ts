@@ -50,6 +50,8 @@ export interface Expectations {
   metrics?: Record<string, number>;
   /** Custom metrics that must reach at least this value (timing-dependent counts such as ticks). */
   metricsAtLeast?: Record<string, number>;
+  /** Stream log lines must come from at least this many workers (proves cross-worker sharing). */
+  workersAtLeast?: number;
   /** The configuration must be refused; the text must appear in a log line. */
   refusedWithLog?: string;
 }
@@ -106,6 +108,8 @@ export interface Observation {
   /** Distinct log lines of root contexts (their count depends on the number of VM instances). */
   rootLogs: LogEntry[];
   metrics: Record<string, number>;
+  /** Distinct workers (Envoy: worker threads) whose stream contexts logged. */
+  workers: number;
   /** Set when the configuration was refused: the error text. */
   refused?: string;
 }

@@ -141,6 +141,9 @@ describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/
         assert.equal(res.status, 200);
         assert.match(res.headers.get("docker-content-digest") ?? "", /^sha256:[0-9a-f]{64}$/);
         assert.equal(res.headers.get("ratelimit-limit"), "100");
+        // The demo images are also on disk as OCI layouts, every tag in its layout's index.
+        const index = JSON.parse(readFileSync(join(stack.dataDir, "seed", "bob-tools", "index.json"), "utf8")) as { manifests: { annotations: Record<string, string> }[] };
+        assert.deepEqual(index.manifests.map((m) => m.annotations["org.opencontainers.image.ref.name"]).sort(), ["2.1", "latest"]);
         const ui = await fetch(`${stack.url}/`);
         assert.equal(ui.status, 200);
         assert.match(ui.headers.get("content-type") ?? "", /^text\/html/);

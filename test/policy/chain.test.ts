@@ -47,6 +47,21 @@ for (const build of BUILDS) {
       assert.deepEqual(result.logs, []);
     });
 
+    it("should keep every filter's linear memory flat over 2,000 allowed pulls", async () => {
+      const policy = await startPolicy({ debug: build.debug });
+      const token = mintToken({ now: policy.nowSeconds(), plan: "enterprise", lifetimeSeconds: 3000 });
+      const pages = () => [0, 1, 2].map((filter) => policy.chain.memoryPages(filter, 0));
+      for (let i = 0; i < 200; i++) await policy.send("GET", "/v2/alice/app/manifests/latest", { authorization: `Bearer ${token}` });
+      const warm = pages();
+      for (let i = 0; i < 2000; i++) {
+        const result = await policy.send("GET", `/v2/alice/app/manifests/v${i % 7}`, { authorization: `Bearer ${token}` });
+        assert.equal(result.status, 200);
+        policy.chain.advanceTime(100);
+      }
+      const after = pages();
+      after.forEach((p, i) => assert.ok(p - warm[i]! <= 1, `filter ${i}: ${warm[i]} → ${p} pages`));
+    });
+
     it("should let exactly 10 of 50 concurrent Personal pulls through across 4 worker VMs", async () => {
       const policy = await startPolicy({ debug: build.debug, workers: 4 });
       const token = mintToken({ now: policy.nowSeconds(), sub: "erin", access: [{ name: "erin/app", actions: ["pull"] }] });

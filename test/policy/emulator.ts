@@ -4,8 +4,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import { createChain, type Chain, type ChainResult, type UpstreamRequest } from "../../filters/host/chain.ts";
-import { ManualClock } from "../../filters/host/clock.ts";
+import { createChain, ManualClock, type Chain, type ChainResult, type UpstreamRequest } from "../../filters/host/index.ts";
 import { type Catalog } from "../../image-hub/catalog.ts";
 import { EXAMPLE_REALM, policyFilterChain, type PolicyFilterName } from "../../image-hub/filter-configs.ts";
 

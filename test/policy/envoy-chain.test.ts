@@ -5,7 +5,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { startEnvoy, type EnvoyInstance } from "../../filters/host/envoy/index.ts";
+import autocannon from "autocannon";
+import { EnvoyStartError, startEnvoy, type EnvoyInstance } from "../../filters/host/envoy/index.ts";
 import { EXAMPLE_REALM, policyFilterChain, type PolicyFilterName } from "../../image-hub/filter-configs.ts";
 import { badInputCases, challengeFor } from "./cases.ts";
 import { send, startUpstream, type RecordingUpstream } from "./http.ts";
@@ -13,6 +14,12 @@ import { mintToken } from "./tokens.ts";
 
 const chain = policyFilterChain({ realm: EXAMPLE_REALM });
 const alone = (name: PolicyFilterName) => chain.filter((f) => f.name === name).map((f) => ({ ...f, vmId: `${name}-alone` }));
+/** rate-limit with a day-long window: refill is negligible, so any count above capacity is a lost update. */
+const dayLimit = alone("rate-limit").map((f) => ({
+  ...f,
+  vmId: "rate-limit-day",
+  configuration: JSON.stringify({ ...JSON.parse(f.configuration), windowSeconds: 86400, plans: [{ id: "personal", pullsPerWindow: 500 }] }),
+}));
 
 let upstream: RecordingUpstream;
 let envoy: EnvoyInstance;
@@ -27,6 +34,7 @@ before(async () => {
       { name: "token_auth", filters: alone("token-auth") },
       { name: "plan_enforcement", filters: alone("plan-enforcement") },
       { name: "rate_limit", filters: alone("rate-limit") },
+      { name: "rate_limit_day", filters: dayLimit },
     ],
     concurrency: 2,
     componentLogLevel: { wasm: "debug" },
@@ -106,7 +114,7 @@ describe("policy chain in Envoy: allowed requests", () => {
 });
 
 describe("rate-limit exactness in Envoy --concurrency 2", () => {
-  it("should let exactly 10 of 50 concurrent pulls of one Personal user through and answer 429 to the rest", async () => {
+  it("should let exactly 10 of 50 concurrent pulls of one Personal user through and answer 429 to the rest", async (t) => {
     const token = mintToken({ sub: "erin", plan: "personal", access: [{ name: "erin/app", actions: ["pull"] }] });
     const started = Date.now();
     let responses: Awaited<ReturnType<typeof send>>[] = [];
@@ -137,6 +145,8 @@ describe("rate-limit exactness in Envoy --concurrency 2", () => {
     // Each allowed pull saw a distinct remaining count: no two workers spent the same token.
     const remaining = ok.map((r) => Number(r.headers["ratelimit-remaining"])).sort((a, b) => a - b);
     if (refills === 0) assert.deepEqual(remaining, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // How often a worker lost a CAS race and retried (absent when it never happened).
+    t.diagnostic(`burst ${elapsedSeconds.toFixed(2)} s; CAS retries: ${JSON.stringify(await envoy.stats("cas_retries"))}`);
   });
 
   it("should show allowed, denied and limited counters per plan in /stats/prometheus", async () => {
@@ -152,6 +162,29 @@ describe("rate-limit exactness in Envoy --concurrency 2", () => {
     assert.ok(value("image_hub_rate_limit_personal_allowed") >= 10);
     assert.ok(value("image_hub_plan_enforcement_personal_denied") >= 1);
     assert.ok(value("image_hub_plan_enforcement_team_allowed") >= 2);
+  });
+});
+
+describe("rate-limit under a heavy burst in Envoy --concurrency 2", () => {
+  it("should allow exactly the capacity of 500 out of 1500 pulls from 64 connections", async (t) => {
+    const allowed = "wasmcustom.image_hub.rate_limit.personal.allowed";
+    const before = (await envoy.stats("rate_limit"))[allowed] ?? 0;
+    const hits = await upstreamHits(async () => {
+      const result = await autocannon({
+        url: `${envoy.urls.rate_limit_day!}/v2/zed/app/manifests/latest`,
+        headers: { "x-hub-user": "zed", "x-hub-plan": "personal" },
+        connections: 64,
+        amount: 1500,
+        timeout: 20,
+      });
+      assert.equal(result.errors, 0);
+      assert.equal(result["2xx"], 500);
+      assert.equal(result.non2xx, 1000);
+    });
+    assert.equal(hits, 500);
+    const stats = await envoy.stats("rate_limit");
+    assert.equal(stats[allowed]! - before, 500);
+    t.diagnostic(`CAS retries: ${stats["wasmcustom.image_hub.rate_limit.cas_retries"] ?? 0}`);
   });
 });
 
@@ -190,4 +223,22 @@ describe("each policy filter alone in Envoy", () => {
     for (let i = 0; i < 11; i++) statuses.push((await send(envoy.urls.rate_limit!, { path: "/v2/grace/app/manifests/v1", headers: identity })).status);
     assert.deepEqual(statuses, [...Array(10).fill(200), 429]);
   });
+});
+
+describe("bad configurations in Envoy", () => {
+  const refusals: [PolicyFilterName, (config: Record<string, unknown>) => unknown, string][] = [
+    ["token-auth", (c) => ({ ...c, keys: [{ kid: "a", alg: "HS384", k: "ZGVtby1vbmx5LWltYWdlLWh1Yi1zaWduaW5nLWtleS1h" }] }), "token-auth: config.keys[0].alg: only HS256 is supported"],
+    ["plan-enforcement", (c) => ({ ...c, plans: [] }), "plan-enforcement: config.plans: expected at least one plan"],
+    ["rate-limit", (c) => ({ ...c, windowSeconds: 0 }), "rate-limit: config.windowSeconds: expected an integer from 1 to 86400"],
+  ];
+  for (const [name, mutate, line] of refusals) {
+    it(`should make Envoy refuse a bad ${name} configuration, logging the field`, async () => {
+      const filters = chain.filter((f) => f.name === name).map((f) => ({ ...f, configuration: JSON.stringify(mutate(JSON.parse(f.configuration))) }));
+      await assert.rejects(startEnvoy({ clusters: [{ name: "app", port: upstream.port }], filters }), (err: unknown) => {
+        assert.ok(err instanceof EnvoyStartError);
+        assert.deepEqual(err.wasmLogs.filter((l) => l.level === "critical").map((l) => l.message), [line]);
+        return true;
+      });
+    });
+  }
 });

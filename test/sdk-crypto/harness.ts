@@ -31,14 +31,20 @@ function compileIfStale(): void {
   if (result.status !== 0) throw new Error(`compiling the crypto harness failed:\n${result.stderr}${result.stdout}`);
 }
 
+/** The slice of the WebAssembly JS API used here (tsconfig's libs do not declare the global). */
+interface WasmApi {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+}
+
 /** loadCryptoHarness compiles the harness if needed and instantiates it; throws when asc fails. */
 export async function loadCryptoHarness(): Promise<CryptoHarness> {
   compileIfStale();
   const abort = (): never => {
     throw new Error("crypto harness aborted");
   };
-  const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { env: { abort } });
-  const x = instance.exports as Record<string, (...args: number[]) => number> & { memory: WebAssembly.Memory };
+  const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  const { instance } = await wasm.instantiate(readFileSync(wasmPath), { env: { abort } });
+  const x = instance.exports as Record<string, (...args: number[]) => number> & { memory: { buffer: ArrayBuffer } };
   x._initialize();
   const put = (alloc: string, bytes: Uint8Array): void => {
     const pointer = x[alloc](bytes.length);

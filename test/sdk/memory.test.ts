@@ -3,6 +3,8 @@
 // leaves no per-stream garbage the incremental collector cannot keep up with.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { readFileSync } from "node:fs";
+import { createHost } from "../../filters/host/index.ts";
 import { bothBuilds } from "./builds.ts";
 import { MiniHost } from "./mini-host.ts";
 
@@ -42,3 +44,27 @@ for (const build of bothBuilds("build/filters", "add-header")) {
     });
   });
 }
+
+describe("add-header memory in the emulator (release)", () => {
+  it(`should grow linear memory by at most ${MAX_GROWTH_PAGES} pages over ${STREAMS} streams`, { timeout: 110_000 }, async () => {
+    const [release] = bothBuilds("build/filters", "add-header");
+    const host = await createHost({ wasm: readFileSync(release.path), pluginConfig: config });
+    assert.deepEqual(host.start(), { ok: true, failState: "ok" });
+    const startPages = host.memoryPages(0);
+    const deadline = Date.now() + 100_000;
+    let count = 0;
+    let stream = host.http();
+    for (; count < STREAMS && Date.now() < deadline; count++) {
+      stream = host.http();
+      stream.callOnRequestHeaders([[":path", "/"]], true);
+      stream.callOnResponseHeaders([[":status", "200"]], true);
+      stream.complete();
+    }
+    assert.equal(count, STREAMS, "the loop hit its time bound before finishing");
+    const growth = host.memoryPages(0) - startPages;
+    assert.ok(growth <= MAX_GROWTH_PAGES, `memory grew by ${growth} pages (${startPages} → ${host.memoryPages(0)})`);
+    assert.deepEqual(stream.getCurrentResponseHeaders(), [[":status", "200"], ["x-powered-by", "add-header.wasm"]]);
+    assert.deepEqual(host.getLogs("critical"), []);
+    assert.equal(host.vmState(0), "ok");
+  });
+});

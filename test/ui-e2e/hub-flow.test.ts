@@ -3,14 +3,12 @@
 // until limited, see the 429, upgrade to Team, pull again. Every step leaves a screenshot in
 // test-artifacts/ui-e2e/. Plan numbers come from the catalog, never from this file.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { loadCatalog } from "../../image-hub/catalog.ts";
-import { startStack, type Stack } from "../../image-hub/start.ts";
+import type { Stack } from "../../image-hub/start.ts";
 import { launchBrowser, screenshot, type BrowserSession } from "./browser.ts";
+import { enforceMode, startTestStack, type TestStack } from "./stack.ts";
 
 const catalog = loadCatalog();
 const personal = catalog.plans.find((p) => p.id === "personal")!;
@@ -29,24 +27,23 @@ async function pullOnce(page: Page): Promise<{ kind: "ok" | "limit" | "other"; t
   return { kind: cls.includes("notice-ok") ? "ok" : cls.includes("notice-limit") ? "limit" : "other", text };
 }
 
-describe("Image Hub UI end to end (chromium, filter mode)", { timeout: 110_000 }, () => {
+describe(`Image Hub UI end to end (chromium, ${enforceMode()} mode)`, { timeout: 110_000 }, () => {
   let stack: Stack | undefined;
   let browser: BrowserSession | undefined;
-  let dataDir = "";
+  let running: TestStack | undefined;
   let repoPath = "";
   const username = `e2e${Date.now().toString(36)}`;
   const password = "e2e-demo-password";
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "ui-e2e-data-"));
-    stack = await startStack({ enforce: (process.env.UI_E2E_ENFORCE as "app") ?? "filter", dataDir, quiet: true });
+    running = await startTestStack();
+    stack = running.stack;
     browser = await launchBrowser({ width: 1440, height: 900 });
   });
 
   after(async () => {
     await browser?.close();
-    await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await running?.stop();
   });
 
   it("1. signs up on Personal", async () => {

@@ -3,43 +3,50 @@
 // test-artifacts/ui-e2e/), labelled form fields, a keyboard path with a visible focus ring, and a
 // logged-out pull that leads to log-in without reaching the registry.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { startStack, type Stack } from "../../image-hub/start.ts";
+import type { Stack } from "../../image-hub/start.ts";
 import { launchBrowser, screenshot, type BrowserSession } from "./browser.ts";
+import { enforceMode, startTestStack, type TestStack } from "./stack.ts";
+
+// In-page scripts are strings because the root tsconfig has no DOM library (the project's code is
+// Node code); playwright evaluates them in the page, where the DOM exists.
 
 /** Widest element edge beyond the viewport, in px (0 when nothing sticks out). */
 async function overflow(page: Page): Promise<number> {
-  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  return page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
 }
 
 /** Form fields on the page that have neither a <label> nor an aria-label. */
 async function unlabelled(page: Page): Promise<string[]> {
-  return page.evaluate(() =>
-    [...document.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input, select, textarea")]
-      .filter((el) => (el.labels?.length ?? 0) === 0 && !el.getAttribute("aria-label"))
-      .map((el) => el.outerHTML.slice(0, 80)),
-  );
+  return page.evaluate<string[]>(`[...document.querySelectorAll("input, select, textarea")]
+    .filter((el) => (el.labels ? el.labels.length : 0) === 0 && !el.getAttribute("aria-label"))
+    .map((el) => el.outerHTML.slice(0, 80))`);
 }
 
-describe("Image Hub UI layout and accessibility (chromium, filter mode)", { timeout: 110_000 }, () => {
+/** The focused element's text, outline and position, as the keyboard user sees it. */
+async function focused(page: Page): Promise<{ id: string; text: string; outline: string; width: number; left: number }> {
+  return page.evaluate(`(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return { id: el.id, text: el.textContent, outline: style.outlineStyle, width: parseFloat(style.outlineWidth), left: el.getBoundingClientRect().left };
+  })()`);
+}
+
+describe(`Image Hub UI layout and accessibility (chromium, ${enforceMode()} mode)`, { timeout: 110_000 }, () => {
   let stack: Stack | undefined;
   let browser: BrowserSession | undefined;
-  let dataDir = "";
+  let running: TestStack | undefined;
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "ui-e2e-layout-"));
-    stack = await startStack({ enforce: (process.env.UI_E2E_ENFORCE as "app") ?? "filter", dataDir, quiet: true });
+    running = await startTestStack();
+    stack = running.stack;
     browser = await launchBrowser({ width: 1440, height: 900 });
   });
 
   after(async () => {
     await browser?.close();
-    await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await running?.stop();
   });
 
   it("a logged-out pull leads to log-in and never reaches the registry", async () => {
@@ -69,11 +76,7 @@ describe("Image Hub UI layout and accessibility (chromium, filter mode)", { time
       assert.deepEqual(await unlabelled(page), [], `unlabelled fields on ${path}`);
     }
     await page.keyboard.press("Tab");
-    const skip = await page.evaluate(() => {
-      const el = document.activeElement as HTMLElement;
-      const style = getComputedStyle(el);
-      return { text: el.textContent, outline: style.outlineStyle, width: parseFloat(style.outlineWidth), left: el.getBoundingClientRect().left };
-    });
+    const skip = await focused(page);
     assert.equal(skip.text, "Skip to content");
     assert.notEqual(skip.outline, "none");
     assert.ok(skip.width >= 2, `focus outline is ${skip.width}px`);
@@ -83,15 +86,14 @@ describe("Image Hub UI layout and accessibility (chromium, filter mode)", { time
     let onPlans = false;
     for (let i = 0; i < 8 && !onPlans; i++) {
       await page.keyboard.press("Tab");
-      onPlans = await page.evaluate(() => document.activeElement?.textContent === "Plans");
+      onPlans = (await focused(page)).text === "Plans";
     }
     assert.ok(onPlans, "the Plans link is reachable with Tab");
-    const ring = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
-    assert.notEqual(ring, "none");
+    assert.notEqual((await focused(page)).outline, "none");
     await page.keyboard.press("Enter");
     await page.waitForURL("**/plans");
     await page.locator(".plan-card").first().waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), "main", "focus moves to the new page's content");
+    assert.equal((await focused(page)).id, "main", "focus moves to the new page's content");
     assert.equal(await page.title(), "Plans · Image Hub");
   });
 

@@ -68,7 +68,7 @@ export interface RouteSpec {
   requestHeadersToAdd?: Record<string, string>;
   /** Headers the router adds to the downstream response. */
   responseHeadersToAdd?: Record<string, string>;
-  /** Headers removed from the downstream response (e.g. x-envoy-upstream-service-time). */
+  /** Headers the router removes from the downstream response (e.g. x-envoy-upstream-service-time). */
   responseHeadersToRemove?: string[];
   /** Raw `typed_per_filter_config`, keyed by HTTP filter name. */
   typedPerFilterConfig?: Record<string, unknown>;
@@ -106,6 +106,11 @@ export interface Bootstrap {
 }
 
 const FAILURE_POLICIES: readonly FailurePolicy[] = ["FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"];
+// Known fields: a misspelt or unsupported option must fail loudly instead of silently changing what
+// Envoy does. Filter specs are not checked, as callers reuse objects that carry emulator options.
+const ROUTE_FIELDS = ["prefix", "path", "cluster", "directResponse", "timeoutMs", "prefixRewrite", "requestHeadersToAdd", "responseHeadersToAdd", "responseHeadersToRemove", "typedPerFilterConfig"];
+const CLUSTER_FIELDS = ["name", "port", "host", "connectTimeoutMs", "requestTimeoutMs", "http2"];
+const LISTENER_FIELDS = ["name", "address", "port", "filters", "routes", "perConnectionBufferLimitBytes"];
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
 /**
@@ -118,6 +123,7 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
   if (!Array.isArray(clusters)) throw new Error("clusters: must be an array");
   const clusterNames = new Set<string>();
   clusters.forEach((c, i) => {
+    checkFields(c, CLUSTER_FIELDS, `clusters[${i}]`);
     checkName(c.name, `clusters[${i}].name`);
     if (clusterNames.has(c.name)) throw new Error(`clusters[${i}].name: duplicate cluster "${c.name}"`);
     clusterNames.add(c.name);
@@ -166,6 +172,7 @@ function isWasm(f: HttpFilterSpec): f is WasmFilterSpec {
 }
 
 function listenerConfig(l: ListenerSpec, at: string, clusters: ClusterSpec[], runtime: string): Record<string, unknown> {
+  checkFields(l, LISTENER_FIELDS, at);
   checkPort(l.port ?? 0, `${at}.port`, true);
   const filterNames = new Set<string>();
   const httpFilters = (l.filters ?? []).map((f, i) => {
@@ -226,6 +233,7 @@ function nativeFilterConfig(f: NativeFilterSpec, at: string): Record<string, unk
 }
 
 function routeConfig(r: RouteSpec, at: string, clusters: ClusterSpec[], filterNames: Set<string>): Record<string, unknown> {
+  checkFields(r, ROUTE_FIELDS, at);
   const match = r.path !== undefined ? { path: r.path } : { prefix: r.prefix ?? "/" };
   const out: Record<string, unknown> = { match };
   if (r.directResponse) {
@@ -243,7 +251,12 @@ function routeConfig(r: RouteSpec, at: string, clusters: ClusterSpec[], filterNa
   }
   if (r.requestHeadersToAdd) out.request_headers_to_add = headerOptions(r.requestHeadersToAdd);
   if (r.responseHeadersToAdd) out.response_headers_to_add = headerOptions(r.responseHeadersToAdd);
-  if (r.responseHeadersToRemove) out.response_headers_to_remove = [...r.responseHeadersToRemove];
+  if (r.responseHeadersToRemove) {
+    if (!Array.isArray(r.responseHeadersToRemove) || !r.responseHeadersToRemove.every((h) => typeof h === "string" && h !== "")) {
+      throw new Error(`${at}.responseHeadersToRemove: must be an array of header names`);
+    }
+    out.response_headers_to_remove = [...r.responseHeadersToRemove];
+  }
   if (r.typedPerFilterConfig) {
     for (const k of Object.keys(r.typedPerFilterConfig)) {
       if (!filterNames.has(k)) throw new Error(`${at}.typedPerFilterConfig: no filter named "${k}" in this listener`);
@@ -290,6 +303,11 @@ function socket(address: string, port: number): Record<string, unknown> {
 /** proto3 JSON durations are decimal seconds ("0.25s"), not "250ms". */
 function seconds(ms: number): string {
   return `${ms / 1000}s`;
+}
+
+function checkFields(v: object, known: readonly string[], at: string): void {
+  if (typeof v !== "object" || v === null) throw new Error(`${at}: must be an object`);
+  for (const k of Object.keys(v)) if (!known.includes(k)) throw new Error(`${at}.${k}: unknown field (known: ${known.join(", ")})`);
 }
 
 function checkName(v: unknown, field: string): void {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import wabtInit from "wabt";
-import { buildBootstrap, EnvoyStartError, startEnvoy, validateBootstrap, type EnvoyInstance } from "./index.ts";
+import { buildBootstrap, EnvoyStartError, startEnvoy, validateBootstrap, type EnvoyInstance, type RouteSpec } from "./index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "envoy-harness-test-"));
 const probeWasm = join(dir, "probe.wasm");
@@ -57,7 +57,7 @@ describe("buildBootstrap", () => {
         { name: "one", wasm: "/x/one.wasm", rootId: "r", configuration: { a: 1 }, failurePolicy: "FAIL_OPEN", allowOnHeadersStopIteration: true },
         { kind: "native", name: "envoy.filters.http.local_ratelimit", typedConfig: { "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit", stat_prefix: "rl" } },
       ],
-      routes: [{ prefix: "/api/", cluster: "callouts", requestHeadersToAdd: { "x-hub-sidecar": "demo-secret" } }, { prefix: "/" }],
+      routes: [{ prefix: "/api/", cluster: "callouts", requestHeadersToAdd: { "x-hub-sidecar": "demo-secret" }, responseHeadersToRemove: ["x-envoy-upstream-service-time"] }, { prefix: "/" }],
     });
     const listener = (b.config.static_resources as { listeners: Record<string, unknown>[] }).listeners[0]!;
     assert.deepEqual(listener.address, { socket_address: { address: "127.0.0.1", port_value: 0 } });
@@ -77,6 +77,7 @@ describe("buildBootstrap", () => {
       match: { prefix: "/api/" },
       route: { cluster: "callouts" },
       request_headers_to_add: [{ header: { key: "x-hub-sidecar", value: "demo-secret" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }],
+      response_headers_to_remove: ["x-envoy-upstream-service-time"],
     });
     assert.deepEqual(routes[1], { match: { prefix: "/" }, route: { cluster: "app", timeout: "2.5s" } });
     assert.match(b.yaml, /connect_timeout: 0\.25s/);
@@ -84,6 +85,8 @@ describe("buildBootstrap", () => {
 
   it("names the field of a bad option", () => {
     assert.throws(() => buildBootstrap({ clusters: [{ name: "a", port: 0 }] }), /clusters\[0\]\.port/);
+    const misspelt = { prefix: "/", requestHeaderToAdd: { a: "b" } } as unknown as RouteSpec;
+    assert.throws(() => buildBootstrap({ clusters: [{ name: "a", port: 1 }], routes: [misspelt] }), /listeners\[0\]\.routes\[0\]\.requestHeaderToAdd: unknown field/);
     assert.throws(() => buildBootstrap({ clusters: [{ name: "a", port: 1 }], routes: [{ cluster: "b" }] }), /listeners\[0\]\.routes\[0\]\.cluster: unknown cluster "b"/);
     assert.throws(
       () => buildBootstrap({ clusters: [{ name: "a", port: 1 }], filters: [{ name: "f", wasm: "/f.wasm" }, { name: "f", wasm: "/g.wasm" }] }),
@@ -123,7 +126,7 @@ describe("startEnvoy", () => {
       componentLogLevel: { wasm: "debug" },
       clusters: [{ name: "a", port: a.port }, { name: "b", port: b.port, requestTimeoutMs: 3000 }],
       filters: [{ name: "probe_plugin", wasm: probeWasm, rootId: "probe_root", vmId: "probe_vm", configuration: { greeting: "hi" } }],
-      routes: [{ prefix: "/b/", cluster: "b", requestHeadersToAdd: { "x-route": "b" } }, { prefix: "/" }],
+      routes: [{ prefix: "/b/", cluster: "b", requestHeadersToAdd: { "x-route": "b" }, responseHeadersToRemove: ["x-upstream"] }, { prefix: "/" }],
     });
   });
   after(async () => {
@@ -141,6 +144,7 @@ describe("startEnvoy", () => {
     assert.equal(toA.headers["x-upstream"], "a");
     const toB = await get(`${e.url}/b/x`);
     assert.equal(toB.body, "from b");
+    assert.equal(toB.headers["x-upstream"], undefined, "the route removes x-upstream");
     assert.equal(seenA.length, 1);
     assert.equal(seenA[0]!.headers["x-probe"], "request");
     assert.equal(seenA[0]!.headers["x-route"], undefined);
@@ -169,6 +173,46 @@ describe("startEnvoy", () => {
   });
 });
 
+describe("startEnvoy with native filters and several listeners", () => {
+  it("runs local_ratelimit on one listener and the wasm probe on another", async (t) => {
+    const seen: Seen[] = [];
+    const up = await upstream("a", seen);
+    t.after(() => up.server.close());
+    const envoy = await startEnvoy({
+      clusters: [{ name: "a", port: up.port }],
+      listeners: [
+        {
+          name: "limited",
+          filters: [
+            {
+              kind: "native",
+              name: "envoy.filters.http.local_ratelimit",
+              typedConfig: {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+                stat_prefix: "rl",
+                token_bucket: { max_tokens: 1, tokens_per_fill: 1, fill_interval: "60s" },
+                filter_enabled: { default_value: { numerator: 100, denominator: "HUNDRED" }, runtime_key: "rl_enabled" },
+                filter_enforced: { default_value: { numerator: 100, denominator: "HUNDRED" }, runtime_key: "rl_enforced" },
+              },
+            },
+          ],
+        },
+        { name: "wasm", filters: [{ name: "probe_plugin", wasm: probeWasm }] },
+      ],
+    });
+    t.after(() => envoy.stop());
+    assert.deepEqual(Object.keys(envoy.urls), ["limited", "wasm"]);
+    assert.equal((await get(`${envoy.urls.limited}/x`)).status, 200);
+    const limited = await get(`${envoy.urls.limited}/x`);
+    assert.equal(limited.status, 429);
+    assert.equal(seen.length, 1, "the limited request must not reach the upstream");
+    const viaWasm = await get(`${envoy.urls.wasm}/y`);
+    assert.equal(viaWasm.headers["x-probe"], "response");
+    assert.equal(seen[1]!.headers["x-probe"], "request");
+    assert.equal((await envoy.stats("rl"))["rl.http_local_rate_limit.rate_limited"], 1);
+  });
+});
+
 describe("startEnvoy refusals", () => {
   it("rejects with Envoy's output when the module does not exist", async () => {
     const err = await startEnvoy({ clusters: [{ name: "a", port: 1 }], filters: [{ name: "p", wasm: join(dir, "missing.wasm") }] }).then(
@@ -178,5 +222,24 @@ describe("startEnvoy refusals", () => {
     assert.ok(err instanceof EnvoyStartError);
     assert.equal(err.phase, "validate");
     assert.ok(err.output.join("\n").includes("missing.wasm"), err.message);
+  });
+
+  it("reports a start-phase failure when validation is skipped", async () => {
+    const err = await startEnvoy({ validate: false, clusters: [{ name: "a", port: 1 }], filters: [{ name: "p", wasm: join(dir, "missing.wasm") }] }).then(
+      () => assert.fail("Envoy should refuse a missing module"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof EnvoyStartError);
+    assert.equal(err.phase, "start");
+    assert.match(err.message, /Envoy did not start/);
+  });
+
+  it("rejects promptly when the Envoy binary cannot be spawned", async () => {
+    const err = await startEnvoy({ validate: false, envoyPath: join(dir, "no-such-envoy"), clusters: [{ name: "a", port: 1 }] }).then(
+      () => assert.fail("a missing binary cannot start"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof EnvoyStartError);
+    assert.match(err.output.join("\n"), /spawn error: .*ENOENT/);
   });
 });

@@ -129,8 +129,12 @@ export async function startEnvoy(opts: StartOptions): Promise<EnvoyInstance> {
   trackChild(child);
   const output = collectLines(child);
   let exited = false;
-  const exitPromise = new Promise<void>((res) => child.once("exit", () => ((exited = true), res())));
-  child.once("error", () => undefined);
+  // "error" (e.g. the binary cannot be spawned) may come without "exit"; either ends the process.
+  const exitPromise = new Promise<void>((res) => {
+    const done = () => ((exited = true), res());
+    child.once("exit", done);
+    child.once("error", (err) => (output.push(`spawn error: ${err.message}`), done()));
+  });
 
   const stop = async (graceMs = 5000): Promise<void> => {
     if (!exited) {
@@ -239,7 +243,7 @@ async function listenerPorts(base: string): Promise<Record<string, number>> {
   return out;
 }
 
-/** Counters and gauges of an admin `/stats?format=json` body; histograms are left out. */
+/** Counters and gauges of an admin `/stats?format=json` body; histograms are left out. Throws SyntaxError when the body is not JSON. */
 export function parseStats(json: string): Record<string, number> {
   const body = JSON.parse(json) as { stats?: { name?: string; value?: number }[] };
   const out: Record<string, number> = {};

@@ -41,6 +41,7 @@ function tcp(contextId: u32): TcpContext {
   return ctx;
 }
 
+/** proxy_on_context_create creates the root context (parent 0) from the registered factory, or a stream context from its root. */
 export function proxy_on_context_create(contextId: u32, parentContextId: u32): void {
   setActiveContext(contextId);
   // The one place per stream the SDK asks for the log level, so a level changed at runtime applies to the next stream.
@@ -49,6 +50,7 @@ export function proxy_on_context_create(contextId: u32, parentContextId: u32): v
   else createStream(contextId, parentContextId);
 }
 
+/** proxy_on_vm_start calls RootContext.onVmStart; 0 (VM start refused) when the root could not be created. */
 export function proxy_on_vm_start(rootContextId: u32, vmConfigurationSize: u32): u32 {
   setActiveContext(rootContextId);
   const root = rootContext(rootContextId);
@@ -57,6 +59,7 @@ export function proxy_on_vm_start(rootContextId: u32, vmConfigurationSize: u32):
   return root.onVmStart(vmConfigurationSize) ? 1 : 0;
 }
 
+/** proxy_on_configure calls RootContext.onConfigure; 0 (configuration refused) when the root could not be created. */
 export function proxy_on_configure(rootContextId: u32, pluginConfigurationSize: u32): u32 {
   setActiveContext(rootContextId);
   refreshLogLevel();
@@ -65,6 +68,7 @@ export function proxy_on_configure(rootContextId: u32, pluginConfigurationSize: 
   return root.onConfigure(pluginConfigurationSize) ? 1 : 0;
 }
 
+/** proxy_on_tick calls RootContext.onTick; aborts for an unknown root. */
 export function proxy_on_tick(rootContextId: u32): void {
   setActiveContext(rootContextId);
   refreshLogLevel();
@@ -73,6 +77,7 @@ export function proxy_on_tick(rootContextId: u32): void {
   root.onTick();
 }
 
+/** proxy_on_queue_ready calls RootContext.onQueueReady; aborts for an unknown root. */
 export function proxy_on_queue_ready(rootContextId: u32, queueToken: u32): void {
   setActiveContext(rootContextId);
   const root = rootContext(rootContextId);
@@ -80,6 +85,7 @@ export function proxy_on_queue_ready(rootContextId: u32, queueToken: u32): void 
   root.onQueueReady(queueToken);
 }
 
+/** proxy_on_foreign_function calls RootContext.onForeignFunction; aborts for an unknown root. */
 export function proxy_on_foreign_function(rootContextId: u32, functionId: u32, argumentsSize: u32): void {
   setActiveContext(rootContextId);
   const root = rootContext(rootContextId);
@@ -87,6 +93,7 @@ export function proxy_on_foreign_function(rootContextId: u32, functionId: u32, a
   root.onForeignFunction(functionId, argumentsSize);
 }
 
+/** proxy_on_done calls onDone on any context; 1 for a context that was never created. */
 export function proxy_on_done(contextId: u32): u32 {
   setActiveContext(contextId);
   const h = httpContext(contextId);
@@ -99,6 +106,7 @@ export function proxy_on_done(contextId: u32): u32 {
   return 1;
 }
 
+/** proxy_on_log calls onLog on a stream or connection context. */
 export function proxy_on_log(contextId: u32): void {
   setActiveContext(contextId);
   const h = httpContext(contextId);
@@ -110,6 +118,7 @@ export function proxy_on_log(contextId: u32): void {
   if (t !== null) t.onLog();
 }
 
+/** proxy_on_delete calls onDelete, then forgets the context. */
 export function proxy_on_delete(contextId: u32): void {
   setActiveContext(contextId);
   const h = httpContext(contextId);
@@ -125,46 +134,57 @@ export function proxy_on_delete(contextId: u32): void {
   forgetContext(contextId);
 }
 
+/** proxy_on_request_headers calls HttpContext.onRequestHeaders; aborts for a non-HTTP context. */
 export function proxy_on_request_headers(contextId: u32, numHeaders: u32, endOfStream: u32): u32 {
   return <u32>http(contextId).onRequestHeaders(numHeaders, endOfStream != 0);
 }
 
+/** proxy_on_request_body calls HttpContext.onRequestBody; aborts for a non-HTTP context. */
 export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
   return <u32>http(contextId).onRequestBody(bodySize, endOfStream != 0);
 }
 
+/** proxy_on_request_trailers calls HttpContext.onRequestTrailers; aborts for a non-HTTP context. */
 export function proxy_on_request_trailers(contextId: u32, numTrailers: u32): u32 {
   return <u32>http(contextId).onRequestTrailers(numTrailers);
 }
 
+/** proxy_on_response_headers calls HttpContext.onResponseHeaders; aborts for a non-HTTP context. */
 export function proxy_on_response_headers(contextId: u32, numHeaders: u32, endOfStream: u32): u32 {
   return <u32>http(contextId).onResponseHeaders(numHeaders, endOfStream != 0);
 }
 
+/** proxy_on_response_body calls HttpContext.onResponseBody; aborts for a non-HTTP context. */
 export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStream: u32): u32 {
   return <u32>http(contextId).onResponseBody(bodySize, endOfStream != 0);
 }
 
+/** proxy_on_response_trailers calls HttpContext.onResponseTrailers; aborts for a non-HTTP context. */
 export function proxy_on_response_trailers(contextId: u32, numTrailers: u32): u32 {
   return <u32>http(contextId).onResponseTrailers(numTrailers);
 }
 
+/** proxy_on_new_connection calls TcpContext.onNewConnection; aborts for a non-TCP context. */
 export function proxy_on_new_connection(contextId: u32): u32 {
   return <u32>tcp(contextId).onNewConnection();
 }
 
+/** proxy_on_downstream_data calls TcpContext.onDownstreamData; aborts for a non-TCP context. */
 export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
   return <u32>tcp(contextId).onDownstreamData(dataSize, endOfStream != 0);
 }
 
+/** proxy_on_upstream_data calls TcpContext.onUpstreamData; aborts for a non-TCP context. */
 export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): u32 {
   return <u32>tcp(contextId).onUpstreamData(dataSize, endOfStream != 0);
 }
 
+/** proxy_on_downstream_connection_close calls TcpContext.onDownstreamConnectionClose; aborts for a non-TCP context. */
 export function proxy_on_downstream_connection_close(contextId: u32, peerType: u32): void {
   tcp(contextId).onDownstreamConnectionClose(<PeerType>peerType);
 }
 
+/** proxy_on_upstream_connection_close calls TcpContext.onUpstreamConnectionClose; aborts for a non-TCP context. */
 export function proxy_on_upstream_connection_close(contextId: u32, peerType: u32): void {
   tcp(contextId).onUpstreamConnectionClose(<PeerType>peerType);
 }
@@ -180,6 +200,7 @@ function enterCallout(rootContextId: u32, issuer: u32): bool {
   return true;
 }
 
+/** proxy_on_http_call_response calls the callout handler's onHttpCallResponse; unknown tokens are ignored. */
 export function proxy_on_http_call_response(rootContextId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
   const pending = findCallout(token);
   if (pending === null) return;
@@ -188,24 +209,28 @@ export function proxy_on_http_call_response(rootContextId: u32, token: u32, numH
   pending.handler.onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
 }
 
+/** proxy_on_grpc_receive_initial_metadata calls the gRPC handler's onGrpcReceiveInitialMetadata. */
 export function proxy_on_grpc_receive_initial_metadata(rootContextId: u32, token: u32, numElements: u32): void {
   const pending = findCallout(token);
   if (pending === null || !enterCallout(rootContextId, pending.contextId)) return;
   pending.handler.onGrpcReceiveInitialMetadata(token, numElements);
 }
 
+/** proxy_on_grpc_receive calls the gRPC handler's onGrpcReceive. */
 export function proxy_on_grpc_receive(rootContextId: u32, token: u32, messageSize: u32): void {
   const pending = findCallout(token);
   if (pending === null || !enterCallout(rootContextId, pending.contextId)) return;
   pending.handler.onGrpcReceive(token, messageSize);
 }
 
+/** proxy_on_grpc_receive_trailing_metadata calls the gRPC handler's onGrpcReceiveTrailingMetadata. */
 export function proxy_on_grpc_receive_trailing_metadata(rootContextId: u32, token: u32, numElements: u32): void {
   const pending = findCallout(token);
   if (pending === null || !enterCallout(rootContextId, pending.contextId)) return;
   pending.handler.onGrpcReceiveTrailingMetadata(token, numElements);
 }
 
+/** proxy_on_grpc_close calls the gRPC handler's onGrpcClose and forgets the call. */
 export function proxy_on_grpc_close(rootContextId: u32, token: u32, statusCode: u32): void {
   const pending = findCallout(token);
   if (pending === null) return;
@@ -214,11 +239,13 @@ export function proxy_on_grpc_close(rootContextId: u32, token: u32, statusCode: 
   pending.handler.onGrpcClose(token, statusCode);
 }
 
-// Envoy calls these for HTTP/2 metadata frames; they are outside ABI 0.2.1 and always continue.
+// Envoy calls these for HTTP/2 metadata frames.
+/** proxy_on_request_metadata always continues (HTTP/2 metadata is outside ABI 0.2.1). */
 export function proxy_on_request_metadata(contextId: u32, numElements: u32): u32 {
   return 0;
 }
 
+/** proxy_on_response_metadata always continues (HTTP/2 metadata is outside ABI 0.2.1). */
 export function proxy_on_response_metadata(contextId: u32, numElements: u32): u32 {
   return 0;
 }

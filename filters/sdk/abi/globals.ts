@@ -1,7 +1,8 @@
 // Replacements for the AssemblyScript runtime imports Envoy does not provide (env.abort, env.trace,
 // env.seed, env.Date.now, env.console.*). asconfig.json wires them with "use", e.g. "abort=sdkAbort";
 // the names must be global.
-import { log as hostLog } from "../hostcalls/log";
+import { log as hostLog, logEnabled } from "../hostcalls/log";
+import { E_ABORT_NO_FILE, E_ABORT_NO_MESSAGE } from "../errors";
 import { LogLevel } from "../types";
 import { proxy_get_current_time_nanoseconds, proxy_log, proc_exit, random_get } from "./imports";
 
@@ -27,8 +28,8 @@ function logRaw(level: u32, text: string): void {
     return;
   }
   aborting = true;
-  const msg = message === null ? "(no message)" : message;
-  const file = fileName === null ? "(unknown)" : fileName;
+  const msg = message === null ? E_ABORT_NO_MESSAGE : message;
+  const file = fileName === null ? E_ABORT_NO_FILE : fileName;
   logRaw(CRITICAL, "abort: " + msg + " at " + file + "(" + line.toString() + ":" + column.toString() + ")");
   proc_exit(255);
 }
@@ -36,6 +37,7 @@ function logRaw(level: u32, text: string): void {
 /** sdkTrace replaces AssemblyScript's trace(): the message and up to five numbers, logged at trace level (gated like log()). */
 // @ts-ignore: decorator
 @global export function sdkTrace(message: string, n: i32 = 0, a0: f64 = 0, a1: f64 = 0, a2: f64 = 0, a3: f64 = 0, a4: f64 = 0): void {
+  if (!logEnabled(LogLevel.Trace)) return;
   let text = "trace: " + message;
   if (n > 0) text += " " + a0.toString();
   if (n > 1) text += ", " + a1.toString();

@@ -198,12 +198,11 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   let message = res.statusText || `HTTP ${res.status}`;
   let detail: unknown = null;
   try {
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string; detail?: unknown }[]; error?: { code?: string; message?: string } | string };
-    const first = body.errors?.[0] ?? (typeof body.error === "object" ? body.error : undefined);
-    if (first?.code) code = first.code;
-    if (first?.message) message = first.message;
-    if (typeof body.error === "string") message = body.error;
-    detail = body.errors?.[0]?.detail ?? null;
+    const body = JSON.parse(text) as { errors?: { code?: string; message?: string; detail?: unknown }[]; error?: { code?: string; message?: string } };
+    const first = body?.errors?.[0] ?? body?.error;
+    if (typeof first?.code === "string") code = first.code;
+    if (typeof first?.message === "string") message = first.message;
+    detail = body?.errors?.[0]?.detail ?? null;
   } catch {
     if (text.trim()) message = text.trim().slice(0, 300);
   }
@@ -263,15 +262,17 @@ export function createApi(options: ApiOptions = {}): Api {
     body: JSON.stringify(body),
   });
 
-  async function me(): Promise<Me> {
+  /** Runs a call made with the session token; a 401 means the session is over, so it is forgotten. */
+  async function withSession<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return normalizeMe(await json<RawMe>("/api/me", { headers: authHeaders() }));
+      return await call();
     } catch (err) {
-      // A session the server no longer accepts is over: forget it so the UI offers log-in again.
       if (err instanceof ApiError && err.status === 401) tokens.set(null);
       throw err;
     }
   }
+
+  const me = () => withSession(async () => normalizeMe(await json<RawMe>("/api/me", { headers: authHeaders() })));
 
   return {
     plans: () => json<PlanCatalog>("/api/plans"),
@@ -286,14 +287,14 @@ export function createApi(options: ApiOptions = {}): Api {
     logOut: () => tokens.set(null),
     isLoggedIn: () => tokens.get() !== null,
     me,
-    async changePlan(plan) {
-      return normalizeMe(await json<RawMe>("/api/plan", { ...jsonBody({ plan }), headers: { "content-type": "application/json", ...authHeaders() } }));
-    },
+    changePlan: (plan) =>
+      withSession(async () => normalizeMe(await json<RawMe>("/api/plan", { ...jsonBody({ plan }), headers: { "content-type": "application/json", ...authHeaders() } }))),
     async repositories(search = "", signal) {
       const q = search.trim() ? `?q=${encodeURIComponent(search.trim())}` : "";
       const headers = tokens.get() ? authHeaders() : {};
-      const body = await json<{ repositories: RawRepository[] } | RawRepository[]>(`/api/repositories${q}`, { headers, signal });
-      return (Array.isArray(body) ? body : body.repositories).map(normalizeRepository);
+      const body = await json<{ repositories?: RawRepository[] }>(`/api/repositories${q}`, { headers, signal });
+      if (!Array.isArray(body?.repositories)) throw new ApiError({ kind: "invalid-response", status: 200, code: "INVALID_RESPONSE", message: "The repository list answer has no repositories array" });
+      return body.repositories.map(normalizeRepository);
     },
     async repository(name) {
       const headers = tokens.get() ? authHeaders() : {};
@@ -301,7 +302,7 @@ export function createApi(options: ApiOptions = {}): Api {
     },
     async pull(repository, reference) {
       const scope = `repository:${repository}:pull`;
-      const grant = await json<{ token?: string }>(`/api/token?service=image-hub&scope=${encodeURIComponent(scope)}`, { headers: authHeaders() });
+      const grant = await withSession(() => json<{ token?: string }>(`/api/token?service=image-hub&scope=${encodeURIComponent(scope)}`, { headers: authHeaders() }));
       if (!grant?.token) throw new ApiError({ kind: "invalid-response", status: 200, code: "INVALID_RESPONSE", message: "The token endpoint answered without a token" });
       const res = await send(`/v2/${repository}/manifests/${encodeURIComponent(reference)}`, {
         headers: { authorization: `Bearer ${grant.token}`, accept: manifestAccept },

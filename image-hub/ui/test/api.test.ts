@@ -67,6 +67,20 @@ describe("api client", () => {
     assert.equal(tokens.value, null);
   });
 
+  it("forgets an expired session when a pull's token request gets 401, and reaches no registry", async () => {
+    const { hub, api, tokens } = await loggedIn();
+    tokens.set("session-expired");
+    const before = hub.seen.length;
+    await assert.rejects(api.pull("demo/hello", "1.0"), (e: ApiError) => e.status === 401 && e.code === "UNAUTHORIZED");
+    assert.equal(tokens.value, null);
+    assert.deepEqual(hub.seen.slice(before).map((s) => s.path.split("?")[0]), ["/api/token"]);
+  });
+
+  it("reports a repository list without a repositories array as an invalid response", async () => {
+    const api = createApi({ fetch: async () => new Response(JSON.stringify([{ name: "x" }]), { status: 200 }), tokens: memoryTokens() });
+    await assert.rejects(api.repositories(), (e: ApiError) => e.kind === "invalid-response" && /no repositories array/.test(e.message));
+  });
+
   it("refuses /api/me without a session and sends nothing", async () => {
     const hub = createFakeHub();
     const api = createApi({ fetch: hub.fetch, tokens: memoryTokens() });

@@ -6,8 +6,6 @@ import { win } from "./dom-globals.ts";
 import { act, type ReactNode } from "react";
 import { createRoot, type Root } from "react-dom/client";
 
-export { win };
-
 let root: Root | null = null;
 let container: HTMLElement | null = null;
 

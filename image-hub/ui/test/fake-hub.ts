@@ -35,6 +35,7 @@ const apiError = (status: number, code: string, message: string) => json(status,
 const registryError = (status: number, code: string, message: string, detail: unknown = null, headers: Record<string, string> = {}) =>
   json(status, { errors: [{ code, message, detail }] }, headers);
 
+/** Digest of the one manifest the fake serves (made up for the fixture). */
 export const manifestDigest = "sha256:6f1c0d7e0b9a8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d";
 const manifestBody = JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", layers: [] });
 

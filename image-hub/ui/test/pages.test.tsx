@@ -147,6 +147,13 @@ describe("repository page and pulls", () => {
     ]);
   });
 
+  it("offers no pull for a repository without tags", async () => {
+    const { el } = await app(createFakeHub(), "/repositories/demo/tools");
+    await waitFor(() => byText("p", "There is nothing to pull until an image is pushed with a tag."), "no-tags note");
+    assert.equal(el.querySelector(".pull-box"), null);
+    assert.ok(byText("p", "This repository has no tags yet."));
+  });
+
   it("a logged-out pull leads to log-in and sends nothing to the registry", async () => {
     const hub = createFakeHub();
     const { el } = await app(hub, "/repositories/demo/hello");

@@ -68,6 +68,8 @@ describe("Speed vs power page", () => {
       { label: "In-app enforcement", value: 900 },
       { label: "Envoy native", value: null },
     ]);
+    const noRejections = { ...results, runs: [{ ...run("c-filter", "over", 300, 0.5), latencyUs: { all: lat(1), ok: lat(1), rejected: null } }] };
+    assert.deepEqual(scenarioBars(noRejections, "pulls", "over", (r) => r.latencyUs.rejected?.p50)[0], { label: "Envoy + filters", value: null, missing: "none in this run" });
   });
 
   it("draws findings, charts and what was not measured from the results file", async () => {

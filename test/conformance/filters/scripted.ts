@@ -2,8 +2,14 @@
 // "phase: op arg arg; op arg". Every op logs what it did and what the host answered, so a scenario's
 // log lines are the record the emulator and Envoy are compared on. "~" in a token stands for a space.
 //
-// Phases: configure, request_headers, request_body, response_headers, response_body, log, tick,
-// callout (the HTTP-call answer, with the calling stream as effective context).
+// Phases: configure, request_headers, request_body (chunks before the last), request_body_end,
+// response_headers, response_body, response_body_end, log, done, tick, callout (the HTTP-call answer, with
+// the calling stream as effective context), refuse (on_configure logs the line and returns false).
+// Ops (MAP = req | resp | callout, BUF likewise): return N; log LEVEL TEXT; get/add/replace/remove MAP
+// KEY [VALUE]; pairs MAP; size MAP; body BUF; body.replace|append|prepend BUF TEXT; prop a.b.c
+// [int|hex]; setprop NAME VALUE; reply STATUS BODY|- [k=v,k=v]; continue req|resp; close req|resp;
+// counter NAME N; gauge NAME N; shared.get|value KEY; shared.set KEY VALUE CAS|last; shared.incr KEY;
+// tick MS; callout CLUSTER PATH TIMEOUT_MS; loglevel; trap; abort.
 export * from "../../../filters/sdk/abi/exports";
 import {
   Counter,
@@ -240,6 +246,10 @@ class ScriptedStream extends HttpContext {
   }
   onLog(): void {
     run("log", this);
+  }
+  onDone(): bool {
+    run("done", this);
+    return true;
   }
   onHttpCallResponse(token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
     const status = httpCallResponseHeaders.get(":status");

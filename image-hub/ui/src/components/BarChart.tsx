@@ -5,10 +5,11 @@
 // largest dependency of the UI for that.
 import { useId } from "react";
 
-/** One bar; a null or non-finite value is shown as "not measured". */
+/** One bar; a null or non-finite value is shown as `missing` (default "not measured"). */
 export interface Bar {
   label: string;
   value: number | null;
+  missing?: string;
 }
 
 /** Props of BarChart: bars are drawn in the given order; `unit` follows every value. */
@@ -43,7 +44,7 @@ export function BarChart({ title, unit, bars, note, digits = 1 }: BarChartProps)
               <span className="chart-track" aria-hidden="true">
                 <span className="chart-bar" style={{ width: `${Math.max(pct, ok ? 0.5 : 0)}%` }} />
               </span>
-              <span className="chart-value">{ok ? `${(b.value as number).toLocaleString("en-US", { maximumFractionDigits: digits })} ${unit}` : "not measured"}</span>
+              <span className="chart-value">{ok ? `${(b.value as number).toLocaleString("en-US", { maximumFractionDigits: digits })} ${unit}` : (b.missing ?? "not measured")}</span>
             </li>
           );
         })}

@@ -37,7 +37,7 @@ export function ErrorNotice({ error, onRetry }: ErrorNoticeProps) {
     return (
       <div role="alert" className="notice notice-limit">
         <p>
-          <strong>Pull limit reached.</strong> Your plan allows {limitText}, and you have used them all in this window. {retryText}
+          <strong>Pull limit reached.</strong> Your plan allows {limitText}. {retryText}
         </p>
         <p>A plan with a higher limit lets you keep pulling now.</p>
         <button type="button" className="primary" onClick={() => navigate("/plans")}>

@@ -29,7 +29,7 @@ export function RepositoryPage({ name, host = typeof window === "undefined" ? "1
   if (repo.error) return <ErrorNotice error={repo.error} onRetry={repo.reload} />;
   if (!repo.data) return <p aria-live="polite">Loading {name}…</p>;
   const r = repo.data;
-  const selected = tag ?? r.tags[0]?.name ?? "latest";
+  const selected = tag ?? r.tags[0]?.name ?? "";
   const user = me?.username ?? "USERNAME";
 
   const pull = async () => {
@@ -89,34 +89,38 @@ export function RepositoryPage({ name, host = typeof window === "undefined" ? "1
       )}
 
       <h2>Pull</h2>
-      <div className="pull-box card">
-        {r.tags.length > 1 ? (
-          <p>
-            <label htmlFor="pull-tag">Tag</label>{" "}
-            <select id="pull-tag" value={selected} onChange={(e) => setTag(e.target.value)}>
-              {r.tags.map((t) => (
-                <option key={t.name} value={t.name}>
-                  {t.name}
-                </option>
-              ))}
-            </select>
-          </p>
-        ) : null}
-        <CopyField label="With skopeo" text={`skopeo copy --src-tls-verify=false --src-creds ${user}:PASSWORD docker://${host}/${r.name}:${selected} oci:${r.name.replace(/\//g, "-")}:${selected}`} />
-        <CopyField label="With docker (after docker login)" text={`docker pull ${host}/${r.name}:${selected}`} />
-        <p className="muted">The Pull button fetches the manifest of {r.name}:{selected} through the registry, counting as one pull.</p>
-        <button type="button" className="primary" onClick={pull} disabled={pulling} aria-describedby="pull-status">
-          {pulling ? "Pulling…" : `Pull ${r.name}:${selected}`}
-        </button>
-        <div id="pull-status" aria-live="polite">
-          {result ? (
-            <p className="notice notice-ok" role="status">
-              <strong>Pulled {result.repository}:{result.reference}.</strong> Manifest <code title={result.digest}>{shortDigest(result.digest)}</code>, {formatBytes(result.bytes)}. <QuotaText quota={result.quota} />
+      {r.tags.length === 0 ? (
+        <p>There is nothing to pull until an image is pushed with a tag.</p>
+      ) : (
+        <div className="pull-box card">
+          {r.tags.length > 1 ? (
+            <p>
+              <label htmlFor="pull-tag">Tag</label>{" "}
+              <select id="pull-tag" value={selected} onChange={(e) => setTag(e.target.value)}>
+                {r.tags.map((t) => (
+                  <option key={t.name} value={t.name}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
             </p>
           ) : null}
+          <CopyField label="With skopeo" text={`skopeo copy --src-tls-verify=false --src-creds ${user}:PASSWORD docker://${host}/${r.name}:${selected} oci:${r.name.replace(/\//g, "-")}:${selected}`} />
+          <CopyField label="With docker (after docker login)" text={`docker pull ${host}/${r.name}:${selected}`} />
+          <p className="muted">The Pull button fetches the manifest of {r.name}:{selected} through the registry, counting as one pull.</p>
+          <button type="button" className="primary" onClick={pull} disabled={pulling} aria-describedby="pull-status">
+            {pulling ? "Pulling…" : `Pull ${r.name}:${selected}`}
+          </button>
+          <div id="pull-status" aria-live="polite">
+            {result ? (
+              <p className="notice notice-ok" role="status">
+                <strong>Pulled {result.repository}:{result.reference}.</strong> Manifest <code title={result.digest}>{shortDigest(result.digest)}</code>, {formatBytes(result.bytes)}. <QuotaText quota={result.quota} />
+              </p>
+            ) : null}
+          </div>
+          {pullError ? <ErrorNotice error={pullError} /> : null}
         </div>
-        {pullError ? <ErrorNotice error={pullError} /> : null}
-      </div>
+      )}
     </section>
   );
 }

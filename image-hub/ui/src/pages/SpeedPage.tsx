@@ -11,13 +11,14 @@ import { useLoad } from "../useLoad.ts";
 
 /**
  * Bars for one workload and regime, one per scenario in the run's order. A scenario without that
- * run, or with a null value, becomes a "not measured" bar rather than disappearing.
+ * run becomes a "not measured" bar, and a run without the value (e.g. no 429 at all) a "none" bar,
+ * rather than disappearing.
  */
 export function scenarioBars(results: BenchResults, workload: Workload, regime: Regime, pick: (r: RunResult) => number | null | undefined): Bar[] {
   return results.scenarios.map((s) => {
     const run = results.runs.find((r) => r.scenario === s.id && r.workload === workload && r.regime === regime);
-    const value = run ? pick(run) : null;
-    return { label: s.title, value: value ?? null };
+    const value = run ? pick(run) ?? null : null;
+    return run && value === null ? { label: s.title, value, missing: "none in this run" } : { label: s.title, value };
   });
 }
 

@@ -1,6 +1,6 @@
 // Pieces the three policy filters share: registry error responses (CONTRACT.md "Responses"), the
 // identity header names and plan-id checks.
-import { HeaderPair, sendLocalResponse } from "../sdk/index";
+import { HeaderPair, sendLocalResponse } from "../../sdk/index";
 
 /** Identity headers token-auth sets from the verified token (CONTRACT.md). */
 export const HEADER_USER = "x-hub-user";

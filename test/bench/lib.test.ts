@@ -1,0 +1,133 @@
+// Unit tests of the benchmark's building blocks: the exact latency recorder, the user spread of the
+// workloads, the findings against their targets, the native rate-limit config and the SVG charts.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { computeFindings } from "../../bench/lib/findings.ts";
+import { LatencyRecorder } from "../../bench/lib/histogram.ts";
+import { nativeRateLimitRoute } from "../../bench/lib/native.ts";
+import { barChart } from "../../bench/lib/svg.ts";
+import { weightedUsers } from "../../bench/lib/workload.ts";
+import type { BenchResults, RunResult } from "../../bench/results-types.ts";
+
+describe("LatencyRecorder", () => {
+  test("gives exact nearest-rank percentiles at sub-µs resolution", () => {
+    const r = new LatencyRecorder();
+    for (let i = 100; i >= 1; i--) r.record(i + 0.25);
+    assert.deepEqual(r.summary(), { count: 100, min: 1.25, mean: 50.75, p50: 50.25, p90: 90.25, p99: 99.25, max: 100.25 });
+  });
+
+  test("has no summary when empty and refuses samples that would poison it", () => {
+    const r = new LatencyRecorder();
+    assert.equal(r.summary(), null);
+    assert.throws(() => r.record(-1), /finite non-negative/);
+    assert.throws(() => r.record(Number.NaN), /finite non-negative/);
+    assert.equal(r.count, 0);
+  });
+});
+
+describe("weightedUsers", () => {
+  test("gives each user pulls in proportion to its plan's quota", () => {
+    const users = [
+      { name: "p", plan: "personal", token: "" },
+      { name: "e", plan: "enterprise", token: "" },
+      { name: "t", plan: "team", token: "" },
+    ];
+    const next = weightedUsers(users, { personal: 10, team: 100, enterprise: 1000 });
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 1110 * 3; i++) {
+      const u = next();
+      counts[u.name] = (counts[u.name] ?? 0) + 1;
+    }
+    assert.deepEqual(counts, { p: 30, t: 300, e: 3000 });
+  });
+
+  test("refuses an unknown plan and an empty user list", () => {
+    assert.throws(() => weightedUsers([{ name: "x", plan: "gold", token: "" }], { personal: 10 }), /unknown plan gold/);
+    assert.throws(() => weightedUsers([], { personal: 10 }), /no users/);
+  });
+});
+
+function run(scenario: RunResult["scenario"], regime: RunResult["regime"], p: { ok?: number; rejected?: number; okRps?: number; cpu?: number | null }): RunResult {
+  const lat = (p50: number) => ({ count: 10, min: p50, mean: p50, p50, p90: p50, p99: p50, max: p50 });
+  return {
+    id: `${scenario}/pulls/${regime}`,
+    scenario,
+    workload: "pulls",
+    regime,
+    startTime: "",
+    endTime: "",
+    durationSeconds: 1,
+    connections: 1,
+    targetRps: 0,
+    url: "",
+    requests: { total: 10, ok2xx: 10, rejected429: 0, other: 0, errors: 0, timeouts: 0, byStatus: {} },
+    actualRps: p.okRps ?? 0,
+    okRps: p.okRps ?? 0,
+    latencyUs: { all: null, ok: p.ok === undefined ? null : lat(p.ok), rejected: p.rejected === undefined ? null : lat(p.rejected) },
+    app: null,
+    envoy: null,
+    appCpuMsPer1kRejected: p.cpu ?? null,
+  };
+}
+
+describe("computeFindings", () => {
+  const base = { runs: [] as RunResult[], envoyChain: null } as unknown as BenchResults;
+
+  test("states ratios against the issue-8 targets, met or not", () => {
+    const r = {
+      ...base,
+      runs: [
+        run("b-envoy", "under", { ok: 500 }),
+        run("c-filter", "under", { ok: 540 }),
+        run("c-filter", "over", { rejected: 300, cpu: 0 }),
+        run("d-app", "over", { rejected: 1000, cpu: 400 }),
+        run("c-filter", "throughput", { okRps: 850 }),
+        run("e-native", "throughput", { okRps: 1000 }),
+      ],
+    } as BenchResults;
+    const f = Object.fromEntries(computeFindings(r).map((x) => [x.id, x]));
+    assert.equal(f["chain-added-p50-pulls"].value, 40);
+    assert.equal(f["chain-added-p50-pulls"].met, false);
+    assert.equal(f["rejected-p50-ratio"].value, 0.3);
+    assert.equal(f["rejected-p50-ratio"].met, true);
+    assert.equal(f["app-cpu-rejected"].value, 0);
+    assert.equal(f["app-cpu-rejected"].met, true);
+    assert.equal(f["throughput-vs-native"].value, 0.85);
+    assert.equal(f["throughput-vs-native"].met, false);
+  });
+
+  test("reports a missing input as not measured, never as a number", () => {
+    const f = computeFindings(base);
+    assert.ok(f.length >= 5);
+    for (const x of f) {
+      assert.equal(x.value, null, x.id);
+      assert.equal(x.met, null, x.id);
+      assert.equal(x.detail, "not measured", x.id);
+    }
+  });
+});
+
+describe("nativeRateLimitRoute", () => {
+  test("sizes one bucket per plan from the catalog and refills one token at a time", () => {
+    const cfg = nativeRateLimitRoute([{ id: "personal", pullsPerWindow: 10 }, { id: "enterprise", pullsPerWindow: 1000 }], 60) as Record<string, { descriptors: unknown[] }>;
+    assert.deepEqual(cfg["envoy.filters.http.local_ratelimit"].descriptors, [
+      { entries: [{ key: "plan", value: "personal" }, { key: "user" }], token_bucket: { max_tokens: 10, tokens_per_fill: 1, fill_interval: "6s" } },
+      { entries: [{ key: "plan", value: "enterprise" }, { key: "user" }], token_bucket: { max_tokens: 1000, tokens_per_fill: 1, fill_interval: "0.06s" } },
+    ]);
+  });
+
+  test("refuses a plan Envoy could not refill exactly", () => {
+    assert.throws(() => nativeRateLimitRoute([{ id: "huge", pullsPerWindow: 100_000 }], 60), /plans\[huge\]\.pullsPerWindow/);
+  });
+});
+
+describe("barChart", () => {
+  test("draws a bar per value, notes missing ones and escapes text", () => {
+    const svg = barChart({ title: "a <b> & c", unit: "µs", bars: [{ label: "x", value: 10 }, { label: "y", value: null, note: "none in this run" }] });
+    assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.ok(svg.includes("a &lt;b&gt; &amp; c"));
+    assert.equal((svg.match(/<rect x="250"/g) ?? []).length, 1);
+    assert.ok(svg.includes("none in this run"));
+    assert.throws(() => barChart({ title: "t", unit: "", bars: [] }), /no bars/);
+  });
+});

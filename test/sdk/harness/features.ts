@@ -1,0 +1,150 @@
+// Test filter exercising the SDK's API through several root ids in one module:
+//   "alpha" / "beta": add x-root: alpha|beta (root-id dispatch)
+//   "callout":        onRequestHeaders calls cluster "auth" with this stream as the handler and pauses;
+//                     the answer adds x-auth (200) and continues, or sends a 403 local reply
+//   "state":          shared data with CAS, a counter, a gauge, properties, the clock and the tick timer
+//   "body":           rewrites the response body (replace, prepend, append)
+export * from "../../../filters/sdk/abi/exports";
+import {
+  Counter,
+  FilterDataStatus,
+  FilterHeadersStatus,
+  Gauge,
+  getCurrentTimeNanoseconds,
+  getPropertyString,
+  getSharedData,
+  HeaderPair,
+  HttpContext,
+  httpCall,
+  httpCallResponseBody,
+  httpCallResponseHeaders,
+  lastResult,
+  logInfo,
+  registerRootContext,
+  requestHeaders,
+  responseBody,
+  responseHeaders,
+  RootContext,
+  sendLocalResponse,
+  setSharedData,
+  setTickPeriod,
+  continueRequest,
+  WasmResult,
+} from "../../../filters/sdk";
+
+class NamedRoot extends RootContext {
+  constructor(contextId: u32, readonly name: string) {
+    super(contextId);
+  }
+  createHttpContext(contextId: u32): HttpContext {
+    return new NamedStream(contextId, this);
+  }
+}
+
+class NamedStream extends HttpContext {
+  constructor(contextId: u32, readonly named: NamedRoot) {
+    super(contextId, named);
+  }
+  onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    responseHeaders.add("x-root", this.named.name);
+    return FilterHeadersStatus.Continue;
+  }
+}
+
+class CalloutRoot extends RootContext {
+  createHttpContext(contextId: u32): HttpContext {
+    return new CalloutStream(contextId, this);
+  }
+}
+
+class CalloutStream extends HttpContext {
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    const user = requestHeaders.get("x-user");
+    const headers = [new HeaderPair(":method", "GET"), new HeaderPair(":path", "/check"), new HeaderPair(":authority", "auth"), new HeaderPair("x-user", user === null ? "" : user)];
+    const token = httpCall("auth", headers, null, [], 1000, this);
+    if (token == 0) {
+      sendLocalResponse(500, "callout_refused", "callout refused: " + lastResult().toString() + "\n", []);
+      return FilterHeadersStatus.StopAllIterationAndWatermark;
+    }
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+
+  onHttpCallResponse(token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+    const status = httpCallResponseHeaders.get(":status");
+    const body = httpCallResponseBody.readString();
+    if (status == "200" && body !== null) {
+      requestHeaders.add("x-auth", body);
+      continueRequest();
+      return;
+    }
+    sendLocalResponse(403, "auth denied", "denied\n", [new HeaderPair("x-auth-status", status === null ? "none" : status)]);
+  }
+}
+
+class StateRoot extends RootContext {
+  readonly requests: Counter = new Counter("features.requests");
+  readonly inFlight: Gauge = new Gauge("features.in_flight");
+  onConfigure(pluginConfigurationSize: u32): bool {
+    setTickPeriod(1000);
+    return true;
+  }
+  onTick(): void {
+    const data = getSharedData("hits");
+    logInfo("tick: hits=" + (data === null ? "none" : String.UTF8.decode(data.value)));
+  }
+  createHttpContext(contextId: u32): HttpContext {
+    return new StateStream(contextId, this);
+  }
+}
+
+class StateStream extends HttpContext {
+  constructor(contextId: u32, readonly state: StateRoot) {
+    super(contextId, state);
+  }
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    // Compare-and-swap increment of a shared counter, retried on a lost race.
+    let result = WasmResult.CasMismatch;
+    let hits = 0;
+    for (let attempt = 0; attempt < 8 && result == WasmResult.CasMismatch; attempt++) {
+      const data = getSharedData("hits");
+      hits = data === null ? 1 : I32.parseInt(String.UTF8.decode(data.value)) + 1;
+      result = setSharedData("hits", String.UTF8.encode(hits.toString()), data === null ? 0 : data.cas);
+    }
+    this.state.requests.increment();
+    this.state.inFlight.add(1);
+    const path = getPropertyString(["request", "path"]);
+    requestHeaders.add("x-hits", hits.toString());
+    requestHeaders.add("x-path", path === null ? "none" : path);
+    requestHeaders.add("x-missing-property", getPropertyString(["request", "no_such_thing"]) === null ? lastResult().toString() : "present");
+    requestHeaders.add("x-time-ms", (getCurrentTimeNanoseconds() / 1_000_000).toString());
+    requestHeaders.add("x-requests", this.state.requests.get().toString());
+    return FilterHeadersStatus.Continue;
+  }
+  onDone(): bool {
+    this.state.inFlight.add(-1);
+    return true;
+  }
+}
+
+class BodyRoot extends RootContext {
+  createHttpContext(contextId: u32): HttpContext {
+    return new BodyStream(contextId, this);
+  }
+}
+
+class BodyStream extends HttpContext {
+  onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    if (!endOfStream) return FilterDataStatus.StopIterationAndBuffer;
+    const text = responseBody.readString();
+    responseBody.replaceString(text === null ? "" : text.toUpperCase());
+    responseBody.prependString("<");
+    responseBody.appendString(">");
+    return FilterDataStatus.Continue;
+  }
+}
+
+registerRootContext((id: u32): RootContext => new NamedRoot(id, "alpha"), "alpha");
+registerRootContext((id: u32): RootContext => new NamedRoot(id, "beta"), "beta");
+registerRootContext((id: u32): RootContext => new CalloutRoot(id), "callout");
+registerRootContext((id: u32): RootContext => new StateRoot(id), "state");
+registerRootContext((id: u32): RootContext => new BodyRoot(id), "body");
