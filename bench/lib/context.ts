@@ -9,6 +9,8 @@ export interface BenchSettings {
   emulatorStreams: number;
   /** Measured iterations per filter in the emulator (after warm-up). */
   filterIterations: number;
+  /** Time bound of the emulator loop and of each filter's loop, seconds (whichever of count or time ends first). */
+  sectionSeconds: number;
   /** wrk rounds per arm (interleaved baseline/chain) and seconds per round. */
   chainRounds: number;
   chainSeconds: number;
@@ -34,6 +36,7 @@ export const QUICK: BenchSettings = {
   quick: true,
   emulatorStreams: 2_000,
   filterIterations: 300,
+  sectionSeconds: 5,
   chainRounds: 1,
   chainSeconds: 1,
   chainConnections: 1,
@@ -52,6 +55,7 @@ export const FULL: BenchSettings = {
   quick: false,
   emulatorStreams: 20_000,
   filterIterations: 10_000,
+  sectionSeconds: 20,
   chainRounds: 3,
   chainSeconds: 5,
   chainConnections: 1,

@@ -50,7 +50,7 @@ export const envoyChainSection: Section = {
       await run(chain.url, 1);
       const base: WrkResult[] = [];
       const withChain: WrkResult[] = [];
-      for (let round = 0; round < s.chainRounds; round++) {
+      for (let round = 0; round < s.chainRounds && (round === 0 || ctx.secondsLeft() > 2 * s.chainSeconds + 5); round++) {
         base.push(await run(baseline.url, s.chainSeconds));
         withChain.push(await run(chain.url, s.chainSeconds));
       }
@@ -64,7 +64,7 @@ export const envoyChainSection: Section = {
         tool: "wrk 4.1.0 (Lua done() hook, µs)",
         connections: s.chainConnections,
         durationSeconds: s.chainSeconds,
-        rounds: s.chainRounds,
+        rounds: base.length,
         baseline: b,
         chain: c,
         addedP50Us: c.p50 - b.p50,

@@ -35,6 +35,8 @@ export interface ChainOptions {
   bufferLimitBytes?: number;
   /** Virtual time before a stalled stream gets Envoy's 408 stream timeout; default 300 000 ms. */
   streamIdleTimeoutMs?: number;
+  /** The `upstream.address` property once the router calls the upstream; default "127.0.0.1:8080". */
+  upstreamAddress?: string;
 }
 
 /** A request as a client sends it. */

@@ -35,6 +35,8 @@ export interface StreamInfo {
   responseBodyBytes: number;
   routeName: string;
   clusterName: string;
+  /** Set once the router has an upstream connection ("ip:port"). */
+  upstreamAddress?: string;
   /** Request headers as the stream saw them (for properties during on_log). */
   logRequestHeaders?: HeaderMap;
 }

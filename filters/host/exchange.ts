@@ -175,6 +175,7 @@ export class Exchange {
     this.upstreamCalled = true;
     this.upstreamRequest.body = new Uint8Array(Buffer.concat(this.upstreamBody));
     this.info.requestBodyBytes = this.upstreamRequest.body.length;
+    this.info.upstreamAddress = this.chain.options.upstreamAddress ?? "127.0.0.1:8080";
     const started = Date.now();
     const answer = (response: UpstreamResponse) => this.enqueue(() => this.upstreamResponse(response, Date.now() - started));
     const fail = (err: unknown) => this.enqueue(() => {

@@ -69,6 +69,12 @@ export class HeaderMap {
 
   constructor(readonly kind: HeaderMapKind = "other") {}
 
+  /** Lowercases a key; in request headers `host` is Envoy's legacy alias of `:authority`. */
+  private canonical(key: string): string {
+    const k = lowerAscii(key);
+    return k === "host" && this.kind === "requestHeaders" ? ":authority" : k;
+  }
+
   /** fromUtf8 builds a map by adding each UTF-8 pair in order (so inline repeats are joined). */
   static fromUtf8(kind: HeaderMapKind, pairs: readonly (readonly [string, string])[]): HeaderMap {
     const map = new HeaderMap(kind);
@@ -90,19 +96,19 @@ export class HeaderMap {
 
   /** get returns the first value for the key, or undefined. */
   get(key: string): string | undefined {
-    const k = lowerAscii(key);
+    const k = this.canonical(key);
     return this.entries.find((e) => e.key === k)?.value;
   }
 
   /** getAll returns every value for the key, in order. */
   getAll(key: string): string[] {
-    const k = lowerAscii(key);
+    const k = this.canonical(key);
     return this.entries.filter((e) => e.key === k).map((e) => e.value);
   }
 
   /** add appends a value: joined into the existing entry for inline headers, else a new entry. */
   add(key: string, value: string): void {
-    const k = lowerAscii(key);
+    const k = this.canonical(key);
     if (inlineHeaders[this.kind].has(k)) {
       const existing = this.entries.find((e) => e.key === k);
       if (existing) {
@@ -122,7 +128,7 @@ export class HeaderMap {
 
   /** remove deletes every entry for the key; absent keys are fine. */
   remove(key: string): void {
-    const k = lowerAscii(key);
+    const k = this.canonical(key);
     const kept = this.entries.filter((e) => e.key !== k);
     if (k.startsWith(":")) this.pseudoCount -= this.entries.length - kept.length;
     this.entries = kept;

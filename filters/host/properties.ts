@@ -145,7 +145,8 @@ function topLevel(ctx: Context, plugin: PluginIdentity, overrides: PropertyOverr
     tree.destination = splitAddress(info.destinationAddress);
     tree.connection = { id: BigInt(info.connectionId), mtls: false };
     tree.connection_id = BigInt(info.connectionId);
-    tree.xds = { ...(tree.xds as object), cluster_name: info.clusterName, route_name: info.routeName };
+    tree.xds = { ...(tree.xds as object), cluster_name: info.clusterName, route_name: info.routeName, listener_direction: 0n };
+    if (info.upstreamAddress !== undefined) tree.upstream = splitAddress(info.upstreamAddress);
   }
   for (const [k, v] of Object.entries(overrides)) {
     const base = tree[k];
@@ -186,6 +187,14 @@ export function getProperty(
     if (state) return { result: WasmResult.ok, value: state };
   }
   const root = parts[0];
+  // request.headers.<name> (and response.*) look the name up in the map, as Envoy's CEL wrapper
+  // does: repeats join with ",", and `host` finds `:authority`.
+  if (ctx instanceof HttpContext && parts.length === 3 && (root === "request" || root === "response") && (parts[1] === "headers" || parts[1] === "trailers")) {
+    const map = root === "request" ? (parts[1] === "headers" ? ctx.requestHeaders : undefined) : parts[1] === "headers" ? ctx.responseHeaders : ctx.responseTrailers;
+    const values = map?.getAll(Buffer.from(parts[2], "utf8").toString("latin1"));
+    if (!values || values.length === 0) return { result: WasmResult.notFound };
+    return { result: WasmResult.ok, value: new Uint8Array(Buffer.from(values.join(","), "latin1")) };
+  }
   for (const part of parts.slice(1)) {
     if (Array.isArray(value)) value = /^\d+$/.test(part) ? value[Number(part)] : undefined;
     else if (isObject(value)) value = Object.hasOwn(value, part) ? value[part] : undefined;

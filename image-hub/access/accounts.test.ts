@@ -99,6 +99,16 @@ describe("accounts API", () => {
     assert.equal((await fetch(`${hub.accessUrl}/api/repositories/gina/one`, { headers: auth })).status, 200);
   });
 
+  it("should let exactly one of concurrent private-repository creations through on Personal", async () => {
+    await hub.user("otto");
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => post(`${hub.accessUrl}/api/repositories`, { name: `otto/p${i}`, visibility: "private" }, { authorization: basic("otto") }).then((r) => r.status)),
+    );
+    assert.deepEqual(results.sort(), [201, 403, 403, 403, 403, 403]);
+    const me = await json(await fetch(`${hub.accessUrl}/api/me`, { headers: { authorization: basic("otto") } }));
+    assert.deepEqual(me.privateRepositories, { used: 1, limit: 1 });
+  });
+
   it("should grant only what the user may do at the token endpoint", async () => {
     const helen = await hub.user("helen", "enterprise");
     await helen.pushImage("helen/public", "v1", await buildImage({ "a.txt": "a" }));

@@ -69,6 +69,22 @@ describe("registry API (app mode)", () => {
     assert.equal(get.status, 404);
   });
 
+  it("should accept an index whose manifests are in the repository, and refuse one naming a missing manifest", async () => {
+    const scope = "repository:alice/multi:pull,push";
+    const digest = await alice.pushImage("alice/multi", "amd64", image);
+    const index = (manifests: string[]) =>
+      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: manifests.map((d) => ({ mediaType: image.manifest.mediaType, digest: d, size: image.manifest.bytes.length, platform: { architecture: "amd64", os: "linux" } })) }));
+    const headers = { "content-type": "application/vnd.oci.image.index.v1+json" };
+    let res = await alice.request("PUT", "/v2/alice/multi/manifests/latest", scope, { body: index([digest]), headers });
+    assert.equal(res.status, 201);
+    res = await alice.pullManifest("alice/multi", "latest");
+    assert.equal(res.headers.get("content-type"), "application/vnd.oci.image.index.v1+json");
+    const missing = sha256Digest(Buffer.from("no such manifest"));
+    res = await alice.request("PUT", "/v2/alice/multi/manifests/broken", scope, { body: index([digest, missing]), headers });
+    assert.equal(res.status, 400);
+    assert.deepEqual((await json(res)).errors[0].detail, { digests: [missing] });
+  });
+
   it("should refuse invalid manifests and a digest reference that does not match", async () => {
     const scope = "repository:alice/app:pull,push";
     let res = await alice.request("PUT", "/v2/alice/app/manifests/bad", scope, { body: Buffer.from("{not json"), headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" } });
@@ -96,8 +112,8 @@ describe("registry API (app mode)", () => {
     });
     assert.equal(patch.status, 200);
     const catalog = async (c: RegistryClient) => (await json(await c.request("GET", "/v2/_catalog", "registry:catalog:*"))).repositories;
-    assert.deepEqual(await catalog(alice), ["alice/app", "alice/tags"]);
-    assert.deepEqual(await catalog(bob), ["alice/app", "alice/tags", "bob/secret"]);
+    assert.deepEqual(await catalog(alice), ["alice/app", "alice/multi", "alice/tags"]);
+    assert.deepEqual(await catalog(bob), ["alice/app", "alice/multi", "alice/tags", "bob/secret"]);
     // Alice's token never grants pull on bob's private repository.
     res = await alice.pullManifest("bob/secret", "v1");
     assert.equal(res.status, 403);

@@ -1,5 +1,5 @@
 // Runs scenarios in real Envoy 1.40: one Envoy per worker count, one listener per scenario (its own
-// filter chain, plugin names and upstream), so ~30 scenarios cost two Envoy starts. Scenarios whose
+// filter chain, plugin names and upstream), so all scenarios cost two Envoy starts. Scenarios whose
 // configuration must be refused get their own (failing) start.
 import { EnvoyStartError, startEnvoy, type EnvoyInstance, type ListenerSpec, type WasmLogLine } from "../../filters/host/envoy/index.ts";
 import { send } from "./client.ts";

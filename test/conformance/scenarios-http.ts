@@ -122,6 +122,22 @@ export const httpScenarios: Scenario[] = [
     },
   },
   {
+    name: "chain_local_reply_first",
+    covers: "§6.64 the first filter replies locally: what the second filter sees (encode callbacks, on_log, on_done) without request headers",
+    filters: [
+      { module: "scripted", config: "request_headers: reply 403 stop~here" },
+      { module: "scripted", config: "request_headers: log info f1~request~headers\nresponse_headers: log info f1~response~headers; get resp :status\nlog: log info f1~on_log; get req :path\ndone: log info f1~on_done" },
+    ],
+    requests: [{ path: "/a" }],
+    expect: {
+      status: [403],
+      upstreamCount: 0,
+      responseBody: "stop here",
+      logs: ["f1 on_log", "get req :path = /a", "f1 on_done"],
+      logsAbsent: ["f1 request headers", "f1 response headers"],
+    },
+  },
+  {
     name: "flow_return_continue_and_end",
     covers: "§6.23 header result 2 (ContinueAndEndStream) maps to Continue",
     filters: scripted("request_headers: return 2"),

@@ -86,15 +86,16 @@ describe(`Image Hub UI end to end (chromium, ${enforceMode()} mode)`, { timeout:
     assert.match(firstPull.text, new RegExp(`Pulled .*Manifest sha256:[0-9a-f]{12}.*${personal.pullsPerWindow - 1} of ${personal.pullsPerWindow} pulls ${minute} left`));
     await screenshot(page, "03-first-pull");
     // The bucket refills slowly (one pull per window/limit seconds), so a slow machine may earn a
-    // pull or two while the loop runs; the 429 must still come within a few extra clicks.
+    // few pulls while the loop runs; the 429 must still come within a bounded number of clicks.
+    const slack = 10;
     let ok = 1;
     let last = firstPull;
-    for (let i = 0; i < personal.pullsPerWindow + 3 && last.kind === "ok"; i++) {
+    for (let i = 0; i < personal.pullsPerWindow + slack && last.kind === "ok"; i++) {
       last = await pullOnce(page);
       if (last.kind === "ok") ok++;
     }
     assert.equal(last.kind, "limit", `expected the 429 notice, got: ${last.text}`);
-    assert.ok(ok >= personal.pullsPerWindow && ok <= personal.pullsPerWindow + 3, `${ok} pulls succeeded before the limit`);
+    assert.ok(ok >= personal.pullsPerWindow, `only ${ok} pulls succeeded before the limit`);
   });
 
   it("4. shows the 429 plainly: limit, window, when to retry, and an upgrade button", async () => {

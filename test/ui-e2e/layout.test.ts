@@ -112,7 +112,7 @@ describe(`Image Hub UI layout and accessibility (chromium, ${enforceMode()} mode
       ["repository", repoPath, ".pull-box"],
       ["plans", "/plans", ".plan-card"],
       ["account", "/account", "[data-testid=account-plan]"],
-      ["speed", "/speed", "main h1"],
+      ["speed", "/speed", ".chart, main p.notice[role=status]"],
     ];
     for (const width of [375, 1440]) {
       await page.setViewportSize({ width, height: 900 });

@@ -127,7 +127,15 @@ export async function startEnvoy(opts: StartOptions): Promise<EnvoyInstance> {
   if (components.length) args.push("--component-log-level", components.map(([k, v]) => `${k}:${v}`).join(","));
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   trackChild(child);
-  const output = collectLines(child);
+  // Parsed once, as lines arrive: tests poll logs() often and long runs print many lines.
+  const wasmLogs: WasmLogLine[] = [];
+  const output = collectLines(child, (line) => {
+    const parsed = parseLogLine(line);
+    const wasm = parsed && toWasmLog(parsed, plugins);
+    if (!wasm) return;
+    wasmLogs.push(wasm);
+    if (wasmLogs.length > 200_000) wasmLogs.splice(0, wasmLogs.length - 100_000);
+  });
   let exited = false;
   // "error" (e.g. the binary cannot be spawned) may come without "exit"; either ends the process.
   const exitPromise = new Promise<void>((res) => {
@@ -165,9 +173,9 @@ export async function startEnvoy(opts: StartOptions): Promise<EnvoyInstance> {
       bootstrap,
       pid: child.pid!,
       lines: () => [...output],
-      logs: (name) => parse(output).filter((l) => name === undefined || l.pluginName === name || (l.pluginName === undefined && matchesRoot(l, name, plugins))),
+      logs: (name) => wasmLogs.filter((l) => name === undefined || l.pluginName === name || (l.pluginName === undefined && matchesRoot(l, name, plugins))),
       waitForLog: (match, timeoutMs = 5000) =>
-        waitFor(Date.now() + timeoutMs, () => parse(output).find(match)).catch(() => {
+        waitFor(Date.now() + timeoutMs, () => wasmLogs.find(match)).catch(() => {
           throw new Error(`no matching wasm log line within ${timeoutMs} ms; last lines:\n${tail(output)}`);
         }),
       stats: async (filter) => parseStats(await adminGet(base, `/stats?format=json${filter ? `&filter=${encodeURIComponent(filter)}` : ""}`)),
@@ -177,7 +185,7 @@ export async function startEnvoy(opts: StartOptions): Promise<EnvoyInstance> {
   } catch (err) {
     await stop(1000);
     if (err instanceof EnvoyStartError) throw err;
-    throw new EnvoyStartError(`Envoy did not start: ${(err as Error).message}\n${tail(output)}`, "start", output, parse(output));
+    throw new EnvoyStartError(`Envoy did not start: ${(err as Error).message}\n${tail(output)}`, "start", output, [...wasmLogs]);
   }
 
   function fail(): never {
@@ -190,19 +198,23 @@ function matchesRoot(l: WasmLogLine, name: string, plugins: PluginIdentity[]): b
   return !!p && (p.rootId ?? "") === (l.rootId ?? "") && (p.vmId ?? p.name) === l.vmId;
 }
 
-function collectLines(child: ChildProcess): string[] {
+/** Collects output lines (bounded so a long benchmark run cannot exhaust memory); `onLine` sees each once. */
+function collectLines(child: ChildProcess, onLine?: (line: string) => void): string[] {
   const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     let partial = "";
     stream?.setEncoding("utf8");
+    const take = (line: string) => {
+      lines.push(line);
+      onLine?.(line);
+      if (lines.length > 200_000) lines.splice(0, lines.length - 100_000);
+    };
     stream?.on("data", (chunk: string) => {
       const parts = (partial + chunk).split("\n");
       partial = parts.pop() ?? "";
-      lines.push(...parts);
-      // Bounded so a long benchmark run cannot exhaust memory; tests read far fewer lines.
-      if (lines.length > 200_000) lines.splice(0, lines.length - 100_000);
+      for (const line of parts) take(line);
     });
-    stream?.on("end", () => partial && lines.push(partial));
+    stream?.on("end", () => partial && take(partial));
   }
   return lines;
 }
