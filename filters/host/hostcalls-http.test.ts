@@ -220,8 +220,21 @@ describe("property hostcalls", () => {
     assert.equal(probe.outputText(), "127.0.0.1:40000");
     assert.equal(get(ctx, "source", "port"), R.ok);
     assert.deepEqual(probe.output(), Uint8Array.of(0x40, 0x9c, 0, 0, 0, 0, 0, 0));
+    // An HTTP/1 `host` header is Envoy's legacy alias of `:authority`.
     assert.equal(get(ctx, "request", "headers"), R.ok);
-    assert.deepEqual(probe.output(), serializePairs(toBytePairs([[":path", "/p?q=1#f"], [":method", "GET"], ["host", "h"]])));
+    assert.deepEqual(probe.output(), serializePairs(toBytePairs([[":path", "/p?q=1#f"], [":method", "GET"], [":authority", "h"]])));
+    assert.equal(get(ctx, "request", "headers", "host"), R.ok);
+    assert.equal(probe.outputText(), "h");
+    assert.equal(get(ctx, "xds", "listener_direction"), R.ok);
+    assert.equal(probe.output().length, 8);
+    assert.equal(get(ctx, "upstream", "address"), R.notFound, "no upstream connection yet");
+  });
+
+  it("should join repeated header values with a comma for request.headers.<name>", () => {
+    const ctx = stream([[":path", "/"], ["x-r", "1"], ["X-R", "2"]]);
+    assert.equal(get(ctx, "request", "headers", "x-r"), R.ok);
+    assert.equal(probe.outputText(), "1,2");
+    assert.equal(get(ctx, "request", "headers", "absent"), R.notFound);
   });
 
   it("should accept a trailing NUL, refuse a dotted single part and an empty path", () => {

@@ -10,8 +10,6 @@
 // @ts-ignore: decorator
 @lazy export const E_NO_ROOT_FACTORY: string = "proxy-wasm sdk: no root context registered for root id ";
 // @ts-ignore: decorator
-@lazy export const E_MALFORMED_PAIRS: string = "proxy-wasm sdk: malformed header pairs from the host";
-// @ts-ignore: decorator
 @lazy export const E_JSON_UNEXPECTED_END: string = "unexpected end of input";
 // @ts-ignore: decorator
 @lazy export const E_JSON_UNEXPECTED_CHAR: string = "unexpected character";

@@ -1,7 +1,7 @@
 // Compiles filters/sdk/crypto/test-harness.ts (when stale) and wraps its byte-buffer exports.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -22,11 +22,12 @@ function compileIfStale(): void {
   const newestSource = Math.max(...readdirSync(sourceDir).map((n) => statSync(join(sourceDir, n)).mtimeMs));
   if (existsSync(wasmPath) && statSync(wasmPath).mtimeMs >= newestSource) return;
   mkdirSync(join(root, "build/test-crypto"), { recursive: true });
-  // Own flags rather than the root asconfig: the harness must not depend on the SDK's abort wiring.
+  // Own flags rather than the root asconfig, which asc reads from its working directory: the harness
+  // must not depend on the SDK's abort wiring, so asc runs from the output folder.
   const result = spawnSync(
     process.execPath,
     [join(root, "node_modules/assemblyscript/bin/asc.js"), join(sourceDir, "test-harness.ts"), "-O3", "--runtime", "incremental", "--exportStart", "_initialize", "-o", wasmPath],
-    { cwd: root, encoding: "utf8" },
+    { cwd: dirname(wasmPath), encoding: "utf8" },
   );
   if (result.status !== 0) throw new Error(`compiling the crypto harness failed:\n${result.stderr}${result.stdout}`);
 }

@@ -30,6 +30,7 @@ function describe(v: JsonValue): string {
   }
 }
 
+/** check parses `len` bytes of UTF-8 JSON at `ptr`; returns the size of the description at resultPtr(). */
 export function check(ptr: usize, len: usize): i32 {
   const text = String.UTF8.decodeUnsafe(ptr, len);
   const r = parseJson(text);
@@ -39,6 +40,7 @@ export function check(ptr: usize, len: usize): i32 {
   return result.byteLength;
 }
 
+/** resultPtr returns the address of the last description. */
 export function resultPtr(): usize {
   return changetype<usize>(result);
 }

@@ -14,6 +14,7 @@ function copyIn(ptr: usize, len: usize): ArrayBuffer {
   return out;
 }
 
+/** decode decodes `len` bytes at `ptr`; returns the pair count, or -1 when malformed. */
 export function decode(ptr: usize, len: usize): i32 {
   const result = deserializePairs(copyIn(ptr, len));
   if (result === null) return -1;
@@ -21,29 +22,37 @@ export function decode(ptr: usize, len: usize): i32 {
   return result.length;
 }
 
+/** keyPtr returns the address of decoded key `i`. */
 export function keyPtr(i: i32): usize {
   return changetype<usize>(decoded[i].key);
 }
+/** keyLen returns the length of decoded key `i`. */
 export function keyLen(i: i32): i32 {
   return decoded[i].key.byteLength;
 }
+/** valuePtr returns the address of decoded value `i`. */
 export function valuePtr(i: i32): usize {
   return changetype<usize>(decoded[i].value);
 }
+/** valueLen returns the length of decoded value `i`. */
 export function valueLen(i: i32): i32 {
   return decoded[i].value.byteLength;
 }
 
+/** encodeReset starts a new list to encode. */
 export function encodeReset(): void {
   building = new Array<Pair>();
 }
+/** encodeAdd appends a pair copied from guest memory. */
 export function encodeAdd(keyPtr: usize, keyLen: usize, valuePtr: usize, valueLen: usize): void {
   building.push(new Pair(copyIn(keyPtr, keyLen), copyIn(valuePtr, valueLen)));
 }
+/** encodeFinish serializes the list; returns its size in bytes. */
 export function encodeFinish(): i32 {
   encoded = serializePairs(building);
   return encoded.byteLength;
 }
+/** encodedPtr returns the address of the serialized list. */
 export function encodedPtr(): usize {
   return changetype<usize>(encoded);
 }
