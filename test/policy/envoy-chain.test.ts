@@ -54,8 +54,7 @@ async function upstreamHits(fn: () => Promise<void>): Promise<number> {
 }
 
 describe("policy chain in Envoy: bad inputs", () => {
-  for (const table of badInputCases()) {
-    const c = table.envoy ? { ...table, ...table.envoy } : table;
+  for (const c of badInputCases()) {
     it(`should answer ${c.status} ${c.code} to: ${c.name}`, async () => {
       let response = { status: 0, headers: {} as Record<string, unknown>, body: "" };
       const hits = await upstreamHits(async () => {

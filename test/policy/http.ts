@@ -46,13 +46,15 @@ export interface ClientResponse {
   body: string;
 }
 
-/** send makes one request with a fresh connection; rejects on network errors or after 15 s. */
+/** send makes one request with a fresh connection, sending `path` byte for byte; rejects on network errors or after 15 s. */
 export function send(
   url: string,
   options: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer | string },
 ): Promise<ClientResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${options.path}`, { method: options.method ?? "GET", headers: options.headers ?? {}, agent: false }, (res) => {
+    // host/port/path given separately: a URL string would have its dot segments resolved by the client.
+    const { hostname, port } = new URL(url);
+    const req = request({ hostname, port, path: options.path, method: options.method ?? "GET", headers: options.headers ?? {}, agent: false }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body += c));
