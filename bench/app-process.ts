@@ -1,8 +1,9 @@
 // The measured application for the speed-vs-power scenarios: Image Hub's storage and access services
 // in one child process, so /proc/<pid> of this process is "the app's" CPU time and memory.
-// Started by bench/lib/app.ts with one JSON argument; prints one JSON line when both listen.
+// Started by bench/lib/app.ts with one JSON argument; prints one JSON line when both listen. A
+// control port answers GET with how many requests the access service answered, and how many 429s.
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { createAccess } from "../image-hub/access/app.ts";
 import { loadCatalog } from "../image-hub/catalog.ts";
 import { createStorage } from "../image-hub/storage/app.ts";
@@ -35,14 +36,25 @@ const access = createAccess({
   sidecarSecret: config.sidecarSecret,
 });
 const accessServer = await listen(access.app);
+// What the app itself answered, so the benchmark can tell which rejections reached the app at all.
+const counts = { requests: 0, rejected429: 0 };
+accessServer.on("request", (_req, res) =>
+  res.once("finish", () => {
+    counts.requests++;
+    if (res.statusCode === 429) counts.rejected429++;
+  }),
+);
+const control = createServer((_req, res) => res.setHeader("content-type", "application/json").end(JSON.stringify(counts)));
+await new Promise<void>((resolve) => control.listen(0, "127.0.0.1", resolve));
 // Envoy and the load generator keep connections open across runs; Node's 5 s default would
 // close idle ones between runs and count reconnects as latency.
 accessServer.keepAliveTimeout = 120_000;
-process.stdout.write(`${JSON.stringify({ ready: true, accessPort: (accessServer.address() as AddressInfo).port, storagePort })}\n`);
+process.stdout.write(`${JSON.stringify({ ready: true, accessPort: (accessServer.address() as AddressInfo).port, storagePort, controlPort: (control.address() as AddressInfo).port })}\n`);
 
 function stop(): void {
   accessServer.closeAllConnections();
   storageServer.closeAllConnections();
+  control.close();
   accessServer.close(() => storageServer.close(() => {
     access.close();
     storage.close();

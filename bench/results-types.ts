@@ -59,7 +59,13 @@ export interface RunResult {
   latencyUs: { all: LatencySummaryUs | null; ok: LatencySummaryUs | null; rejected: LatencySummaryUs | null };
   app: ProcessUsage | null;
   envoy: ProcessUsage | null;
-  /** App CPU ms per 1,000 rejected (429) responses; null when nothing was rejected. */
+  /** What the app itself answered during the run (read from bench/app-process.ts); null when not counted. */
+  appSaw?: { requests: number; rejected429: number } | null;
+  /**
+   * App CPU ms spent on rejections per 1,000 rejected (429) responses the client saw: the app's CPU
+   * over the run times the share of the requests it answered that were 429s. Null when nothing was
+   * rejected.
+   */
   appCpuMsPer1kRejected: number | null;
 }
 

@@ -8,12 +8,20 @@ import { join } from "node:path";
 import type { BenchKey } from "./identity.ts";
 import { signToken } from "./identity.ts";
 
+/** What the app process answered since it started. */
+export interface AppCounts {
+  requests: number;
+  rejected429: number;
+}
+
 /** A running app process. */
 export interface RunningApp {
   mode: "filter" | "app";
   /** Origin of the access service. */
   url: string;
   pid: number;
+  /** Requests the access service answered so far, and how many of them were 429. Rejects when the app is gone. */
+  counts(): Promise<AppCounts>;
   /** SIGTERM, then SIGKILL after 3 s; removes its data directory. Never rejects. */
   stop(): Promise<void>;
 }
@@ -50,15 +58,16 @@ export async function startApp(root: string, mode: "filter" | "app", key: BenchK
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const port = await readyPort(child);
-    return { mode, url: `http://127.0.0.1:${port}`, pid: child.pid!, stop };
+    const ports = await readyPorts(child);
+    const counts = async () => (await (await fetch(`http://127.0.0.1:${ports.controlPort}/`)).json()) as AppCounts;
+    return { mode, url: `http://127.0.0.1:${ports.accessPort}`, pid: child.pid!, counts, stop };
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-function readyPort(child: ChildProcess): Promise<number> {
+function readyPorts(child: ChildProcess): Promise<{ accessPort: number; controlPort: number }> {
   return new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`app did not start within 30 s:\n${out.slice(-2000)}`)), 30_000);
@@ -67,7 +76,7 @@ function readyPort(child: ChildProcess): Promise<number> {
       const line = out.split("\n").find((l) => l.startsWith("{") && l.includes('"ready"'));
       if (!line) return;
       clearTimeout(timer);
-      resolve((JSON.parse(line) as { accessPort: number }).accessPort);
+      resolve(JSON.parse(line) as { accessPort: number; controlPort: number });
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
@@ -104,7 +113,7 @@ export async function seedImage(app: RunningApp, key: BenchKey, sidecarSecret: s
   const put = await fetch(`${app.url}/v2/${repository}/manifests/${reference}`, {
     method: "PUT",
     headers: { ...headers, "content-type": "application/vnd.oci.image.manifest.v1+json" },
-    body: manifest,
+    body: new Uint8Array(manifest),
   });
   if (put.status !== 201) throw new Error(`seed: manifest PUT answered ${put.status}: ${await put.text()}`);
   return `sha256:${createHash("sha256").update(manifest).digest("hex")}`;
@@ -117,7 +126,7 @@ async function pushBlob(origin: string, repository: string, bytes: Buffer, heade
   if (start.status !== 202 || !location) throw new Error(`seed: upload POST answered ${start.status}: ${await start.text()}`);
   const url = new URL(location, origin);
   url.searchParams.set("digest", digest);
-  const put = await fetch(url, { method: "PUT", headers: { ...headers, "content-type": "application/octet-stream" }, body: bytes });
+  const put = await fetch(url, { method: "PUT", headers: { ...headers, "content-type": "application/octet-stream" }, body: new Uint8Array(bytes) });
   if (put.status !== 201) throw new Error(`seed: blob PUT answered ${put.status}: ${await put.text()}`);
   return digest;
 }

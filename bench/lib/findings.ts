@@ -75,7 +75,9 @@ export function computeFindings(r: BenchResults): Finding[] {
       "×",
       "≈ 0 (≤ 0.05× of app mode)",
       (v) => v <= 0.05,
-      cpuRatio === null ? "not measured" : `${cpuC} ms (filter mode) vs ${cpuD} ms (app mode) of app CPU per 1,000 rejected; app CPU in filter mode is the app's idle cost over the run plus the few pulls admitted`,
+      cpuRatio === null
+        ? "not measured"
+        : `${cpuC} ms (filter mode) vs ${cpuD} ms (app mode) of app CPU per 1,000 rejected; the app itself answered ${cOver!.appSaw?.rejected429 ?? "?"} of ${cOver!.requests.rejected429} rejections in filter mode and ${dOver!.appSaw?.rejected429 ?? "?"} of ${dOver!.requests.rejected429} in app mode (its CPU is shared out over the requests it answered)`,
     ),
   );
   const cThr = findRun(r, "c-filter", "pulls", "throughput");

@@ -5,6 +5,7 @@ import autocannon from "autocannon";
 import { LatencyRecorder } from "./histogram.ts";
 import { ProcessMeter } from "./proc.ts";
 import type { ProcessUsage, RunResult } from "../results-types.ts";
+import type { AppCounts } from "./app.ts";
 
 /** One request of a workload: path and headers (method is always GET). */
 export interface RequestSpec {
@@ -27,12 +28,14 @@ export interface LoadOptions {
   envoyPids: number[];
   /** Seconds of unmeasured load before the measured run, so JIT and connection setup do not count. */
   warmupSeconds: number;
+  /** Reads what the app has answered so far; used to attribute its CPU to the 429s it answered itself. */
+  appCounts?: () => Promise<AppCounts>;
 }
 
 /** The load-dependent part of a RunResult. */
 export type LoadOutcome = Pick<
   RunResult,
-  "startTime" | "endTime" | "durationSeconds" | "connections" | "targetRps" | "url" | "requests" | "actualRps" | "okRps" | "latencyUs" | "app" | "envoy" | "appCpuMsPer1kRejected"
+  "startTime" | "endTime" | "durationSeconds" | "connections" | "targetRps" | "url" | "requests" | "actualRps" | "okRps" | "latencyUs" | "app" | "envoy" | "appSaw" | "appCpuMsPer1kRejected"
 >;
 
 /** Runs warm-up then the measured load; rejects only on a programming error, load failures are counted in `requests.errors`. */
@@ -42,6 +45,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadOutcome> {
   const all = new LatencyRecorder();
   const ok = new LatencyRecorder();
   const rejected = new LatencyRecorder();
+  const countsBefore = await opts.appCounts?.();
   const appMeter = new ProcessMeter(opts.appPids);
   const envoyMeter = new ProcessMeter(opts.envoyPids);
   appMeter.start();
@@ -61,6 +65,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadOutcome> {
   const total = all.count;
   const app = opts.appPids.length ? appMeter.stop(total) : null;
   const envoy = opts.envoyPids.length ? envoyMeter.stop(total) : null;
+  const countsAfter = await opts.appCounts?.();
+  const appSaw = countsBefore && countsAfter ? { requests: countsAfter.requests - countsBefore.requests, rejected429: countsAfter.rejected429 - countsBefore.rejected429 } : null;
   return {
     startTime: started.toISOString(),
     endTime: ended.toISOString(),
@@ -74,13 +80,21 @@ export async function runLoad(opts: LoadOptions): Promise<LoadOutcome> {
     latencyUs: { all: all.summary(), ok: ok.summary(), rejected: rejected.summary() },
     app,
     envoy,
-    appCpuMsPer1kRejected: perRejected(app, rejected.count),
+    appSaw,
+    appCpuMsPer1kRejected: perRejected(app, appSaw, rejected.count),
   };
 }
 
-function perRejected(app: ProcessUsage | null, rejected: number): number | null {
+/**
+ * App CPU spent on rejected requests, per 1,000 rejections the client saw. The app's CPU over the
+ * run is shared out over the requests it answered itself, so the 429s it never saw (rejected by a
+ * filter) cost it nothing, and the pulls it served do not count as rejection cost. Without the
+ * app's own counts the whole CPU is charged to the rejections (an upper bound).
+ */
+function perRejected(app: ProcessUsage | null, saw: RunResult["appSaw"] | undefined, rejected: number): number | null {
   if (!app || rejected === 0) return null;
-  return round((app.cpuSeconds * 1e6) / rejected);
+  const share = saw ? (saw.requests > 0 ? saw.rejected429 / saw.requests : 0) : 1;
+  return round((app.cpuSeconds * share * 1e6) / rejected);
 }
 
 function fire(opts: LoadOptions, seconds: number, onResponse: ((status: number, ms: number) => void) | undefined): Promise<autocannon.Result> {

@@ -221,6 +221,7 @@ async function runOne(ctx: SectionContext, def: ScenarioDef, workload: Workload,
     appPids: [app.pid],
     envoyPids: envoy ? [envoy.pid] : [],
     warmupSeconds: s.warmupSeconds,
+    appCounts: app.counts,
   });
   const id = `${def.id}/${workload}/${regime}`;
   const unexpected = Object.entries(outcome.requests.byStatus).filter(([code]) => !code.startsWith("2") && code !== "429");

@@ -131,14 +131,13 @@ class TokenAuth extends HttpContext {
     if (route.kind == RouteKind.NotRegistry && path !== null && written) return FilterHeadersStatus.Continue;
     const verifier = root.verifier;
     const token = bearerToken(requestHeaders.get("authorization"));
-    if (verifier === null || token === null || !written) {
-      return this.refuse(root, route.kind == RouteKind.Repository ? route.repository : "", route.action, "no bearer token");
-    }
+    const repository = route.kind == RouteKind.Repository ? route.repository : "";
+    if (!written) return this.refuse(root, repository, route.action, "client identity headers could not be removed");
+    if (verifier === null) return this.refuse(root, repository, route.action, "not configured");
+    if (token === null) return this.refuse(root, repository, route.action, "no bearer token");
     const nowSeconds = <f64>getCurrentTimeNanoseconds() / 1e9;
     const identity = verifier.verify(token, nowSeconds);
-    if (identity === null) {
-      return this.refuse(root, route.kind == RouteKind.Repository ? route.repository : "", route.action, verifier.reason);
-    }
+    if (identity === null) return this.refuse(root, repository, route.action, verifier.reason);
     const set =
       requestHeaders.replace(HEADER_USER, identity.subject) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_PLAN, identity.plan) == WasmResult.Ok &&

@@ -96,6 +96,26 @@ for (const build of BUILDS) {
       assert.equal(await statusFor({ exp: "soon" }), 401);
     });
 
+    it("should re-check exp and nbf when the same token comes back (verified-token cache)", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const now = policy.nowSeconds();
+      const token = mintToken({ now, lifetimeSeconds: 60, claims: { nbf: now + 40 } });
+      const status = async () => (await policy.send("GET", "/v2/", { authorization: `Bearer ${token}` })).status;
+      // Not yet valid: refused, so nothing is remembered.
+      assert.equal(await status(), 401);
+      policy.chain.advanceTime(20_000);
+      assert.equal(await status(), 200);
+      assert.equal(await status(), 200);
+      // exp = now + 60; with the 30 s skew the token dies at now + 90.
+      policy.chain.advanceTime(69_000);
+      assert.equal(await status(), 200);
+      policy.chain.advanceTime(1_000);
+      const expired = await policy.send("GET", "/v2/", { authorization: `Bearer ${token}` });
+      assert.equal(expired.status, 401);
+      assert.equal(expired.logs[0]?.message, "token-auth: 401: expired");
+      assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed"), 3n);
+    });
+
     it("should accept a token signed with the second configured key (rotation)", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
       const token = mintToken({ now: policy.nowSeconds(), key: DEMO_SIGNING_KEYS[1] });

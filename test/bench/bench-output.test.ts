@@ -89,6 +89,10 @@ describe("npm run bench -- --quick", () => {
       assert.equal(run.envoy === null, run.scenario === "a-direct", `${run.id}: Envoy metered iff Envoy runs`);
       if (run.regime === "over" && run.scenario !== "b-envoy") assert.ok(q.rejected429 > q.ok2xx, `${run.id}: over capacity but mostly admitted: ${JSON.stringify(q)}`);
       if (run.regime !== "over") assert.equal(q.rejected429, 0, `${run.id}: users within their limits were rejected`);
+      assert.ok(run.appSaw, `${run.id}: the app's own answers were not counted`);
+      // Where a filter or Envoy enforces, no rejection may reach the app; where the app enforces, it answers them.
+      if (run.scenario === "c-filter" || run.scenario === "e-native") assert.equal(run.appSaw.rejected429, 0, `${run.id}: the app answered 429s`);
+      if ((run.scenario === "a-direct" || run.scenario === "d-app") && q.rejected429 > 0) assert.ok(run.appSaw.rejected429 > 0, `${run.id}: 429s did not come from the app`);
     }
   });
 

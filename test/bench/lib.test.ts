@@ -66,6 +66,7 @@ function run(scenario: RunResult["scenario"], regime: RunResult["regime"], p: { 
     latencyUs: { all: null, ok: p.ok === undefined ? null : lat(p.ok), rejected: p.rejected === undefined ? null : lat(p.rejected) },
     app: null,
     envoy: null,
+    appSaw: null,
     appCpuMsPer1kRejected: p.cpu ?? null,
   };
 }

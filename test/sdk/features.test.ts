@@ -64,6 +64,47 @@ for (const build of bothBuilds("build/test-sdk", "features")) {
       assert.equal(stream.continued.request, 0);
     });
 
+    it("should report a failed callout through getStatus", async () => {
+      const { host } = await start({ rootId: "callout", clusters: { auth: null } });
+      const stream = host.http();
+      stream.callOnRequestHeaders([[":path", "/x"]], true);
+      host.respondCallout(host.getCallouts()[0].token, { failure: true });
+      const reply = stream.getSentLocalResponse();
+      assert.equal(reply?.status, 502);
+      assert.equal(new TextDecoder().decode(reply?.body), "11 reset\n");
+    });
+
+    it("should drop a callout answer for a stream that is already gone", async () => {
+      const { host } = await start({ rootId: "callout", clusters: { auth: null } });
+      const stream = host.http();
+      stream.callOnRequestHeaders([[":path", "/x"]], true);
+      const [callout] = host.getCallouts();
+      stream.complete();
+      host.respondCallout(callout.token, { status: 200, body: "late" });
+      assert.equal(stream.getSentLocalResponse(), undefined);
+      assert.equal(stream.continued.request, 0);
+      assert.equal(host.vmState(0), "ok");
+      assert.deepEqual(host.getLogs("critical"), []);
+      // The VM still serves new streams.
+      const next = host.http();
+      assert.equal(next.callOnRequestHeaders([[":path", "/y"]], true), "StopAllIterationAndWatermark");
+    });
+
+    it("should deliver one queue-ready callback per enqueue and drain in order", async () => {
+      const { host, started } = await start({ rootId: "queue" });
+      assert.equal(started.ok, true);
+      for (const path of ["/a", "/b"]) {
+        const stream = host.http();
+        stream.callOnRequestHeaders([[":path", path]], true);
+        stream.complete();
+      }
+      host.runPending();
+      assert.deepEqual(
+        host.getLogs("info").map((l) => l.message),
+        ["queue: /a", "queue: empty", "queue: /b", "queue: empty"],
+      );
+    });
+
     it("should report a refused callout (unknown cluster) through lastResult", async () => {
       const { host } = await start({ rootId: "callout" });
       const stream = host.http();
@@ -88,6 +129,10 @@ for (const build of bothBuilds("build/test-sdk", "features")) {
       assert.deepEqual(seen.map((h) => h.find(([k]) => k === "x-path")?.[1]), ["/p0", "/p1", "/p2", "/p3"]);
       assert.ok(seen.every((h) => h.find(([k]) => k === "x-missing-property")?.[1] === "1"), "NotFound is WasmResult 1");
       assert.ok(seen.every((h) => Number(h.find(([k]) => k === "x-time-ms")?.[1]) > 0));
+      // 8-byte integer and 1-byte boolean properties decode; a string property is not an integer.
+      assert.ok(seen.every((h) => /^\d+$/.test(h.find(([k]) => k === "x-conn-id")?.[1] ?? "")), "connection.id decodes as an integer");
+      assert.ok(seen.every((h) => h.find(([k]) => k === "x-mtls")?.[1] === "false"));
+      assert.ok(seen.every((h) => h.find(([k]) => k === "x-int-of-string")?.[1] === "-7/3"), "fallback and SerializationFailure");
       assert.equal(host.getCounter("features.requests"), 4n);
       assert.equal(host.getGauge("features.in_flight"), 0n);
       host.advanceTime(1000);

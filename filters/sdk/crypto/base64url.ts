@@ -62,9 +62,12 @@ export function base64UrlDecodeRange(text: string, start: i32, end: i32, out: us
   if (total < 0) return -1;
   let o: usize = 0;
   let i = start;
+  // Raw UTF-16 loads after the range check above: charCodeAt is a bounds-checked call per character.
+  const chars = changetype<usize>(text);
   for (; i + 4 <= end; i += 4) {
-    const a = sextet(text.charCodeAt(i)), b = sextet(text.charCodeAt(i + 1));
-    const c = sextet(text.charCodeAt(i + 2)), d = sextet(text.charCodeAt(i + 3));
+    const at = chars + (<usize>i << 1);
+    const a = sextet(<i32>load<u16>(at)), b = sextet(<i32>load<u16>(at, 2));
+    const c = sextet(<i32>load<u16>(at, 4)), d = sextet(<i32>load<u16>(at, 6));
     if ((a | b | c | d) > 63) return -1;
     const v = (<u32>a << 18) | (<u32>b << 12) | (<u32>c << 6) | <u32>d;
     store<u8>(out + o, <u8>(v >> 16));

@@ -20,7 +20,13 @@ export class VerifiedToken {
   plan: string = "";
   /** Granted scopes as CONTRACT.md's x-hub-access value (may be empty). */
   access: string = "";
+  /** The token's exp and nbf (nbf is -Infinity when absent), re-checked on every cache hit. */
+  expiresAt: f64 = 0;
+  notBefore: f64 = -Infinity;
 }
+
+/** How many verified tokens each VM remembers; clients reuse a token for its whole lifetime. */
+const CACHE_SIZE: i32 = 128;
 
 /** JwtSettings are the checks of CONTRACT.md with values from the plugin configuration. */
 export class JwtSettings {
@@ -41,6 +47,13 @@ export class JwtVerifier {
   private readonly signing: Uint8Array;
   private readonly expected: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
   private readonly given: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
+  /**
+   * Tokens whose signature and claims already verified, keyed by the whole token text (so only a
+   * byte-identical token hits); evicted first-in first-out. Only the time checks are redone on a hit.
+   */
+  private readonly cache: Map<string, VerifiedToken> = new Map<string, VerifiedToken>();
+  private readonly cacheOrder: Array<string> = new Array<string>();
+  private cacheNext: i32 = 0;
 
   constructor(readonly settings: JwtSettings) {
     this.signing = new Uint8Array(settings.maxTokenLength);
@@ -53,13 +66,41 @@ export class JwtVerifier {
 
   /** verify returns the identity of `token` at time `nowSeconds`, or null with `reason` set. */
   verify(token: string, nowSeconds: f64): VerifiedToken | null {
+    if (token.length == 0) return this.refuse("empty token");
+    if (token.length > this.settings.maxTokenLength) return this.refuse("token longer than maxTokenLength");
+    if (this.cache.has(token)) return this.checkTimes(this.cache.get(token), nowSeconds);
+    const identity = this.verifyFully(token, nowSeconds);
+    if (identity !== null) this.remember(token, identity);
+    return identity;
+  }
+
+  private checkTimes(identity: VerifiedToken, now: f64): VerifiedToken | null {
+    const skew = this.settings.clockSkewSeconds;
+    if (now >= identity.expiresAt + skew) return this.refuse("expired");
+    if (now + skew < identity.notBefore) return this.refuse("not yet valid");
+    return identity;
+  }
+
+  private remember(token: string, identity: VerifiedToken): void {
+    if (this.cacheOrder.length < CACHE_SIZE) {
+      this.cacheOrder.push(token);
+    } else {
+      this.cache.delete(unchecked(this.cacheOrder[this.cacheNext]));
+      unchecked((this.cacheOrder[this.cacheNext] = token));
+      this.cacheNext = (this.cacheNext + 1) % CACHE_SIZE;
+    }
+    this.cache.set(token, identity);
+  }
+
+  private verifyFully(token: string, nowSeconds: f64): VerifiedToken | null {
     const length = token.length;
-    if (length == 0) return this.refuse("empty token");
-    if (length > this.settings.maxTokenLength) return this.refuse("token longer than maxTokenLength");
     let firstDot = -1;
     let secondDot = -1;
+    // Raw UTF-16 loads: String#charCodeAt is a bounds-checked call per character, and this loop
+    // and the copy below touch every character of every token.
+    const text = changetype<usize>(token);
     for (let i = 0; i < length; i++) {
-      const c = token.charCodeAt(i);
+      const c = <i32>load<u16>(text + (<usize>i << 1));
       if (c == 0x2e) {
         if (firstDot < 0) firstDot = i;
         else if (secondDot < 0) secondDot = i;
@@ -88,7 +129,7 @@ export class JwtVerifier {
     if (base64UrlDecodeRange(token, secondDot + 1, length, given) != SHA256_DIGEST_BYTES) return this.refuse("signature encoding");
     // Every character is ASCII (checked above), so the signing input's bytes are the char codes.
     const signing = this.signing.dataStart;
-    for (let i = 0; i < secondDot; i++) store<u8>(signing + <usize>i, <u8>token.charCodeAt(i));
+    for (let i = 0; i < secondDot; i++) store<u8>(signing + <usize>i, <u8>load<u16>(text + (<usize>i << 1)));
     const expected = changetype<usize>(this.expected);
     key.mac.macPointerInto(signing, secondDot, expected);
     if (!constantTimeEqual(expected, given, SHA256_DIGEST_BYTES)) return this.refuse("bad signature");
@@ -117,6 +158,8 @@ export class JwtVerifier {
       if (now + skew < changetype<JsonNumber>(nbf).value) return this.refuse("not yet valid");
     }
     const token = new VerifiedToken();
+    token.expiresAt = changetype<JsonNumber>(exp).value;
+    if (nbf !== null) token.notBefore = changetype<JsonNumber>(nbf).value;
     token.subject = stringClaim(claims, "sub");
     if (!isHeaderSafe(token.subject)) return this.refuse("sub missing or not a plain name");
     token.plan = stringClaim(claims, "plan");

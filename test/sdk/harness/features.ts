@@ -4,6 +4,7 @@
 //                     the answer adds x-auth (200) and continues, or sends a 403 local reply
 //   "state":          shared data with CAS, a counter, a gauge, properties, the clock and the tick timer
 //   "body":           rewrites the response body (replace, prepend, append)
+//   "queue":          each request enqueues its path; onQueueReady drains the queue into log lines
 export * from "../../../filters/sdk/abi/exports";
 import {
   Counter,
@@ -11,6 +12,8 @@ import {
   FilterHeadersStatus,
   Gauge,
   getCurrentTimeNanoseconds,
+  getPropertyBool,
+  getPropertyInt,
   getPropertyString,
   getSharedData,
   HeaderPair,
@@ -29,6 +32,10 @@ import {
   setSharedData,
   setTickPeriod,
   continueRequest,
+  dequeueSharedQueue,
+  enqueueSharedQueue,
+  getStatus,
+  registerSharedQueue,
   WasmResult,
 } from "../../../filters/sdk";
 
@@ -77,6 +84,11 @@ class CalloutStream extends HttpContext {
       continueRequest();
       return;
     }
+    if (numHeaders == 0) {
+      const failure = getStatus();
+      sendLocalResponse(502, "auth failed", failure === null ? "no status\n" : failure.code.toString() + " " + failure.message + "\n", []);
+      return;
+    }
     sendLocalResponse(403, "auth denied", "denied\n", [new HeaderPair("x-auth-status", status === null ? "none" : status)]);
   }
 }
@@ -116,6 +128,10 @@ class StateStream extends HttpContext {
     requestHeaders.add("x-hits", hits.toString());
     requestHeaders.add("x-path", path === null ? "none" : path);
     requestHeaders.add("x-missing-property", getPropertyString(["request", "no_such_thing"]) === null ? lastResult().toString() : "present");
+    requestHeaders.add("x-conn-id", getPropertyInt(["connection", "id"], -1).toString());
+    requestHeaders.add("x-mtls", getPropertyBool(["connection", "mtls"], true) ? "true" : "false");
+    const notInt = getPropertyInt(["request", "path"], -7);
+    requestHeaders.add("x-int-of-string", notInt.toString() + "/" + lastResult().toString());
     requestHeaders.add("x-time-ms", (getCurrentTimeNanoseconds() / 1_000_000).toString());
     requestHeaders.add("x-requests", this.state.requests.get().toString());
     return FilterHeadersStatus.Continue;
@@ -143,6 +159,40 @@ class BodyStream extends HttpContext {
   }
 }
 
+class QueueRoot extends RootContext {
+  token: u32 = 0;
+  onConfigure(pluginConfigurationSize: u32): bool {
+    this.token = registerSharedQueue("paths");
+    return this.token != 0;
+  }
+  onQueueReady(queueToken: u32): void {
+    // Bounded: one callback is posted per enqueue, so a few items at most are waiting.
+    for (let i = 0; i < 16; i++) {
+      const item = dequeueSharedQueue(queueToken);
+      if (item === null) {
+        logInfo("queue: " + (lastResult() == WasmResult.Empty ? "empty" : "error " + lastResult().toString()));
+        return;
+      }
+      logInfo("queue: " + String.UTF8.decode(item));
+    }
+  }
+  createHttpContext(contextId: u32): HttpContext {
+    return new QueueStream(contextId, this);
+  }
+}
+
+class QueueStream extends HttpContext {
+  constructor(contextId: u32, readonly queue: QueueRoot) {
+    super(contextId, queue);
+  }
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    const path = requestHeaders.get(":path");
+    enqueueSharedQueue(this.queue.token, String.UTF8.encode(path === null ? "?" : path));
+    return FilterHeadersStatus.Continue;
+  }
+}
+
+registerRootContext((id: u32): RootContext => new QueueRoot(id), "queue");
 registerRootContext((id: u32): RootContext => new NamedRoot(id, "alpha"), "alpha");
 registerRootContext((id: u32): RootContext => new NamedRoot(id, "beta"), "beta");
 registerRootContext((id: u32): RootContext => new CalloutRoot(id), "callout");
