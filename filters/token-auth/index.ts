@@ -27,6 +27,7 @@ import { JwtKey, JwtSettings, JwtVerifier } from "./assembly/jwt";
 const FILTER = "token-auth";
 const CONFIG_FIELDS = ["issuer", "audience", "clockSkewSeconds", "maxTokenLength", "realm", "service", "keys"];
 const KEY_FIELDS = ["kid", "alg", "k"];
+const MAX_PLAN_METRICS: i32 = 16;
 
 class TokenAuthRoot extends RootContext {
   verifier: JwtVerifier | null = null;
@@ -34,6 +35,20 @@ class TokenAuthRoot extends RootContext {
   challengePrefix: string = "";
   readonly allowed: Counter = new Counter("image_hub.token_auth.allowed");
   readonly denied: Counter = new Counter("image_hub.token_auth.denied");
+  /** Allowed requests per plan; plans come from signed tokens, and the map is capped anyway. */
+  private readonly allowedByPlan: Map<string, Counter> = new Map<string, Counter>();
+
+  /** countAllowed increments the total and, for the first MAX_PLAN_METRICS plans seen, the plan's counter. */
+  countAllowed(plan: string): void {
+    this.allowed.increment();
+    if (this.allowedByPlan.has(plan)) {
+      this.allowedByPlan.get(plan).increment();
+    } else if (this.allowedByPlan.size < MAX_PLAN_METRICS) {
+      const counter = new Counter("image_hub.token_auth." + plan + ".allowed");
+      this.allowedByPlan.set(plan, counter);
+      counter.increment();
+    }
+  }
 
   /** Implements RootContext.onConfigure: any invalid field refuses the whole configuration. */
   onConfigure(pluginConfigurationSize: u32): bool {
@@ -143,7 +158,7 @@ class TokenAuth extends HttpContext {
       requestHeaders.replace(HEADER_PLAN, identity.plan) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_ACCESS, identity.access) == WasmResult.Ok;
     if (!set) return this.refuse(root, "", 0, "identity headers could not be written");
-    root.allowed.increment();
+    root.countAllowed(identity.plan);
     return FilterHeadersStatus.Continue;
   }
 

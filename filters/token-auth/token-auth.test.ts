@@ -82,6 +82,7 @@ for (const build of BUILDS) {
         ],
       );
       assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed"), 1n);
+      assert.equal(policy.chain.getMetric("image_hub.token_auth.team.allowed"), 1n);
     });
 
     it("should accept exp and nbf within the 30 s skew and refuse them just beyond it", async () => {

@@ -9,14 +9,19 @@ import type { LogEntry, Observation, Scenario } from "./types.ts";
 import { startUpstream, type RecordingUpstream } from "./upstream.ts";
 
 /**
- * Waits until the scenario's stream contexts have logged nothing new for `quietMs` (bounded by
- * `maxMs`): on_log runs after the client already has its response, and Envoy's stderr reaches us
- * asynchronously. Root-context lines (ticks of other scenarios) do not count.
+ * Waits until the scenario's streams are destroyed (its listener's downstream_rq_active is 0: Envoy
+ * runs on_log and on_done while destroying a stream, after the client already has its response) and
+ * then until its stream contexts have logged nothing new for `quietMs`, since Envoy's stderr reaches
+ * us asynchronously. Root-context lines (ticks of other scenarios) do not count. Bounded by `maxMs`.
  */
-async function quiet(envoy: EnvoyInstance, s: Scenario, quietMs = 120, maxMs = 3000): Promise<void> {
+async function quiet(envoy: EnvoyInstance, s: Scenario, quietMs = 120, maxMs = 5000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  const gauge = `http.${s.name}.downstream_rq_active`;
+  while (Date.now() < deadline && ((await envoy.stats(`^${gauge.replaceAll(".", "\\.")}$`))[gauge] ?? 0) > 0) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const names = new Set(s.filters.map((_, j) => pluginName(s, j)));
   const count = () => envoy.logs().filter((l) => l.pluginName !== undefined && names.has(l.pluginName)).length;
-  const deadline = Date.now() + maxMs;
   let seen = count();
   let since = Date.now();
   while (Date.now() < deadline && Date.now() - since < quietMs) {

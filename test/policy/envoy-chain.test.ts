@@ -157,6 +157,7 @@ describe("rate-limit exactness in Envoy --concurrency 2", () => {
     };
     assert.ok(value("image_hub_token_auth_allowed") >= 10);
     assert.ok(value("image_hub_token_auth_denied") >= 20);
+    assert.ok(value("image_hub_token_auth_personal_allowed") >= 10);
     assert.ok(value("image_hub_rate_limit_personal_limited") >= 40);
     assert.ok(value("image_hub_rate_limit_personal_allowed") >= 10);
     assert.ok(value("image_hub_plan_enforcement_personal_denied") >= 1);
