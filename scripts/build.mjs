@@ -59,10 +59,8 @@ const filtersDir = join(root, "filters");
 for (const name of readdirSync(filtersDir).sort()) {
   const entry = join(filtersDir, name, "index.ts");
   if (name === "sdk" || name === "host" || !existsSync(entry)) continue;
-  // Filters may share sources by relative import (token-auth uses plan-enforcement/registry.ts), so any
-  // filter folder counts as an input of every filter.
-  const filterFolders = readdirSync(filtersDir).filter((n) => n !== "host" && n !== "sdk").map((n) => join(filtersDir, n));
-  jobs.push(...ascJobs(entry, join(root, "build/filters"), name, filterFolders));
+  // A filter depends on its own folder and filters/sdk only (ascJobs adds the SDK).
+  jobs.push(...ascJobs(entry, join(root, "build/filters"), name, [join(filtersDir, name)]));
 }
 const testFilters = join(root, "test/conformance/filters");
 if (existsSync(testFilters)) {

@@ -18,7 +18,7 @@ import {
   requestHeaders,
   RootContext,
 } from "../sdk/index";
-import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, parseRoute, Route, RouteKind } from "./assembly/registry";
+import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, parseRoute, Route, RouteKind } from "../sdk/registry/routes";
 import {
   BAD_REQUEST,
   FORBIDDEN,
@@ -30,7 +30,7 @@ import {
   NOT_FOUND,
   PAYLOAD_TOO_LARGE,
   sendRegistryError,
-} from "./assembly/shared";
+} from "../sdk/registry/errors";
 import { grantedActions, parseByteCount, rangeEnd } from "./assembly/grants";
 
 const FILTER = "plan-enforcement";

@@ -23,8 +23,8 @@ import {
   setSharedData,
   WasmResult,
 } from "../sdk/index";
-import { parseRoute } from "../plan-enforcement/assembly/registry";
-import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "../plan-enforcement/assembly/shared";
+import { parseRoute } from "../sdk/registry/routes";
+import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "../sdk/registry/errors";
 import { Bucket, decodeShard, encodeShard, pruneShard, shardOf } from "./assembly/buckets";
 
 const FILTER = "rate-limit";

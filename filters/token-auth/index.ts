@@ -20,8 +20,8 @@ import {
   WasmResult,
 } from "../sdk/index";
 import { base64UrlDecode, HmacSha256 } from "../sdk/crypto/index";
-import { challengeActions, parseRoute, RouteKind } from "../plan-enforcement/assembly/registry";
-import { HEADER_ACCESS, HEADER_PLAN, HEADER_SIDECAR, HEADER_USER, sendRegistryError, UNAUTHORIZED } from "../plan-enforcement/assembly/shared";
+import { challengeActions, parseRoute, RouteKind } from "../sdk/registry/routes";
+import { HEADER_ACCESS, HEADER_PLAN, HEADER_SIDECAR, HEADER_USER, sendRegistryError, UNAUTHORIZED } from "../sdk/registry/errors";
 import { JwtKey, JwtSettings, JwtVerifier } from "./assembly/jwt";
 
 const FILTER = "token-auth";

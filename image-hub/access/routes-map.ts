@@ -1,7 +1,7 @@
 /**
  * The contract's "request → action" table for `/v2/*`, matched on the raw path (no percent
  * decoding). App mode must classify every request exactly as plan-enforcement does
- * (filters/plan-enforcement/assembly/registry.ts), so this follows the same rules in the same order:
+ * (filters/sdk/registry/routes.ts), so this follows the same rules in the same order:
  * a request the table does not list is `unsupported` (404) rather than guessed at.
  * @module
  */

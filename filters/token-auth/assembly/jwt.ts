@@ -3,8 +3,8 @@
 // small header parser. Every failure returns a reason; nothing here traps on any input.
 import { base64UrlDecodeRange, base64UrlDecodedLength, constantTimeEqual, HmacSha256, SHA256_DIGEST_BYTES } from "../../sdk/crypto/index";
 import { JsonArray, JsonKind, JsonNumber, JsonObject, JsonString, JsonValue, parseJson } from "../../sdk/index";
-import { isValidRepositoryName } from "../../plan-enforcement/assembly/registry";
-import { isPlanId } from "../../plan-enforcement/assembly/shared";
+import { isValidRepositoryName } from "../../sdk/registry/routes";
+import { isPlanId } from "../../sdk/registry/errors";
 
 /** The largest JWT header segment read; real headers are ~60 characters. */
 const MAX_HEADER_SEGMENT: i32 = 512;

@@ -1,6 +1,7 @@
-// Pieces the three policy filters share: registry error responses (CONTRACT.md "Responses"), the
-// identity header names and plan-id checks.
-import { HeaderPair, sendLocalResponse } from "../../sdk/index";
+// Registry helpers shared by filters that guard an OCI Distribution registry: registry JSON error
+// responses (image-hub/CONTRACT.md "Responses"), the identity header names and plan-id checks. They
+// live in the SDK so that each filter depends on filters/sdk only, never on another filter.
+import { HeaderPair, sendLocalResponse } from "../index";
 
 /** Identity headers token-auth sets from the verified token (CONTRACT.md). */
 export const HEADER_USER = "x-hub-user";
