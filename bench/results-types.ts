@@ -50,6 +50,8 @@ export interface RunResult {
   connections: number;
   /** Requested rate in requests/s; 0 = closed loop (as fast as possible). */
   targetRps: number;
+  /** What drove the load: autocannon (closed loop) or the paced open-loop generator (fixed rate). */
+  loadGenerator?: string;
   url: string;
   requests: { total: number; ok2xx: number; rejected429: number; other: number; errors: number; timeouts: number; byStatus: Record<string, number> };
   /** Responses per second over the run, all statuses. */

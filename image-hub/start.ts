@@ -12,7 +12,7 @@ import { createServer as createHttpServer } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { startEnvoy, type ClusterSpec, type EnvoyInstance, type HttpFilterSpec, type ListenerSpec, type RouteSpec } from "../filters/host/envoy/index.ts";
+import { EnvoyStartError, startEnvoy, type ClusterSpec, type EnvoyInstance, type HttpFilterSpec, type ListenerSpec, type RouteSpec } from "../filters/host/envoy/index.ts";
 import type { EnforceMode } from "./access/policy.ts";
 import { loadCatalog } from "./catalog.ts";
 import { policyFilterChain } from "./filter-configs.ts";
@@ -108,14 +108,26 @@ export function stackEnvoyOptions(p: StackEnvoyParams): { listeners: ListenerSpe
  * seeding fails. The caller must call stop().
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  if (options.port) return startStackOn(options, options.port);
+  // Envoy's port must be known before start (it is part of the realm the filter and tokens name), so
+  // a port probed free can be taken by another process before Envoy binds it: try a fresh one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOn(options, await freePort());
+    } catch (err) {
+      const taken = err instanceof EnvoyStartError && err.output.some((line) => line.includes("Address already in use"));
+      if (!taken || attempt === 3) throw err;
+    }
+  }
+}
+
+async function startStackOn(options: StackOptions, port: number): Promise<Stack> {
   const enforce = options.enforce ?? "filter";
   if (enforce !== "filter" && enforce !== "app") throw new Error("enforce: must be filter or app");
   const dataDir = resolve(options.dataDir ?? ".data");
   const log = options.quiet ? () => undefined : (msg: string) => console.log(msg);
   const catalog = loadCatalog();
   const keys = loadKeys(dataDir);
-  // Envoy's port must be known before start: it is part of the realm the filter and tokens name.
-  const port = options.port || (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const realm = `${url}/api/token`;
   const sidecarSecret = randomBytes(24).toString("base64url");

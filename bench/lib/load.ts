@@ -1,8 +1,10 @@
-// One load run: autocannon drives the requests (throughput, errors, non-2xx) while this module
-// records every response time at sub-µs resolution from autocannon's own hrtime measurement,
-// split by status, and meters the app and Envoy processes through /proc.
+// One load run: autocannon drives closed-loop runs (throughput, errors, non-2xx) and bench/lib/paced.ts
+// fixed-rate runs, while this module records every response time at sub-µs resolution (for
+// autocannon from its own hrtime measurement), split by status, and meters the app and Envoy
+// processes through /proc.
 import autocannon from "autocannon";
 import { LatencyRecorder } from "./histogram.ts";
+import { runPaced } from "./paced.ts";
 import { ProcessMeter } from "./proc.ts";
 import type { ProcessUsage, RunResult } from "../results-types.ts";
 import type { AppCounts } from "./app.ts";
@@ -19,7 +21,7 @@ export interface LoadOptions {
   origin: string;
   connections: number;
   durationSeconds: number;
-  /** Requests per second over all connections; 0 = closed loop. */
+  /** Requests per second, evenly spaced (open loop, at most `connections` in flight); 0 = closed loop over `connections`. */
   rate: number;
   /** Called for every request; returns what to send next. */
   next: () => RequestSpec;
@@ -35,7 +37,7 @@ export interface LoadOptions {
 /** The load-dependent part of a RunResult. */
 export type LoadOutcome = Pick<
   RunResult,
-  "startTime" | "endTime" | "durationSeconds" | "connections" | "targetRps" | "url" | "requests" | "actualRps" | "okRps" | "latencyUs" | "app" | "envoy" | "appSaw" | "appCpuMsPer1kRejected"
+  "startTime" | "endTime" | "durationSeconds" | "connections" | "targetRps" | "url" | "requests" | "actualRps" | "okRps" | "latencyUs" | "app" | "envoy" | "appSaw" | "appCpuMsPer1kRejected" | "loadGenerator"
 >;
 
 /** Runs warm-up then the measured load; rejects only on a programming error, load failures are counted in `requests.errors`. */
@@ -82,6 +84,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadOutcome> {
     envoy,
     appSaw,
     appCpuMsPer1kRejected: perRejected(app, appSaw, rejected.count),
+    loadGenerator: opts.rate > 0 ? `paced open loop (node:http, ${result.late} late sends) + hrtime histogram` : "autocannon closed loop + hrtime histogram",
   };
 }
 
@@ -97,14 +100,18 @@ function perRejected(app: ProcessUsage | null, saw: RunResult["appSaw"] | undefi
   return round((app.cpuSeconds * share * 1e6) / rejected);
 }
 
-function fire(opts: LoadOptions, seconds: number, onResponse: ((status: number, ms: number) => void) | undefined): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
+/** Runs one phase of load; resolves with the failures counted (responses go to onResponse). */
+async function fire(opts: LoadOptions, seconds: number, onResponse: ((status: number, ms: number) => void) | undefined): Promise<{ errors: number; timeouts: number; late: number }> {
+  if (opts.rate > 0) {
+    const paced = await runPaced({ origin: opts.origin, rate: opts.rate, durationSeconds: seconds, maxInFlight: opts.connections, next: opts.next, onResponse: onResponse && ((status, us) => onResponse(status, us / 1000)) });
+    return { errors: paced.errors, timeouts: paced.timeouts, late: paced.late };
+  }
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: opts.origin,
         connections: opts.connections,
         duration: seconds,
-        overallRate: opts.rate > 0 ? opts.rate : undefined,
         timeout: 10,
         requests: [
           {
@@ -116,10 +123,11 @@ function fire(opts: LoadOptions, seconds: number, onResponse: ((status: number, 
           },
         ],
       },
-      (err: Error | null, result: autocannon.Result) => (err ? reject(err) : resolve(result)),
+      (err: Error | null, res: autocannon.Result) => (err ? reject(err) : resolve(res)),
     );
     if (onResponse) instance.on("response", (_client: unknown, status: number, _bytes: number, ms: number) => onResponse(status, ms));
   });
+  return { errors: result.errors, timeouts: result.timeouts, late: 0 };
 }
 
 function round(n: number): number {

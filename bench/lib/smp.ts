@@ -214,7 +214,7 @@ function runTest(run: RunResult, envId: string, meshConfigs: SmpMeshConfig[], pr
     name: `${run.scenario} ${run.workload} ${run.regime}`,
     labels: { scenario: run.scenario, workload: run.workload, regime: run.regime },
     clients: [
-      client("autocannon + hrtime histogram", run.connections, run.targetRps, [run.url], { pipelining: 1, timeoutSeconds: 10, method: "GET", rotating: "path and Authorization per request" }, run.workload === "pulls" ? { authorization: "Bearer <one token per user, rotated>" } : {}),
+      client(run.loadGenerator ?? "autocannon + hrtime histogram", run.connections, run.targetRps, [run.url], { pipelining: 1, timeoutSeconds: 10, method: "GET", rotating: "path and Authorization per request" }, run.workload === "pulls" ? { authorization: "Bearer <one token per user, rotated>" } : {}),
     ],
     duration: `${run.durationSeconds}s`,
   };

@@ -1,10 +1,12 @@
 // Unit tests of the benchmark's building blocks: the exact latency recorder, the user spread of the
 // workloads, the findings against their targets, the native rate-limit config and the SVG charts.
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { describe, test } from "node:test";
 import { computeFindings } from "../../bench/lib/findings.ts";
 import { LatencyRecorder } from "../../bench/lib/histogram.ts";
 import { nativeRateLimitRoute } from "../../bench/lib/native.ts";
+import { runPaced } from "../../bench/lib/paced.ts";
 import { barChart } from "../../bench/lib/svg.ts";
 import { weightedUsers } from "../../bench/lib/workload.ts";
 import type { BenchResults, RunResult } from "../../bench/results-types.ts";
@@ -130,5 +132,44 @@ describe("barChart", () => {
     assert.equal((svg.match(/<rect x="250"/g) ?? []).length, 1);
     assert.ok(svg.includes("none in this run"));
     assert.throws(() => barChart({ title: "t", unit: "", bars: [] }), /no bars/);
+  });
+});
+
+describe("runPaced", () => {
+  test("sends rate × duration requests spread over the duration, not in a burst", async (t) => {
+    const arrivals: number[] = [];
+    const server = createServer((req, res) => {
+      arrivals.push(performance.now());
+      res.statusCode = req.url === "/limited" ? 429 : 200;
+      res.end("x");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const port = (server.address() as { port: number }).port;
+    const statuses: number[] = [];
+    let i = 0;
+    const out = await runPaced({
+      origin: `http://127.0.0.1:${port}`,
+      rate: 200,
+      durationSeconds: 0.5,
+      maxInFlight: 4,
+      next: () => ({ path: i++ % 2 ? "/limited" : "/ok", headers: {} }),
+      onResponse: (status, us) => {
+        assert.ok(us > 0);
+        statuses.push(status);
+      },
+    });
+    assert.equal(out.sent, 100);
+    assert.equal(out.errors + out.timeouts, 0);
+    assert.equal(statuses.length, 100);
+    assert.equal(statuses.filter((s) => s === 429).length, 50);
+    // Evenly spaced: the arrivals span most of the half second, and the first tenth of it does not
+    // hold a burst (autocannon's rate option would put them all there).
+    const first = arrivals[0];
+    assert.ok(arrivals[99] - first >= 400, `arrivals span only ${arrivals[99] - first} ms`);
+    assert.ok(arrivals.filter((a) => a - first < 50).length < 50, "requests arrived in a burst");
   });
 });
