@@ -34,10 +34,14 @@ class PlanLimit {
   readonly allowed: Counter;
   readonly limited: Counter;
   readonly policy: string;
+  /** The RateLimit-Limit value, rendered once instead of on every allowed pull. */
+  readonly limitText: string;
   constructor(readonly id: string, readonly capacity: f64, windowSeconds: i64) {
     this.allowed = new Counter("image_hub.rate_limit." + id + ".allowed");
     this.limited = new Counter("image_hub.rate_limit." + id + ".limited");
-    this.policy = (<i64>capacity).toString() + ";w=" + windowSeconds.toString();
+    const limitText = (<i64>capacity).toString();
+    this.limitText = limitText;
+    this.policy = limitText + ";w=" + windowSeconds.toString();
   }
 }
 
@@ -48,6 +52,8 @@ class RateLimitRoot extends RootContext {
   shards: i32 = 256;
   maxUsersPerShard: i32 = 64;
   casRetries: i32 = 32;
+  /** Shared-data key of each shard, built once so a request does not format one. */
+  shardKeys: Array<string> = new Array<string>();
   readonly denied: Counter = new Counter("image_hub.rate_limit.denied");
   readonly contention: Counter = new Counter("image_hub.rate_limit.cas_exhausted");
   /** CAS writes that lost to another worker and were retried: evidence that the count is shared. */
@@ -99,10 +105,13 @@ class RateLimitRoot extends RootContext {
    */
   private createShards(): void {
     const empty = new ArrayBuffer(0);
+    const keys = new Array<string>(this.shards);
     for (let i = 0; i < this.shards; i++) {
       const key = KEY_PREFIX + i.toString();
+      unchecked((keys[i] = key));
       if (getSharedData(key) === null && lastResult() == WasmResult.NotFound) setSharedData(key, empty, 0);
     }
+    this.shardKeys = keys;
   }
 
   /** Implements RootContext.createHttpContext. */
@@ -133,7 +142,7 @@ class RateLimit extends HttpContext {
     }
     const plan = unchecked(root.plans[index]);
     const windowMs = <f64>root.windowSeconds * 1000;
-    const key = KEY_PREFIX + shardOf(user, root.shards).toString();
+    const key = unchecked(root.shardKeys[shardOf(user, root.shards)]);
     for (let attempt = 0; attempt < root.casRetries; attempt++) {
       const nowMs = <f64>(getCurrentTimeNanoseconds() / 1000000);
       const stored = getSharedData(key);
@@ -181,7 +190,7 @@ class RateLimit extends HttpContext {
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     const plan = this.plan;
     if (plan === null) return FilterHeadersStatus.Continue;
-    responseHeaders.replace("ratelimit-limit", (<i64>plan.capacity).toString());
+    responseHeaders.replace("ratelimit-limit", plan.limitText);
     responseHeaders.replace("ratelimit-remaining", (<i64>this.remaining).toString());
     responseHeaders.replace("ratelimit-reset", (<i64>this.resetSeconds).toString());
     responseHeaders.replace("ratelimit-policy", plan.policy);

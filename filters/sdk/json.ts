@@ -71,23 +71,33 @@ export class JsonArray extends JsonValue {
 /** JsonObject keeps its keys in document order; duplicate keys are rejected by the parser. */
 export class JsonObject extends JsonValue {
   readonly keys: Array<string> = new Array<string>();
-  private readonly values: Map<string, JsonValue> = new Map<string, JsonValue>();
+  /**
+   * Parallel to `keys`, searched linearly: objects here (configurations, token claims) have a
+   * handful of keys, and a Map's buckets and rehashing cost far more per parse than comparing them.
+   */
+  private readonly values: Array<JsonValue> = new Array<JsonValue>();
   constructor(path: string) {
     super(JsonKind.Object, path);
   }
+  private indexOf(key: string): i32 {
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (unchecked(keys[i]) == key) return i;
+    return -1;
+  }
   /** has tells whether `key` is present. */
   has(key: string): bool {
-    return this.values.has(key);
+    return this.indexOf(key) >= 0;
   }
   /** get returns the value of `key`, or null when absent. */
   get(key: string): JsonValue | null {
-    return this.values.has(key) ? this.values.get(key) : null;
+    const i = this.indexOf(key);
+    return i < 0 ? null : unchecked(this.values[i]);
   }
   /** set adds a key; returns false if it already exists. */
   set(key: string, value: JsonValue): bool {
-    if (this.values.has(key)) return false;
+    if (this.indexOf(key) >= 0) return false;
     this.keys.push(key);
-    this.values.set(key, value);
+    this.values.push(value);
     return true;
   }
 }
@@ -112,7 +122,7 @@ export function indexPath(parent: string, index: i32): string {
 class Parser {
   pos: i32 = 0;
   error: string = "";
-  constructor(readonly text: string) {}
+  constructor(readonly text: string, readonly recordPaths: bool) {}
 
   fail(message: string): JsonValue | null {
     if (this.error.length == 0) this.error = message;
@@ -171,7 +181,8 @@ class Parser {
       if (this.pos >= this.text.length) return this.fail(E_JSON_UNEXPECTED_END);
       if (this.text.charCodeAt(this.pos) != 0x3a) return this.fail(E_JSON_UNEXPECTED_CHAR);
       this.pos++;
-      const v = this.value(childPath(path, key), depth + 1);
+      // Building a path string per key is most of the parse's allocation; hot-path callers opt out.
+      const v = this.value(this.recordPaths ? childPath(path, key) : path, depth + 1);
       if (v === null) return null;
       if (!obj.set(key, v)) {
         this.pos = keyStart;
@@ -197,7 +208,7 @@ class Parser {
       return arr;
     }
     while (true) {
-      const v = this.value(indexPath(path, arr.items.length), depth + 1);
+      const v = this.value(this.recordPaths ? indexPath(path, arr.items.length) : path, depth + 1);
       if (v === null) return null;
       arr.items.push(v);
       this.skipSpace();
@@ -236,9 +247,10 @@ class Parser {
     while (this.pos < t.length) {
       const c = t.charCodeAt(this.pos);
       if (c == 0x22) {
-        out += t.substring(runStart, this.pos);
+        // Most strings have no escape: return the slice itself instead of concatenating onto "".
+        const run = t.substring(runStart, this.pos);
         this.pos++;
-        return out;
+        return out.length == 0 ? run : out + run;
       }
       if (c < 0x20) {
         this.fail(E_JSON_CONTROL_CHAR);
@@ -310,10 +322,12 @@ class Parser {
 
 /**
  * parseJson parses one JSON document; `rootPath` names the root in paths (default "config").
+ * With `recordPaths` false every value's path is just `rootPath`: for per-request parsing whose
+ * errors never name a field, where a path string per value would be wasted allocation.
  * On failure the result has value null, a message and the character offset of the problem.
  */
-export function parseJson(text: string, rootPath: string = "config"): JsonResult {
-  const p = new Parser(text);
+export function parseJson(text: string, rootPath: string = "config", recordPaths: bool = true): JsonResult {
+  const p = new Parser(text, recordPaths);
   const v = p.value(rootPath, 0);
   if (v === null) return new JsonResult(null, p.error, p.pos);
   p.skipSpace();

@@ -135,15 +135,20 @@ class TokenAuth extends HttpContext {
   /** Implements HttpContext.onRequestHeaders. */
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     const root = changetype<TokenAuthRoot>(this.root);
-    // Client-sent identity is never trusted, on any path.
-    let written = requestHeaders.remove(HEADER_USER) == WasmResult.Ok;
-    written = requestHeaders.remove(HEADER_PLAN) == WasmResult.Ok && written;
-    written = requestHeaders.remove(HEADER_ACCESS) == WasmResult.Ok && written;
-    written = requestHeaders.remove(HEADER_SIDECAR) == WasmResult.Ok && written;
+    // Client-sent identity is never trusted, on any path. A request that goes on to be verified
+    // gets x-hub-user/plan/access replaced (replace leaves exactly one value), and a refused one
+    // never reaches the upstream, so only a request passed through untouched needs them removed:
+    // three hostcalls fewer on every verified request.
+    let written = requestHeaders.remove(HEADER_SIDECAR) == WasmResult.Ok;
     const path = requestHeaders.get(":path");
     const method = requestHeaders.get(":method");
     const route = parseRoute(method === null ? "" : method, path === null ? "" : path);
-    if (route.kind == RouteKind.NotRegistry && path !== null && written) return FilterHeadersStatus.Continue;
+    if (route.kind == RouteKind.NotRegistry && path !== null && written) {
+      written = requestHeaders.remove(HEADER_USER) == WasmResult.Ok && written;
+      written = requestHeaders.remove(HEADER_PLAN) == WasmResult.Ok && written;
+      written = requestHeaders.remove(HEADER_ACCESS) == WasmResult.Ok && written;
+      if (written) return FilterHeadersStatus.Continue;
+    }
     const verifier = root.verifier;
     const token = bearerToken(requestHeaders.get("authorization"));
     const repository = route.kind == RouteKind.Repository ? route.repository : "";

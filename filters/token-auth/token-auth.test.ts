@@ -85,6 +85,30 @@ for (const build of BUILDS) {
       assert.equal(policy.chain.getMetric("image_hub.token_auth.team.allowed"), 1n);
     });
 
+    it("should leave exactly one verified value of each identity header when the client repeats them", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const token = mintToken({ now: policy.nowSeconds(), sub: "alice", plan: "team", access: [{ name: "alice/app", actions: ["pull"] }] });
+      const forged: [string, string][] = [
+        ["x-hub-access", "repository:evil/one:push"],
+        ["x-hub-user", "mallory"],
+        ["authorization", `Bearer ${token}`],
+        ["x-hub-access", "repository:evil/two:push"],
+        ["x-hub-user", "eve"],
+        ["x-hub-plan", "enterprise"],
+        ["x-hub-plan", "enterprise"],
+      ];
+      const result = await policy.chain.exchange({ method: "GET", path: "/v2/alice/app/manifests/v1", headers: forged }, () => ({ status: 200, headers: [], body: "" }));
+      assert.equal(result.status, 200);
+      assert.deepEqual(
+        result.upstreamRequest!.headers.filter(([n]) => n.startsWith("x-hub-")),
+        [
+          ["x-hub-user", "alice"],
+          ["x-hub-plan", "team"],
+          ["x-hub-access", "repository:alice/app:pull"],
+        ],
+      );
+    });
+
     it("should accept exp and nbf within the 30 s skew and refuse them just beyond it", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
       const now = policy.nowSeconds();
