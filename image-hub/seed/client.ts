@@ -32,7 +32,7 @@ export class RegistryClient {
   /** request sends one registry call with a token for `scope`; resolves to the response, any status. */
   async request(method: string, path: string, scope: string, init: { body?: Buffer; headers?: Record<string, string> } = {}): Promise<Response> {
     const headers = { ...init.headers, authorization: `Bearer ${await this.token(scope)}` };
-    return fetch(path.startsWith("http") ? path : `${this.baseUrl}${path}`, { method, headers, body: init.body && new Uint8Array(init.body.buffer, init.body.byteOffset, init.body.byteLength) });
+    return fetch(path.startsWith("http") ? path : `${this.baseUrl}${path}`, { method, headers, body: init.body && new Uint8Array(init.body) });
   }
 
   /** pushBlob uploads one blob to `repo` (POST then PUT) unless it is there; rejects on any refusal. */
