@@ -75,8 +75,14 @@ function ResultsView({ results }: { results: BenchResults }) {
               <strong>{f.question}</strong>
             </p>
             <p>
-              {f.value === null ? "Not measured" : `${f.value.toLocaleString("en-US", { maximumFractionDigits: 2 })} ${f.unit}`} · target {f.target} ·{" "}
-              <span className={f.met === true ? "met" : f.met === false ? "missed" : "muted"}>{f.met === true ? "met" : f.met === false ? "not met" : "not measured"}</span>
+              {f.value === null ? "Not measured" : `${f.value.toLocaleString("en-US", { maximumFractionDigits: 2 })} ${f.unit}`}
+              {/* An informational figure has no target to meet or miss. */}
+              {f.target === "informational" ? " · informational" : (
+                <>
+                  {" "}· target {f.target} ·{" "}
+                  <span className={f.met === true ? "met" : f.met === false ? "missed" : "muted"}>{f.met === true ? "met" : f.met === false ? "not met" : "not measured"}</span>
+                </>
+              )}
             </p>
             {f.detail ? <p className="muted">{f.detail}</p> : null}
           </li>
