@@ -37,5 +37,11 @@ export function createUiApp(uiDir: string = UI_BUILD_DIR, benchDir: string = BEN
     if (!existsSync(index)) return void res.status(200).type("html").send(MISSING_PAGE);
     res.sendFile(index);
   });
+  // Only /bench gets here (its static handler does not fall through): a missing results file is an
+  // ordinary 404 for the speed page, not a stack trace in the log.
+  app.use((err: { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = err.status === 404 ? 404 : 500;
+    res.status(status).json({ error: { code: status === 404 ? "NOT_FOUND" : "INTERNAL", message: status === 404 ? "no benchmark results yet" : "could not read benchmark results" } });
+  });
   return app;
 }
