@@ -33,12 +33,12 @@ export class ManualClock {
 
   /** Wall time in ns since the epoch (proxy_get_current_time_nanoseconds, WASI clock 0). */
   nowNs(): bigint {
-    return BigInt(Math.round(this.nowMs * 1e6));
+    return toNs(this.nowMs);
   }
 
   /** Monotonic time in ns since the clock was created (WASI clock 1). */
   monotonicNs(): bigint {
-    return BigInt(Math.round((this.nowMs - this.startMs) * 1e6));
+    return toNs(this.nowMs - this.startMs);
   }
 
   /** schedule runs fn once, delayMs from now, during a later advance(). */
@@ -80,4 +80,10 @@ export class ManualClock {
     }
     this.nowMs = target;
   }
+}
+
+/** ms → ns without going through a double: ms * 1e6 is past 2^53 for today's dates, so it would round. */
+function toNs(ms: number): bigint {
+  const whole = Math.floor(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 }
