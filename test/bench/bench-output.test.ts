@@ -70,6 +70,15 @@ describe("npm run bench -- --quick", () => {
     assert.equal(results.scenarios.length, SCENARIOS.length);
   });
 
+  test("every scenario is really measured: only the time budget may leave a run out", () => {
+    // npm test provides Envoy and the built filters, so nothing but the quick run's time budget may
+    // keep a scenario from running; a run of nothing but "not measured" must fail here.
+    for (const s of SCENARIOS) assert.ok(results.runs.some((x) => x.scenario === s), `${s}: no run measured`);
+    for (const id of ["c-filter/pulls/under", "d-app/pulls/under"]) assert.ok(results.runs.some((x) => x.id === id), `${id} (filter vs app) not measured`);
+    const other = results.notMeasured.filter((n) => n.section === "scenarios" && !/time budget/.test(n.reason));
+    assert.deepEqual(other, []);
+  });
+
   test("not-measured reasons are explanations, not crashes of the benchmark itself", () => {
     for (const n of results.notMeasured) {
       assert.ok(n.reason.trim().length > 0, `${n.section}/${n.item} has no reason`);
@@ -100,6 +109,7 @@ describe("npm run bench -- --quick", () => {
     assert.deepEqual(checkSmpDocument(smp), []);
     const doc = smp as { tests: { config: { id: string }; results: { id: string; latencies_ms: { p50: number } }[] }[] };
     const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? 2 : 0);
+    assert.ok(results.runs.length > 0 && results.filterCosts.length > 0, "nothing was measured, so nothing in smp.json was checked");
     assert.equal(doc.tests.length, expected);
     for (const run of results.runs) {
       const test = doc.tests.find((t) => t.config.id === run.id);

@@ -36,16 +36,28 @@ const envoyWasi = new Set([
  */
 const foreignSdkFixtures = new Set(["build/test-filters/proxy-runtime-add-header.wasm"]);
 
-const dirs = ["build/filters", "build/test-filters", "build/test-sdk"];
-const modules = dirs.flatMap((dir) => {
-  const full = join(repoRoot, dir);
-  return existsSync(full) ? readdirSync(full).filter((f) => f.endsWith(".wasm")).sort().map((f) => join(dir, f)) : [];
-});
+/** Sources and the folder their modules are built into (as scripts/build.mjs builds them). */
+const sources: [string, string, (name: string) => string | undefined][] = [
+  ["filters", "build/filters", (n) => (n !== "sdk" && n !== "host" && existsSync(join(repoRoot, "filters", n, "index.ts")) ? n : undefined)],
+  ["test/conformance/filters", "build/test-filters", (n) => (n.endsWith(".ts") ? n.slice(0, -3) : undefined)],
+  ["test/sdk/harness", "build/test-sdk", (n) => (n.endsWith(".ts") ? n.slice(0, -3) : undefined)],
+];
+/** Every module the sources promise, release and debug, plus the foreign fixtures: derived from the sources, so a missing build fails below instead of shrinking the list. */
+const expected = [
+  ...sources.flatMap(([src, out, name]) =>
+    readdirSync(join(repoRoot, src)).sort().flatMap((n) => {
+      const base = name(n);
+      return base === undefined ? [] : [join(out, `${base}.wasm`), join(out, `${base}.debug.wasm`)];
+    }),
+  ),
+  ...foreignSdkFixtures,
+];
+const modules = expected.filter((m) => existsSync(join(repoRoot, m)));
 
 describe("module hygiene", () => {
-  it("should find the add-header builds (the checks below must not pass vacuously)", () => {
-    assert.ok(modules.includes("build/filters/add-header.wasm"), "run `node scripts/build.mjs` first");
-    assert.ok(modules.includes("build/filters/add-header.debug.wasm"));
+  it("should find every module the sources promise (the checks below must not pass vacuously)", () => {
+    assert.ok(expected.length >= 20, `only ${expected.length} modules expected: are the sources there?`);
+    assert.deepEqual(expected.filter((m) => !modules.includes(m)), [], "run `node scripts/build.mjs` first");
   });
 
   for (const path of modules.filter((m) => foreignSdkFixtures.has(m))) {
