@@ -85,6 +85,10 @@ export interface FilterCost {
   /** What the filter answered during the measurement, e.g. {"200": 20000}. */
   statuses: Record<string, number>;
   latencyUs: LatencySummaryUs;
+  /** Wall-clock window of the measured loop (RFC 3339) and its length; absent in results from before they were recorded. */
+  startTime?: string;
+  endTime?: string;
+  elapsedSeconds?: number;
 }
 
 /** One arm of the Envoy chain comparison, latencies in µs. */
@@ -109,6 +113,9 @@ export interface EnvoyChainCost {
   baseline: WrkArm;
   chain: WrkArm;
   rounds: number;
+  /** Wall-clock window of the interleaved rounds (RFC 3339); absent in results from before it was recorded. */
+  startTime?: string;
+  endTime?: string;
   addedP50Us: number;
   addedP99Us: number;
 }

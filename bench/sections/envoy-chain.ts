@@ -48,12 +48,14 @@ export const envoyChainSection: Section = {
       // Warm-up: JIT in V8, connection pools, the filters' first-use allocations.
       await run(baseline.url, 1);
       await run(chain.url, 1);
+      const startTime = new Date().toISOString();
       const base: WrkResult[] = [];
       const withChain: WrkResult[] = [];
       for (let round = 0; round < s.chainRounds && (round === 0 || ctx.secondsLeft() > 2 * s.chainSeconds + 5); round++) {
         base.push(await run(baseline.url, s.chainSeconds));
         withChain.push(await run(chain.url, s.chainSeconds));
       }
+      const endTime = new Date().toISOString();
       const bad = withChain.reduce((n, w) => n + w.non2xx + w.socketErrors, 0) + base.reduce((n, w) => n + w.non2xx + w.socketErrors, 0);
       if (bad > 0) {
         return ctx.notMeasured("envoy-chain", "added latency", `${bad} responses were not 2xx or failed, so the arms did not do the same work (chain p50 ${median(withChain, "p50")} µs)`);
@@ -65,6 +67,8 @@ export const envoyChainSection: Section = {
         connections: s.chainConnections,
         durationSeconds: s.chainSeconds,
         rounds: base.length,
+        startTime,
+        endTime,
         baseline: b,
         chain: c,
         addedP50Us: c.p50 - b.p50,
