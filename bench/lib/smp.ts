@@ -101,8 +101,18 @@ export function toMs(s: LatencySummaryUs): SmpLatency {
  * generator, so a parenthesised detail moves to additional_options.
  */
 function generatorName(description: string): { name: string; detail?: string } {
-  const detail = /\(([^)]*)\)/.exec(description)?.[1];
-  return { name: description.replace(/\s*\([^)]*\)/g, "").trim(), ...(detail ? { detail } : {}) };
+  // Balanced, since details hold parentheses themselves ("Lua done() hook").
+  let name = "";
+  let detail = "";
+  let depth = 0;
+  for (const c of description) {
+    if (c === "(") depth++;
+    if (depth === 0) name += c;
+    else if (!(depth === 1 && c === "(")) detail += depth === 1 && c === ")" ? "; " : c;
+    if (c === ")") depth = Math.max(0, depth - 1);
+  }
+  detail = detail.replace(/;\s*$/, "");
+  return { name: name.replace(/\s+/g, " ").trim(), ...(detail ? { detail } : {}) };
 }
 
 function client(generator: string, connections: number, rps: number, urls: string[], options: Record<string, unknown>, headers: Record<string, string> = {}): SmpClient {
