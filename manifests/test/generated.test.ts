@@ -35,12 +35,13 @@ const ISTIO_PLACEMENT = {
 };
 /**
  * The configs the manifests must carry: the committed example configs (checked against plans.json
- * by test/policy/filter-configs.test.ts), with the local demo's public token endpoint as realm.
+ * by test/policy/filter-configs.test.ts), with the local demo's public token endpoint as realm
+ * wherever a filter names one in its challenges.
  */
 const expectedConfigs = Object.fromEntries(
   FILTER_ORDER.map((name) => {
     const config = JSON.parse(readFileSync(join(root, "filters", name, "config.example.json"), "utf8")) as Record<string, unknown>;
-    return [name, name === "token-auth" ? { ...config, realm: "http://localhost:8080/api/token" } : config];
+    return [name, "realm" in config ? { ...config, realm: "http://localhost:8080/api/token" } : config];
   }),
 );
 

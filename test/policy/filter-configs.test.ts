@@ -73,7 +73,11 @@ describe("filter-configs", () => {
     // What each filter is installed with, in Envoy (configuration) and in the emulator (pluginConfig),
     // checked against the raw catalog rather than against the generator's other output.
     const expected: Record<string, Record<string, unknown>> = {
-      "plan-enforcement": { plans: raw.plans.map((p) => ({ id: p.id, actions: p.actions, maxBlobBytes: p.maxBlobBytes })) },
+      "plan-enforcement": {
+        realm: "http://127.0.0.1:8080/api/token",
+        service: "image-hub",
+        plans: raw.plans.map((p) => ({ id: p.id, actions: p.actions, maxBlobBytes: p.maxBlobBytes })),
+      },
     };
     for (const f of chain) {
       assert.match(f.wasm, new RegExp(`build/filters/${f.name}\\.wasm$`));

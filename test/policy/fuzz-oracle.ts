@@ -61,7 +61,15 @@ interface Bucket {
 }
 
 const ORDER: Action[] = ["pull", "push", "delete"];
-const CHALLENGE = (scope?: string): string => `Bearer realm="${EXAMPLE_REALM}",service="${REGISTRY_SERVICE}"` + (scope ? `,scope="${scope}"` : "");
+const CHALLENGE = (scope?: string, error?: string): string =>
+  `Bearer realm="${EXAMPLE_REALM}",service="${REGISTRY_SERVICE}"` + (scope ? `,scope="${scope}"` : "") + (error ? `,error="${error}"` : "");
+
+/** Every scope a repository route needs, as its 401 challenge names them (a mount adds pull on its source). */
+function scopeOf(route: RequestSpec["route"]["truth"]): string | undefined {
+  if (route.kind !== "repository") return undefined;
+  const own = `repository:${route.repository}:${route.action === "push" ? "pull,push" : route.action}`;
+  return route.mountFrom && route.mountFrom !== route.repository ? `${own} repository:${route.mountFrom}:pull` : own;
+}
 
 /** Oracle keeps the rate-limit model of one run; create one per filter chain under test. */
 export class Oracle {
@@ -118,8 +126,7 @@ export class Oracle {
     let identity: Identity | undefined;
     if (throughTokenAuth) {
       if (!m.valid) {
-        const scope = route.kind === "repository" ? `repository:${route.repository}:${route.action === "push" ? "pull,push" : route.action}` : undefined;
-        return { status: 401, code: "UNAUTHORIZED", message: "authentication required", challenge: CHALLENGE(scope), upstream: false };
+        return { status: 401, code: "UNAUTHORIZED", message: "authentication required", challenge: CHALLENGE(scopeOf(route)), upstream: false };
       }
       identity = { user: m.token!.user.sub, plan: m.token!.user.plan, access: renderGrants(m.token!.grants) };
       if (target === "token-auth") return { status: 200, upstream: true, identity };
@@ -161,8 +168,11 @@ export class Oracle {
           .filter((e) => e.startsWith(`repository:${repository}:`))
           .flatMap((e) => e.slice(`repository:${repository}:`.length).split(",")),
       );
-    if (!granted(route.repository).has(route.action)) return refuse(403, "DENIED", `token does not grant ${route.action} on ${route.repository}`);
-    if (route.mountFrom && !granted(route.mountFrom).has("pull")) return refuse(403, "DENIED", `token does not grant pull on ${route.mountFrom}`);
+    // A plan's refusal is final (403); a token merely lacking the grant gets the token spec's
+    // insufficient_scope challenge naming every scope the route needs.
+    const insufficient = (message: string): Expected => ({ ...refuse(401, "UNAUTHORIZED", message), challenge: CHALLENGE(scopeOf(route), "insufficient_scope") });
+    if (!granted(route.repository).has(route.action)) return insufficient(`token does not grant ${route.action} on ${route.repository}`);
+    if (route.mountFrom && !granted(route.mountFrom).has("pull")) return insufficient(`token does not grant pull on ${route.mountFrom}`);
     const end = spec.contentRange?.end;
     if (route.blobUpload && end !== undefined && end >= entry.maxBlobBytes) {
       return refuse(413, "SIZE_INVALID", `blob upload exceeds the ${plan} plan limit of ${entry.maxBlobBytes} bytes`);
