@@ -121,6 +121,18 @@ for (const build of BUILDS) {
       assert.equal(await statusFor({ exp: "soon" }), 401);
     });
 
+    it("should refuse a signed token without an access claim (app mode answers the same 401)", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const now = policy.nowSeconds();
+      const send = (claims: Record<string, unknown>) => policy.send("GET", "/v2/", { authorization: `Bearer ${mintToken({ now, claims })}` });
+      const missing = await send({ access: undefined });
+      assert.equal(missing.status, 401);
+      assert.equal(missing.logs[0]?.message, "token-auth: 401: access missing");
+      assert.equal((await send({ access: [] })).status, 200, "an empty grant list is still a registry token");
+      assert.equal((await send({ access: "all" })).status, 401);
+      assert.equal(policy.seen.length, 1);
+    });
+
     it("should re-check exp and nbf when the same token comes back (verified-token cache)", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
       const now = policy.nowSeconds();

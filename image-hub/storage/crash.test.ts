@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { BlobFiles } from "./blobs.ts";
@@ -134,7 +134,7 @@ describe("storage crash safety", () => {
       db.prepare("INSERT INTO repositories (name, owner, visibility, created_at) VALUES ('a/b', 'a', 'public', 0)").run();
       // A blob renamed into place whose row was never written.
       const orphan = Buffer.from("orphan");
-      mkdirSync(join(files.blobsDir, digestOf(orphan).slice(7, 9)), { recursive: true });
+      mkdirSync(dirname(files.blobPath(digestOf(orphan))), { recursive: true });
       writeFileSync(files.blobPath(digestOf(orphan)), orphan);
       // An upload whose last chunk was half written (committed size 3, file 10 bytes).
       db.prepare("INSERT INTO uploads (id, repo, size, created_at) VALUES ('u1', 'a/b', 3, 0)").run();

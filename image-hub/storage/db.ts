@@ -1,6 +1,6 @@
 /**
  * The storage service's SQLite database: repositories, blobs and their links, manifests, tags and
- * open uploads. WAL mode so readers never wait for the single writer.
+ * open uploads, plus the referrers index (manifests that name a subject). WAL mode so readers never wait for the single writer.
  * @module
  */
 import Database from "better-sqlite3";
@@ -52,6 +52,16 @@ CREATE TABLE IF NOT EXISTS tags (
   PRIMARY KEY (repo, tag),
   FOREIGN KEY (repo, digest) REFERENCES manifests (repo, digest) ON DELETE CASCADE
 );
+CREATE TABLE IF NOT EXISTS referrers (
+  repo TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  artifact_type TEXT,
+  annotations TEXT,
+  PRIMARY KEY (repo, digest),
+  FOREIGN KEY (repo, digest) REFERENCES manifests (repo, digest) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS referrers_subject ON referrers (repo, subject);
 CREATE TABLE IF NOT EXISTS uploads (
   id TEXT PRIMARY KEY,
   repo TEXT NOT NULL REFERENCES repositories (name) ON DELETE CASCADE,

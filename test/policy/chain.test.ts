@@ -26,7 +26,7 @@ for (const build of BUILDS) {
         assert.equal(result.logs.filter((l) => l.level === "debug").length, 1, `${c.name}: one debug line`);
       }
       assert.equal(policy.seen.length, 0);
-      assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed"), 10n);
+      assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed"), 11n);
     });
 
     it("should forward a valid pull with identity headers and RateLimit headers", async () => {

@@ -168,13 +168,14 @@ export class JwtVerifier {
     if (!isHeaderSafe(token.subject)) return this.refuse("sub missing or not a plain name");
     token.plan = stringClaim(claims, "plan");
     if (!isPlanId(token.plan)) return this.refuse("plan missing or malformed");
+    // A registry token always carries `access` (possibly empty); one without it is not ours, and
+    // the access service in app mode refuses it the same way (CONTRACT.md).
     const access = claims.get("access");
-    if (access !== null) {
-      if (access.kind != JsonKind.Array) return this.refuse("access not an array");
-      const scopes = renderAccess(changetype<JsonArray>(access));
-      if (scopes === null) return this.refuse("access entry malformed");
-      token.access = scopes;
-    }
+    if (access === null) return this.refuse("access missing");
+    if (access.kind != JsonKind.Array) return this.refuse("access not an array");
+    const scopes = renderAccess(changetype<JsonArray>(access));
+    if (scopes === null) return this.refuse("access entry malformed");
+    token.access = scopes;
     return token;
   }
 }
