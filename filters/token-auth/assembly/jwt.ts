@@ -161,6 +161,9 @@ export class JwtVerifier {
       if (nbf.kind != JsonKind.Number) return this.refuse("nbf not a number");
       if (now + skew < changetype<JsonNumber>(nbf).value) return this.refuse("not yet valid");
     }
+    // iat is not checked against the clock, but like exp and nbf it must be a NumericDate (RFC 7519).
+    const iat = claims.get("iat");
+    if (iat !== null && iat.kind != JsonKind.Number) return this.refuse("iat not a number");
     const token = new VerifiedToken();
     token.expiresAt = changetype<JsonNumber>(exp).value;
     if (nbf !== null) token.notBefore = changetype<JsonNumber>(nbf).value;
