@@ -193,19 +193,23 @@ export function registryRoutes(storage: StorageClient): Router {
       await storage.json("DELETE", path, { repo: name });
       return void res.status(204).end();
     }
+    // A chunk (PATCH, or the last one on PUT) whose Content-Range does not start where the upload
+    // stands is 416 and changes nothing.
+    const range = /^(\d+)-(\d+)$/.exec(String(req.headers["content-range"] ?? ""));
+    const offset = range ? Number(range[1]) : undefined;
+    const resumable = (err: unknown): never => {
+      // The client needs to know where the upload stands to resume it.
+      if (err instanceof HttpError && err.status === 416) res.setHeader("Location", uploadLocation(name, id));
+      throw err;
+    };
     if (req.method === "PATCH") {
-      const range = /^(\d+)-(\d+)$/.exec(String(req.headers["content-range"] ?? ""));
-      const from = await storage.request("PATCH", path, { repo: name, offset: range ? Number(range[1]) : undefined, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
-      const s = (await readJson(from).catch(planLimit(plan)).catch((err) => {
-        // The client needs to know where the upload stands to resume it.
-        if (err instanceof HttpError && err.status === 416) res.setHeader("Location", uploadLocation(name, id));
-        throw err;
-      })) as { size: number };
+      const from = await storage.request("PATCH", path, { repo: name, offset, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
+      const s = (await readJson(from).catch(planLimit(plan)).catch(resumable)) as { size: number };
       return answer(202, s.size);
     }
     const digest = checkDigest(req.query.digest, "digest query parameter");
-    const from = await storage.request("PUT", path, { repo: name, digest, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
-    await readJson(from).catch(planLimit(plan));
+    const from = await storage.request("PUT", path, { repo: name, digest, offset, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
+    await readJson(from).catch(planLimit(plan)).catch(resumable);
     res.setHeader("Location", `/v2/${name}/blobs/${digest}`);
     res.setHeader("Docker-Content-Digest", digest);
     res.status(201).end();

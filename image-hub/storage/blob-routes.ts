@@ -97,6 +97,10 @@ export function blobRoutes(db: Database.Database, files: BlobFiles): Router {
   router.put("/uploads/:id", async (req, res) => {
     const row = upload(req);
     const digest = digestOf(req.query.digest);
+    // A last chunk that does not start where the upload stands changes nothing, as for PATCH.
+    if (req.query.offset !== undefined && Number(req.query.offset) !== row.size) {
+      throw new HttpError(416, "BLOB_UPLOAD_INVALID", `chunk must start at offset ${row.size}`, { size: row.size });
+    }
     const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
     const size = hasBody ? await appendBody(req, row) : row.size;
     if (!hasBody) req.resume();

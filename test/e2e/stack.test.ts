@@ -83,6 +83,7 @@ async function scenarios(stack: Stack, image: OciImage): Promise<Record<string, 
   out.unsupported = await observe(stack, "POST", "/v2/pat/app/manifests/v1", { authorization: `Bearer ${push}` });
   out.deleteOnPersonal = await observe(stack, "DELETE", "/v2/pat/app/manifests/v1", { authorization: `Bearer ${del}` });
   out.pushElsewhere = await observe(stack, "POST", "/v2/other/app/blobs/uploads/", { authorization: `Bearer ${push}` });
+  out.pullOnlyUpload = await observe(stack, "POST", "/v2/pat/app/blobs/uploads/", { authorization: `Bearer ${pull}` });
   out.tooLarge = await observe(stack, "PATCH", "/v2/pat/app/blobs/uploads/x", { authorization: `Bearer ${push}`, "content-range": "0-209715199", "content-length": "0" });
   out.tags = await observe(stack, "GET", "/v2/pat/app/tags/list", { authorization: `Bearer ${pull}` });
   out.blobHead = await observe(stack, "HEAD", `/v2/pat/app/blobs/${image.config.digest}`, { authorization: `Bearer ${pull}` });
@@ -163,7 +164,7 @@ describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/
         const { stdout } = await run(SKOPEO, ["inspect", "--tls-verify=false", "--creds", creds, `docker://${host}/sky/roundtrip:v1`], { timeout: 60_000 });
         assert.equal(JSON.parse(stdout).Digest, image.manifest.digest);
         // Another user's credentials cannot push into sky's namespace.
-        await assert.rejects(run(SKOPEO, ["copy", "--dest-tls-verify=false", "--dest-creds", `bob:${stack.demoUsers[1].password}`, `oci:${layout}:v1`, `docker://${host}/sky/roundtrip:v2`], { timeout: 60_000 }), /403|denied/i);
+        await assert.rejects(run(SKOPEO, ["copy", "--dest-tls-verify=false", "--dest-creds", `bob:${stack.demoUsers[1].password}`, `oci:${layout}:v1`, `docker://${host}/sky/roundtrip:v2`], { timeout: 60_000 }), /401|unauthorized|denied/i);
       });
 
       it("should give a Personal user's 11th manifest pull within a minute 429 TOOMANYREQUESTS", async () => {
@@ -181,7 +182,10 @@ describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/
         assert.equal(code(answers.invalidName), "400 NAME_INVALID invalid repository name");
         assert.equal(code(answers.unsupported), "404 UNSUPPORTED unsupported registry route");
         assert.equal(code(answers.deleteOnPersonal), "403 DENIED plan personal does not allow delete");
-        assert.equal(code(answers.pushElsewhere), "403 DENIED token does not grant push on other/app");
+        assert.equal(code(answers.pushElsewhere), "401 UNAUTHORIZED token does not grant push on other/app");
+        assert.equal(answers.pushElsewhere.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:other/app:pull,push",error="insufficient_scope"');
+        assert.equal(code(answers.pullOnlyUpload), "401 UNAUTHORIZED token does not grant push on pat/app");
+        assert.equal(answers.pullOnlyUpload.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:pat/app:pull,push",error="insufficient_scope"');
         assert.equal(code(answers.tooLarge), "413 SIZE_INVALID blob upload exceeds the personal plan limit of 104857600 bytes");
         assert.deepEqual(answers.tags.body, { name: "pat/app", tags: ["v1"] });
         assert.equal(answers.blobHead.status, 200);
