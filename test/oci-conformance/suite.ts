@@ -11,20 +11,17 @@ import { fileURLToPath } from "node:url";
 
 /** The suite's module and the pinned pseudo-version (the module publishes no tags). */
 export const SUITE_MODULE = "github.com/opencontainers/distribution-spec/conformance";
-/** SUITE_VERSION is main of 2025-08-31; its `OCI_VERSION=1.1` defaults are the v1.1 checks. */
+/** SUITE_VERSION is main of 2026-08-31; with `OCI_VERSION=1.1` it runs the spec v1.1 checks. */
 export const SUITE_VERSION = "v0.0.0-20260831232431-97274622c111";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 /** Where the compiled suite is cached, per pinned version. */
 export const SUITE_DIR = join(root, "build", "oci-conformance", SUITE_VERSION);
 
-/** findGo returns the path of a working `go` (PATH first, then the default install), or undefined. */
+/** findGo returns "go" when a working `go` is on PATH (.ci/run puts it there), else undefined. */
 export function findGo(): string | undefined {
-  for (const candidate of ["go", "/usr/local/go/bin/go"]) {
-    const probe = spawnSync(candidate, ["version"], { encoding: "utf8", timeout: 30_000 });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
+  const probe = spawnSync("go", ["version"], { encoding: "utf8", timeout: 30_000 });
+  return probe.status === 0 ? "go" : undefined;
 }
 
 /**
@@ -84,7 +81,8 @@ function attribute(tag: string, name: string): number {
 }
 
 /**
- * runSuite runs the suite with every API and data workflow of spec v1.1 on (upload cancel too)
+ * runSuite runs the suite with every API and data workflow of spec v1.1 on (upload cancel and the
+ * digest-header checks too)
  * against `target`. Resolves with the totals whatever the outcome; rejects only when the suite
  * produced no report.
  */
@@ -102,8 +100,11 @@ export async function runSuite(binary: string, target: SuiteTarget, extraEnv: Re
     OCI_PASSWORD: target.password,
     OCI_RESULTS_DIR: resultsDir,
     OCI_LOG: "error",
-    // Off by default in the suite only because some registries lack it; Image Hub supports it.
+    // Off by default at spec 1.1 only because some registries lack them; Image Hub has them: upload
+    // cancel, and Docker-Content-Digest on every blob and manifest answer.
     OCI_API_BLOBS_UPLOAD_CANCEL: "true",
+    OCI_API_BLOBS_DIGEST_HEADER: "true",
+    OCI_API_MANIFESTS_DIGEST_HEADER: "true",
     ...extraEnv,
   };
   const started = Date.now();
