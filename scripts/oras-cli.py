@@ -7,7 +7,8 @@ installed into .venv-envoy by `npm install`), because the package ships no CLI o
 
 Every registry exchange is oras's own (its bearer-token flow, blob uploads, manifest push and pull);
 `--trace` prints each HTTP request oras makes and its status to stderr. The registry is plain HTTP
-on loopback (`insecure`). Exit status 1 with one `oras: ...` line on any refusal.
+on loopback (`insecure`). On any refusal the exit status is 1 and the last line is `oras: <what failed>`
+(oras's own log line with the registry's message comes before it).
 """
 
 import argparse
@@ -75,8 +76,9 @@ def main(argv):
             print(f"pushed {args.target}: {len(args.files)} layer(s), manifest {response.headers.get('Docker-Content-Digest', '?')}")
         elif args.command == "pull":
             for i in range(1, args.repeat + 1):
-                files = client.pull(target=args.target, outdir=args.out)
-                print(f"pull {i}: pulled {args.target}: " + " ".join(sorted(files)) if args.repeat > 1 else f"pulled {args.target}: " + " ".join(sorted(files)), flush=True)
+                files = " ".join(sorted(client.pull(target=args.target, outdir=args.out)))
+                prefix = f"pull {i}: " if args.repeat > 1 else ""
+                print(f"{prefix}pulled {args.target}: {files}", flush=True)
         else:
             print("\n".join(client.get_tags(args.target)))
     except Exception as err:  # oras raises ValueError / requests.HTTPError with the registry's answer
