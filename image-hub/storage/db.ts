@@ -4,6 +4,7 @@
  * @module
  */
 import Database from "better-sqlite3";
+import { parseManifest } from "./manifests.ts";
 
 /** A row of the repositories table. */
 export interface RepositoryRow {
@@ -81,6 +82,30 @@ export function openDatabase(file: string): Database.Database {
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
+  const hadReferrers = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'referrers'").get() !== undefined;
   db.exec(SCHEMA);
+  if (!hadReferrers) indexReferrers(db);
   return db;
+}
+
+/**
+ * indexReferrers fills the referrers table from the stored manifests; run once, when a database made
+ * before the table existed is opened, so that subjects pushed earlier are listed too. A manifest that
+ * no longer parses is skipped (it was accepted by an older version and is still served as is).
+ */
+function indexReferrers(db: Database.Database): void {
+  const rows = db.prepare("SELECT repo, digest, media_type, body FROM manifests").all() as { repo: string; digest: string; media_type: string; body: Buffer }[];
+  const insert = db.prepare("INSERT OR IGNORE INTO referrers (repo, digest, subject, artifact_type, annotations) VALUES (?, ?, ?, ?, ?)");
+  db.transaction(() => {
+    for (const row of rows) {
+      let parsed: ReturnType<typeof parseManifest>;
+      try {
+        parsed = parseManifest(row.body, row.media_type);
+      } catch {
+        continue;
+      }
+      if (parsed.subject === undefined) continue;
+      insert.run(row.repo, row.digest, parsed.subject, parsed.artifactType ?? null, parsed.annotations === undefined ? null : JSON.stringify(parsed.annotations));
+    }
+  })();
 }
