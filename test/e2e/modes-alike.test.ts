@@ -1,11 +1,12 @@
 // The same edge-case requests through a whole stack in each enforcement mode (wasm filters in Envoy,
 // or the access service): every answer must carry the same status, registry error code and
-// challenge, and the one CONTRACT.md states. The table is the policy chain's bad-input table (every
+// challenge, and the one CONTRACT.md states; OCI v1.1 pushes and referrers answer alike in full. The table is the policy chain's bad-input table (every
 // attack case) plus the token and OCI v1.1 edge cases where the modes once differed. Both stacks
 // sign with the demo keys so that one minted token means the same in both.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -103,6 +104,34 @@ function edgeCases(now: number): BadInputCase[] {
   ];
 }
 
+/** A whole answer: status, the headers a registry client reads, and the body. */
+interface FullAnswer {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: string;
+}
+
+const READ_HEADERS = ["content-type", "content-length", "docker-content-digest", "location", "oci-subject", "oci-filters-applied", "ratelimit-limit", "www-authenticate"];
+
+function exchange(stack: Stack, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<FullAnswer> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(stack.url);
+    const req = http.request({ host: u.hostname, port: u.port, method, path, headers: body ? { ...headers, "content-length": String(body.length) } : headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const picked: Record<string, string | undefined> = {};
+        for (const h of READ_HEADERS) picked[h] = res.headers[h] === undefined ? undefined : String(res.headers[h]).replace(stack.url, "<url>");
+        resolve({ status: res.statusCode ?? 0, headers: picked, body: Buffer.concat(chunks).toString("utf8") });
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const sha = (algorithm: string, data: Buffer) => `${algorithm}:${createHash(algorithm).update(data).digest("hex")}`;
+
 describe("the two enforcement modes answer alike", { skip: filtersBuilt ? false : "build/filters/*.wasm missing: run `node scripts/build.mjs`" }, () => {
   const stacks = new Map<EnforceMode, Stack>();
   const dirs: string[] = [];
@@ -134,5 +163,44 @@ describe("the two enforcement modes answer alike", { skip: filtersBuilt ? false 
       assert.equal(filter.code, c.code, c.name);
       if (c.status === 401) assert.equal(filter.challenge, c.challenge, c.name);
     }
+  });
+
+  it("should answer OCI v1.1 pushes and the referrers API identically, headers and bodies included", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const auth = bearer(mintToken({ now, plan: "team", access: [{ name: "alice/app", actions: ["pull", "push", "delete"] }] }));
+    const json = { ...auth, "content-type": "application/vnd.oci.image.manifest.v1+json" };
+    const config = Buffer.from("{}");
+    const layer = Buffer.from("a sha512 layer\n");
+    const subject = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: sha("sha256", config), size: 2 }, layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: sha("sha512", layer), size: layer.length }] }));
+    const sbom = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", artifactType: "application/spdx+json", config: { mediaType: "application/vnd.oci.empty.v1+json", digest: sha("sha256", config), size: 2 }, layers: [], subject: { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: sha("sha256", subject), size: subject.length } }));
+    const steps: [string, string, Record<string, string>, Buffer?][] = [
+      ["POST", `/v2/alice/app/blobs/uploads/?digest=${sha("sha256", config)}`, auth, config],
+      ["POST", `/v2/alice/app/blobs/uploads/?digest=${sha("sha512", layer)}`, auth, layer],
+      ["POST", `/v2/alice/app/blobs/uploads/?digest=${sha("sha512", Buffer.from("other"))}`, auth, layer],
+      ["HEAD", `/v2/alice/app/blobs/${sha("sha512", layer)}`, auth],
+      ["PUT", `/v2/alice/app/manifests/${sha("sha256", sbom)}`, json, sbom],
+      ["PUT", "/v2/alice/app/manifests/v1", json, subject],
+      ["PUT", `/v2/alice/app/manifests/${sha("sha512", subject)}`, json, subject],
+      ["GET", `/v2/alice/app/referrers/${sha("sha256", subject)}`, auth],
+      ["GET", `/v2/alice/app/referrers/${sha("sha256", subject)}?artifactType=application%2Fspdx%2Bjson`, auth],
+      ["GET", `/v2/alice/app/referrers/${sha("sha256", subject)}?artifactType=none`, auth],
+      ["DELETE", `/v2/alice/app/manifests/${sha("sha256", sbom)}`, auth],
+      ["GET", `/v2/alice/app/referrers/${sha("sha256", subject)}`, auth],
+      ["GET", `/v2/alice/app/referrers/${sha("sha256", subject)}`, bearer(mintToken({ now, access: [] }))],
+    ];
+    const answers: Record<string, FullAnswer[]> = { filter: [], app: [] };
+    for (const mode of ["filter", "app"] as EnforceMode[]) {
+      for (const [method, path, headers, body] of steps) answers[mode].push(await exchange(stacks.get(mode)!, method, path, headers, body));
+    }
+    for (let i = 0; i < steps.length; i++) assert.deepEqual(answers.app[i], answers.filter[i], `${steps[i][0]} ${steps[i][1]}: app mode differs from filter mode`);
+    // What the answers say, once (both modes are equal).
+    assert.deepEqual(answers.filter.map((a) => a.status), [201, 201, 400, 200, 201, 201, 201, 200, 200, 200, 202, 200, 401]);
+    assert.equal(answers.filter[4].headers["oci-subject"], sha("sha256", subject));
+    assert.equal(answers.filter[6].headers["docker-content-digest"], sha("sha512", subject));
+    assert.equal(JSON.parse(answers.filter[7].body).manifests[0].digest, sha("sha256", sbom));
+    assert.equal(answers.filter[8].headers["oci-filters-applied"], "artifactType");
+    assert.deepEqual(JSON.parse(answers.filter[9].body).manifests, []);
+    assert.deepEqual(JSON.parse(answers.filter[11].body).manifests, []);
+    assert.match(answers.filter[12].headers["www-authenticate"] ?? "", /error="insufficient_scope"/);
   });
 });
