@@ -1,8 +1,9 @@
 /**
  * Which external tools the tests drive: the ones the install brings (the bundled Chromium from the
  * npm package `@sparticuz/chromium`, the ORAS client from PyPI in `.venv-envoy`) or system ones found
- * on PATH. `IMAGE_HUB_TEST_BUNDLED_TOOLS=1` forces the installed ones even when system tools exist
- * (CI sets it), so a green run proves that a machine without them passes too.
+ * on PATH. The registry tests always use the installed oras (skopeo only in addition);
+ * `IMAGE_HUB_TEST_BUNDLED_TOOLS=1` also forces the bundled browser over a system chromium (CI sets
+ * it), so a green run proves that a machine without system tools passes too.
  * @module
  */
 import { accessSync, constants } from "node:fs";

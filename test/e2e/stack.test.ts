@@ -91,6 +91,8 @@ async function scenarios(stack: Stack, image: OciImage): Promise<Record<string, 
   out.deleteOnPersonal = await observe(stack, "DELETE", "/v2/pat/app/manifests/v1", { authorization: `Bearer ${del}` });
   out.pushElsewhere = await observe(stack, "POST", "/v2/other/app/blobs/uploads/", { authorization: `Bearer ${push}` });
   out.pullOnlyUpload = await observe(stack, "POST", "/v2/pat/app/blobs/uploads/", { authorization: `Bearer ${pull}` });
+  out.mountAnonymous = await observe(stack, "POST", `/v2/pat/app/blobs/uploads/?mount=${image.config.digest}&from=bob/tools`);
+  out.mountWithoutSourcePull = await observe(stack, "POST", `/v2/pat/app/blobs/uploads/?mount=${image.config.digest}&from=bob/tools`, { authorization: `Bearer ${push}` });
   out.tooLarge = await observe(stack, "PATCH", "/v2/pat/app/blobs/uploads/x", { authorization: `Bearer ${push}`, "content-range": "0-209715199", "content-length": "0" });
   out.tags = await observe(stack, "GET", "/v2/pat/app/tags/list", { authorization: `Bearer ${pull}` });
   out.blobHead = await observe(stack, "HEAD", `/v2/pat/app/blobs/${image.config.digest}`, { authorization: `Bearer ${pull}` });
@@ -243,6 +245,10 @@ describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/
         assert.equal(answers.pushElsewhere.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:other/app:pull,push",error="insufficient_scope"');
         assert.equal(code(answers.pullOnlyUpload), "401 UNAUTHORIZED token does not grant push on pat/app");
         assert.equal(answers.pullOnlyUpload.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:pat/app:pull,push",error="insufficient_scope"');
+        // A mount needs pull on its source too: both scopes are named, space separated.
+        assert.equal(answers.mountAnonymous.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:pat/app:pull,push repository:bob/tools:pull"');
+        assert.equal(code(answers.mountWithoutSourcePull), "401 UNAUTHORIZED token does not grant pull on bob/tools");
+        assert.equal(answers.mountWithoutSourcePull.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:pat/app:pull,push repository:bob/tools:pull",error="insufficient_scope"');
         assert.equal(code(answers.tooLarge), "413 SIZE_INVALID blob upload exceeds the personal plan limit of 104857600 bytes");
         assert.deepEqual(answers.tags.body, { name: "pat/app", tags: ["v1"] });
         assert.equal(answers.blobHead.status, 200);
