@@ -8,6 +8,8 @@ export interface ScenarioFilter {
   /** Plugin configuration bytes (objects are sent as JSON text). */
   config?: string | object;
   rootId?: string;
+  /** VM id; default: the plugin name, so scenarios never share a VM. Plugins that name the same id (and module) share one VM. */
+  vmId?: string;
   failurePolicy?: FailurePolicy;
   allowOnHeadersStopIteration?: boolean;
 }
@@ -50,6 +52,8 @@ export interface Expectations {
   metrics?: Record<string, number>;
   /** Custom metrics that must reach at least this value (timing-dependent counts such as ticks). */
   metricsAtLeast?: Record<string, number>;
+  /** Pairs of custom metrics that must be equal on each side, e.g. linear memory now and after the 10th stream. */
+  sameMetrics?: [string, string][];
   /** Stream log lines must come from at least this many workers (proves cross-worker sharing). */
   workersAtLeast?: number;
   /** The configuration must be refused; the text must appear in a log line. */
@@ -112,4 +116,10 @@ export interface Observation {
   workers: number;
   /** Set when the configuration was refused: the error text. */
   refused?: string;
+}
+
+/** Every custom metric a scenario's expectations name (both runners read exactly these). */
+export function metricNames(s: Scenario): string[] {
+  const e = s.expect;
+  return [...new Set([...Object.keys(e.metrics ?? {}), ...Object.keys(e.metricsAtLeast ?? {}), ...(e.sameMetrics ?? []).flat()])];
 }
