@@ -82,9 +82,10 @@ if (existsSync(sdkHarness)) {
   }
 }
 // Extra build steps (the foreign-SDK fixtures, the UI) live next to what they build. The Go
-// fixture's step prints "skipped: go not found" when there is no Go toolchain.
+// fixture's step prints "skipped: go not found" without a Go toolchain, the (optional) Rust one
+// "skipped: …" without the wasm32-wasip1 target.
 const extra = [];
-for (const [dir, label] of [["proxy-runtime-0.1.8", "proxy-runtime 0.1.8 fixture"], ["gcore-sdk-as-1.2.3", "G-Core SDK fixture"], ["go-sdk", "Go SDK fixture"]]) {
+for (const [dir, label] of [["proxy-runtime-0.1.8", "proxy-runtime 0.1.8 fixture"], ["gcore-sdk-as-1.2.3", "G-Core SDK fixture"], ["go-sdk", "Go SDK fixture"], ["rust-sdk", "Rust SDK fixture"]]) {
   const step = join(root, "test/fixtures", dir, "build.mjs");
   if (existsSync(step)) extra.push(() => run(process.execPath, [step], label));
 }

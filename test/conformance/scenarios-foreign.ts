@@ -20,15 +20,20 @@ interface Fixture {
    * single root context per VM).
    */
   sharedVmId?: string;
+  /** Built only when its toolchain is present; its scenarios are left out otherwise. */
+  optional?: boolean;
 }
 
+const built = (module: string) => existsSync(fileURLToPath(new URL(`../../build/test-filters/${module}.wasm`, import.meta.url)));
+
 const fixtures: Fixture[] = [
-  { sdk: "go", module: "go-fixture", line: (t) => `go ${t}`, sharedVmId: "go_fixture" },
+  { sdk: "go", module: "go-fixture", line: (t) => `go ${t}`, sharedVmId: "go_fixture", optional: true },
+  // Optional (built only with the wasm32-wasip1 target installed); not run on the machine these were written on.
+  { sdk: "rust", module: "rust-fixture", line: (t) => `rust ${t}`, optional: true },
   { sdk: "gcore", module: "gcore-fixture", line: (t) => `[INFO]: gcore ${t}` },
   { sdk: "proxy-runtime", module: "proxy-runtime-fixture", rootId: "fixture", line: (t) => `proxy-runtime ${t}` },
 ];
 
-const goBuilt = existsSync(fileURLToPath(new URL("../../build/test-filters/go-fixture.wasm", import.meta.url)));
 
 function scenariosFor(f: Fixture): Scenario[] {
   const id = f.sdk.replace("-", "_");
@@ -134,10 +139,10 @@ function scenariosFor(f: Fixture): Scenario[] {
 }
 
 /**
- * Foreign-SDK scenarios; the Go ones only when build/test-filters/go-fixture.wasm exists (the build
- * prints "skipped: go not found" without a Go toolchain).
+ * Foreign-SDK scenarios of every fixture that was built: the Go one needs `go` on PATH (the build
+ * prints "skipped: go not found" otherwise), the Rust one the wasm32-wasip1 target.
  */
-export const foreignScenarios: Scenario[] = fixtures.filter((f) => f.sdk !== "go" || goBuilt).flatMap(scenariosFor);
+export const foreignScenarios: Scenario[] = fixtures.filter((f) => !f.optional || built(f.module)).flatMap(scenariosFor);
 
 /** Why the Go scenarios are missing, or undefined when they run. */
-export const goSkipReason: string | undefined = goBuilt ? undefined : "skipped: go not found (build/test-filters/go-fixture.wasm not built)";
+export const goSkipReason: string | undefined = built("go-fixture") ? undefined : "skipped: go not found (build/test-filters/go-fixture.wasm not built)";
