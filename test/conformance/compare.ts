@@ -81,6 +81,7 @@ export function unmet(s: Scenario, o: Observation): string[] {
   for (const [k, v] of Object.entries(e.upstreamHeaders ?? {})) eq(`upstream header ${k}`, o.upstream[0] ? headerValue(o.upstream[0].headers, k) : undefined, v);
   if (e.responseBody !== undefined) eq("response body", o.responses[0]?.body, e.responseBody);
   if (e.upstreamBody !== undefined) eq("upstream body", o.upstream[0]?.body, e.upstreamBody);
+  for (const [k, v] of Object.entries(e.upstreamTrailers ?? {})) eq(`upstream trailer ${k}`, o.upstream[0] ? headerValue(o.upstream[0].trailers ?? [], k) : undefined, v);
   const messages = o.streamLogs.map((l) => normalizeMessage(s, l.message));
   for (const m of e.logs ?? []) if (!messages.includes(m)) out.push(`stream log ${JSON.stringify(m)} missing; got ${JSON.stringify(messages)}`);
   for (const m of e.logsAbsent ?? []) if (messages.includes(m)) out.push(`stream log ${JSON.stringify(m)} must not appear`);

@@ -29,7 +29,7 @@ function nodeServerHeaders(): [string, string][] {
 function upstreamFor(reply: UpstreamReply, seen: Seen[]) {
   return (req: UpstreamRequest): UpstreamResponse => {
     const body = Buffer.from(req.body).toString("utf8");
-    seen.push({ method: req.method, path: req.path, headers: req.headers, body });
+    seen.push({ method: req.method, path: req.path, headers: req.headers, body, ...(req.trailers.length ? { trailers: req.trailers } : {}) });
     if (reply.reset) return { reset: true };
     const headers: [string, string][] = [...(reply.headers ?? [["content-type", "text/plain"]]), ...nodeServerHeaders()];
     return { status: reply.status ?? 200, headers, body: reply.echoBody ? body : (reply.body ?? "upstream") };
@@ -105,7 +105,7 @@ export async function runInEmulator(s: Scenario): Promise<Observation> {
   const responses: Exchange[] = [];
   try {
     for (const r of s.requests) {
-      const result = await chain.exchange({ method: r.method ?? "GET", path: r.path, headers: [["host", AUTHORITY], ...(r.headers ?? [])], body: r.body }, upstreamFor(s.upstream ?? {}, seen));
+      const result = await chain.exchange({ method: r.method ?? "GET", path: r.path, headers: [["host", AUTHORITY], ...(r.headers ?? [])], body: r.body, trailers: r.trailers }, upstreamFor(s.upstream ?? {}, seen));
       responses.push(result.reset !== undefined && result.status === 0 ? { status: 0, headers: [], body: "", reset: true } : { status: result.status, headers: result.headers, body: result.body });
     }
     if (s.settleMs) chain.advanceTime(s.settleMs);

@@ -45,6 +45,7 @@ function listenerFor(s: Scenario): ListenerSpec {
     })),
     routes: [{ prefix: "/", cluster: `up_${s.name}` }],
     perConnectionBufferLimitBytes: s.bufferLimitBytes,
+    http1Trailers: s.trailers,
   };
 }
 
@@ -89,7 +90,7 @@ export async function runInEnvoy(scenarios: Scenario[], concurrency: number): Pr
     for (const s of scenarios) ups.set(s.name, await startUpstream(s.upstream));
     const clusters = [
       { name: CALLOUT_CLUSTER, port: callout.port },
-      ...scenarios.map((s) => ({ name: `up_${s.name}`, port: ups.get(s.name)!.port })),
+      ...scenarios.map((s) => ({ name: `up_${s.name}`, port: ups.get(s.name)!.port, http1Trailers: s.trailers })),
     ];
     // No separate `--mode validate` pass: it would compile every scenario's module a second time, and
     // a refused configuration fails the start just the same (refusal scenarios do validate).

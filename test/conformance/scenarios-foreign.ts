@@ -87,6 +87,14 @@ function scenariosFor(f: Fixture): Scenario[] {
       expect: { status: [200], upstreamBody: "b".repeat(3000), responseBody: "b".repeat(3000), logs: [f.line("request body 3000 bytes")] },
     }),
     scenario({
+      name: "trailers",
+      covers: `${f.sdk} fixture: request trailers reach on_request_trailers after the buffered body; the added trailer reaches the upstream`,
+      trailers: true,
+      requests: [{ method: "POST", path: "/tr", body: "abc", trailers: [["x-client-trailer", "1"]] }],
+      upstream: { echoBody: true },
+      expect: { status: [200], upstreamBody: "abc", upstreamTrailers: { "x-client-trailer": "1", "x-foreign-trailer": f.sdk } },
+    }),
+    scenario({
       name: "callout",
       covers: `${f.sdk} fixture: HTTP callout pauses the request; the answer's status and body become request headers; resumed`,
       requests: [{ path: "/c", headers: [["x-callout", "/ok"]] }],

@@ -20,6 +20,8 @@ export interface ScenarioRequest {
   path: string;
   headers?: [string, string][];
   body?: string;
+  /** Sent after a chunked body (Envoy forwards HTTP/1.1 trailers when the scenario sets `trailers`). */
+  trailers?: [string, string][];
 }
 
 /** How the scenario's upstream (and the callout cluster) answers. */
@@ -44,6 +46,8 @@ export interface Expectations {
   upstreamHeaders?: Record<string, string | null>;
   responseBody?: string;
   upstreamBody?: string;
+  /** Trailers the upstream received with the first request; same encoding as upstreamHeaders. */
+  upstreamTrailers?: Record<string, string | null>;
   /** Stream log messages that must appear (exact text). */
   logs?: string[];
   /** Stream log messages that must not appear. */
@@ -70,6 +74,8 @@ export interface Scenario {
   upstream?: UpstreamReply;
   /** Worker count (Envoy --concurrency, emulator workers); default 1. */
   concurrency?: 1 | 2;
+  /** Let HTTP/1.1 trailers through Envoy (listener and upstream cluster); the emulator always passes them. */
+  trailers?: boolean;
   /** Envoy's per_connection_buffer_limit_bytes (emulator: bufferLimitBytes); Envoy's default is 1 MiB. */
   bufferLimitBytes?: number;
   /** Wait this long after the requests (ticks); the emulator advances its clock instead. */
@@ -95,6 +101,8 @@ export interface Seen {
   path: string;
   headers: [string, string][];
   body: string;
+  /** Present only when the request had trailers. */
+  trailers?: [string, string][];
 }
 
 /** A wasm log line reduced to what both sides can produce. */
