@@ -41,12 +41,12 @@ export class ManualClock {
 
   /** Wall time in ns since the epoch (proxy_get_current_time_nanoseconds, WASI clock 0). */
   nowNs(): bigint {
-    return BigInt(Math.round(this.nowMs * 1e6));
+    return msToNs(this.nowMs);
   }
 
   /** Monotonic time in ns (WASI clock 1): the steady clock at creation plus the time advanced since; never 0, strictly increasing. */
   monotonicNs(): bigint {
-    const at = this.monotonicBaseNs + BigInt(Math.round((this.nowMs - this.startMs) * 1e6));
+    const at = this.monotonicBaseNs + msToNs(this.nowMs - this.startMs);
     this.lastMonotonicNs = at > this.lastMonotonicNs ? at : this.lastMonotonicNs + 1n;
     return this.lastMonotonicNs;
   }
@@ -90,4 +90,10 @@ export class ManualClock {
     }
     this.nowMs = target;
   }
+}
+
+/** Milliseconds (possibly fractional) as exact nanoseconds: ms since the epoch times 1e6 exceeds 2^53. */
+function msToNs(ms: number): bigint {
+  const whole = Math.trunc(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 }
