@@ -7,7 +7,6 @@ import { ManualClock } from "./clock.ts";
 import { type RootContext } from "./context.ts";
 import { createHost, type Host } from "./host.ts";
 import { serializePairs, toBytePairs } from "./pairs.ts";
-import { ManualClock } from "./clock.ts";
 import { Probe, proxyModule } from "./test-support.ts";
 
 let host: Host;

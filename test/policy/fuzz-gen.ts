@@ -102,7 +102,7 @@ const alnumRun = fc.string({ unit: fc.constantFrom(...ALNUM), minLength: 1, maxL
 const separator = fc.constantFrom(".", "_", "__", "-", "--");
 const component = fc.tuple(alnumRun, fc.array(fc.tuple(separator, alnumRun), { maxLength: 2 })).map(([first, rest]) => first + rest.map(([s, r]) => s + r).join(""));
 /** Route keywords are kept out of names so a name can never shift where a route's parts begin. */
-const KEYWORDS = new Set(["blobs", "uploads", "manifests", "tags", "list", "_catalog"]);
+const KEYWORDS = new Set(["blobs", "uploads", "manifests", "tags", "list", "_catalog", "referrers"]);
 /** A repository name valid by the OCI grammar, 1–3 components. */
 export const validName = fc.array(component, { minLength: 1, maxLength: 3 }).filter((c) => c.every((x) => !KEYWORDS.has(x))).map((c) => c.join("/"));
 
@@ -156,7 +156,10 @@ export const routeArbitrary: fc.Arbitrary<RouteSpec> = fc.oneof(
   })),
   // (Envoy's codec answers 400 itself to methods it does not know, so none are generated.)
   fc.tuple(fc.constantFrom("POST", "PATCH", "OPTIONS"), validName, reference).map(([m, n, r]) => ({ method: m, path: `/v2/${n}/manifests/${r}`, truth: { kind: "unsupported" } as RouteTruth })),
-  fc.tuple(validName, fc.constantFrom("/referrers/sha256:ab", "/manifests/", "/blobs/", "/x")).map(([n, s]) => ({ method: "GET", path: `/v2/${n}${s}`, truth: { kind: "unsupported" } as RouteTruth })),
+  // OCI v1.1 referrers: a GET is a pull (not counted by the rate limit); other methods are not routes.
+  fc.tuple(validName, reference).map(([n, r]) => repositoryRoute("GET", n, `/referrers/${r}`, "pull")),
+  fc.tuple(fc.constantFrom("HEAD", "DELETE", "PUT"), validName).map(([m, n]) => ({ method: m, path: `/v2/${n}/referrers/sha256:ab`, truth: { kind: "unsupported" } as RouteTruth })),
+  fc.tuple(validName, fc.constantFrom("/manifests/", "/blobs/", "/x")).map(([n, s]) => ({ method: "GET", path: `/v2/${n}${s}`, truth: { kind: "unsupported" } as RouteTruth })),
   fc.constantFrom<RouteSpec>(
     { method: "POST", path: "/v2/", truth: { kind: "unsupported" } },
     { method: "HEAD", path: "/v2/_catalog", truth: { kind: "unsupported" } },
