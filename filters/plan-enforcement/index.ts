@@ -1,7 +1,7 @@
 // plan-enforcement: decides whether the verified identity (x-hub-* headers set by token-auth, which
 // must run first) may perform the registry action a /v2 request maps to (CONTRACT.md). FAILS CLOSED:
 // no identity, an unknown plan, an unknown /v2 route or a trap (FAIL_CLOSED policy) all refuse.
-export * from "../sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   ConfigReader,
   Counter,
@@ -17,8 +17,8 @@ import {
   registerRootContext,
   requestHeaders,
   RootContext,
-} from "../sdk/index";
-import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, parseRoute, Route, RouteKind } from "../sdk/registry/routes";
+} from "proxy-wasm-as-sdk";
+import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, parseRoute, Route, RouteKind } from "proxy-wasm-as-sdk/registry/routes";
 import {
   BAD_REQUEST,
   FORBIDDEN,
@@ -30,7 +30,7 @@ import {
   NOT_FOUND,
   PAYLOAD_TOO_LARGE,
   sendRegistryError,
-} from "../sdk/registry/errors";
+} from "proxy-wasm-as-sdk/registry/errors";
 import { grantedActions, parseByteCount, rangeEnd } from "./assembly/grants";
 
 const FILTER = "plan-enforcement";
