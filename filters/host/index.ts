@@ -34,14 +34,15 @@ export {
   calloutResetResponse,
   calloutTimeoutResponse,
 } from "./callouts.ts";
+export { type ChainState } from "./chain-types.ts";
 export { ManualClock } from "./clock.ts";
-export { Runtime, type LogEntry, type MetricValue } from "./runtime.ts";
-export { type LocalReply } from "./context.ts";
+export { Runtime, type LogEntry, type MetricValue, type SharedQueue } from "./runtime.ts";
+export { type LocalReply, type StreamInfo } from "./context.ts";
 export { type PropertyOverrides, type PropertyValue, encodeProperty } from "./properties.ts";
 export { serializePairs, parsePairs, toBytePairs, toStringPairs, pairsMaxBytes, pairsMaxCount, type BytePair } from "./pairs.ts";
-export { readModuleInfo, WasmBinaryError, type ModuleInfo, type FuncType, type ImportEntry, type ExportEntry } from "./binary.ts";
+export { readModuleInfo, WasmBinaryError, type ModuleInfo, type FuncType, type ImportEntry, type ExportEntry, type ExternKind, type ValueType } from "./binary.ts";
 export { envImportNames, wasiImportNames, type AbiVersion } from "./abi-table.ts";
-export { HeaderMap, inlineHeaders, type HeaderInput, type HeaderValue } from "./headers.ts";
+export { HeaderMap, inlineHeaders, type HeaderEntry, type HeaderInput, type HeaderMapKind, type HeaderValue } from "./headers.ts";
 export {
   WasmResult,
   LogLevel,
@@ -52,4 +53,6 @@ export {
   type FailState,
   type FilterStatus,
   type LogLevelName,
+  type LogLevelNumber,
+  logLevelNames,
 } from "./abi.ts";
