@@ -31,7 +31,8 @@ export async function startFilter(options: StartFilterOptions): Promise<Host> {
   const host = await createHost({ ...rest, wasm: bytes });
   const started = host.start();
   if (!started.ok) {
-    const logs = host.getLogs().map((l) => `  ${l.level}: ${l.message}`).join("\n");
+    // Envoy's own line is `started.message`; the plugin's lines say why.
+    const logs = host.getLogs().filter((l) => l.source === "wasm").map((l) => `  ${l.level}: ${l.message}`).join("\n");
     throw new Error(`the plugin did not start (${started.failState}${started.message ? `: ${started.message}` : ""})${logs ? `\n${logs}` : ""}`);
   }
   after(() => host.shutdown());

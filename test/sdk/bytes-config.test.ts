@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { createHost } from "proxy-wasm-host-emulator";
+import { createChain, createHost } from "proxy-wasm-host-emulator";
 import { bothBuilds } from "./builds.ts";
 
 const raw = new Uint8Array([0xff, 0x85, 0xc3, 0x28]);
@@ -40,6 +40,17 @@ for (const build of bothBuilds("build/test-sdk", "bytes-config")) {
       assert.equal(text.get("x-valid"), "false");
       assert.equal(text.get("x-length"), "4");
       assert.deepEqual(host.getLogs("critical"), []);
+    });
+
+    it("should take byte-valued request headers in a chain exchange too", async () => {
+      const chain = await createChain({ filters: [{ wasm, rootId: "utf8", name: "utf8" }] });
+      const res = await chain.exchange({ path: "/", headers: [["x-raw", raw]] });
+      assert.equal(res.status, 200);
+      const upstream = new Map(res.upstreamRequest?.headers);
+      assert.equal(upstream.get("x-length"), "4");
+      assert.equal(upstream.get("x-valid"), "false");
+      assert.equal(upstream.get("x-decoded"), "\uFFFD\uFFFD\uFFFD(");
+      await chain.close();
     });
 
     it("should decode valid UTF-8 (text or bytes) unchanged", async () => {
