@@ -46,7 +46,7 @@ function parseArgs(argv: string[]): Args {
 
 async function envoyBin(): Promise<string | undefined> {
   try {
-    const harness = (await import("../filters/host/envoy/index.ts")) as { envoyBinary?: () => Promise<string> };
+    const harness = (await import("proxy-wasm-host-emulator/envoy")) as { envoyBinary?: () => Promise<string> };
     return harness.envoyBinary ? await harness.envoyBinary() : undefined;
   } catch {
     return undefined;

@@ -23,7 +23,7 @@ export const envoyChainSection: Section = {
     let chainFilters;
     const key = generateBenchKey();
     try {
-      harness = await loadHarness(ctx.root);
+      harness = await loadHarness();
       const configs = await loadFilterConfigs(ctx.root);
       const specs = configs.policyFilterChain({ realm: "http://127.0.0.1/api/token", keys: [key] });
       requireFiles(specs.map((s) => s.wasm));

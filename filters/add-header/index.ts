@@ -2,7 +2,7 @@
 // (before it goes to the client). Configuration (JSON):
 //   {"request": [{"name": "x-a", "value": "1"}], "response": [{"name": "x-b", "value": "2"}]}
 // A bad configuration is refused in onConfigure with one log line naming the field, so Envoy rejects it.
-export * from "../sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   ConfigReader,
   FilterHeadersStatus,
@@ -19,7 +19,7 @@ import {
   requestHeaders,
   responseHeaders,
   RootContext,
-} from "../sdk";
+} from "proxy-wasm-as-sdk";
 
 const FILTER = "add-header";
 const FIELDS = ["request", "response"];

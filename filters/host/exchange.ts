@@ -4,10 +4,10 @@
  * cases of §4.4), resets, the end-of-stream log/destroy order, and stall handling in virtual time.
  */
 import { randomUUID } from "node:crypto";
-import { type Chain, type ChainRequest, type ChainResult, type Upstream, type UpstreamRequest, type UpstreamResponse } from "./chain.ts";
+import { type ChainRequest, type ChainResult, type ChainState, type Upstream, type UpstreamRequest, type UpstreamResponse } from "./chain-types.ts";
 import { type LocalReply, type StreamHandle, type StreamInfo } from "./context.ts";
 import { FilterStream } from "./filter-stream.ts";
-import { HeaderMap, latin1ToUtf8, utf8ToLatin1 } from "./headers.ts";
+import { type HeaderInput, HeaderMap, type HeaderValue, latin1ToUtf8, toLatin1, utf8ToLatin1 } from "./headers.ts";
 import { type StreamOptions, newStreamInfo, toBytes } from "./host.ts";
 import { Direction } from "./pipeline.ts";
 
@@ -37,7 +37,7 @@ export class Exchange {
   private readonly envoyHeaders: boolean;
 
   constructor(
-    private readonly chain: Chain,
+    private readonly chain: ChainState,
     worker: number,
     private readonly upstream: Upstream,
     options: StreamOptions,
@@ -94,11 +94,12 @@ export class Exchange {
   }
 
   private requestHeaders(req: ChainRequest): HeaderMap {
-    const given: [string, string][] = Array.isArray(req.headers) ? req.headers : Object.entries(req.headers ?? {});
+    const given: HeaderInput = isHeaderList(req.headers) ? req.headers : Object.entries(req.headers ?? {});
     if (typeof req.path !== "string" || !req.path.startsWith("/")) throw new TypeError(`request.path must start with "/", got ${JSON.stringify(req.path)}`);
-    const host = given.find(([k]) => k.toLowerCase() === "host")?.[1] ?? "localhost";
+    const isHost = (k: HeaderValue): boolean => toLatin1(k).toLowerCase() === "host";
+    const host = given.find(([k]) => isHost(k))?.[1] ?? "localhost";
     const map = HeaderMap.fromUtf8("requestHeaders", [[":authority", host], [":path", req.path], [":method", req.method ?? "GET"], [":scheme", "http"]]);
-    for (const [k, v] of given) if (k.toLowerCase() !== "host") map.add(utf8ToLatin1(k), utf8ToLatin1(v));
+    for (const [k, v] of given) if (!isHost(k)) map.add(toLatin1(k), toLatin1(v));
     const body = toBytes(req.body);
     if (body.length > 0 && map.get("content-length") === undefined && map.get("transfer-encoding") === undefined) map.add("content-length", String(body.length));
     if (this.envoyHeaders) {
@@ -315,6 +316,11 @@ export class Exchange {
 /** A local reply Envoy itself sends (not a filter). */
 function envoyReply(status: number, body: string, details: string): LocalReply {
   return { status, details, body: latin1Bytes(utf8ToLatin1(body)), headers: [], grpcStatus: undefined };
+}
+
+// A header list, as opposed to the `Record<string, string>` form of ChainRequest.headers.
+function isHeaderList(headers: ChainRequest["headers"]): headers is HeaderInput {
+  return Array.isArray(headers);
 }
 
 /** Hop-by-hop headers of the upstream connection; filters see them, the client never does. */

@@ -2,7 +2,7 @@
 // windowSeconds) counting allowed manifest GETs, kept in shared data and updated with CAS so every
 // worker VM of this vm_id shares one exact count (CONTRACT.md "Rate limit"). FAILS CLOSED: missing
 // identity → 403; CAS contention past casRetries or a shared-data failure → 429 Retry-After: 1.
-export * from "../sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   ConfigReader,
   Counter,
@@ -22,9 +22,9 @@ import {
   RootContext,
   setSharedData,
   WasmResult,
-} from "../sdk/index";
-import { parseRoute } from "../sdk/registry/routes";
-import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "../sdk/registry/errors";
+} from "proxy-wasm-as-sdk";
+import { parseRoute } from "proxy-wasm-as-sdk/registry/routes";
+import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "proxy-wasm-as-sdk/registry/errors";
 import { Bucket, decodeShard, encodeShard, pruneShard, shardOf } from "./assembly/buckets";
 
 const FILTER = "rate-limit";

@@ -1,6 +1,6 @@
-// Public API of the AssemblyScript proxy-wasm SDK (ABI 0.2.1). A filter's entry file does:
-//   export * from "../sdk/abi/exports";            // the ABI callbacks the host calls
-//   import { RootContext, HttpContext, registerRootContext, ... } from "../sdk";
+// Public API of the AssemblyScript proxy-wasm SDK (ABI 0.2.1), package proxy-wasm-as-sdk. A filter's entry file does:
+//   export * from "proxy-wasm-as-sdk/abi/exports";   // the ABI callbacks the host calls
+//   import { RootContext, HttpContext, registerRootContext, ... } from "proxy-wasm-as-sdk";
 // See README.md for a walkthrough.
 
 export {
@@ -112,3 +112,4 @@ export {
   parseJson,
 } from "./json";
 export { ConfigReader } from "./config";
+export { decodeUtf8, isValidUtf8, REPLACEMENT_CHARACTER } from "./utf8";

@@ -1,7 +1,7 @@
 // token-auth: verifies the registry JWT (HS256) on /v2 requests and passes the verified identity on
 // in x-hub-* headers (CONTRACT.md). FAILS CLOSED: a missing or bad token, a header map it cannot
 // write, or a trap (Envoy FAIL_CLOSED policy) all stop the request before the upstream.
-export * from "../sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   ConfigReader,
   Counter,
@@ -18,9 +18,9 @@ import {
   requestHeaders,
   RootContext,
   WasmResult,
-} from "../sdk/index";
-import { base64UrlDecode, HmacSha256 } from "../sdk/crypto/index";
-import { challengeScope, parseRoute, RouteKind } from "../sdk/registry/routes";
+} from "proxy-wasm-as-sdk";
+import { base64UrlDecode, HmacSha256 } from "proxy-wasm-as-sdk/crypto";
+import { challengeScope, parseRoute, RouteKind } from "proxy-wasm-as-sdk/registry/routes";
 import {
   bearerChallenge,
   bearerChallengePrefix,
@@ -31,7 +31,7 @@ import {
   isQuotable,
   sendRegistryError,
   UNAUTHORIZED,
-} from "../sdk/registry/errors";
+} from "proxy-wasm-as-sdk/registry/errors";
 import { JwtKey, JwtSettings, JwtVerifier } from "./assembly/jwt";
 
 const FILTER = "token-auth";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { envoyBinary } from "../../filters/host/envoy/index.ts";
+import { envoyBinary } from "proxy-wasm-host-emulator/envoy";
 import { generateAll } from "../src/generate.ts";
 import { missingFilters, sha256Hex, wasmPath } from "../src/inputs.ts";
 import { readManifestDir } from "../src/files.ts";

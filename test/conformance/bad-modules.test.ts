@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { ChainStartError, createChain } from "../../filters/host/index.ts";
-import { EnvoyStartError, startEnvoy } from "../../filters/host/envoy/index.ts";
-import { bumpMalloc, proxyModule, wat } from "../../filters/host/test-support.ts";
+import { ChainStartError, createChain } from "proxy-wasm-host-emulator";
+import { EnvoyStartError, startEnvoy } from "proxy-wasm-host-emulator/envoy";
+import { bumpMalloc, proxyModule, wat } from "proxy-wasm-host-emulator/test-support";
 
 const dir = mkdtempSync(join(tmpdir(), "bad-modules-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

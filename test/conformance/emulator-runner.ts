@@ -11,8 +11,8 @@ import {
   type LogEntry as HostLogEntry,
   type UpstreamRequest,
   type UpstreamResponse,
-} from "../../filters/host/index.ts";
-import { toWasmLog, type PluginIdentity } from "../../filters/host/envoy/index.ts";
+} from "proxy-wasm-host-emulator";
+import { toWasmLog, type PluginIdentity } from "proxy-wasm-host-emulator/envoy";
 import { calloutAnswer } from "./callout-server.ts";
 import { AUTHORITY } from "./client.ts";
 import { CALLOUT_CLUSTER, configText, modulePath, pluginName, vmIdOf } from "./modules.ts";

@@ -1,7 +1,7 @@
 // Runs scenarios in real Envoy 1.40: one Envoy per worker count, one listener per scenario (its own
 // filter chain, plugin names and upstream), so all scenarios cost two Envoy starts. Scenarios whose
 // configuration must be refused get their own (failing) start.
-import { EnvoyStartError, startEnvoy, type EnvoyInstance, type ListenerSpec, type WasmLogLine } from "../../filters/host/envoy/index.ts";
+import { EnvoyStartError, startEnvoy, type EnvoyInstance, type ListenerSpec, type WasmLogLine } from "proxy-wasm-host-emulator/envoy";
 import { send } from "./client.ts";
 import { CALLOUT_CLUSTER, configText, modulePath, pluginName, vmIdOf } from "./modules.ts";
 import { startCalloutServer } from "./callout-server.ts";

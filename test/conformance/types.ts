@@ -1,5 +1,5 @@
 // The shapes shared by the scenarios, both runners and the comparison.
-import type { FailurePolicy } from "../../filters/host/envoy/index.ts";
+import type { FailurePolicy } from "proxy-wasm-host-emulator/envoy";
 
 /** One filter of a scenario's chain. */
 export interface ScenarioFilter {

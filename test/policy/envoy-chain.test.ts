@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import autocannon from "autocannon";
-import { EnvoyStartError, startEnvoy, type EnvoyInstance } from "../../filters/host/envoy/index.ts";
+import { EnvoyStartError, startEnvoy, type EnvoyInstance } from "proxy-wasm-host-emulator/envoy";
 import { EXAMPLE_REALM, policyFilterChain, type PolicyFilterName } from "../../image-hub/filter-configs.ts";
 import { badInputCases, challengeFor } from "./cases.ts";
 import { send, startUpstream, type RecordingUpstream } from "./http.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { startEnvoy, type EnvoyInstance } from "../../filters/host/envoy/index.ts";
+import { startEnvoy, type EnvoyInstance } from "proxy-wasm-host-emulator/envoy";
 import { EXAMPLE_REALM, policyFilterChain } from "../../image-hub/filter-configs.ts";
 import { fuzzEnvoy, type FuzzReport } from "./fuzz-run.ts";
 import { startUpstream, type RecordingUpstream } from "./http.ts";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readFileSync } from "node:fs";
-import { createHost } from "../../filters/host/index.ts";
+import { createHost } from "proxy-wasm-host-emulator";
 import { bothBuilds } from "./builds.ts";
 import { MiniHost } from "./mini-host.ts";
 

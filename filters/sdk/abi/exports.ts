@@ -1,6 +1,6 @@
 // Every proxy-wasm ABI 0.2.1 callback, with its exact spec name and signature, dispatched to the
 // context classes. A filter re-exports this module from its entry file:
-//   export * from "../sdk/abi/exports";
+//   export * from "proxy-wasm-as-sdk/abi/exports";
 // Callbacks for context ids the SDK does not know abort (the VM fails), as in the Rust and Go SDKs.
 import { HttpContext, TcpContext } from "../context";
 import {

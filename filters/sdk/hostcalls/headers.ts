@@ -14,8 +14,9 @@ import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { deserializePairs, Pair, serializePairs } from "../pairs";
 import { MapType, WasmResult } from "../types";
 import { setLastResult } from "./status";
+import { decodeUtf8 } from "../utf8";
 
-/** HeaderPair is one header as UTF-8 decoded strings (invalid UTF-8 is replaced; use pairsBytes for raw bytes). */
+/** HeaderPair is one header as UTF-8 decoded strings (bytes that are not UTF-8 read as U+FFFD; use pairsBytes for raw bytes). */
 export class HeaderPair {
   constructor(public name: string, public value: string) {}
 }
@@ -35,7 +36,7 @@ export function fromPairs(pairs: Array<Pair>): Array<HeaderPair> {
   const out = new Array<HeaderPair>(pairs.length);
   for (let i = 0; i < pairs.length; i++) {
     const p = unchecked(pairs[i]);
-    unchecked((out[i] = new HeaderPair(String.UTF8.decode(p.key), String.UTF8.decode(p.value))));
+    unchecked((out[i] = new HeaderPair(decodeUtf8(p.key), decodeUtf8(p.value))));
   }
   return out;
 }
@@ -55,10 +56,13 @@ export class HeaderMap {
     return takeResult();
   }
 
-  /** get returns the first value of `name` decoded as UTF-8, or null (see getBytes). */
+  /**
+   * get returns the first value of `name` decoded as UTF-8, or null (see getBytes). Lossy: bytes that
+   * are not UTF-8 read as U+FFFD (REPLACEMENT_CHARACTER); use getBytes when the exact bytes matter.
+   */
   get(name: string): string | null {
     const bytes = this.getBytes(name);
-    return bytes === null ? null : String.UTF8.decode(bytes);
+    return bytes === null ? null : decodeUtf8(bytes);
   }
 
   /** getAll returns every value of `name` in map order (empty when absent or unavailable). */
