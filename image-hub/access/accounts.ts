@@ -7,7 +7,7 @@ import { Router, type Request } from "express";
 import { findPlan, type Action, type Catalog, type Plan } from "../catalog.ts";
 import { MAX_TOKEN_LENGTH } from "../filter-configs.ts";
 import { HttpError } from "../http-error.ts";
-import type { TokenBuckets } from "./bucket.ts";
+import { BucketsUnavailable, type PullBuckets } from "./bucket.ts";
 import { NAME_MAX, NAME_RE } from "./routes-map.ts";
 import type { StorageClient } from "./storage-client.ts";
 import { parseScope, REGISTRY_TTL, SESSION_TTL, signRegistryToken, signSessionToken, verifySessionToken, type Grant, type SigningKeys } from "./tokens.ts";
@@ -19,7 +19,7 @@ export interface AccountsOptions {
   users: Users;
   keys: SigningKeys;
   storage: StorageClient;
-  buckets: TokenBuckets;
+  buckets: PullBuckets;
 }
 
 interface RepositoryInfo {
@@ -73,7 +73,11 @@ export function accountRoutes(options: AccountsOptions): Router {
 
   async function me(user: User) {
     const plan = planOf(user);
-    const q = buckets.peek(user.username, plan.pullsPerWindow);
+    const q = await Promise.resolve()
+      .then(() => buckets.peek(user.username, plan.pullsPerWindow))
+      .catch((err: unknown) => {
+        throw err instanceof BucketsUnavailable ? new HttpError(503, "UNAVAILABLE", "pull quota store unavailable") : err;
+      });
     const stats = await storage.json<{ privateRepositories: number }>("GET", "/owners/stats", { owner: user.username });
     return {
       username: user.username,

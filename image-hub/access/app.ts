@@ -10,14 +10,14 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Catalog } from "../catalog.ts";
 import { toHttpError } from "../http-error.ts";
 import { accountRoutes, REGISTRY_FORMAT } from "./accounts.ts";
-import { TokenBuckets } from "./bucket.ts";
+import { TokenBuckets, type PullBuckets } from "./bucket.ts";
 import { registryPolicy, type EnforceMode } from "./policy.ts";
 import { registryRoutes } from "./registry.ts";
 import { StorageClient } from "./storage-client.ts";
 import type { SigningKeys } from "./tokens.ts";
 import { Users } from "./users.ts";
 
-/** Options of createAccess; every field is required. */
+/** Options of createAccess; every field but `logError` and `buckets` is required. */
 export interface AccessOptions {
   /** Directory for access.db (accounts); created when missing. */
   dataDir: string;
@@ -32,6 +32,8 @@ export interface AccessOptions {
   sidecarSecret: string;
   /** Called with each 5xx error; defaults to console.error. */
   logError?: (err: unknown) => void;
+  /** The pull buckets (e.g. RedisBuckets, shared by replicas); defaults to in-memory TokenBuckets. */
+  buckets?: PullBuckets;
 }
 
 /** What createAccess returns. */
@@ -56,7 +58,7 @@ export function createAccess(options: AccessOptions): Access {
   mkdirSync(options.dataDir, { recursive: true });
   const users = new Users(join(options.dataDir, "access.db"));
   const storage = new StorageClient(options.storageUrl);
-  const buckets = new TokenBuckets(options.catalog.windowSeconds);
+  const buckets = options.buckets ?? new TokenBuckets(options.catalog.windowSeconds);
   const logError = options.logError ?? ((err: unknown) => console.error("access:", err));
 
   const app = express();

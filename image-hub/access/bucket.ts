@@ -20,6 +20,38 @@ export interface BucketState {
   windowSeconds: number;
 }
 
+/**
+ * PullBuckets is the one interface the policy (take) and the accounts API (peek) use, so what the UI
+ * shows comes from the bucket that enforces: {@link TokenBuckets} in memory (the default, one process)
+ * or RedisBuckets (redis-buckets.ts, shared by replicas). Either may return a promise; the Redis one
+ * rejects with {@link BucketsUnavailable} when its store cannot answer.
+ */
+export interface PullBuckets {
+  /** Consumes one token when available (always with `force`); a refused take consumes nothing. */
+  take(key: string, capacity: number, force?: boolean): BucketState | Promise<BucketState>;
+  /** Reports the bucket without consuming (read-only). */
+  peek(key: string, capacity: number): BucketState | Promise<BucketState>;
+}
+
+/** BucketsUnavailable is thrown (rejected) when a shared bucket store cannot be reached. */
+export class BucketsUnavailable extends Error {}
+
+/**
+ * bucketState renders `tokens` (fractional, after the operation) in the units of the RateLimit-*
+ * headers; shared by both stores so they answer the same numbers. Never throws.
+ */
+export function bucketState(tokens: number, capacity: number, windowSeconds: number, allowed: boolean): BucketState {
+  const perSecond = capacity / windowSeconds;
+  return {
+    allowed,
+    limit: capacity,
+    remaining: Math.floor(tokens),
+    resetSeconds: perSecond > 0 ? Math.ceil((capacity - tokens) / perSecond) : 0,
+    retryAfterSeconds: tokens >= 1 || perSecond === 0 ? 0 : Math.ceil((1 - tokens) / perSecond),
+    windowSeconds,
+  };
+}
+
 interface Entry {
   tokens: number;
   at: number;
@@ -29,7 +61,7 @@ interface Entry {
 const SWEEP_AT = 10_000;
 
 /** TokenBuckets holds one bucket per key; safe to share within one process. */
-export class TokenBuckets {
+export class TokenBuckets implements PullBuckets {
   private readonly entries = new Map<string, Entry>();
   private readonly windowSeconds: number;
   private readonly now: () => number;
@@ -51,15 +83,7 @@ export class TokenBuckets {
   }
 
   private state(e: Entry, capacity: number, allowed: boolean): BucketState {
-    const perSecond = capacity / this.windowSeconds;
-    return {
-      allowed,
-      limit: capacity,
-      remaining: Math.floor(e.tokens),
-      resetSeconds: perSecond > 0 ? Math.ceil((capacity - e.tokens) / perSecond) : 0,
-      retryAfterSeconds: e.tokens >= 1 || perSecond === 0 ? 0 : Math.ceil((1 - e.tokens) / perSecond),
-      windowSeconds: this.windowSeconds,
-    };
+    return bucketState(e.tokens, capacity, this.windowSeconds, allowed);
   }
 
   /**

@@ -9,7 +9,7 @@
 import type { NextFunction, Request, Response } from "express";
 import { findPlan, type Action, type Catalog, type Plan } from "../catalog.ts";
 import { HttpError } from "../http-error.ts";
-import type { TokenBuckets } from "./bucket.ts";
+import { BucketsUnavailable, type PullBuckets } from "./bucket.ts";
 import { mapRegistryRequest, type RegistryRoute } from "./routes-map.ts";
 import { allows, parseAccess, SERVICE, verifyRegistryToken, type Identity, type SigningKeys } from "./tokens.ts";
 
@@ -21,7 +21,7 @@ export interface PolicyOptions {
   mode: EnforceMode;
   catalog: Catalog;
   keys: SigningKeys;
-  buckets: TokenBuckets;
+  buckets: PullBuckets;
   /** Token endpoint URL for the `WWW-Authenticate` realm. */
   realm: string;
   /** Value of `x-hub-sidecar` that marks a request as coming through the sidecar (filter mode). */
@@ -110,6 +110,19 @@ function missingGrant(identity: Identity, route: RegistryRoute): string | undefi
   return undefined;
 }
 
+/**
+ * The shared store's failure mode (CONTRACT.md, "Global limits"): fail closed. A pull whose bucket
+ * cannot be read is refused with 503 UNAVAILABLE rather than admitted past the plan.
+ */
+async function takeOrUnavailable(buckets: PullBuckets, user: string, capacity: number, force: boolean) {
+  try {
+    return await buckets.take(user, capacity, force);
+  } catch (err) {
+    if (err instanceof BucketsUnavailable) throw new HttpError(503, "UNAVAILABLE", "pull rate limit store unavailable", null, { "Retry-After": "1" });
+    throw err;
+  }
+}
+
 function rateHeaders(res: Response, s: { limit: number; remaining: number; resetSeconds: number; windowSeconds: number }): void {
   res.setHeader("RateLimit-Limit", String(s.limit));
   res.setHeader("RateLimit-Remaining", String(s.remaining));
@@ -137,7 +150,7 @@ export function registryPolicy(options: PolicyOptions) {
     if (missing !== undefined) throw insufficientScope(options, route, missing);
     if (options.mode === "app" && route.isBlobUpload && announcedBytes(req) > plan.maxBlobBytes) throw tooLarge(plan);
     if (route.countsAsPull) {
-      const state = options.buckets.take(identity.user, plan.pullsPerWindow, options.mode === "filter");
+      const state = await takeOrUnavailable(options.buckets, identity.user, plan.pullsPerWindow, options.mode === "filter");
       if (options.mode === "app") {
         rateHeaders(res, state);
         if (!state.allowed) {
