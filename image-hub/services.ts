@@ -37,8 +37,6 @@ export interface ServicesOptions {
    * only for now. Default: in memory, per process.
    */
   redisUrl?: string;
-  /** Data folder of access.db; defaults to `<dataDir>/access` (replicas share one). */
-  accessDataDir?: string;
 }
 
 /** What startServices returns. */
@@ -130,8 +128,8 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       stops.push(async () => void client.disconnect());
       buckets = new RedisBuckets(client, catalog.windowSeconds);
     }
-    const dataDir = options.accessDataDir ?? join(options.dataDir, "access");
-    const access = createAccess({ dataDir, storageUrl, catalog, keys, mode: options.mode, realm, sidecarSecret, logError: options.logError, buckets });
+    // Replicas given the same dataDir share access.db (accounts), as they share storage.
+    const access = createAccess({ dataDir: join(options.dataDir, "access"), storageUrl, catalog, keys, mode: options.mode, realm, sidecarSecret, logError: options.logError, buckets });
     server.on("request", access.app);
     closeAccess = () => access.close();
     return { storageUrl, accessUrl, sidecarSecret, keys, catalog, stop };

@@ -1,6 +1,8 @@
 /**
  * The local run (`npm start`, `npm start -- --enforce app`): storage, access, the UI server and
  * Envoy as ingress + sidecar on one port, seeded with demo users and images, data kept in ./.data.
+ * `--replicas N` runs N access + Envoy pairs on N consecutive ports sharing storage and accounts;
+ * `--limits global` keeps their pull buckets in one Redis (started here unless `--redis-url`).
  * `startStack` is the same start as a function, for UI end-to-end tests and benchmarks (free
  * ports, temp data folders).
  * @module
@@ -14,8 +16,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { EnvoyStartError, startEnvoy, type ClusterSpec, type EnvoyInstance, type HttpFilterSpec, type ListenerSpec, type RouteSpec } from "proxy-wasm-host-emulator/envoy";
 import type { EnforceMode } from "./access/policy.ts";
-import { loadCatalog } from "./catalog.ts";
+import { loadCatalog, type Catalog } from "./catalog.ts";
 import { policyFilterChain } from "./filter-configs.ts";
+import { startRedis } from "./redis.ts";
 import { seedDemo, type DemoUser } from "./seed/index.ts";
 import { closeServer, listen, loadKeys, startServices, type Services } from "./services.ts";
 import { createUiApp } from "./ui-server.ts";
@@ -36,13 +39,37 @@ export interface StackOptions {
   concurrency?: number;
   /** UI build folder; defaults to build/ui. */
   uiDir?: string;
+  /** Where pull buckets live: "local" (each replica's memory, the default) or "global" (Redis). */
+  limits?: Limits;
+  /** Number of access + Envoy replicas; defaults to 1. */
+  replicas?: number;
+  /** With global limits, use this Redis instead of starting one. */
+  redisUrl?: string;
+  /** The plan catalog (app mode); defaults to image-hub/plans.json. */
+  catalog?: Catalog;
+}
+
+/** Where pull buckets live: per replica, or shared in Redis. */
+export type Limits = "local" | "global";
+
+/** One access service + its Envoy (ingress and sidecar). */
+export interface Replica {
+  /** http://127.0.0.1:<port>, this replica's Envoy listener. */
+  url: string;
+  envoy: EnvoyInstance;
+  services: Services;
 }
 
 /** A running stack. */
 export interface Stack {
-  /** http://127.0.0.1:<port>, Envoy's listener. */
+  /** http://127.0.0.1:<port>, the first replica's Envoy listener. */
   url: string;
   enforce: EnforceMode;
+  limits: Limits;
+  /** Every replica, the first one being `url`, `envoy` and `services`. */
+  replicas: Replica[];
+  /** The Redis the replicas share, with global limits. */
+  redisUrl?: string;
   /** Absolute data folder; demo OCI layouts are in `<dataDir>/seed`. */
   dataDir: string;
   demoUsers: DemoUser[];
@@ -108,12 +135,19 @@ export function stackEnvoyOptions(p: StackEnvoyParams): { listeners: ListenerSpe
  * seeding fails. The caller must call stop().
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  if (options.port) return startStackOn(options, options.port);
+  const replicas = options.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new Error("replicas: must be an integer 1-16");
+  if (options.port) return startStackOn(options, Array.from({ length: replicas }, (_, i) => (options.port as number) + i));
   // Envoy's port must be known before start (it is part of the realm the filter and tokens name), so
   // a port probed free can be taken by another process before Envoy binds it: try a fresh one.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startStackOn(options, await freePort());
+      const ports: number[] = [];
+      while (ports.length < replicas) {
+        const p = await freePort();
+        if (!ports.includes(p)) ports.push(p);
+      }
+      return await startStackOn(options, ports);
     } catch (err) {
       const taken = err instanceof EnvoyStartError && err.output.some((line) => line.includes("Address already in use"));
       if (!taken || attempt === 3) throw err;
@@ -121,15 +155,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
-async function startStackOn(options: StackOptions, port: number): Promise<Stack> {
+async function startStackOn(options: StackOptions, ports: number[]): Promise<Stack> {
   const enforce = options.enforce ?? "filter";
   if (enforce !== "filter" && enforce !== "app") throw new Error("enforce: must be filter or app");
+  const limits = options.limits ?? "local";
+  if (limits !== "local" && limits !== "global") throw new Error("limits: must be local or global");
+  if (limits === "global" && enforce !== "app") throw new Error("limits: global limits are only implemented with --enforce app for now");
   const dataDir = resolve(options.dataDir ?? ".data");
   const log = options.quiet ? () => undefined : (msg: string) => console.log(msg);
-  const catalog = loadCatalog();
+  // The filters' configs are rendered from plans.json, so only app mode may run another catalog.
+  if (options.catalog && enforce !== "app") throw new Error("catalog: a custom plan catalog needs enforce app");
+  const catalog = options.catalog ?? loadCatalog();
   const keys = loadKeys(dataDir);
-  const url = `http://127.0.0.1:${port}`;
-  const realm = `${url}/api/token`;
   const sidecarSecret = randomBytes(24).toString("base64url");
   const stops: (() => Promise<void>)[] = [];
   let stopped: Promise<void> | undefined;
@@ -137,24 +174,41 @@ async function startStackOn(options: StackOptions, port: number): Promise<Stack>
     for (const s of stops.reverse()) await s().catch(() => undefined);
   })());
   try {
-    const filters = enforce === "filter" ? policyFilters(realm, keys) : [];
-    const services = await startServices({ dataDir, mode: enforce, realm, sidecarSecret, keys, catalog, logError: options.quiet ? () => undefined : undefined });
-    stops.push(services.stop);
+    let redisUrl = options.redisUrl;
+    if (limits === "global" && redisUrl === undefined) {
+      const redis = await startRedis();
+      stops.push(redis.stop);
+      redisUrl = redis.url;
+    }
     const uiServer = createHttpServer(createUiApp(options.uiDir));
     const uiUrl = await listen(uiServer);
     stops.push(() => closeServer(uiServer));
-    const envoy = await startEnvoy({
-      ...stackEnvoyOptions({ port, accessPort: Number(new URL(services.accessUrl).port), uiPort: Number(new URL(uiUrl).port), sidecarSecret, filters }),
-      concurrency: options.concurrency ?? 2,
-      logLevel: "warning",
-    });
-    stops.push(() => envoy.stop());
+    const replicas: Replica[] = [];
+    for (const port of ports) {
+      const url = `http://127.0.0.1:${port}`;
+      const realm = `${url}/api/token`;
+      const filters = enforce === "filter" ? policyFilters(realm, keys) : [];
+      // The first replica starts storage; the others use it (and share access.db through dataDir).
+      const storageUrl = replicas[0]?.services.storageUrl;
+      const services = await startServices({ dataDir, mode: enforce, realm, sidecarSecret, keys, catalog, storageUrl, redisUrl: limits === "global" ? redisUrl : undefined, logError: options.quiet ? () => undefined : undefined });
+      stops.push(services.stop);
+      const envoy = await startEnvoy({
+        ...stackEnvoyOptions({ port, accessPort: Number(new URL(services.accessUrl).port), uiPort: Number(new URL(uiUrl).port), sidecarSecret, filters }),
+        concurrency: options.concurrency ?? 2,
+        logLevel: "warning",
+      });
+      stops.push(() => envoy.stop());
+      replicas.push({ url, envoy, services });
+    }
+    const { url, envoy, services } = replicas[0];
     const demoUsers = options.seed === false ? [] : await seedDemo(url, catalog, join(dataDir, "seed"));
     log(`Image Hub is running at ${url}  (enforcement: ${enforce === "filter" ? "wasm filters in Envoy" : "in the access service"})`);
+    if (replicas.length > 1) log(`  ${replicas.length} replicas sharing storage and accounts: ${replicas.map((r) => r.url).join("  ")}`);
+    log(`  pull limits: ${limits === "global" ? `global, in Redis at ${redisUrl}` : "local to each replica"}`);
     log(`  registry: ${url}/v2/   accounts: ${url}/api/   UI: ${url}/   data: ${dataDir}`);
     if (demoUsers.length > 0) log(`  demo images as OCI layouts (for skopeo oci:<dir>:<tag>): ${join(dataDir, "seed")}`);
     for (const u of demoUsers) log(`  demo login (${u.plan}): ${u.username} / ${u.password}`);
-    return { url, enforce, dataDir, demoUsers, envoy, services, stop };
+    return { url, enforce, limits, replicas, redisUrl: limits === "global" ? redisUrl : undefined, dataDir, demoUsers, envoy, services, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -168,13 +222,23 @@ async function main(): Promise<void> {
       port: { type: "string", default: "8080" },
       "data-dir": { type: "string", default: ".data" },
       concurrency: { type: "string", default: "2" },
+      limits: { type: "string", default: "local" },
+      replicas: { type: "string", default: "1" },
+      "redis-url": { type: "string" },
     },
   });
   const enforce = values.enforce as EnforceMode;
   if (enforce !== "filter" && enforce !== "app") throw new Error("--enforce must be filter or app");
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error("--port must be an integer 1-65535");
-  const stack = await startStack({ enforce, port, dataDir: values["data-dir"], concurrency: Number(values.concurrency) });
+  const limits = values.limits as Limits;
+  if (limits !== "local" && limits !== "global") throw new Error("--limits must be local or global");
+  const replicas = Number(values.replicas);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new Error("--replicas must be an integer 1-16");
+  if (port + replicas - 1 > 65535) throw new Error("--port: the replicas' ports (--port + 0..N-1) must stay within 65535");
+  const redisUrl = values["redis-url"];
+  if (redisUrl !== undefined && limits !== "global") throw new Error("--redis-url needs --limits global");
+  const stack = await startStack({ enforce, port, dataDir: values["data-dir"], concurrency: Number(values.concurrency), limits, replicas, redisUrl });
   console.log("Press Ctrl-C to stop.");
   let stopping = false;
   const onSignal = () => {
