@@ -120,7 +120,9 @@ export async function connectRedis(url: string): Promise<Redis> {
     retryStrategy: (times) => Math.min(times * 100, 1000),
   });
   // Connection errors are reported per request (503); without a listener ioredis would log each one.
-  client.on("error", () => undefined);
+  // The last one names the cause (ECONNREFUSED…), which connect() itself only calls "Connection is closed".
+  let lastError: Error | undefined;
+  client.on("error", (err: Error) => (lastError = err));
   try {
     await Promise.race([
       client.connect().then(() => client.ping()),
@@ -129,6 +131,6 @@ export async function connectRedis(url: string): Promise<Redis> {
     return client;
   } catch (err) {
     client.disconnect();
-    throw new Error(`redis ${url} is unreachable: ${(err as Error).message}`);
+    throw new Error(`redis ${url} is unreachable: ${(lastError ?? (err as Error)).message}`);
   }
 }
