@@ -15,6 +15,9 @@ export interface BenchSettings {
   chainRounds: number;
   chainSeconds: number;
   chainConnections: number;
+  /** Rounds of the "filter cost in Envoy" table (every arm once per round, alternating) and seconds per arm per round. */
+  costRounds: number;
+  costSeconds: number;
   /** Seconds of each measured load run and of its unmeasured warm-up. */
   runSeconds: number;
   warmupSeconds: number;
@@ -40,6 +43,8 @@ export const QUICK: BenchSettings = {
   chainRounds: 1,
   chainSeconds: 1,
   chainConnections: 1,
+  costRounds: 5,
+  costSeconds: 0.2,
   runSeconds: 1,
   warmupSeconds: 0.3,
   underRps: 200,
@@ -59,6 +64,8 @@ export const FULL: BenchSettings = {
   chainRounds: 3,
   chainSeconds: 5,
   chainConnections: 1,
+  costRounds: 7,
+  costSeconds: 2,
   runSeconds: 8,
   warmupSeconds: 2,
   underRps: 400,

@@ -99,7 +99,7 @@ describe("npm run bench -- --quick", () => {
   test("smp.json is well-formed SMP with latencies in milliseconds", () => {
     assert.deepEqual(checkSmpDocument(smp), []);
     const doc = smp as { tests: { config: { id: string }; results: { id: string; latencies_ms: { p50: number } }[] }[] };
-    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? 2 : 0);
+    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? 2 : 0) + (results.envoyFilterCost?.arms.length ?? 0);
     assert.equal(doc.tests.length, expected);
     for (const run of results.runs) {
       const test = doc.tests.find((t) => t.config.id === run.id);
@@ -110,6 +110,19 @@ describe("npm run bench -- --quick", () => {
         assert.ok(Math.abs(r.latencies_ms.p50 * 1000 - run.latencyUs.ok.p50) <= 0.1, `${run.id}: SMP p50 ${r.latencies_ms.p50} ms vs ${run.latencyUs.ok.p50} µs`);
       }
     }
+  });
+
+  test("the filter-cost-in-Envoy table has every arm, or says why one is missing", () => {
+    const table = results.envoyFilterCost;
+    const missing = results.notMeasured.filter((n) => n.section === "envoy-cost");
+    if (!table) return assert.ok(missing.length > 0, "no table and no reason");
+    assert.match(table.tool, /^(wrk|bench\/lib\/us-client\.ts)/, "the table says which client measured");
+    assert.ok(table.rounds >= 5, `at least 5 alternating rounds, got ${table.rounds}`);
+    const ids = table.arms.map((a) => a.id);
+    for (const id of ["bare", "floor", "native", "sdk-empty", "sdk-hello", "gcore-hello", "solo-hello", "add-header", "token-auth", "plan-enforcement", "rate-limit", "policy-chain"]) {
+      assert.ok(ids.includes(id) || missing.length > 0, `arm ${id} neither measured nor reported missing`);
+    }
+    for (const a of table.arms) assert.equal(a.non2xx, 0, `${a.id}: every response 2xx`);
   });
 
   test("the markdown names every finding and the charts are standalone SVG", () => {
