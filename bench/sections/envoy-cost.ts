@@ -33,6 +33,8 @@ interface ArmSpec {
   routes?: StartOptions["routes"];
   headers: HeaderSet[];
   wasm: string[];
+  /** Sizes read when the arm is set up, before any rebuild could change the files. */
+  moduleBytes?: number | null;
 }
 
 /** Fills ctx.results.envoyFilterCost, or records why an arm (or the table) was not measured. */
@@ -148,6 +150,7 @@ async function armSpecs(ctx: SectionContext, key: ReturnType<typeof generateBenc
   arms.push(wasmArm("add-header", "add-header (config.example.json)", addHeaderWasm, "add_header", bearer, JSON.parse(readFileSync(join(root, "filters/add-header/config.example.json"), "utf8"))));
   for (const p of policy) arms.push({ id: p.name, label: `${p.name} alone`, filters: [p], headers: p.name === "token-auth" ? bearer : identity, wasm: [p.wasm] });
   arms.push({ id: "policy-chain", label: "token-auth + plan-enforcement + rate-limit", filters: policy, headers: bearer, wasm: policy.map((p) => p.wasm) });
+  for (const a of arms) a.moduleBytes = a.wasm.length ? a.wasm.reduce((n, w) => n + statSync(w).size, 0) : null;
   return arms;
 }
 
@@ -169,7 +172,7 @@ function summarize(spec: ArmSpec, rounds: Map<string, WrkResult>[]): EnvoyCostAr
   return {
     id: spec.id,
     label: spec.label,
-    moduleBytes: spec.wasm.length ? spec.wasm.reduce((n, w) => n + statSync(w).size, 0) : null,
+    moduleBytes: spec.moduleBytes ?? null,
     p50: r1(median(mine.map((w) => w.p50))),
     p99: r1(median(mine.map((w) => w.p99))),
     rps: Math.round(median(mine.map((w) => w.rps))),
