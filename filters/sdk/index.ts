@@ -88,9 +88,11 @@ export {
   dequeueSharedQueue,
   enqueueSharedQueue,
   getSharedData,
+  getSharedDataBytes,
   registerSharedQueue,
   resolveSharedQueue,
   setSharedData,
+  setSharedDataBytes,
   SharedData,
 } from "./hostcalls/shared";
 export { Counter, defineMetric, Gauge, Histogram, Metric } from "./hostcalls/metrics";
@@ -112,3 +114,4 @@ export {
   parseJson,
 } from "./json";
 export { ConfigReader } from "./config";
+export { asciiLower, utf8 } from "./utf8";
