@@ -1,8 +1,9 @@
-// `npx tsx bench/profile.ts [--streams N] [--filters a,b]`: where a request's time goes in V8. Each
+// `npx tsx bench/profile.ts [--streams N] [--filters a,b] [--wasm-dir D]`: where a request's time goes in V8. Each
 // policy filter (and add-header, and an empty chain) runs N streams in the emulator, the same
 // requests as the "filters" section, under V8's CPU profiler (node:inspector, 50 µs sampling); the
 // modules are compiled like the release build but keep their function names (asc --debug), so the
-// profile names SDK and filter functions. Prints the top functions by self time, per filter.
+// profile names SDK and filter functions (--wasm-dir D profiles D/<name>.wasm instead, e.g. an older
+// build to compare with). Prints the top functions by self time, per filter.
 // Numbers go into filters/sdk/PERFORMANCE.md; this is a tool, not a benchmark (profiling slows V8).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -29,6 +30,8 @@ function arg(name: string, fallback: string): string {
 
 /** Compiles filters/<name>/index.ts with the release settings plus function names; throws on a compile error. */
 function namedBuild(name: string): string {
+  const given = arg("--wasm-dir", "");
+  if (given) return join(given, `${name}.wasm`);
   const out = join(root, "build/profile", `${name}.wasm`);
   mkdirSync(join(root, "build/profile"), { recursive: true });
   const asc = join(root, "node_modules/assemblyscript/bin/asc.js");
