@@ -1,6 +1,6 @@
 // The "filter cost in Envoy" table (issue 15) as markdown, chart and SMP tests. Kept apart from
 // report.ts and smp.ts so those stay as they are; output.ts and report.ts call in here.
-import type { BenchResults, EnvoyFilterCost, LatencySummaryUs } from "../results-types.ts";
+import type { BenchResults, EnvoyFilterCost, Finding, LatencySummaryUs } from "../results-types.ts";
 import { SMP_VERSION, toMs, type SmpDocument } from "./smp.ts";
 import { barChart } from "./svg.ts";
 
@@ -96,4 +96,49 @@ export function appendEnvoyCostSmp(doc: SmpDocument, r: BenchResults): void {
       ],
     });
   }
+}
+
+function costFinding(id: string, question: string, value: number | null, unit: string, target: string, test: (v: number) => boolean, detail: string): Finding {
+  return { id, question, value, unit, target, met: value === null ? null : test(value), detail: value === null ? "not measured" : detail };
+}
+
+/** Issue 15's targets, from the "filter cost in Envoy" table; a missing arm gives a not-measured finding. Pure. */
+export function envoyCostFindings(r: BenchResults): Finding[] {
+  const c = r.envoyFilterCost;
+  const arm = (id: string) => c?.arms.find((a) => a.id === id);
+  const over = (id: string) => arm(id)?.addedP50VsFloor ?? null;
+  const how = c ? `${c.tool.split(" ")[0]}, median of ${c.rounds} alternating rounds, load average ${c.loadAverage.start[0]} at the start` : "";
+  const empty = over("sdk-empty");
+  const addHeader = over("add-header");
+  const chain = over("policy-chain");
+  const native = over("native");
+  const hello = over("sdk-hello");
+  const peers = [over("gcore-hello"), over("solo-hello")];
+  const cheaperPeer = peers.every((p) => p !== null) ? Math.min(...(peers as number[])) : null;
+  const chainRps = arm("policy-chain")?.rpsVsBare ?? null;
+  const r1 = (n: number) => Math.round(n * 10) / 10;
+  return [
+    costFinding("cost-empty", "Envoy: our SDK's empty filter, added p50 over the no-op floor", empty, "µs", "≤ 3 µs", (v) => v <= 3, `${how}`),
+    costFinding("cost-add-header", "Envoy: add-header, added p50 over the no-op floor", addHeader, "µs", "≤ 8 µs", (v) => v <= 8, `${how}`),
+    costFinding("cost-policy-chain", "Envoy: token-auth + plan-enforcement + rate-limit, added p50 over the no-op floor", chain, "µs", "≤ 25 µs", (v) => v <= 25, `native jwt_authn (JWT cache) + local_ratelimit: ${native ?? "–"} µs; ${how}`),
+    costFinding(
+      "cost-chain-vs-native",
+      "Envoy: the three policy filters' added p50 ÷ native jwt_authn (JWT cache) + local_ratelimit's, both over the floor",
+      chain !== null && native !== null && native > 0 ? r1(chain / native) : null,
+      "×",
+      "≤ 2×",
+      (v) => v <= 2,
+      `${chain} µs vs ${native} µs over the floor; ${how}`,
+    ),
+    costFinding("cost-chain-rps", "Envoy: requests/s with the three policy filters ÷ bare Envoy", chainRps, "×", "≥ 0.9×", (v) => v >= 0.9, `${how}`),
+    costFinding(
+      "cost-hello-vs-peers",
+      "Envoy: our SDK's hello, added p50 over the floor ÷ the cheaper peer SDK's hello (G-Core, proxy-runtime)",
+      hello !== null && cheaperPeer !== null && cheaperPeer > 0 ? Math.round((hello / cheaperPeer) * 100) / 100 : null,
+      "×",
+      "< 1× (cheaper than both)",
+      (v) => v < 1,
+      `ours ${hello} µs, @gcoredev/proxy-wasm-sdk-as ${peers[0]} µs, @solo-io/proxy-runtime ${peers[1]} µs over the floor; ${how}`,
+    ),
+  ];
 }
