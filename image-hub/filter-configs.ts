@@ -73,6 +73,9 @@ export interface TokenAuthConfig {
 
 /** plan-enforcement's plugin configuration (see filters/plan-enforcement/README.md). */
 export interface PlanEnforcementConfig {
+  /** Same as token-auth's: the insufficient_scope challenge names the same token endpoint. */
+  realm: string;
+  service: string;
   plans: { id: string; actions: Action[]; maxBlobBytes: number }[];
 }
 
@@ -106,25 +109,37 @@ export function tokenAuthConfig(params: TokenAuthParams): TokenAuthConfig {
   if (keys.length === 0) throw new Error("filter-configs: keys must hold at least one key");
   keys.forEach(checkKey);
   if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new Error("filter-configs: keys[].kid must be unique");
-  if (typeof params.realm !== "string" || !/^https?:\/\/[^\s"\\]+$/.test(params.realm)) {
-    throw new Error("filter-configs: realm must be an http(s) URL without spaces, quotes or backslashes");
-  }
-  const service = params.service ?? REGISTRY_SERVICE;
-  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(service)) throw new Error("filter-configs: service must be 1-64 characters of [A-Za-z0-9._:-]");
+  const { realm, service } = challenge(params);
   return {
     issuer: TOKEN_ISSUER,
     audience: TOKEN_AUDIENCE,
     clockSkewSeconds: CLOCK_SKEW_SECONDS,
     maxTokenLength: MAX_TOKEN_LENGTH,
-    realm: params.realm,
+    realm,
     service,
     keys: keys.map((k) => ({ kid: k.kid, alg: "HS256" as const, k: k.k })),
   };
 }
 
-/** planEnforcementConfig builds plan-enforcement's config from the catalog; throws only if the catalog is invalid. */
-export function planEnforcementConfig(catalog: Catalog = loadCatalog()): PlanEnforcementConfig {
-  return { plans: catalog.plans.map((p) => ({ id: p.id, actions: [...p.actions], maxBlobBytes: p.maxBlobBytes })) };
+/** The realm and service of the challenge, checked; throws an Error naming the bad one. */
+function challenge(params: Pick<TokenAuthParams, "realm" | "service">): { realm: string; service: string } {
+  if (typeof params.realm !== "string" || !/^https?:\/\/[^\s"\\]+$/.test(params.realm)) {
+    throw new Error("filter-configs: realm must be an http(s) URL without spaces, quotes or backslashes");
+  }
+  const service = params.service ?? REGISTRY_SERVICE;
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(service)) throw new Error("filter-configs: service must be 1-64 characters of [A-Za-z0-9._:-]");
+  return { realm: params.realm, service };
+}
+
+/**
+ * planEnforcementConfig builds plan-enforcement's config from the catalog and the challenge's realm
+ * and service; throws naming realm or service when one is invalid, or if the catalog is.
+ */
+export function planEnforcementConfig(params: Pick<TokenAuthParams, "realm" | "service">, catalog: Catalog = loadCatalog()): PlanEnforcementConfig {
+  return {
+    ...challenge(params),
+    plans: catalog.plans.map((p) => ({ id: p.id, actions: [...p.actions], maxBlobBytes: p.maxBlobBytes })),
+  };
 }
 
 /** rateLimitConfig builds rate-limit's config from the catalog; throws only if the catalog is invalid. */
@@ -149,7 +164,7 @@ export interface PolicyConfigs {
 export function policyConfigs(params: TokenAuthParams, catalog: Catalog = loadCatalog()): PolicyConfigs {
   return {
     "token-auth": tokenAuthConfig(params),
-    "plan-enforcement": planEnforcementConfig(catalog),
+    "plan-enforcement": planEnforcementConfig(params, catalog),
     "rate-limit": rateLimitConfig(catalog),
   };
 }

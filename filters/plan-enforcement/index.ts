@@ -1,6 +1,9 @@
 // plan-enforcement: decides whether the verified identity (x-hub-* headers set by token-auth, which
 // must run first) may perform the registry action a /v2 request maps to (CONTRACT.md). FAILS CLOSED:
 // no identity, an unknown plan, an unknown /v2 route or a trap (FAIL_CLOSED policy) all refuse.
+// A plan that forbids the action is final (403); a token that merely lacks the scope gets the token
+// spec's 401 insufficient_scope challenge, so a client that asked for less (oras asks pull first) can
+// fetch a token with the scope named in the challenge and retry.
 export * from "../sdk/abi/exports";
 import {
   ConfigReader,
@@ -8,7 +11,9 @@ import {
   FilterDataStatus,
   FilterHeadersStatus,
   getPluginConfigurationString,
+  HeaderPair,
   HttpContext,
+  JsonObject,
   JsonString,
   JsonKind,
   logDebug,
@@ -18,18 +23,22 @@ import {
   requestHeaders,
   RootContext,
 } from "../sdk/index";
-import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, parseRoute, Route, RouteKind } from "../sdk/registry/routes";
+import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, challengeScope, parseRoute, Route, RouteKind } from "../sdk/registry/routes";
 import {
   BAD_REQUEST,
+  bearerChallenge,
+  bearerChallengePrefix,
   FORBIDDEN,
   findPlanIndex,
   HEADER_ACCESS,
   HEADER_PLAN,
   HEADER_USER,
   isPlanId,
+  isQuotable,
   NOT_FOUND,
   PAYLOAD_TOO_LARGE,
   sendRegistryError,
+  UNAUTHORIZED,
 } from "../sdk/registry/errors";
 import { grantedActions, parseByteCount, rangeEnd } from "./assembly/grants";
 
@@ -52,6 +61,8 @@ class PlanEnforcementRoot extends RootContext {
   planIds: Array<string> = new Array<string>();
   planActions: Array<i32> = new Array<i32>();
   planMaxBlobBytes: Array<f64> = new Array<f64>();
+  /** `Bearer realm="…",service="…"`, the start of the insufficient_scope challenge (as token-auth's). */
+  challengePrefix: string = "";
   metrics: Array<PlanMetrics> = new Array<PlanMetrics>();
   /** Requests refused before a plan was known: no identity, unknown plan, bad name or route. */
   readonly invalid: Counter = new Counter("image_hub.plan_enforcement.invalid");
@@ -62,7 +73,9 @@ class PlanEnforcementRoot extends RootContext {
     const reader = new ConfigReader(FILTER);
     const config = reader.parse(getPluginConfigurationString());
     if (config === null) return reader.finish();
-    reader.allowOnly(config, ["plans"]);
+    reader.allowOnly(config, ["realm", "service", "plans"]);
+    const realm = challengeField(reader, config, "realm");
+    const service = challengeField(reader, config, "service");
     const plans = reader.requireArray(config, "plans");
     if (plans !== null && plans.items.length == 0) reader.fail("config.plans", "expected at least one plan");
     const ids = new Array<string>();
@@ -95,6 +108,7 @@ class PlanEnforcementRoot extends RootContext {
     this.planIds = ids;
     this.planActions = actions;
     this.planMaxBlobBytes = limits;
+    this.challengePrefix = bearerChallengePrefix(realm, service);
     this.metrics = new Array<PlanMetrics>();
     for (let i = 0; i < ids.length; i++) this.metrics.push(new PlanMetrics(ids[i]));
     this.configured = true;
@@ -105,6 +119,15 @@ class PlanEnforcementRoot extends RootContext {
   createHttpContext(contextId: u32): HttpContext {
     return new PlanEnforcement(contextId, this);
   }
+}
+
+/** challengeField reads a required non-empty string that goes into the challenge unescaped. */
+function challengeField(reader: ConfigReader, config: JsonObject, field: string): string {
+  const value = reader.requireString(config, field);
+  if (value === null) return "";
+  if (value.length == 0) reader.fail("config." + field, "expected a non-empty string");
+  else if (!isQuotable(value)) reader.fail("config." + field, "must not contain quotes, backslashes or control characters");
+  return value;
 }
 
 class PlanEnforcement extends HttpContext {
@@ -135,8 +158,10 @@ class PlanEnforcement extends HttpContext {
     if (index < 0) return this.refuse(root, FORBIDDEN, "DENIED", "unknown plan " + plan, "plan_enforcement_unknown_plan");
     this.planIndex = index;
     if (route.kind == RouteKind.NoAction) return this.allow(root);
-    const denial = this.denial(root, route, plan);
-    if (denial.length > 0) return this.refuse(root, FORBIDDEN, "DENIED", denial, "plan_enforcement_denied");
+    const planDenial = this.planDenial(root, route, plan);
+    if (planDenial.length > 0) return this.refuse(root, FORBIDDEN, "DENIED", planDenial, "plan_enforcement_denied");
+    const missing = this.missingGrant(route);
+    if (missing.length > 0) return this.insufficientScope(root, route, missing);
     if (route.isBlobUpload) {
       const limit = unchecked(root.planMaxBlobBytes[index]);
       const length = parseByteCount(requestHeaders.get("content-length"));
@@ -157,13 +182,18 @@ class PlanEnforcement extends HttpContext {
     return FilterDataStatus.StopIterationNoBuffer;
   }
 
-  /** Returns "" when allowed, else the DENIED message (plan first, then token, as CONTRACT.md words them). */
-  private denial(root: PlanEnforcementRoot, route: Route, plan: string): string {
+  /** Returns "" when the plan allows every action the route needs, else the DENIED message (CONTRACT.md). */
+  private planDenial(root: PlanEnforcementRoot, route: Route, plan: string): string {
     const planActions = unchecked(root.planActions[this.planIndex]);
     const needed = route.action | (route.mountFrom.length > 0 ? ACTION_PULL : 0);
     for (let bit = ACTION_PULL; bit <= ACTION_DELETE; bit <<= 1) {
       if ((needed & bit) != 0 && (planActions & bit) == 0) return "plan " + plan + " does not allow " + actionName(bit);
     }
+    return "";
+  }
+
+  /** Returns "" when the token grants what the route needs, else the message naming the missing grant. */
+  private missingGrant(route: Route): string {
     const access = requestHeaders.get(HEADER_ACCESS);
     const grants = access === null ? "" : access;
     if ((grantedActions(grants, route.repository) & route.action) != route.action) {
@@ -178,6 +208,17 @@ class PlanEnforcement extends HttpContext {
   private allow(root: PlanEnforcementRoot): FilterHeadersStatus {
     unchecked(root.metrics[this.planIndex]).allowed.increment();
     return FilterHeadersStatus.Continue;
+  }
+
+  /** 401 with `error="insufficient_scope"` and every scope the route needs (the token spec's answer). */
+  private insufficientScope(root: PlanEnforcementRoot, route: Route, message: string): FilterHeadersStatus {
+    this.refused = true;
+    unchecked(root.metrics[this.planIndex]).denied.increment();
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 401: " + message);
+    const headers = new Array<HeaderPair>();
+    headers.push(new HeaderPair("www-authenticate", bearerChallenge(root.challengePrefix, challengeScope(route), "insufficient_scope")));
+    sendRegistryError(UNAUTHORIZED, "plan_enforcement_insufficient_scope", "UNAUTHORIZED", message, "null", headers);
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
   private tooLarge(root: PlanEnforcementRoot, limit: f64): FilterHeadersStatus {

@@ -4,7 +4,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ChainStartError } from "../host/index.ts";
 import { loadCatalog, type Catalog } from "../../image-hub/catalog.ts";
-import { exampleConfigs } from "../../image-hub/filter-configs.ts";
+import { EXAMPLE_REALM, exampleConfigs } from "../../image-hub/filter-configs.ts";
+import { challengeFor } from "../../test/policy/cases.ts";
 import { BUILDS, header, registryError, startPolicy } from "../../test/policy/emulator.ts";
 
 const only = ["plan-enforcement"] as const;
@@ -43,15 +44,28 @@ for (const build of BUILDS) {
       assert.equal(policy.chain.getMetric("image_hub.plan_enforcement.team.allowed"), BigInt(routes.length));
     });
 
-    it("should refuse each route whose action the token does not grant, naming action and repository", async () => {
+    it("should challenge each route whose action the token does not grant with 401 insufficient_scope naming the scope it needs", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
+      const scopeActions: Record<string, string> = { pull: "pull", push: "pull,push", delete: "delete" };
       for (const [method, path, action] of routes.filter(([, , a]) => a !== "none")) {
         const result = await policy.send(method, path, identity("team", "repository:alice/other:pull,push,delete"));
-        assert.equal(result.status, 403, `${method} ${path}`);
-        assert.deepEqual(registryError(result.body), { code: "DENIED", message: `token does not grant ${action} on alice/app`, detail: null });
+        assert.equal(result.status, 401, `${method} ${path}`);
+        assert.deepEqual(registryError(result.body), { code: "UNAUTHORIZED", message: `token does not grant ${action} on alice/app`, detail: null });
+        assert.equal(header(result.headers, "www-authenticate"), challengeFor(`repository:alice/app:${scopeActions[action]}`, EXAMPLE_REALM, "insufficient_scope"), `${method} ${path}`);
         assert.equal(result.upstreamRequest, undefined);
       }
       assert.equal(policy.seen.length, 0);
+      assert.equal(policy.chain.getMetric("image_hub.plan_enforcement.team.denied"), BigInt(routes.filter(([, , a]) => a !== "none").length));
+    });
+
+    it("should challenge a pull-only token on an upload for pull,push, and let the pull,push token through", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const refused = await policy.send("POST", "/v2/alice/app/blobs/uploads/", identity("personal", "repository:alice/app:pull"));
+      assert.equal(refused.status, 401);
+      assert.equal(header(refused.headers, "www-authenticate"), challengeFor("repository:alice/app:pull,push", EXAMPLE_REALM, "insufficient_scope"));
+      assert.equal(refused.logs[0]?.message, "plan-enforcement: 401: token does not grant push on alice/app");
+      const allowed = await policy.send("POST", "/v2/alice/app/blobs/uploads/", identity("personal", "repository:alice/app:pull,push"));
+      assert.equal(allowed.status, 200);
     });
 
     it("should refuse delete on the Personal plan even when the token grants it", async () => {
@@ -68,8 +82,9 @@ for (const build of BUILDS) {
       const mount = "/v2/alice/app/blobs/uploads/?mount=sha256:ab&from=bob%2Flib";
       assert.equal((await policy.send("POST", mount, identity("personal", full))).status, 200);
       const denied = await policy.send("POST", mount.replace("bob%2Flib", "carol%2Fsecret"), identity("personal", full));
-      assert.equal(denied.status, 403);
+      assert.equal(denied.status, 401);
       assert.equal(registryError(denied.body).message, "token does not grant pull on carol/secret");
+      assert.equal(header(denied.headers, "www-authenticate"), challengeFor("repository:alice/app:pull,push repository:carol/secret:pull", EXAMPLE_REALM, "insufficient_scope"));
     });
 
     it("should refuse requests without identity, with an unknown plan or on an unknown route", async () => {
@@ -144,11 +159,13 @@ for (const build of BUILDS) {
     describe("configuration", () => {
       const base = exampleConfigs()["plan-enforcement"];
       const bad: [string, unknown, string][] = [
-        ["an empty plan list", { plans: [] }, "plan-enforcement: config.plans: expected at least one plan"],
-        ["an unknown action", { plans: [{ ...base.plans[0], actions: ["pull", "copy"] }] }, 'plan-enforcement: config.plans[0].actions[1]: expected "pull", "push" or "delete"'],
-        ["a missing size", { plans: [{ id: "x", actions: [] }] }, "plan-enforcement: config.plans[0].maxBlobBytes: required field is missing"],
-        ["a duplicate id", { plans: [base.plans[0], base.plans[0]] }, "plan-enforcement: config.plans[1].id: duplicate plan id"],
-        ["a bad id", { plans: [{ ...base.plans[0], id: "Gold Plan" }] }, "plan-enforcement: config.plans[0].id: expected 1-64 characters"],
+        ["an empty plan list", { ...base, plans: [] }, "plan-enforcement: config.plans: expected at least one plan"],
+        ["an unknown action", { ...base, plans: [{ ...base.plans[0], actions: ["pull", "copy"] }] }, 'plan-enforcement: config.plans[0].actions[1]: expected "pull", "push" or "delete"'],
+        ["a missing size", { ...base, plans: [{ id: "x", actions: [] }] }, "plan-enforcement: config.plans[0].maxBlobBytes: required field is missing"],
+        ["a duplicate id", { ...base, plans: [base.plans[0], base.plans[0]] }, "plan-enforcement: config.plans[1].id: duplicate plan id"],
+        ["a bad id", { ...base, plans: [{ ...base.plans[0], id: "Gold Plan" }] }, "plan-enforcement: config.plans[0].id: expected 1-64 characters"],
+        ["a missing realm", { service: base.service, plans: base.plans }, "plan-enforcement: config.realm: required field is missing"],
+        ["a quote in the service", { ...base, service: 'image"hub' }, "plan-enforcement: config.service: must not contain quotes"],
       ];
       for (const [name, config, line] of bad) {
         it(`should refuse ${name} with one critical line naming the field`, async () => {

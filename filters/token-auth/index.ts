@@ -21,8 +21,18 @@ import {
   WasmResult,
 } from "../sdk/index";
 import { base64UrlDecode, HmacSha256 } from "../sdk/crypto/index";
-import { challengeActions, parseRoute, RouteKind } from "../sdk/registry/routes";
-import { HEADER_ACCESS, HEADER_PLAN, HEADER_SIDECAR, HEADER_USER, sendRegistryError, UNAUTHORIZED } from "../sdk/registry/errors";
+import { challengeScope, parseRoute, RouteKind } from "../sdk/registry/routes";
+import {
+  bearerChallenge,
+  bearerChallengePrefix,
+  HEADER_ACCESS,
+  HEADER_PLAN,
+  HEADER_SIDECAR,
+  HEADER_USER,
+  isQuotable,
+  sendRegistryError,
+  UNAUTHORIZED,
+} from "../sdk/registry/errors";
 import { JwtKey, JwtSettings, JwtVerifier } from "./assembly/jwt";
 
 const FILTER = "token-auth";
@@ -78,7 +88,7 @@ class TokenAuthRoot extends RootContext {
     }
     if (!reader.ok()) return reader.finish();
     this.verifier = new JwtVerifier(settings);
-    this.challengePrefix = "Bearer realm=\"" + realm + "\",service=\"" + service + "\"";
+    this.challengePrefix = bearerChallengePrefix(realm, service);
     return true;
   }
 
@@ -92,14 +102,6 @@ function nonEmpty(reader: ConfigReader, config: JsonObject, field: string): stri
   const value = reader.requireString(config, field);
   if (value !== null && value.length == 0) reader.fail("config." + field, "expected a non-empty string");
   return value === null ? "" : value;
-}
-
-function isQuotable(text: string): bool {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c == 0x22 || c == 0x5c || c == 0x7f) return false;
-  }
-  return true;
 }
 
 function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): JwtKey | null {
@@ -152,29 +154,27 @@ class TokenAuth extends HttpContext {
     }
     const verifier = root.verifier;
     const token = bearerToken(requestHeaders.get("authorization"));
-    const repository = route.kind == RouteKind.Repository ? route.repository : "";
-    if (!written) return this.refuse(root, repository, route.action, "client identity headers could not be removed");
-    if (verifier === null) return this.refuse(root, repository, route.action, "not configured");
-    if (token === null) return this.refuse(root, repository, route.action, "no bearer token");
+    const scope = challengeScope(route);
+    if (!written) return this.refuse(root, scope, "client identity headers could not be removed");
+    if (verifier === null) return this.refuse(root, scope, "not configured");
+    if (token === null) return this.refuse(root, scope, "no bearer token");
     const nowSeconds = <f64>getCurrentTimeNanoseconds() / 1e9;
     const identity = verifier.verify(token, nowSeconds);
-    if (identity === null) return this.refuse(root, repository, route.action, verifier.reason);
+    if (identity === null) return this.refuse(root, scope, verifier.reason);
     const set =
       requestHeaders.replace(HEADER_USER, identity.subject) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_PLAN, identity.plan) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_ACCESS, identity.access) == WasmResult.Ok;
-    if (!set) return this.refuse(root, "", 0, "identity headers could not be written");
+    if (!set) return this.refuse(root, "", "identity headers could not be written");
     root.countAllowed(identity.plan);
     return FilterHeadersStatus.Continue;
   }
 
-  private refuse(root: TokenAuthRoot, repository: string, action: i32, reason: string): FilterHeadersStatus {
+  private refuse(root: TokenAuthRoot, scope: string, reason: string): FilterHeadersStatus {
     root.denied.increment();
     if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 401: " + reason);
-    let challenge = root.challengePrefix.length > 0 ? root.challengePrefix : "Bearer";
-    if (repository.length > 0) challenge += ",scope=\"repository:" + repository + ":" + challengeActions(action) + "\"";
     const headers = new Array<HeaderPair>();
-    headers.push(new HeaderPair("www-authenticate", challenge));
+    headers.push(new HeaderPair("www-authenticate", bearerChallenge(root.challengePrefix, scope)));
     sendRegistryError(UNAUTHORIZED, "token_auth_unauthorized", "UNAUTHORIZED", "authentication required", "null", headers);
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }

@@ -179,7 +179,8 @@ describe("filter mode trust", () => {
     assert.match(res.headers.get("location") ?? "", /^\/v2\/kim\/app\/blobs\/uploads\//);
     // The sidecar's grants still bound what the app does.
     const denied = await fetch(`${hub.accessUrl}/v2/lea/app/blobs/uploads/`, { method: "POST", headers: { ...identity, "x-hub-sidecar": hub.sidecarSecret } });
-    assert.equal(denied.status, 403);
+    assert.equal(denied.status, 401);
+    assert.match(denied.headers.get("www-authenticate") ?? "", /,scope="repository:lea\/app:pull,push",error="insufficient_scope"$/);
     assert.equal((await json(denied)).errors[0].message, "token does not grant push on lea/app");
   });
 });

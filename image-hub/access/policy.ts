@@ -42,10 +42,27 @@ export function rawPathOf(req: Request): string {
   return (q < 0 ? url : url.slice(0, q)).slice("/v2".length);
 }
 
+/** The challenge of CONTRACT.md: every scope the route needs, and the token-spec `error` when given. */
+function challenge(options: PolicyOptions, route: RegistryRoute, error?: string): string {
+  let value = `Bearer realm="${options.realm}",service="${SERVICE}"`;
+  if (route.name !== undefined && route.scopeActions) {
+    const scopes = [`repository:${route.name}:${route.scopeActions}`];
+    if (route.mountFrom !== undefined && route.mountFrom !== route.name) scopes.push(`repository:${route.mountFrom}:pull`);
+    value += `,scope="${scopes.join(" ")}"`;
+  }
+  return error ? `${value},error="${error}"` : value;
+}
+
 function unauthorized(options: PolicyOptions, route: RegistryRoute): HttpError {
-  let challenge = `Bearer realm="${options.realm}",service="${SERVICE}"`;
-  if (route.name !== undefined && route.scopeActions) challenge += `,scope="repository:${route.name}:${route.scopeActions}"`;
-  return new HttpError(401, "UNAUTHORIZED", "authentication required", null, { "WWW-Authenticate": challenge });
+  return new HttpError(401, "UNAUTHORIZED", "authentication required", null, { "WWW-Authenticate": challenge(options, route) });
+}
+
+/**
+ * A valid token without the scope the route needs: the token spec's 401 `insufficient_scope`, so a
+ * client that asked for less (oras asks for pull before push) fetches the named scope and retries.
+ */
+function insufficientScope(options: PolicyOptions, route: RegistryRoute, message: string): HttpError {
+  return new HttpError(401, "UNAUTHORIZED", message, null, { "WWW-Authenticate": challenge(options, route, "insufficient_scope") });
 }
 
 async function identify(req: Request, options: PolicyOptions, route: RegistryRoute): Promise<Identity> {
@@ -77,11 +94,16 @@ export function tooLarge(plan: Plan): HttpError {
   return new HttpError(413, "SIZE_INVALID", `blob upload exceeds the ${plan.id} plan limit of ${plan.maxBlobBytes} bytes`, { limit: plan.maxBlobBytes });
 }
 
-/** The plan-then-token denial message of CONTRACT.md, or undefined when the request is allowed. */
-function denial(plan: Plan, identity: Identity, route: RegistryRoute): string | undefined {
+/** The plan's DENIED message of CONTRACT.md, or undefined when the plan allows every action needed. */
+function planDenial(plan: Plan, route: RegistryRoute): string | undefined {
   const needed = new Set<Action>(route.action ? [route.action] : []);
   if (route.mountFrom !== undefined) needed.add("pull");
   for (const a of ["pull", "push", "delete"] as Action[]) if (needed.has(a) && !plan.actions.includes(a)) return `plan ${plan.id} does not allow ${a}`;
+  return undefined;
+}
+
+/** The message naming the grant the token lacks, or undefined when it grants what the route needs. */
+function missingGrant(identity: Identity, route: RegistryRoute): string | undefined {
   if (route.action && !allows(identity.access, route.name as string, route.action)) return `token does not grant ${route.action} on ${route.name}`;
   if (route.mountFrom !== undefined && !allows(identity.access, route.mountFrom, "pull")) return `token does not grant pull on ${route.mountFrom}`;
   return undefined;
@@ -97,7 +119,8 @@ function rateHeaders(res: Response, s: { limit: number; remaining: number; reset
 /**
  * registryPolicy returns the middleware for `/v2/*`. It passes to the handlers with
  * `res.locals` set ({@link RegistryLocals}) or fails the request with 401 / 400 NAME_INVALID /
- * 403 DENIED / 413 SIZE_INVALID / 429 TOOMANYREQUESTS, in the contract's order.
+ * 403 DENIED (plan) / 401 insufficient_scope (token) / 413 SIZE_INVALID / 429 TOOMANYREQUESTS, in
+ * the contract's order.
  */
 export function registryPolicy(options: PolicyOptions) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -107,8 +130,10 @@ export function registryPolicy(options: PolicyOptions) {
     if (route.kind === "unsupported") throw new HttpError(404, "UNSUPPORTED", "unsupported registry route", null);
     const plan = findPlan(options.catalog, identity.plan);
     if (!plan) throw new HttpError(403, "DENIED", `unknown plan ${identity.plan}`, null);
-    const denied = denial(plan, identity, route);
+    const denied = planDenial(plan, route);
     if (denied !== undefined) throw new HttpError(403, "DENIED", denied, null);
+    const missing = missingGrant(identity, route);
+    if (missing !== undefined) throw insufficientScope(options, route, missing);
     if (options.mode === "app" && route.isBlobUpload && announcedBytes(req) > plan.maxBlobBytes) throw tooLarge(plan);
     if (route.countsAsPull) {
       const state = options.buckets.take(identity.user, plan.pullsPerWindow, options.mode === "filter");

@@ -114,9 +114,10 @@ describe("registry API (app mode)", () => {
     const catalog = async (c: RegistryClient) => (await json(await c.request("GET", "/v2/_catalog", "registry:catalog:*"))).repositories;
     assert.deepEqual(await catalog(alice), ["alice/app", "alice/multi", "alice/tags"]);
     assert.deepEqual(await catalog(bob), ["alice/app", "alice/multi", "alice/tags", "bob/secret"]);
-    // Alice's token never grants pull on bob's private repository.
+    // Alice's token never grants pull on bob's private repository: the token spec's insufficient_scope.
     res = await alice.pullManifest("bob/secret", "v1");
-    assert.equal(res.status, 403);
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get("www-authenticate") ?? "", /,scope="repository:bob\/secret:pull",error="insufficient_scope"$/);
     assert.equal((await json(res)).errors[0].message, "token does not grant pull on bob/secret");
   });
 

@@ -170,7 +170,8 @@ describe("blob uploads", () => {
     assert.equal((await alice.request("HEAD", `/v2/alice/app/blobs/${digest}`, push)).status, 200);
     // A token without pull on the source is refused before anything is linked.
     res = await alice.request("POST", `/v2/alice/app/blobs/uploads/?mount=${digest}&from=bob/base`, push);
-    assert.equal(res.status, 403);
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get("www-authenticate") ?? "", /,scope="repository:alice\/app:pull,push repository:bob\/base:pull",error="insufficient_scope"$/);
     assert.equal((await json(res)).errors[0].message, "token does not grant pull on bob/base");
   });
 

@@ -1,8 +1,6 @@
 // Istio: the same workloads with sidecar injection, one WasmPlugin per policy filter (fetched over HTTP
 // from the in-cluster filter server and pinned by sha256), a Gateway + VirtualService, and STRICT mTLS.
-import type { IWasmPlugin } from "@kubernetes-models/istio/extensions.istio.io/v1alpha1";
-import type { IGateway, IVirtualService } from "@kubernetes-models/istio/networking.istio.io/v1";
-import type { IPeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1";
+import type { IGateway, IPeerAuthentication, IVirtualService, IWasmPlugin } from "./istio-types.ts";
 import type { FilterArtifact } from "./inputs.ts";
 import type { FilterName, ManifestParams } from "./params.ts";
 import { appWorkloads, FILTER_SERVER, filterServer, type AppService, type MeshDecoration } from "./workloads.ts";

@@ -13,10 +13,8 @@ import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
-import { WasmPlugin } from "@kubernetes-models/istio/extensions.istio.io/v1alpha1";
-import { Gateway, VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1";
-import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1";
 import { repoRoot } from "./inputs.ts";
+import { ISTIO_MODELS, type ModelClass } from "./istio-types.ts";
 
 /** A Kubernetes object from a manifest file, with where it came from. */
 export interface LocatedObject {
@@ -34,6 +32,7 @@ export interface Finding {
 }
 
 const consulTypes = fileURLToPath(new URL("./consul-types.ts", import.meta.url));
+const istioTypes = fileURLToPath(new URL("./istio-types.ts", import.meta.url));
 
 /** apiVersion/kind → [module, interface] of the typed model; every kind the generator emits is here. */
 const TYPES: Record<string, [string, string]> = {
@@ -44,17 +43,16 @@ const TYPES: Record<string, [string, string]> = {
   "v1/ConfigMap": ["kubernetes-models/v1", "IConfigMap"],
   "v1/PersistentVolumeClaim": ["kubernetes-models/v1", "IPersistentVolumeClaim"],
   "apps/v1/Deployment": ["kubernetes-models/apps/v1", "IDeployment"],
-  "extensions.istio.io/v1alpha1/WasmPlugin": ["@kubernetes-models/istio/extensions.istio.io/v1alpha1", "IWasmPlugin"],
-  "networking.istio.io/v1/Gateway": ["@kubernetes-models/istio/networking.istio.io/v1", "IGateway"],
-  "networking.istio.io/v1/VirtualService": ["@kubernetes-models/istio/networking.istio.io/v1", "IVirtualService"],
-  "security.istio.io/v1/PeerAuthentication": ["@kubernetes-models/istio/security.istio.io/v1", "IPeerAuthentication"],
+  "extensions.istio.io/v1alpha1/WasmPlugin": [istioTypes, "IWasmPlugin"],
+  "networking.istio.io/v1/Gateway": [istioTypes, "IGateway"],
+  "networking.istio.io/v1/VirtualService": [istioTypes, "IVirtualService"],
+  "security.istio.io/v1/PeerAuthentication": [istioTypes, "IPeerAuthentication"],
   "consul.hashicorp.com/v1alpha1/ServiceDefaults": [consulTypes, "IServiceDefaults"],
   "consul.hashicorp.com/v1alpha1/ServiceIntentions": [consulTypes, "IServiceIntentions"],
   "consul.hashicorp.com/v1alpha1/ServiceRouter": [consulTypes, "IServiceRouter"],
   "consul.hashicorp.com/v1alpha1/IngressGateway": [consulTypes, "IIngressGateway"],
 };
 
-type ModelClass = new (data: never) => { validate(): void };
 /** Runtime JSON-schema models (no Consul models exist; tsc and the wasm schema cover those). */
 const MODELS: Record<string, ModelClass> = {
   "v1/Namespace": Namespace,
@@ -64,10 +62,7 @@ const MODELS: Record<string, ModelClass> = {
   "v1/ConfigMap": ConfigMap,
   "v1/PersistentVolumeClaim": PersistentVolumeClaim,
   "apps/v1/Deployment": Deployment,
-  "extensions.istio.io/v1alpha1/WasmPlugin": WasmPlugin,
-  "networking.istio.io/v1/Gateway": Gateway,
-  "networking.istio.io/v1/VirtualService": VirtualService,
-  "security.istio.io/v1/PeerAuthentication": PeerAuthentication,
+  ...ISTIO_MODELS,
 };
 
 function typeKey(o: Record<string, unknown>): string {

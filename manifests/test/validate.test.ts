@@ -80,11 +80,19 @@ test("wrong types, enums and missing required fields fail the JSON-schema check"
   (plugin.object as any).spec.failStrategy = "FAIL_CLOSED";
   const service = find(istio, "Service", "ui");
   delete (service.object as any).spec.ports[0].port;
-  const findings = schemaCheckObjects([deployment, plugin, service]);
-  assert.deepEqual(findings.map((f) => f.what), ["Deployment/access", "WasmPlugin/token-auth", "Service/ui"]);
+  // networking.istio.io/v1 is checked against the v1beta1 schema it was promoted from (istio-types.ts).
+  const gateway = find(istio, "Gateway", "image-hub");
+  (gateway.object as any).spec.servers[0].port.number = "80";
+  const pluginType = find(istio, "WasmPlugin", "rate-limit");
+  (pluginType.object as any).spec.type = "HTTP_FILTER";
+  const findings = schemaCheckObjects([deployment, plugin, service, gateway, pluginType]);
+  assert.deepEqual(findings.map((f) => f.what), ["Deployment/access", "WasmPlugin/token-auth", "Service/ui", "Gateway/image-hub", "WasmPlugin/rate-limit"]);
   assert.match(findings[0].message, /spec\/replicas must be integer/);
   assert.match(findings[1].message, /spec\/failStrategy must be equal to one of the allowed values/);
   assert.match(findings[2].message, /must have required property '?port'?/);
+  assert.match(findings[3].message, /number must be integer/);
+  assert.match(findings[4].message, /spec\/type must be equal to one of the allowed values/);
+  assert.deepEqual(schemaCheckObjects(load("istio")), [], "the generated Istio manifests pass");
 });
 
 test("builtin/wasm arguments are checked against the schema written from Consul's docs", () => {

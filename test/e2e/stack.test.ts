@@ -1,9 +1,12 @@
 // The whole local stack (Envoy ingress + sidecar, access, storage, UI server) in both enforcement
-// modes: a real client (Debian skopeo) round trip, the Personal plan's 11th pull, and the same
-// client scenarios answered identically by the wasm filters and by the app.
+// modes: a stock client the install brings (oras, the ORAS Python SDK in .venv-envoy) pushes and
+// pulls a multi-layer image through the bearer flow and meets the 429 at the plan limit; skopeo
+// does its round trip too when it is on PATH; the Personal plan's 11th pull; and the same client
+// scenarios answered identically by the wasm filters and by the app.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,9 +16,13 @@ import type { EnforceMode } from "../../image-hub/access/policy.ts";
 import { RegistryClient } from "../../image-hub/seed/client.ts";
 import { buildImage, writeOciLayout, type OciImage } from "../../image-hub/seed/oci.ts";
 import { startStack, type Stack } from "../../image-hub/start.ts";
+import { onPath } from "../tools.ts";
+import { orasClient, runOras } from "./oras.ts";
 
 const run = promisify(execFile);
-const SKOPEO = "/usr/bin/skopeo";
+const SKOPEO = onPath("skopeo");
+const ORAS = await orasClient();
+console.log(`e2e: registry clients: ${ORAS.label}${SKOPEO ? `, skopeo (${SKOPEO})` : " (skopeo not on PATH: its round trip is skipped)"}`);
 const PASSWORD = "e2e-password";
 const filtersBuilt = ["token-auth", "plan-enforcement", "rate-limit"].every((n) => existsSync(new URL(`../../build/filters/${n}.wasm`, import.meta.url)));
 
@@ -83,6 +90,9 @@ async function scenarios(stack: Stack, image: OciImage): Promise<Record<string, 
   out.unsupported = await observe(stack, "POST", "/v2/pat/app/manifests/v1", { authorization: `Bearer ${push}` });
   out.deleteOnPersonal = await observe(stack, "DELETE", "/v2/pat/app/manifests/v1", { authorization: `Bearer ${del}` });
   out.pushElsewhere = await observe(stack, "POST", "/v2/other/app/blobs/uploads/", { authorization: `Bearer ${push}` });
+  out.pullOnlyUpload = await observe(stack, "POST", "/v2/pat/app/blobs/uploads/", { authorization: `Bearer ${pull}` });
+  out.mountAnonymous = await observe(stack, "POST", `/v2/pat/app/blobs/uploads/?mount=${image.config.digest}&from=bob/tools`);
+  out.mountWithoutSourcePull = await observe(stack, "POST", `/v2/pat/app/blobs/uploads/?mount=${image.config.digest}&from=bob/tools`, { authorization: `Bearer ${push}` });
   out.tooLarge = await observe(stack, "PATCH", "/v2/pat/app/blobs/uploads/x", { authorization: `Bearer ${push}`, "content-range": "0-209715199", "content-length": "0" });
   out.tags = await observe(stack, "GET", "/v2/pat/app/tags/list", { authorization: `Bearer ${pull}` });
   out.blobHead = await observe(stack, "HEAD", `/v2/pat/app/blobs/${image.config.digest}`, { authorization: `Bearer ${pull}` });
@@ -149,21 +159,71 @@ describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/
         assert.match(ui.headers.get("content-type") ?? "", /^text\/html/);
       });
 
-      it("should copy an OCI image in and back out with skopeo, digests unchanged", async () => {
+      it(`should push a two-layer image with ${ORAS.label} through the bearer flow and pull it back unchanged`, async () => {
+        await signUp(stack.url, "ora", "team");
+        const host = stack.url.replace("http://", "");
+        const work = mkdtempSync(join(tmpdir(), "e2e-oras-"));
+        dirs.push(work);
+        const layers = { "one.txt": `first layer, ${mode} mode\n`, "two.txt": `second layer, ${mode} mode\n` };
+        for (const [name, text] of Object.entries(layers)) writeFileSync(join(work, name), text);
+        const push = await runOras(["push", "--user", "ora", "--password", PASSWORD, `${host}/ora/files:v1`, ...Object.keys(layers)], work);
+        assert.equal(push.code, 0, push.stderr);
+        // The bearer flow as oras ran it: challenge, pull-scoped token (blob HEAD), then the upload's
+        // insufficient_scope challenge, a pull,push token, and the retried upload.
+        const at = (line: string, from = 0) => push.trace.findIndex((l, i) => i >= from && l.startsWith(line));
+        const firstChallenge = at("HEAD /v2/ora/files/blobs/sha256:");
+        const pullToken = at("GET /api/token?service=image-hub&scope=repository%3Aora%2Ffiles%3Apull -> 200", firstChallenge);
+        const uploadChallenge = at("POST /v2/ora/files/blobs/uploads/ -> 401", pullToken);
+        const pushToken = at("GET /api/token?service=image-hub&scope=repository%3Aora%2Ffiles%3Apull%2Cpush -> 200", uploadChallenge);
+        const upload = at("POST /v2/ora/files/blobs/uploads/ -> 202", pushToken);
+        assert.ok(push.trace[firstChallenge]?.endsWith("-> 401") && pullToken > 0 && uploadChallenge > 0 && pushToken > 0 && upload > 0, push.trace.join("\n"));
+        assert.ok(at("PUT /v2/ora/files/manifests/v1 -> 201", upload) > 0, push.trace.join("\n"));
+        // The registry holds a manifest with both layers, each the sha256 of the file oras read.
+        const manifest = await (await new RegistryClient(stack.url, "ora", PASSWORD).pullManifest("ora/files", "v1")).json() as { layers: { digest: string }[] };
+        assert.deepEqual(manifest.layers.map((l) => l.digest), Object.values(layers).map((t) => `sha256:${createHash("sha256").update(t).digest("hex")}`));
+        const out = join(work, "out");
+        const pull = await runOras(["pull", "--user", "ora", "--password", PASSWORD, `${host}/ora/files:v1`, "--out", out], work);
+        assert.equal(pull.code, 0, pull.stderr);
+        for (const [name, text] of Object.entries(layers)) assert.equal(readFileSync(join(out, name), "utf8"), text);
+        // Another user cannot push into ora's namespace: the wider token never grants it, so oras gives up.
+        const foreign = await runOras(["push", "--user", "bob", "--password", stack.demoUsers[1].password, `${host}/ora/files:v2`, "one.txt"], work);
+        assert.equal(foreign.code, 1);
+        assert.match(foreign.stderr, /Unauthorized/);
+        assert.ok(foreign.trace.some((l) => l.startsWith("GET /api/token?service=image-hub&scope=repository%3Aora%2Ffiles%3Apull%2Cpush -> 200")), foreign.trace.join("\n"));
+      });
+
+      it(`should give ${ORAS.label} 429 TOOMANYREQUESTS at the Personal plan's limit`, async () => {
+        await signUp(stack.url, "orp", "personal");
+        const work = mkdtempSync(join(tmpdir(), "e2e-oras-limit-"));
+        dirs.push(work);
+        const started = Date.now();
+        const pulls = await runOras(["pull", "--user", "orp", "--password", PASSWORD, `${stack.url.replace("http://", "")}/alice/hello:1.0`, "--out", work, "--repeat", "20"], work);
+        const seconds = (Date.now() - started) / 1000;
+        assert.equal(pulls.code, 1, pulls.stdout);
+        const served = pulls.stdout.split("\n").filter((l) => /^pull \d+: pulled /.test(l)).length;
+        const limited = pulls.trace.filter((l) => l === "GET /v2/alice/hello/manifests/1.0 -> 429");
+        assert.equal(limited.length, 1, pulls.trace.join("\n"));
+        assert.match(pulls.stderr, /Too Many Requests/);
+        // 10 a minute; the bucket refills one pull every 6 s while oras runs.
+        assert.ok(served >= 10 && served <= 10 + Math.ceil(seconds / 6), `${served} pulls served in ${seconds.toFixed(1)} s`);
+      });
+
+      it("should copy an OCI image in and back out with skopeo, digests unchanged", { skip: SKOPEO ? false : "skopeo is not on PATH" }, async () => {
+        const skopeo = SKOPEO!;
         await signUp(stack.url, "sky", "team");
         const host = stack.url.replace("http://", "");
         const creds = `sky:${PASSWORD}`;
-        await run(SKOPEO, ["copy", "--dest-tls-verify=false", "--dest-creds", creds, `oci:${layout}:v1`, `docker://${host}/sky/roundtrip:v1`], { timeout: 60_000 });
+        await run(skopeo, ["copy", "--dest-tls-verify=false", "--dest-creds", creds, `oci:${layout}:v1`, `docker://${host}/sky/roundtrip:v1`], { timeout: 60_000 });
         const out = mkdtempSync(join(tmpdir(), "e2e-out-"));
         dirs.push(out);
-        await run(SKOPEO, ["copy", "--src-tls-verify=false", "--src-creds", creds, `docker://${host}/sky/roundtrip:v1`, `oci:${out}:v1`], { timeout: 60_000 });
+        await run(skopeo, ["copy", "--src-tls-verify=false", "--src-creds", creds, `docker://${host}/sky/roundtrip:v1`, `oci:${out}:v1`], { timeout: 60_000 });
         const index = JSON.parse(readFileSync(join(out, "index.json"), "utf8")) as { manifests: { digest: string }[] };
         assert.equal(index.manifests[0].digest, image.manifest.digest);
         for (const blob of [image.config, image.layers[0]]) assert.deepEqual(readFileSync(join(out, "blobs", "sha256", blob.digest.slice(7))), blob.bytes);
-        const { stdout } = await run(SKOPEO, ["inspect", "--tls-verify=false", "--creds", creds, `docker://${host}/sky/roundtrip:v1`], { timeout: 60_000 });
+        const { stdout } = await run(skopeo, ["inspect", "--tls-verify=false", "--creds", creds, `docker://${host}/sky/roundtrip:v1`], { timeout: 60_000 });
         assert.equal(JSON.parse(stdout).Digest, image.manifest.digest);
         // Another user's credentials cannot push into sky's namespace.
-        await assert.rejects(run(SKOPEO, ["copy", "--dest-tls-verify=false", "--dest-creds", `bob:${stack.demoUsers[1].password}`, `oci:${layout}:v1`, `docker://${host}/sky/roundtrip:v2`], { timeout: 60_000 }), /403|denied/i);
+        await assert.rejects(run(skopeo, ["copy", "--dest-tls-verify=false", "--dest-creds", `bob:${stack.demoUsers[1].password}`, `oci:${layout}:v1`, `docker://${host}/sky/roundtrip:v2`], { timeout: 60_000 }), /401|unauthorized|denied/i);
       });
 
       it("should give a Personal user's 11th manifest pull within a minute 429 TOOMANYREQUESTS", async () => {
@@ -181,7 +241,14 @@ describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/
         assert.equal(code(answers.invalidName), "400 NAME_INVALID invalid repository name");
         assert.equal(code(answers.unsupported), "404 UNSUPPORTED unsupported registry route");
         assert.equal(code(answers.deleteOnPersonal), "403 DENIED plan personal does not allow delete");
-        assert.equal(code(answers.pushElsewhere), "403 DENIED token does not grant push on other/app");
+        assert.equal(code(answers.pushElsewhere), "401 UNAUTHORIZED token does not grant push on other/app");
+        assert.equal(answers.pushElsewhere.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:other/app:pull,push",error="insufficient_scope"');
+        assert.equal(code(answers.pullOnlyUpload), "401 UNAUTHORIZED token does not grant push on pat/app");
+        assert.equal(answers.pullOnlyUpload.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:pat/app:pull,push",error="insufficient_scope"');
+        // A mount needs pull on its source too: both scopes are named, space separated.
+        assert.equal(answers.mountAnonymous.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:pat/app:pull,push repository:bob/tools:pull"');
+        assert.equal(code(answers.mountWithoutSourcePull), "401 UNAUTHORIZED token does not grant pull on bob/tools");
+        assert.equal(answers.mountWithoutSourcePull.headers["www-authenticate"], 'Bearer realm="<url>/api/token",service="image-hub",scope="repository:pat/app:pull,push repository:bob/tools:pull",error="insufficient_scope"');
         assert.equal(code(answers.tooLarge), "413 SIZE_INVALID blob upload exceeds the personal plan limit of 104857600 bytes");
         assert.deepEqual(answers.tags.body, { name: "pat/app", tags: ["v1"] });
         assert.equal(answers.blobHead.status, 200);

@@ -24,10 +24,23 @@ export interface BadInputCase {
 const MANIFEST = "/v2/alice/app/manifests/latest";
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
-/** challengeFor returns the WWW-Authenticate the filters must send for `scope` (omitted when undefined). */
-export function challengeFor(scope?: string, realm: string = EXAMPLE_REALM): string {
+/**
+ * challengeFor returns the WWW-Authenticate the filters must send for `scope` (omitted when
+ * undefined), with the token spec's `error` (e.g. `insufficient_scope`) when given.
+ */
+export function challengeFor(scope?: string, realm: string = EXAMPLE_REALM, error?: string): string {
   const base = `Bearer realm="${realm}",service="${REGISTRY_SERVICE}"`;
-  return scope === undefined ? base : `${base},scope="${scope}"`;
+  const scoped = scope === undefined ? base : `${base},scope="${scope}"`;
+  return error === undefined ? scoped : `${scoped},error="${error}"`;
+}
+
+/**
+ * answeredByTokenAuth tells whether token-auth itself refuses `c` (a 401 without a verified token);
+ * every other case passes token-auth and is refused further down the chain (plan-enforcement's
+ * insufficient_scope 401 included).
+ */
+export function answeredByTokenAuth(c: BadInputCase): boolean {
+  return c.status === 401 && !(c.challenge ?? "").includes('error="insufficient_scope"');
 }
 
 /** badInputCases builds the table with tokens valid around `now` (seconds since the epoch). */
@@ -79,6 +92,10 @@ export function badInputCases(now: number = Math.floor(Date.now() / 1000)): BadI
     unauthorized("no token on the base endpoint", {}, "/v2/", challengeFor()),
     { ...unauthorized("no token on a push path", {}, "/v2/alice/app/blobs/uploads/", challengeFor("repository:alice/app:pull,push")), method: "POST" },
     {
+      ...unauthorized("no token on a mount (both scopes named)", {}, "/v2/alice/app/blobs/uploads/?mount=sha256:00&from=bob%2Flib", challengeFor("repository:alice/app:pull,push repository:bob/lib:pull")),
+      method: "POST",
+    },
+    {
       name: "client-supplied plan header with a personal token (delete)",
       method: "DELETE",
       path: MANIFEST,
@@ -92,9 +109,20 @@ export function badInputCases(now: number = Math.floor(Date.now() / 1000)): BadI
       method: "GET",
       path: "/v2/bob/lib/manifests/latest",
       headers: { ...bearer(valid), "x-hub-access": "repository:bob/lib:pull" },
-      status: 403,
-      code: "DENIED",
+      status: 401,
+      code: "UNAUTHORIZED",
+      challenge: challengeFor("repository:bob/lib:pull", EXAMPLE_REALM, "insufficient_scope"),
       message: "token does not grant pull on bob/lib",
+    },
+    {
+      name: "a pull-only token on an upload start (oras asks pull first)",
+      method: "POST",
+      path: "/v2/alice/app/blobs/uploads/",
+      headers: bearer(mintToken({ now, access: [{ name: "alice/app", actions: ["pull"] }] })),
+      status: 401,
+      code: "UNAUTHORIZED",
+      challenge: challengeFor("repository:alice/app:pull,push", EXAMPLE_REALM, "insufficient_scope"),
+      message: "token does not grant push on alice/app",
     },
     { name: "path traversal in the name", method: "GET", path: "/v2/alice/../bob/manifests/latest", headers: bearer(valid), status: 400, code: "NAME_INVALID" },
     { name: "percent-encoded slash in the name", method: "GET", path: "/v2/alice%2Fapp/manifests/latest", headers: bearer(valid), status: 400, code: "NAME_INVALID" },

@@ -32,14 +32,24 @@ describe("filter-configs", () => {
     const limits = rateLimitConfig();
     assert.equal(limits.windowSeconds, raw.windowSeconds);
     assert.deepEqual(limits.plans, raw.plans.map((p) => ({ id: p.id, pullsPerWindow: p.pullsPerWindow })));
-    assert.deepEqual(planEnforcementConfig().plans, raw.plans.map((p) => ({ id: p.id, actions: p.actions, maxBlobBytes: p.maxBlobBytes })));
+    assert.deepEqual(planEnforcementConfig({ realm: "http://x/api/token" }).plans, raw.plans.map((p) => ({ id: p.id, actions: p.actions, maxBlobBytes: p.maxBlobBytes })));
   });
 
   it("should follow a changed catalog", () => {
     const catalog = { windowSeconds: 30, defaultPlan: "solo", plans: [{ id: "solo", name: "Solo", pullsPerWindow: 3, actions: ["pull" as const], maxBlobBytes: 7, privateRepositories: 0, priceUsdPerMonth: 0 }] };
     assert.deepEqual(rateLimitConfig(catalog).plans, [{ id: "solo", pullsPerWindow: 3 }]);
     assert.equal(rateLimitConfig(catalog).windowSeconds, 30);
-    assert.deepEqual(planEnforcementConfig(catalog).plans, [{ id: "solo", actions: ["pull"], maxBlobBytes: 7 }]);
+    assert.deepEqual(planEnforcementConfig({ realm: "http://x/api/token" }, catalog).plans, [{ id: "solo", actions: ["pull"], maxBlobBytes: 7 }]);
+  });
+
+  it("should give plan-enforcement token-auth's realm and service, refusing bad ones naming the parameter", () => {
+    const params = { realm: "https://hub.example/api/token", service: "hub.example" };
+    const plan = planEnforcementConfig(params);
+    const token = tokenAuthConfig(params);
+    assert.deepEqual({ realm: plan.realm, service: plan.service }, { realm: token.realm, service: token.service });
+    assert.equal(planEnforcementConfig({ realm: "http://x" }).service, "image-hub");
+    assert.throws(() => planEnforcementConfig({ realm: 'http://x/"' }), /realm/);
+    assert.throws(() => planEnforcementConfig({ realm: "http://x", service: "a b" }), /service/);
   });
 
   it("should build token-auth's config from runtime parameters and refuse bad ones naming the parameter", () => {

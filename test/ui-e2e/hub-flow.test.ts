@@ -1,4 +1,4 @@
-// The Image Hub UI in Debian's chromium against the stack `npm start` runs (startStack from
+// The Image Hub UI in Chromium (bundled or system: browser.ts) against the stack `npm start` runs (startStack from
 // image-hub/start.ts, filter mode, free port, temp data folder): sign up on Personal, log in, pull
 // until limited, see the 429, upgrade to Team, pull again. Every step leaves a screenshot in
 // test-artifacts/ui-e2e/. Plan numbers come from the catalog, never from this file.
@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { loadCatalog } from "../../image-hub/catalog.ts";
 import type { Stack } from "../../image-hub/start.ts";
-import { launchBrowser, screenshot, type BrowserSession } from "./browser.ts";
+import { browserChoice, launchBrowser, screenshot, type BrowserSession } from "./browser.ts";
 import { enforceMode, startTestStack, type TestStack } from "./stack.ts";
 
 const catalog = loadCatalog();
@@ -27,7 +27,9 @@ async function pullOnce(page: Page): Promise<{ kind: "ok" | "limit" | "other"; t
   return { kind: cls.includes("notice-ok") ? "ok" : cls.includes("notice-limit") ? "limit" : "other", text };
 }
 
-describe(`Image Hub UI end to end (chromium, ${enforceMode()} mode)`, { timeout: 110_000 }, () => {
+const choice = browserChoice();
+
+describe(`Image Hub UI end to end (${choice.label}, ${enforceMode()} mode)`, { timeout: 110_000 }, () => {
   let stack: Stack | undefined;
   let browser: BrowserSession | undefined;
   let running: TestStack | undefined;
@@ -38,7 +40,8 @@ describe(`Image Hub UI end to end (chromium, ${enforceMode()} mode)`, { timeout:
   before(async () => {
     running = await startTestStack();
     stack = running.stack;
-    browser = await launchBrowser({ width: 1440, height: 900 });
+    browser = await launchBrowser({ width: 1440, height: 900 }, choice);
+    console.log(`ui-e2e: ${choice.label}, Chromium ${browser.version}`);
   });
 
   after(async () => {

@@ -1,4 +1,4 @@
-// Layout and accessibility of the Image Hub UI in Debian's chromium against the `npm start` stack:
+// Layout and accessibility of the Image Hub UI in Chromium (bundled or system: browser.ts) against the `npm start` stack:
 // every page at 375 px and 1440 px without sideways scrolling (screenshots kept in
 // test-artifacts/ui-e2e/), labelled form fields, a keyboard path with a visible focus ring, and a
 // logged-out pull that leads to log-in without reaching the registry.
@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import type { Stack } from "../../image-hub/start.ts";
-import { launchBrowser, screenshot, type BrowserSession } from "./browser.ts";
+import { browserChoice, launchBrowser, screenshot, type BrowserSession } from "./browser.ts";
 import { enforceMode, startTestStack, type TestStack } from "./stack.ts";
 
 // In-page scripts are strings because the root tsconfig has no DOM library (the project's code is
@@ -33,7 +33,9 @@ async function focused(page: Page): Promise<{ id: string; text: string; outline:
   })()`);
 }
 
-describe(`Image Hub UI layout and accessibility (chromium, ${enforceMode()} mode)`, { timeout: 110_000 }, () => {
+const choice = browserChoice();
+
+describe(`Image Hub UI layout and accessibility (${choice.label}, ${enforceMode()} mode)`, { timeout: 110_000 }, () => {
   let stack: Stack | undefined;
   let browser: BrowserSession | undefined;
   let running: TestStack | undefined;
@@ -41,7 +43,8 @@ describe(`Image Hub UI layout and accessibility (chromium, ${enforceMode()} mode
   before(async () => {
     running = await startTestStack();
     stack = running.stack;
-    browser = await launchBrowser({ width: 1440, height: 900 });
+    browser = await launchBrowser({ width: 1440, height: 900 }, choice);
+    console.log(`ui-e2e: ${choice.label}, Chromium ${browser.version}`);
   });
 
   after(async () => {

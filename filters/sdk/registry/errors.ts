@@ -62,6 +62,34 @@ export function sendRegistryError(
   sendLocalResponse(status, details, registryErrorBody(code, message, detailJson), headers);
 }
 
+/**
+ * isQuotable tells whether `text` can stand inside a quoted-string of a `WWW-Authenticate`
+ * challenge unescaped: no quotes, backslashes or control characters.
+ */
+export function isQuotable(text: string): bool {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c == 0x22 || c == 0x5c || c == 0x7f) return false;
+  }
+  return true;
+}
+
+/** bearerChallengePrefix returns `Bearer realm="<realm>",service="<service>"`; both must be quotable. */
+export function bearerChallengePrefix(realm: string, service: string): string {
+  return "Bearer realm=\"" + realm + "\",service=\"" + service + "\"";
+}
+
+/**
+ * bearerChallenge appends to `prefix` the `scope` (when non-empty) and the token-spec `error`
+ * (when non-empty, e.g. `insufficient_scope`); returns the `WWW-Authenticate` value.
+ */
+export function bearerChallenge(prefix: string, scope: string, error: string = ""): string {
+  let challenge = prefix.length > 0 ? prefix : "Bearer";
+  if (scope.length > 0) challenge += ",scope=\"" + scope + "\"";
+  if (error.length > 0) challenge += ",error=\"" + error + "\"";
+  return challenge;
+}
+
 /** isPlanId tells whether `id` is a plan identifier: 1–64 of [a-z0-9-], starting with a letter. */
 export function isPlanId(id: string): bool {
   if (id.length == 0 || id.length > 64) return false;

@@ -218,3 +218,15 @@ export function challengeActions(action: i32): string {
   if (action == ACTION_DELETE) return "delete";
   return "pull";
 }
+
+/**
+ * challengeScope returns the scope a 401 challenge names for `route`: every scope the request
+ * needs, space separated (`repository:<name>:<actions>`, plus `repository:<from>:pull` for a
+ * cross-repository mount), or "" when the route names no repository.
+ */
+export function challengeScope(route: Route): string {
+  if (route.kind != RouteKind.Repository) return "";
+  const scope = "repository:" + route.repository + ":" + challengeActions(route.action);
+  if (route.mountFrom.length == 0 || route.mountFrom == route.repository) return scope;
+  return scope + " repository:" + route.mountFrom + ":pull";
+}
