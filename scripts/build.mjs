@@ -37,7 +37,11 @@ function run(cmd, args, label) {
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (out += d));
-    p.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${label} failed (exit ${code}):\n${out}`))));
+    p.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`${label} failed (exit ${code}):\n${out}`));
+      if (out.includes("skipped:")) process.stdout.write(out);
+      resolve();
+    });
   });
 }
 
@@ -77,10 +81,14 @@ if (existsSync(sdkHarness)) {
     jobs.push(...ascJobs(join(sdkHarness, file), join(root, "build/test-sdk"), file.replace(/\.ts$/, ""), []));
   }
 }
-// Extra build steps (e.g. the legacy proxy-runtime fixture, the UI) live next to what they build.
+// Extra build steps (the foreign-SDK fixtures, the UI) live next to what they build. The Go
+// fixture's step prints "skipped: go not found" without a Go toolchain, the (optional) Rust one
+// "skipped: …" without the wasm32-wasip1 target.
 const extra = [];
-const legacy = join(root, "test/fixtures/proxy-runtime-0.1.8/build.mjs");
-if (existsSync(legacy)) extra.push(() => run(process.execPath, [legacy], "proxy-runtime 0.1.8 fixture"));
+for (const [dir, label] of [["proxy-runtime-0.1.8", "proxy-runtime 0.1.8 fixture"], ["gcore-sdk-as-1.2.3", "G-Core SDK fixture"], ["go-sdk", "Go SDK fixture"], ["rust-sdk", "Rust SDK fixture"]]) {
+  const step = join(root, "test/fixtures", dir, "build.mjs");
+  if (existsSync(step)) extra.push(() => run(process.execPath, [step], label));
+}
 const ui = join(root, "image-hub/ui/vite.config.ts");
 if (!filtersOnly && existsSync(ui) && !upToDate([join(root, "build/ui/index.html")], [join(root, "image-hub/ui"), join(root, "image-hub/plans.json")])) {
   extra.push(() => run(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--config", ui, "--logLevel", "warn"], "vite build"));

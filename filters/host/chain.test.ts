@@ -25,6 +25,20 @@ const sendLocal = (status: number, body: [number, number], headers: [number, num
 const extraHeaders = serializePairs(toBytePairs([["x-why", "policy"]]));
 const denyData: [number, string][] = [[4096, "denied"], [4128, "go away"], [4160, wat(extraHeaders)]];
 
+describe("connection manager response headers", () => {
+  it("should give the client one date, server envoy and none of the upstream's hop-by-hop headers", async () => {
+    const chain = await createChain({ filters: [{ wasm: recorder(), name: "a", rootId: "a" }] });
+    const upstreamHeaders: [string, string][] = [
+      ["content-type", "text/plain"], ["date", "Thu, 01 Jan 1970 00:00:00 GMT"], ["connection", "keep-alive"],
+      ["keep-alive", "timeout=5"], ["transfer-encoding", "chunked"], ["server", "upstream/1"],
+    ];
+    const res = await chain.exchange({ path: "/" }, () => ({ status: 200, headers: upstreamHeaders, body: "ok" }));
+    const now = new Date(chain.runtime.clock.now()).toUTCString();
+    assert.deepEqual(res.headers.filter(([k]) => k !== "x-envoy-upstream-service-time"), [["content-type", "text/plain"], ["date", now], ["server", "envoy"]]);
+    await chain.close();
+  });
+});
+
 describe("chain order and pass-through", () => {
   it("should run decoder filters in order and encoder filters in reverse, then log, done, delete", async () => {
     const chain = await createChain({ filters: [{ wasm: recorder(), name: "a", rootId: "a" }, { wasm: recorder(), name: "b", rootId: "b" }] });

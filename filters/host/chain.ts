@@ -110,7 +110,7 @@ export class Chain {
         resolved = resolveSettings({ ...filter, name, logLevel: filter.logLevel ?? options.logLevel, workers, clusters: options.clusters }, this.runtime);
       } catch (err) {
         if (err instanceof TypeError) throw new TypeError(`filters[${i}] (${name}): ${err.message}`);
-        if (err instanceof PluginLoadError) throw new ChainStartError(name, err.failState, err.message, []);
+        if (err instanceof PluginLoadError) throw new ChainStartError(name, err.failState, err.message, refusalLogs(name, err));
         throw err;
       }
       this.plugins.push(new Plugin(resolved.settings, resolved.prepared, workers, resolved.policy, filter.emulateCanary ?? false));
@@ -206,6 +206,11 @@ export class ChainStartError extends PluginLoadError {
   ) {
     super(failState, `filter ${filter}: ${message}`);
   }
+}
+
+/** The error lines Envoy logs when it refuses a module, as log entries of that filter. */
+function refusalLogs(name: string, err: PluginLoadError): LogEntry[] {
+  return [err.message, ...(err.stage ? [err.stage] : [])].map((message) => ({ level: "error", message, line: message, source: "envoy", pluginName: name, worker: 0, contextId: 0 }));
 }
 
 /**

@@ -247,7 +247,7 @@ export class Exchange {
     this.finalResponseHeaders = map;
     this.result.status = Number(map.get(":status") ?? 0);
     this.result.headers = map.toUtf8().filter(([k]) => !k.startsWith(":"));
-    if (this.envoyHeaders) this.result.headers.push(["date", new Date(this.chain.runtime.clock.now()).toUTCString()], ["server", "envoy"]);
+    if (this.envoyHeaders) this.result.headers = envoyResponseHeaders(this.result.headers, new Date(this.chain.runtime.clock.now()).toUTCString());
     if (eos) this.finish();
   }
 
@@ -315,4 +315,29 @@ export class Exchange {
 /** A local reply Envoy itself sends (not a filter). */
 function envoyReply(status: number, body: string, details: string): LocalReply {
   return { status, details, body: latin1Bytes(utf8ToLatin1(body)), headers: [], grpcStatus: undefined };
+}
+
+/** Hop-by-hop headers of the upstream connection; filters see them, the client never does. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+
+/**
+ * What Envoy 1.40's connection manager does to response headers after the encoder filters: drops
+ * the upstream's hop-by-hop headers (the client connection has its own framing), sets `date` (in
+ * place when the upstream sent one, so the client sees exactly one) and `server: envoy` the same way.
+ */
+function envoyResponseHeaders(headers: [string, string][], date: string): [string, string][] {
+  const out: [string, string][] = [];
+  const set = { date: false, server: false };
+  for (const [k, v] of headers) {
+    if (HOP_BY_HOP.has(k)) continue;
+    if (k === "date" || k === "server") {
+      if (!set[k]) out.push([k, k === "date" ? date : "envoy"]);
+      set[k] = true;
+      continue;
+    }
+    out.push([k, v]);
+  }
+  if (!set.date) out.push(["date", date]);
+  if (!set.server) out.push(["server", "envoy"]);
+  return out;
 }

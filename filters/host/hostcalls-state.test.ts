@@ -6,6 +6,7 @@ import { WasmResult as R } from "./abi.ts";
 import { type RootContext } from "./context.ts";
 import { createHost, type Host } from "./host.ts";
 import { serializePairs, toBytePairs } from "./pairs.ts";
+import { ManualClock } from "./clock.ts";
 import { Probe, proxyModule } from "./test-support.ts";
 
 let host: Host;
@@ -177,6 +178,18 @@ describe("WASI", () => {
     assert.equal(p.call(roots[0], "wasi_snapshot_preview1.random_get", 2048, 0), 0);
   });
 
+  it("should read a monotonic clock that is never 0 and strictly increases, like Envoy's steady clock", () => {
+    const p = probes[0];
+    const read = () => {
+      assert.equal(p.call(roots[0], "wasi_snapshot_preview1.clock_time_get", 1, 1n, 600), 0);
+      return p.u64(600);
+    };
+    const first = read();
+    const second = read();
+    assert.ok(first > 0n, "Go's runtime refuses to start on a zero monotonic clock");
+    assert.ok(second > first);
+  });
+
   it("should expose the configured environment, no args and no preopens", () => {
     const p = probes[0];
     assert.equal(p.call(roots[0], "wasi_snapshot_preview1.environ_sizes_get", 600, 604), 0);
@@ -196,5 +209,18 @@ describe("WASI", () => {
     assert.equal(p.call(roots[0], "wasi_unstable.proc_exit", 3), undefined);
     assert.equal(host.getLogs("trace").at(-1)!.message, "wasi_unstable proc_exit 3");
     assert.equal(host.vmState(0), "ok");
+  });
+});
+
+describe("ManualClock", () => {
+  it("should start the realtime clock at the real time and move both clocks only with advance", () => {
+    const before = Date.now();
+    const clock = new ManualClock();
+    assert.ok(clock.now() >= before && clock.now() <= Date.now(), "realtime starts at the wall clock, as Envoy's does");
+    const mono = clock.monotonicNs();
+    clock.advance(250);
+    assert.equal(clock.now() - before >= 250, true);
+    assert.ok(clock.monotonicNs() >= mono + 250_000_000n);
+    assert.equal(new ManualClock(Date.UTC(2026, 0, 1)).nowNs(), BigInt(Date.UTC(2026, 0, 1)) * 1_000_000n, "a fixed start stays available");
   });
 });

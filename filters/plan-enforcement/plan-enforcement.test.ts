@@ -30,6 +30,7 @@ const routes: [string, string, string][] = [
   ["GET", "/v2/alice/app/blobs/uploads/0f7c", "push"],
   ["DELETE", "/v2/alice/app/blobs/uploads/0f7c", "push"],
   ["GET", "/v2/alice/app/tags/list?n=5", "pull"],
+  ["GET", "/v2/alice/app/referrers/sha512:ab?artifactType=application%2Fspdx%2Bjson", "pull"],
 ];
 
 for (const build of BUILDS) {
@@ -93,7 +94,7 @@ for (const build of BUILDS) {
         ["GET", "/v2/alice/app/manifests/x", {}, 403, "DENIED", "no verified identity"],
         ["GET", "/v2/alice/app/manifests/x", identity("gold", full), 403, "DENIED", "unknown plan gold"],
         ["POST", "/v2/alice/app/manifests/x", identity("team", full), 404, "UNSUPPORTED", "unsupported registry route"],
-        ["GET", "/v2/alice/app/referrers/sha256:ab", identity("team", full), 404, "UNSUPPORTED", "unsupported registry route"],
+        ["HEAD", "/v2/alice/app/referrers/sha256:ab", identity("team", full), 404, "UNSUPPORTED", "unsupported registry route"],
         ["PUT", "/v2/_catalog", identity("team", full), 404, "UNSUPPORTED", "unsupported registry route"],
       ];
       for (const [method, path, headers, status, code, message] of cases) {

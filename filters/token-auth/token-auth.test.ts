@@ -121,6 +121,21 @@ for (const build of BUILDS) {
       assert.equal(await statusFor({ exp: "soon" }), 401);
     });
 
+    it("should refuse a signed token without an access claim or with a non-numeric iat (as app mode does)", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const now = policy.nowSeconds();
+      const send = (claims: Record<string, unknown>) => policy.send("GET", "/v2/", { authorization: `Bearer ${mintToken({ now, claims })}` });
+      const missing = await send({ access: undefined });
+      assert.equal(missing.status, 401);
+      assert.equal(missing.logs[0]?.message, "token-auth: 401: access missing");
+      assert.equal((await send({ access: [] })).status, 200, "an empty grant list is still a registry token");
+      assert.equal((await send({ access: "all" })).status, 401);
+      // Like exp and nbf, iat must be a NumericDate; its value is not checked.
+      assert.equal((await send({ iat: "yesterday" })).status, 401);
+      assert.equal((await send({ iat: now + 3600 })).status, 200);
+      assert.equal(policy.seen.length, 2);
+    });
+
     it("should re-check exp and nbf when the same token comes back (verified-token cache)", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
       const now = policy.nowSeconds();

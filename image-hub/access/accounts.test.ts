@@ -131,6 +131,13 @@ describe("accounts API", () => {
       { type: "repository", name: "ivan/app", actions: ["pull", "push"] },
       { type: "repository", name: "helen/public", actions: ["pull"] },
     ]);
+    // So many scopes that the token would be longer than either mode accepts: refused, not issued.
+    const many = Array.from({ length: 120 }, (_, i) => `scope=repository:ivan/app-${i}:pull`).join("&");
+    res = await fetch(`${hub.accessUrl}/api/token?service=image-hub&${many}`, { headers: { authorization: basic("ivan") } });
+    assert.equal(res.status, 400);
+    const refused = (await json(res)).errors[0];
+    assert.equal(refused.code, "UNSUPPORTED");
+    assert.match(refused.message, /registry accepts at most 4096: ask for fewer repositories/);
     res = await fetch(`${hub.accessUrl}/api/token?service=image-hub&scope=repository:ivan/app:pull`, { headers: { authorization: basic("ivan", "wrong") } });
     assert.equal(res.status, 401);
     assert.equal(res.headers.get("www-authenticate"), 'Basic realm="image-hub"');

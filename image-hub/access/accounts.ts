@@ -5,6 +5,7 @@
  */
 import { Router, type Request } from "express";
 import { findPlan, type Action, type Catalog, type Plan } from "../catalog.ts";
+import { MAX_TOKEN_LENGTH } from "../filter-configs.ts";
 import { HttpError } from "../http-error.ts";
 import type { TokenBuckets } from "./bucket.ts";
 import { NAME_MAX, NAME_RE } from "./routes-map.ts";
@@ -140,6 +141,11 @@ export function accountRoutes(options: AccountsOptions): Router {
       if (granted.length > 0) access.push({ type: "repository", name: parsed.name, actions: granted });
     }
     const { token, issuedAt } = await signRegistryToken(keys, { user: user.username, plan: plan.id, access });
+    // Both modes refuse longer tokens; better to say so now than to hand out one that never works.
+    if (token.length > MAX_TOKEN_LENGTH) {
+      const message = `the requested scopes make a token of ${token.length} characters; the registry accepts at most ${MAX_TOKEN_LENGTH}: ask for fewer repositories at once`;
+      throw Object.assign(new HttpError(400, "UNSUPPORTED", message, { limit: MAX_TOKEN_LENGTH }), { [REGISTRY_FORMAT]: true });
+    }
     res.json({ token, access_token: token, expires_in: REGISTRY_TTL, issued_at: new Date(issuedAt * 1000).toISOString() });
   });
 

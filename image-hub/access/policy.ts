@@ -72,11 +72,12 @@ async function identify(req: Request, options: PolicyOptions, route: RegistryRou
     if (req.headers["x-hub-sidecar"] !== options.sidecarSecret || typeof user !== "string" || typeof plan !== "string") throw unauthorized(options, route);
     return { user, plan, access: parseAccess(String(req.headers["x-hub-access"] ?? "")) };
   }
+  // Parsed as token-auth does: case-insensitive scheme, then the rest trimmed.
   const auth = req.headers.authorization ?? "";
-  const m = /^Bearer ([^\s]+)$/i.exec(auth);
-  if (!m) throw unauthorized(options, route);
+  const token = auth.length >= 8 && auth.slice(0, 7).toLowerCase() === "bearer " ? auth.slice(7).trim() : "";
+  if (token === "") throw unauthorized(options, route);
   try {
-    return await verifyRegistryToken(options.keys, m[1]);
+    return await verifyRegistryToken(options.keys, token);
   } catch {
     throw unauthorized(options, route);
   }

@@ -7,13 +7,14 @@ import express, { Router, type Request, type Response } from "express";
 import type { IncomingMessage } from "node:http";
 import { HttpError } from "../http-error.ts";
 import type { Plan } from "../catalog.ts";
+import { checkDigest, isDigest } from "../digest.ts";
 import { tooLarge, type RegistryLocals } from "./policy.ts";
 import type { RouteKind } from "./routes-map.ts";
 import { readJson, type StorageClient } from "./storage-client.ts";
 import { allows } from "./tokens.ts";
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+const INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json";
 
 function locals(res: Response): RegistryLocals {
   return res.locals as RegistryLocals;
@@ -90,9 +91,11 @@ export function registryRoutes(storage: StorageClient): Router {
       await ensureRepository(res);
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const put = await storage.request("PUT", "/manifests", query, { body, headers: { "content-type": String(req.headers["content-type"] ?? "") } });
-      const stored = (await readJson(put)) as { digest: string };
+      const stored = (await readJson(put)) as { digest: string; subject?: string };
       res.setHeader("Location", `/v2/${route.name}/manifests/${stored.digest}`);
       res.setHeader("Docker-Content-Digest", stored.digest);
+      // OCI v1.1: the registry tells the client it indexed the subject, so no fallback tag is needed.
+      if (stored.subject !== undefined) res.setHeader("OCI-Subject", stored.subject);
       return void res.status(201).end();
     }
     if (req.method === "DELETE") {
@@ -111,7 +114,7 @@ export function registryRoutes(storage: StorageClient): Router {
 
   async function blob(req: Request, res: Response): Promise<void> {
     const { route } = locals(res);
-    if (!DIGEST_RE.test(route.ref ?? "")) throw new HttpError(400, "DIGEST_INVALID", "digest must be sha256:<64 hex>");
+    checkDigest(route.ref);
     const path = `/blobs/${route.ref}`;
     if (req.method === "DELETE") {
       await storage.json("DELETE", path, { repo: route.name });
@@ -138,8 +141,11 @@ export function registryRoutes(storage: StorageClient): Router {
     await ensureRepository(res);
     const mount = req.query.mount;
     const from = req.query.from;
-    if (typeof mount === "string" && typeof from === "string" && DIGEST_RE.test(mount) && allows(identity.access, from, "pull")) {
-      const mounted = await storage.json("POST", "/mounts", {}, { repo: route.name, from, digest: mount }).then(
+    // A mount names its source (`from`, which the token must let the caller pull) or, anonymously,
+    // none: then storage looks in the repositories the caller may pull from (public and own).
+    const source = typeof from === "string" ? (allows(identity.access, from, "pull") ? from : undefined) : "";
+    if (typeof mount === "string" && isDigest(mount) && source !== undefined) {
+      const mounted = await storage.json("POST", "/mounts", {}, { repo: route.name, from: source, viewer: identity.user, digest: mount }).then(
         () => true,
         (err) => {
           // An unknown source blob is not an error: the spec says to fall back to a new upload.
@@ -153,8 +159,9 @@ export function registryRoutes(storage: StorageClient): Router {
         return void res.status(201).end();
       }
     }
-    const upload = await storage.json<{ id: string }>("POST", "/uploads", {}, { repo: route.name });
     const digest = req.query.digest;
+    if (digest !== undefined) checkDigest(digest, "digest query parameter");
+    const upload = await storage.json<{ id: string }>("POST", "/uploads", {}, { repo: route.name });
     if (typeof digest === "string") {
       const put = await storage.request("PUT", `/uploads/${upload.id}`, { repo: route.name, digest, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
       await readJson(put).catch(planLimit(plan));
@@ -186,28 +193,43 @@ export function registryRoutes(storage: StorageClient): Router {
       await storage.json("DELETE", path, { repo: name });
       return void res.status(204).end();
     }
+    // A chunk (PATCH, or the last one on PUT) whose Content-Range does not start where the upload
+    // stands is 416 and changes nothing.
+    const range = /^(\d+)-(\d+)$/.exec(String(req.headers["content-range"] ?? ""));
+    const offset = range ? Number(range[1]) : undefined;
+    const resumable = (err: unknown): never => {
+      // The client needs to know where the upload stands to resume it.
+      if (err instanceof HttpError && err.status === 416) res.setHeader("Location", uploadLocation(name, id));
+      throw err;
+    };
     if (req.method === "PATCH") {
-      const range = /^(\d+)-(\d+)$/.exec(String(req.headers["content-range"] ?? ""));
-      const from = await storage.request("PATCH", path, { repo: name, offset: range ? Number(range[1]) : undefined, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
-      const s = (await readJson(from).catch(planLimit(plan)).catch((err) => {
-        // The client needs to know where the upload stands to resume it.
-        if (err instanceof HttpError && err.status === 416) res.setHeader("Location", uploadLocation(name, id));
-        throw err;
-      })) as { size: number };
+      const from = await storage.request("PATCH", path, { repo: name, offset, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
+      const s = (await readJson(from).catch(planLimit(plan)).catch(resumable)) as { size: number };
       return answer(202, s.size);
     }
-    const digest = req.query.digest;
-    if (typeof digest !== "string" || !DIGEST_RE.test(digest)) throw new HttpError(400, "DIGEST_INVALID", "digest query parameter must be sha256:<64 hex>");
-    const from = await storage.request("PUT", path, { repo: name, digest, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
-    await readJson(from).catch(planLimit(plan));
+    const digest = checkDigest(req.query.digest, "digest query parameter");
+    const from = await storage.request("PUT", path, { repo: name, digest, offset, limit: plan.maxBlobBytes }, { body: req, headers: contentHeaders(req) });
+    await readJson(from).catch(planLimit(plan)).catch(resumable);
     res.setHeader("Location", `/v2/${name}/blobs/${digest}`);
     res.setHeader("Docker-Content-Digest", digest);
     res.status(201).end();
   }
 
+  /** GET /v2/<name>/referrers/<digest>: an image index of the manifests whose subject is `digest`. */
+  async function referrers(req: Request, res: Response): Promise<void> {
+    const { route } = locals(res);
+    const digest = checkDigest(route.ref);
+    const artifactType = typeof req.query.artifactType === "string" ? req.query.artifactType : undefined;
+    const found = await storage.json<{ filtersApplied: string[]; manifests: unknown[] }>("GET", "/referrers", { repo: route.name, digest, artifactType });
+    if (found.filtersApplied.length > 0) res.setHeader("OCI-Filters-Applied", found.filtersApplied.join(","));
+    res.setHeader("Content-Type", INDEX_MEDIA_TYPE);
+    // A Buffer, so that Express adds no charset: clients compare the media type exactly.
+    res.status(200).send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: found.manifests })));
+  }
+
   // The policy already mapped the request to one row of the contract's table (methods included),
   // so each handler only sees the methods its row allows.
-  const handlers: Partial<Record<RouteKind, (req: Request, res: Response) => Promise<void>>> = { tags, manifest, blob, uploads: startUpload, upload };
+  const handlers: Partial<Record<RouteKind, (req: Request, res: Response) => Promise<void>>> = { tags, manifest, blob, uploads: startUpload, upload, referrers };
   // Only manifest bodies are buffered; blob bodies must reach the upload handlers unread.
   router.all("/:seg/*rest", (req, res, next) => (locals(res).route.kind === "manifest" ? manifestBody(req, res, next) : next()));
   router.all("/:seg/*rest", async (req, res, next) => {

@@ -13,14 +13,14 @@ export const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(
 export const NAME_MAX = 255;
 
 /** Which row of the table a request matched. */
-export type RouteKind = "base" | "catalog" | "manifest" | "blob" | "uploads" | "upload" | "tags" | "invalidName" | "unsupported";
+export type RouteKind = "base" | "catalog" | "manifest" | "blob" | "uploads" | "upload" | "tags" | "referrers" | "invalidName" | "unsupported";
 
 /** A `/v2/` request mapped onto the contract. */
 export interface RegistryRoute {
   kind: RouteKind;
   /** Repository name (valid) for repository routes. */
   name?: string;
-  /** Manifest reference, blob digest or upload id (the last path component). */
+  /** Manifest reference, blob or subject digest, or upload id (the last path component). */
   ref?: string;
   /** The action the request needs on `name`. */
   action?: Action;
@@ -104,6 +104,8 @@ export function mapRegistryRequest(method: string, rawPath: string, query: URLSe
     const name = head.slice(0, -"/blobs".length);
     if (isRead) return repository("blob", name, "pull", last);
     if (method === "DELETE") return repository("blob", name, "delete", last);
+    return UNSUPPORTED;
   }
+  if (head.endsWith("/referrers")) return isGet ? repository("referrers", head.slice(0, -"/referrers".length), "pull", last) : UNSUPPORTED;
   return UNSUPPORTED;
 }

@@ -4,9 +4,10 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
-import { SignJWT, jwtVerify, type JWTPayload } from "jose";
+import { SignJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jose";
 import type { Action } from "../catalog.ts";
-import { generateSigningKey, type SigningKey } from "../filter-configs.ts";
+import { generateSigningKey, MAX_TOKEN_LENGTH, type SigningKey } from "../filter-configs.ts";
+import { isValidName } from "./routes-map.ts";
 
 /** Token issuer (CONTRACT.md). */
 export const ISSUER = "image-hub";
@@ -75,30 +76,61 @@ export function signSessionToken(keys: SigningKeys, user: string): Promise<{ tok
   return sign(keys, { sub: user }, SESSION_AUDIENCE, SESSION_TTL);
 }
 
-async function verify(keys: SigningKeys, token: string, audience: string): Promise<JWTPayload> {
+async function verify(keys: SigningKeys, token: string, audience: string, requiredClaims: string[]): Promise<JWTPayload> {
   const { payload } = await jwtVerify(token, (header) => keyBytes(keys, header.kid), {
     issuer: ISSUER,
     audience,
     algorithms: ["HS256"],
     clockTolerance: CLOCK_SKEW,
-    requiredClaims: ["sub", "exp", "nbf"],
+    requiredClaims,
   });
   return payload;
 }
 
+/** A claim value token-auth can put in a header and a space-separated list (its isHeaderSafe). */
+const HEADER_SAFE = /^[\x21-\x7e]{1,255}$/;
+const PLAN_ID = /^[a-z][a-z0-9-]{0,63}$/;
+
 /**
- * verifyRegistryToken checks signature, alg, kid, iss, aud, exp and nbf and returns the identity.
- * Rejects with an Error for any bad, expired or foreign token, or malformed claims.
+ * The access claim as token-auth reads it: entries of another type are skipped, actions other than
+ * pull/push/delete dropped; undefined when an entry is malformed (then the token is refused).
+ */
+function readAccess(claim: unknown): Grant[] | undefined {
+  if (!Array.isArray(claim)) return undefined;
+  const out: Grant[] = [];
+  for (const entry of claim as unknown[]) {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return undefined;
+    const e = entry as { type?: unknown; name?: unknown; actions?: unknown };
+    if (e.type !== "repository") continue;
+    if (typeof e.name !== "string" || !isValidName(e.name) || !Array.isArray(e.actions)) return undefined;
+    if (!e.actions.every((a) => typeof a === "string")) return undefined;
+    const actions = (["pull", "push", "delete"] as Action[]).filter((a) => (e.actions as string[]).includes(a));
+    if (actions.length > 0) out.push({ type: "repository", name: e.name, actions });
+  }
+  return out;
+}
+
+/**
+ * verifyRegistryToken checks length, signature, alg, kid, typ, iss, aud, exp and nbf and the
+ * claims exactly as token-auth does (so both modes accept the same tokens) and returns the identity.
+ * Rejects with an Error for any bad, oversize, expired or foreign token, or malformed claims.
  */
 export async function verifyRegistryToken(keys: SigningKeys, token: string): Promise<Identity> {
-  const payload = await verify(keys, token, REGISTRY_AUDIENCE);
-  if (typeof payload.sub !== "string" || typeof payload.plan !== "string" || !Array.isArray(payload.access)) throw new Error("malformed claims");
-  return { user: payload.sub, plan: payload.plan, access: payload.access as Grant[] };
+  if (token.length > MAX_TOKEN_LENGTH) throw new Error(`token longer than ${MAX_TOKEN_LENGTH} characters`);
+  const header = decodeProtectedHeader(token);
+  if (header.typ !== undefined && header.typ !== "JWT") throw new Error("typ is not JWT");
+  const payload = await verify(keys, token, REGISTRY_AUDIENCE, ["exp"]);
+  const sub = payload.sub;
+  if (typeof sub !== "string" || !HEADER_SAFE.test(sub) || /[,:"\\]/.test(sub)) throw new Error("sub missing or not a plain name");
+  if (typeof payload.plan !== "string" || !PLAN_ID.test(payload.plan)) throw new Error("plan missing or malformed");
+  const access = readAccess(payload.access);
+  if (access === undefined) throw new Error("access missing or malformed");
+  return { user: sub, plan: payload.plan, access };
 }
 
 /** verifySessionToken returns the username of a valid session token; rejects otherwise. */
 export async function verifySessionToken(keys: SigningKeys, token: string): Promise<string> {
-  const payload = await verify(keys, token, SESSION_AUDIENCE);
+  const payload = await verify(keys, token, SESSION_AUDIENCE, ["sub", "exp", "nbf"]);
   return payload.sub as string;
 }
 

@@ -61,7 +61,14 @@ describe("blob uploads", () => {
     // Second chunk, then close with the last bytes in the PUT.
     res = await alice.request("PATCH", location, push, { body: bytes.subarray(8, 15), headers: { "content-range": "8-14" } });
     assert.equal(res.headers.get("range"), "0-14");
-    res = await alice.request("PUT", `${location}?digest=${digest}`, push, { body: bytes.subarray(15) });
+    // A last chunk on PUT that skips ahead is refused the same way and leaves the upload open.
+    res = await alice.request("PUT", `${location}?digest=${digest}`, push, { body: bytes.subarray(17), headers: { "content-range": "17-19" } });
+    assert.equal(res.status, 416);
+    assert.equal(res.headers.get("location"), location);
+    assert.equal((await json(res)).errors[0].code, "BLOB_UPLOAD_INVALID");
+    res = await alice.request("GET", location, push);
+    assert.equal(res.headers.get("range"), "0-14");
+    res = await alice.request("PUT", `${location}?digest=${digest}`, push, { body: bytes.subarray(15), headers: { "content-range": "15-19" } });
     assert.equal(res.status, 201);
     assert.equal(res.headers.get("location"), `/v2/alice/app/blobs/${digest}`);
     assert.equal(res.headers.get("docker-content-digest"), digest);

@@ -8,7 +8,8 @@ import { randomUUID } from "node:crypto";
 import { Router, type Request } from "express";
 import type Database from "better-sqlite3";
 import { HttpError } from "../http-error.ts";
-import { DIGEST_RE, type BlobFiles } from "./blobs.ts";
+import { checkDigest } from "../digest.ts";
+import type { BlobFiles } from "./blobs.ts";
 import { getRepository } from "./repositories.ts";
 
 interface UploadRow {
@@ -24,8 +25,7 @@ function repoOf(req: Request): string {
 }
 
 function digestOf(value: unknown): string {
-  if (typeof value !== "string" || !DIGEST_RE.test(value)) throw new HttpError(400, "DIGEST_INVALID", "digest must be sha256:<64 hex>");
-  return value;
+  return checkDigest(value);
 }
 
 function limitOf(req: Request): number {
@@ -97,6 +97,10 @@ export function blobRoutes(db: Database.Database, files: BlobFiles): Router {
   router.put("/uploads/:id", async (req, res) => {
     const row = upload(req);
     const digest = digestOf(req.query.digest);
+    // A last chunk that does not start where the upload stands changes nothing, as for PATCH.
+    if (req.query.offset !== undefined && Number(req.query.offset) !== row.size) {
+      throw new HttpError(416, "BLOB_UPLOAD_INVALID", `chunk must start at offset ${row.size}`, { size: row.size });
+    }
     const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
     const size = hasBody ? await appendBody(req, row) : row.size;
     if (!hasBody) req.resume();
@@ -150,7 +154,16 @@ export function blobRoutes(db: Database.Database, files: BlobFiles): Router {
     const repo = getRepository(db, repoOf(req)).name;
     const digest = digestOf(req.body?.digest);
     const from = typeof req.body?.from === "string" ? req.body.from : "";
-    const source = db.prepare("SELECT b.size FROM repo_blobs r JOIN blobs b ON b.digest = r.digest WHERE r.repo = ? AND r.digest = ?").get(from, digest) as { size: number } | undefined;
+    const viewer = typeof req.body?.viewer === "string" ? req.body.viewer : "";
+    // Without a source (an anonymous mount), any repository the viewer may pull from will do:
+    // public ones and the viewer's own.
+    const source = (
+      from !== ""
+        ? db.prepare("SELECT b.size FROM repo_blobs r JOIN blobs b ON b.digest = r.digest WHERE r.repo = ? AND r.digest = ?").get(from, digest)
+        : db
+            .prepare("SELECT b.size FROM repo_blobs r JOIN blobs b ON b.digest = r.digest JOIN repositories p ON p.name = r.repo WHERE r.digest = ? AND (p.visibility = 'public' OR p.owner = ?) LIMIT 1")
+            .get(digest, viewer)
+    ) as { size: number } | undefined;
     if (!source) throw new HttpError(404, "BLOB_UNKNOWN", "blob unknown to the source repository", { digest });
     db.prepare("INSERT OR IGNORE INTO repo_blobs (repo, digest) VALUES (?, ?)").run(repo, digest);
     res.status(201).json({ digest, size: source.size });

@@ -1,22 +1,23 @@
 /**
  * The content-addressed blob store on disk. Upload bytes go to `uploads/<id>`; a finished upload is
- * hashed, fsynced and renamed to `blobs/sha256/<xx>/<hex>` only when its sha256 matches, so a blob
+ * hashed, fsynced and renamed to `blobs/<algorithm>/<xx>/<hex>` only when its digest matches, so a blob
  * path never holds partial or wrong content. The database row is written after the rename, and
  * {@link BlobFiles.recover} removes files a crash left without a row.
  * @module
  */
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { open, rename, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
+import { ALGORITHMS, algorithmOf, CANONICAL_ALGORITHM, newHash } from "../digest.ts";
 
-/** Matches a sha256 digest, the only algorithm the store accepts. */
-export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
-
-/** The running hash of an upload whose bytes all arrived through this process, in order. */
+/**
+ * The running canonical (sha256) hash of an upload whose bytes all arrived through this process, in
+ * order; an upload finished with another algorithm is hashed from its file instead.
+ */
 interface LiveHash {
   hash: Hash;
   size: number;
@@ -30,7 +31,7 @@ export class BlobFiles {
 
   /** Creates the directories when missing; throws the fs error when it cannot. */
   constructor(dataDir: string) {
-    this.blobsDir = join(dataDir, "blobs", "sha256");
+    this.blobsDir = join(dataDir, "blobs");
     this.uploadsDir = join(dataDir, "uploads");
     mkdirSync(this.blobsDir, { recursive: true });
     mkdirSync(this.uploadsDir, { recursive: true });
@@ -38,8 +39,9 @@ export class BlobFiles {
 
   /** blobPath returns where a verified blob with this digest lives (whether or not it exists). */
   blobPath(digest: string): string {
-    const hex = digest.slice("sha256:".length);
-    return join(this.blobsDir, hex.slice(0, 2), hex);
+    const algorithm = algorithmOf(digest);
+    const hex = digest.slice(algorithm.length + 1);
+    return join(this.blobsDir, algorithm, hex.slice(0, 2), hex);
   }
 
   /** uploadPath returns the file holding the bytes of upload `id`. */
@@ -51,7 +53,7 @@ export class BlobFiles {
   async createUpload(id: string): Promise<void> {
     const fh = await open(this.uploadPath(id), "wx");
     await fh.close();
-    this.live.set(id, { hash: createHash("sha256"), size: 0 });
+    this.live.set(id, { hash: newHash(CANONICAL_ALGORITHM), size: 0 });
   }
 
   /**
@@ -101,8 +103,9 @@ export class BlobFiles {
     const file = this.uploadPath(id);
     const live = this.live.get(id);
     this.live.delete(id);
-    const actual = live && live.size === size ? live.hash.digest("hex") : await hashFile(file);
-    if (`sha256:${actual}` !== digest) {
+    const algorithm = algorithmOf(digest);
+    const actual = live && live.size === size && algorithm === CANONICAL_ALGORITHM ? live.hash.digest("hex") : await hashFile(file, algorithm);
+    if (`${algorithm}:${actual}` !== digest) {
       await rm(file, { force: true });
       return false;
     }
@@ -131,12 +134,15 @@ export class BlobFiles {
     return stat(this.uploadPath(id)).then((s) => s.size, () => undefined);
   }
 
-  /** listBlobFiles returns the digest of every file in the blob store. */
+  /** listBlobFiles returns the digest of every file in the blob store, for every registered algorithm. */
   listBlobFiles(): string[] {
     const out: string[] = [];
-    if (!existsSync(this.blobsDir)) return out;
-    for (const prefix of readdirSync(this.blobsDir)) {
-      for (const hex of readdirSync(join(this.blobsDir, prefix))) out.push(`sha256:${hex}`);
+    for (const algorithm of Object.keys(ALGORITHMS)) {
+      const dir = join(this.blobsDir, algorithm);
+      if (!existsSync(dir)) continue;
+      for (const prefix of readdirSync(dir)) {
+        for (const hex of readdirSync(join(dir, prefix))) out.push(`${algorithm}:${hex}`);
+      }
     }
     return out;
   }
@@ -147,9 +153,12 @@ export class BlobFiles {
   }
 }
 
-/** hashFile streams a file through sha256 and resolves to the hex digest; rejects with the fs error. */
-export async function hashFile(file: string): Promise<string> {
-  const hash = createHash("sha256");
+/**
+ * hashFile streams a file through `algorithm` (sha256 by default) and resolves to the hex digest;
+ * rejects with the fs error, throws for an unregistered algorithm.
+ */
+export async function hashFile(file: string, algorithm: string = CANONICAL_ALGORITHM): Promise<string> {
+  const hash = newHash(algorithm);
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest("hex");
 }

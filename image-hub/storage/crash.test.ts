@@ -1,12 +1,13 @@
 // Crash safety of the storage service: SIGKILL it (a child process) while uploads stream in,
-// start it again, and check that database and blob store agree; plus recover() on hand-made debris.
+// start it again, and check that database and blob store agree; plus recover() on hand-made debris
+// and the one-time referrers index of a database older than the referrers API.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { BlobFiles } from "./blobs.ts";
@@ -134,7 +135,7 @@ describe("storage crash safety", () => {
       db.prepare("INSERT INTO repositories (name, owner, visibility, created_at) VALUES ('a/b', 'a', 'public', 0)").run();
       // A blob renamed into place whose row was never written.
       const orphan = Buffer.from("orphan");
-      mkdirSync(join(files.blobsDir, digestOf(orphan).slice(7, 9)), { recursive: true });
+      mkdirSync(dirname(files.blobPath(digestOf(orphan))), { recursive: true });
       writeFileSync(files.blobPath(digestOf(orphan)), orphan);
       // An upload whose last chunk was half written (committed size 3, file 10 bytes).
       db.prepare("INSERT INTO uploads (id, repo, size, created_at) VALUES ('u1', 'a/b', 3, 0)").run();
@@ -149,6 +150,29 @@ describe("storage crash safety", () => {
       assert.deepEqual(await checkConsistency(db, files), []);
       assert.equal(statSync(files.uploadPath("u1")).size, 3);
       assert.deepEqual(db.prepare("SELECT id FROM uploads").pluck().all(), ["u1"]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("should index the referrers of manifests stored before the referrers table existed", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "storage-referrers-"));
+    dirs.push(dataDir);
+    const file = join(dataDir, "storage.db");
+    const subject = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: digestOf(Buffer.from("subject")), size: 7 };
+    const config = { mediaType: "application/vnd.example.sbom", digest: digestOf(Buffer.from("{}")), size: 2 };
+    const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: subject.mediaType, config, layers: [], subject, annotations: { a: "b" } }));
+    let db = openDatabase(file);
+    db.prepare("INSERT INTO repositories (name, owner, visibility, created_at) VALUES ('a/b', 'a', 'public', 0)").run();
+    db.prepare("INSERT INTO manifests (repo, digest, media_type, size, body, created_at) VALUES ('a/b', ?, ?, ?, ?, 0)").run(digestOf(body), subject.mediaType, body.length, body);
+    // As a database from before the referrers API: no referrers table.
+    db.exec("DROP TABLE referrers");
+    db.close();
+    db = openDatabase(file);
+    try {
+      assert.deepEqual(db.prepare("SELECT repo, digest, subject, artifact_type, annotations FROM referrers").all(), [
+        { repo: "a/b", digest: digestOf(body), subject: subject.digest, artifact_type: "application/vnd.example.sbom", annotations: '{"a":"b"}' },
+      ]);
     } finally {
       db.close();
     }

@@ -1,9 +1,10 @@
 /**
  * The storage service's SQLite database: repositories, blobs and their links, manifests, tags and
- * open uploads. WAL mode so readers never wait for the single writer.
+ * open uploads, plus the referrers index (manifests that name a subject). WAL mode so readers never wait for the single writer.
  * @module
  */
 import Database from "better-sqlite3";
+import { parseManifest } from "./manifests.ts";
 
 /** A row of the repositories table. */
 export interface RepositoryRow {
@@ -52,6 +53,16 @@ CREATE TABLE IF NOT EXISTS tags (
   PRIMARY KEY (repo, tag),
   FOREIGN KEY (repo, digest) REFERENCES manifests (repo, digest) ON DELETE CASCADE
 );
+CREATE TABLE IF NOT EXISTS referrers (
+  repo TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  artifact_type TEXT,
+  annotations TEXT,
+  PRIMARY KEY (repo, digest),
+  FOREIGN KEY (repo, digest) REFERENCES manifests (repo, digest) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS referrers_subject ON referrers (repo, subject);
 CREATE TABLE IF NOT EXISTS uploads (
   id TEXT PRIMARY KEY,
   repo TEXT NOT NULL REFERENCES repositories (name) ON DELETE CASCADE,
@@ -71,6 +82,30 @@ export function openDatabase(file: string): Database.Database {
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
+  const hadReferrers = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'referrers'").get() !== undefined;
   db.exec(SCHEMA);
+  if (!hadReferrers) indexReferrers(db);
   return db;
+}
+
+/**
+ * indexReferrers fills the referrers table from the stored manifests; run once, when a database made
+ * before the table existed is opened, so that subjects pushed earlier are listed too. A manifest that
+ * no longer parses is skipped (it was accepted by an older version and is still served as is).
+ */
+function indexReferrers(db: Database.Database): void {
+  const rows = db.prepare("SELECT repo, digest, media_type, body FROM manifests").all() as { repo: string; digest: string; media_type: string; body: Buffer }[];
+  const insert = db.prepare("INSERT OR IGNORE INTO referrers (repo, digest, subject, artifact_type, annotations) VALUES (?, ?, ?, ?, ?)");
+  db.transaction(() => {
+    for (const row of rows) {
+      let parsed: ReturnType<typeof parseManifest>;
+      try {
+        parsed = parseManifest(row.body, row.media_type);
+      } catch {
+        continue;
+      }
+      if (parsed.subject === undefined) continue;
+      insert.run(row.repo, row.digest, parsed.subject, parsed.artifactType ?? null, parsed.annotations === undefined ? null : JSON.stringify(parsed.annotations));
+    }
+  })();
 }

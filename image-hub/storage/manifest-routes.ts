@@ -1,14 +1,14 @@
 /**
- * Storage routes for manifests and tags. A manifest is stored (and tagged) in one transaction,
- * after checking that every blob and child manifest it names is already in the repository.
+ * Storage routes for manifests, tags and referrers. A manifest is stored (and tagged, and indexed
+ * under its subject) in one transaction, after checking that every blob and child manifest it
+ * names is already in the repository; deleting it drops its referrers entry with it.
  * @module
  */
-import { createHash } from "node:crypto";
 import express, { Router, type Request } from "express";
 import type Database from "better-sqlite3";
+import { algorithmOf, CANONICAL_ALGORITHM, checkDigest, digestOf, isDigest } from "../digest.ts";
 import { HttpError } from "../http-error.ts";
-import { DIGEST_RE } from "./blobs.ts";
-import { MAX_MANIFEST_BYTES, parseManifest } from "./manifests.ts";
+import { MAX_MANIFEST_BYTES, parseManifest, type ParsedManifest } from "./manifests.ts";
 import { getRepository } from "./repositories.ts";
 
 /** Tag names as the OCI distribution spec defines them. */
@@ -23,8 +23,10 @@ interface ManifestRow {
 
 function refOf(req: Request): string {
   const ref = req.query.ref;
-  if (typeof ref !== "string" || !(DIGEST_RE.test(ref) || TAG_RE.test(ref))) throw new HttpError(400, "MANIFEST_INVALID", "reference must be a tag or a sha256 digest");
-  return ref;
+  if (typeof ref === "string" && (isDigest(ref) || TAG_RE.test(ref))) return ref;
+  // Anything with a colon is meant as a digest: say what is wrong with it.
+  if (typeof ref === "string" && ref.includes(":")) checkDigest(ref, "reference");
+  throw new HttpError(400, "MANIFEST_INVALID", "reference must be a tag or a digest");
 }
 
 function repoOf(db: Database.Database, req: Request): string {
@@ -39,7 +41,7 @@ export function manifestRoutes(db: Database.Database): Router {
 
   function find(repo: string, ref: string): ManifestRow {
     const row = (
-      DIGEST_RE.test(ref)
+      isDigest(ref)
         ? db.prepare("SELECT digest, media_type, size, body FROM manifests WHERE repo = ? AND digest = ?").get(repo, ref)
         : db.prepare("SELECT m.digest, m.media_type, m.size, m.body FROM tags t JOIN manifests m ON m.repo = t.repo AND m.digest = t.digest WHERE t.repo = ? AND t.tag = ?").get(repo, ref)
     ) as ManifestRow | undefined;
@@ -47,7 +49,8 @@ export function manifestRoutes(db: Database.Database): Router {
     return row;
   }
 
-  const store = db.transaction((repo: string, ref: string, digest: string, mediaType: string, body: Buffer, blobs: string[], children: string[]) => {
+  const store = db.transaction((repo: string, ref: string, digest: string, body: Buffer, parsed: ParsedManifest) => {
+    const { mediaType, blobs, manifests: children } = parsed;
     const blobLinked = db.prepare("SELECT 1 FROM repo_blobs WHERE repo = ? AND digest = ?");
     const missing = blobs.filter((d) => !blobLinked.get(repo, d));
     const manifestKnown = db.prepare("SELECT 1 FROM manifests WHERE repo = ? AND digest = ?");
@@ -55,7 +58,16 @@ export function manifestRoutes(db: Database.Database): Router {
     if (missing.length > 0) throw new HttpError(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry", { digests: missing });
     const now = Date.now();
     db.prepare("INSERT OR IGNORE INTO manifests (repo, digest, media_type, size, body, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(repo, digest, mediaType, body.length, body, now);
-    if (!DIGEST_RE.test(ref)) {
+    if (parsed.subject !== undefined) {
+      db.prepare("INSERT OR IGNORE INTO referrers (repo, digest, subject, artifact_type, annotations) VALUES (?, ?, ?, ?, ?)").run(
+        repo,
+        digest,
+        parsed.subject,
+        parsed.artifactType ?? null,
+        parsed.annotations === undefined ? null : JSON.stringify(parsed.annotations),
+      );
+    }
+    if (!isDigest(ref)) {
       db.prepare("INSERT INTO tags (repo, tag, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at").run(repo, ref, digest, now);
     }
     db.prepare("UPDATE repositories SET last_push_at = ? WHERE name = ?").run(now, repo);
@@ -65,11 +77,12 @@ export function manifestRoutes(db: Database.Database): Router {
     const repo = repoOf(db, req);
     const ref = refOf(req);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const digest = `sha256:${createHash("sha256").update(body).digest("hex")}`;
-    if (DIGEST_RE.test(ref) && ref !== digest) throw new HttpError(400, "DIGEST_INVALID", "manifest digest does not match the reference", { digest: ref });
+    // A manifest pushed by digest is addressed by that digest's algorithm; one pushed by tag by sha256.
+    const digest = digestOf(body, isDigest(ref) ? algorithmOf(ref) : CANONICAL_ALGORITHM);
+    if (isDigest(ref) && ref !== digest) throw new HttpError(400, "DIGEST_INVALID", "manifest digest does not match the reference", { digest: ref });
     const parsed = parseManifest(body, req.headers["content-type"] ?? "");
-    store(repo, ref, digest, parsed.mediaType, body, parsed.blobs, parsed.manifests);
-    res.status(201).json({ digest, mediaType: parsed.mediaType, size: body.length });
+    store(repo, ref, digest, body, parsed);
+    res.status(201).json({ digest, mediaType: parsed.mediaType, size: body.length, subject: parsed.subject });
   });
 
   router.get("/manifests", (req, res) => {
@@ -82,7 +95,7 @@ export function manifestRoutes(db: Database.Database): Router {
   });
 
   const remove = db.transaction((repo: string, ref: string) => {
-    if (DIGEST_RE.test(ref)) {
+    if (isDigest(ref)) {
       find(repo, ref);
       db.prepare("DELETE FROM tags WHERE repo = ? AND digest = ?").run(repo, ref);
       db.prepare("DELETE FROM manifests WHERE repo = ? AND digest = ?").run(repo, ref);
@@ -94,6 +107,28 @@ export function manifestRoutes(db: Database.Database): Router {
   router.delete("/manifests", (req, res) => {
     remove(repoOf(db, req), refOf(req));
     res.status(202).end();
+  });
+
+  router.get("/referrers", (req, res) => {
+    const subject = checkDigest(req.query.digest, "digest");
+    const repo = typeof req.query.repo === "string" ? req.query.repo : "";
+    const artifactType = typeof req.query.artifactType === "string" && req.query.artifactType !== "" ? req.query.artifactType : undefined;
+    const rows = db
+      .prepare(
+        "SELECT r.digest, r.artifact_type, r.annotations, m.media_type, m.size FROM referrers r JOIN manifests m ON m.repo = r.repo AND m.digest = r.digest " +
+          "WHERE r.repo = ? AND r.subject = ? AND (? IS NULL OR r.artifact_type = ?) ORDER BY m.created_at, r.digest",
+      )
+      .all(repo, subject, artifactType ?? null, artifactType ?? null) as { digest: string; artifact_type: string | null; annotations: string | null; media_type: string; size: number }[];
+    res.json({
+      filtersApplied: artifactType === undefined ? [] : ["artifactType"],
+      manifests: rows.map((r) => ({
+        mediaType: r.media_type,
+        digest: r.digest,
+        size: r.size,
+        ...(r.artifact_type === null ? {} : { artifactType: r.artifact_type }),
+        ...(r.annotations === null ? {} : { annotations: JSON.parse(r.annotations) as Record<string, string> }),
+      })),
+    });
   });
 
   router.get("/tags", (req, res) => {

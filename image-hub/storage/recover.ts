@@ -6,7 +6,9 @@
  */
 import { statSync, truncateSync, rmSync } from "node:fs";
 import type Database from "better-sqlite3";
+import { algorithmOf } from "../digest.ts";
 import { type BlobFiles, hashFile } from "./blobs.ts";
+import { requiredBlobs } from "./manifests.ts";
 
 /** What recover() changed, for the start-up log. */
 export interface RecoveryReport {
@@ -85,7 +87,7 @@ export async function checkConsistency(db: Database.Database, files: BlobFiles):
     }
     const path = files.blobPath(row.digest);
     if (statSync(path).size !== row.size) problems.push(`blob ${row.digest} size differs from its row`);
-    if (`sha256:${await hashFile(path)}` !== row.digest) problems.push(`blob ${row.digest} content does not match its digest`);
+    if (`${algorithmOf(row.digest)}:${await hashFile(path, algorithmOf(row.digest))}` !== row.digest) problems.push(`blob ${row.digest} content does not match its digest`);
     onDisk.delete(row.digest);
   }
   for (const digest of onDisk) problems.push(`blob file ${digest} has no row`);
@@ -94,9 +96,7 @@ export async function checkConsistency(db: Database.Database, files: BlobFiles):
   const manifests = db.prepare("SELECT repo, digest, body FROM manifests").all() as { repo: string; digest: string; body: Buffer }[];
   const linked = db.prepare("SELECT 1 FROM repo_blobs WHERE repo = ? AND digest = ?");
   for (const m of manifests) {
-    const doc = JSON.parse(m.body.toString("utf8")) as { config?: { digest: string }; layers?: { digest: string }[] };
-    const refs = [doc.config?.digest, ...(doc.layers ?? []).map((l) => l.digest)].filter((d): d is string => typeof d === "string");
-    for (const d of refs) if (!linked.get(m.repo, d)) problems.push(`manifest ${m.repo}@${m.digest} refers to missing blob ${d}`);
+    for (const d of requiredBlobs(m.body)) if (!linked.get(m.repo, d)) problems.push(`manifest ${m.repo}@${m.digest} refers to missing blob ${d}`);
   }
   for (const id of files.listUploadFiles()) {
     const row = db.prepare("SELECT size FROM uploads WHERE id = ?").get(id) as { size: number } | undefined;

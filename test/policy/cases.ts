@@ -137,7 +137,8 @@ export function badInputCases(now: number = Math.floor(Date.now() / 1000)): BadI
       status: 400,
       code: "NAME_INVALID",
     },
-    { name: "unknown route under /v2", method: "GET", path: "/v2/alice/app/referrers/sha256:00", headers: bearer(valid), status: 404, code: "UNSUPPORTED" },
+    { name: "unknown route under /v2", method: "GET", path: "/v2/alice/app/signatures/sha256:00", headers: bearer(valid), status: 404, code: "UNSUPPORTED" },
+    { name: "referrers with a method other than GET", method: "DELETE", path: "/v2/alice/app/referrers/sha256:00", headers: bearer(valid), status: 404, code: "UNSUPPORTED" },
     {
       name: "blob chunk beyond the personal size limit (Content-Range)",
       method: "PATCH",

@@ -30,11 +30,18 @@ const envoyWasi = new Set([
 ]);
 
 /**
- * Modules built by another SDK on purpose: the @solo-io/proxy-runtime 0.1.8 fixture (AssemblyScript
- * 0.14, ABI 0.2.0, start section, wasi_unstable) that proves the emulator is SDK-neutral. They are
- * checked only to be what they claim.
+ * Modules built by other SDKs on purpose (test/fixtures), which prove the emulator is SDK-neutral:
+ * @solo-io/proxy-runtime 0.1.8 (AssemblyScript 0.14, ABI 0.2.0, start section, wasi_unstable),
+ * the Go SDK (ABI 0.2.0), G-Core's AssemblyScript SDK and the optional Rust one (ABI 0.2.1). They are checked
+ * only to be what they claim: the ABI marker, by module.
  */
-const foreignSdkFixtures = new Set(["build/test-filters/proxy-runtime-add-header.wasm"]);
+const foreignSdkFixtures = new Map([
+  ["build/test-filters/proxy-runtime-add-header.wasm", "proxy_abi_version_0_2_0"],
+  ["build/test-filters/proxy-runtime-fixture.wasm", "proxy_abi_version_0_2_0"],
+  ["build/test-filters/gcore-fixture.wasm", "proxy_abi_version_0_2_1"],
+  ["build/test-filters/go-fixture.wasm", "proxy_abi_version_0_2_0"],
+  ["build/test-filters/rust-fixture.wasm", "proxy_abi_version_0_2_1"],
+]);
 
 const dirs = ["build/filters", "build/test-filters", "build/test-sdk"];
 const modules = dirs.flatMap((dir) => {
@@ -49,9 +56,9 @@ describe("module hygiene", () => {
   });
 
   for (const path of modules.filter((m) => foreignSdkFixtures.has(m))) {
-    it(`${path} should be the foreign ABI 0.2.0 fixture it is excluded as`, () => {
+    it(`${path} should be the foreign-SDK fixture it is excluded as (${foreignSdkFixtures.get(path)})`, () => {
       const summary = summarize(new Uint8Array(readFileSync(join(repoRoot, path))));
-      assert.ok(summary.exports.some((e) => e.name === "proxy_abi_version_0_2_0"));
+      assert.ok(summary.exports.some((e) => e.name === foreignSdkFixtures.get(path)));
     });
   }
 

@@ -201,6 +201,10 @@ export function parseRoute(method: string, rawPath: string): Route {
     if (method == "DELETE") return repositoryRoute(route, name, ACTION_DELETE);
     return route;
   }
+  if (head.endsWith("/referrers")) {
+    // GET /v2/<name>/referrers/<digest> (OCI v1.1 referrers API): a pull, not counted by the rate limit.
+    return isGet ? repositoryRoute(route, head.substring(0, head.length - 10), ACTION_PULL) : route;
+  }
   return route;
 }
 

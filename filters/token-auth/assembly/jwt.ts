@@ -161,6 +161,9 @@ export class JwtVerifier {
       if (nbf.kind != JsonKind.Number) return this.refuse("nbf not a number");
       if (now + skew < changetype<JsonNumber>(nbf).value) return this.refuse("not yet valid");
     }
+    // iat is not checked against the clock, but like exp and nbf it must be a NumericDate (RFC 7519).
+    const iat = claims.get("iat");
+    if (iat !== null && iat.kind != JsonKind.Number) return this.refuse("iat not a number");
     const token = new VerifiedToken();
     token.expiresAt = changetype<JsonNumber>(exp).value;
     if (nbf !== null) token.notBefore = changetype<JsonNumber>(nbf).value;
@@ -168,13 +171,14 @@ export class JwtVerifier {
     if (!isHeaderSafe(token.subject)) return this.refuse("sub missing or not a plain name");
     token.plan = stringClaim(claims, "plan");
     if (!isPlanId(token.plan)) return this.refuse("plan missing or malformed");
+    // A registry token always carries `access` (possibly empty); one without it is not ours, and
+    // the access service in app mode refuses it the same way (CONTRACT.md).
     const access = claims.get("access");
-    if (access !== null) {
-      if (access.kind != JsonKind.Array) return this.refuse("access not an array");
-      const scopes = renderAccess(changetype<JsonArray>(access));
-      if (scopes === null) return this.refuse("access entry malformed");
-      token.access = scopes;
-    }
+    if (access === null) return this.refuse("access missing");
+    if (access.kind != JsonKind.Array) return this.refuse("access not an array");
+    const scopes = renderAccess(changetype<JsonArray>(access));
+    if (scopes === null) return this.refuse("access entry malformed");
+    token.access = scopes;
     return token;
   }
 }
