@@ -148,6 +148,9 @@ export interface EnvoyFilterCost {
   connections: number;
   rounds: number;
   secondsPerRound: number;
+  /** Wall-clock window of the measured rounds (RFC 3339); absent in results from before it was recorded. */
+  startTime?: string;
+  endTime?: string;
   /** 1-minute load average before and after the table, since the machine is shared. */
   loadAverage: { start: number[]; end: number[] };
   arms: EnvoyCostArm[];

@@ -1,7 +1,7 @@
 // The "filter cost in Envoy" table (issue 15) as markdown, chart and SMP tests. Kept apart from
 // report.ts and smp.ts so those stay as they are; output.ts and report.ts call in here.
 import type { BenchResults, EnvoyFilterCost, Finding, LatencySummaryUs } from "../results-types.ts";
-import { SMP_VERSION, toMs, type SmpDocument } from "./smp.ts";
+import { generatorName, SMP_VERSION, toMs, type SmpDocument } from "./smp.ts";
 import { barChart } from "./svg.ts";
 
 const sign = (n: number | null) => (n === null ? "–" : `${n >= 0 ? "+" : ""}${n}`);
@@ -40,6 +40,7 @@ export function appendEnvoyCostSmp(doc: SmpDocument, r: BenchResults): void {
   const c = r.envoyFilterCost;
   if (!c) return;
   const proxyBuild = `envoy ${r.versions.envoy ?? "none"}`;
+  const generator = generatorName(c.tool);
   for (const a of c.arms) {
     const id = `envoy-cost/${a.id}`;
     doc.mesh_configs.push({ smp_version: SMP_VERSION, id: `mesh-${id}`, labels: { arm: a.id }, mesh_policy_enabled: a.id !== "bare" && a.id !== "floor", proxy_concurrency: 1, proxy_build: proxyBuild });
@@ -54,7 +55,7 @@ export function appendEnvoyCostSmp(doc: SmpDocument, r: BenchResults): void {
         clients: [
           {
             internal: true,
-            load_generator: c.tool,
+            load_generator: generator.name,
             protocol: 1,
             connections: c.connections,
             rps: 0,
@@ -64,7 +65,7 @@ export function appendEnvoyCostSmp(doc: SmpDocument, r: BenchResults): void {
             content_type: "",
             endpoint_urls: ["envoy://manifest-get"],
             ssl_certificate: "",
-            additional_options: JSON.stringify({ rounds: c.rounds, secondsPerRound: c.secondsPerRound }),
+            additional_options: JSON.stringify({ rounds: c.rounds, secondsPerRound: c.secondsPerRound, ...(generator.detail ? { generator: generator.detail } : {}) }),
           },
         ],
         duration: `${c.rounds * c.secondsPerRound}s`,
@@ -84,8 +85,8 @@ export function appendEnvoyCostSmp(doc: SmpDocument, r: BenchResults): void {
             rps_vs_bare: String(a.rpsVsBare),
             load_average_start: c.loadAverage.start.join(" "),
           },
-          start_time: r.generatedAt,
-          end_time: r.generatedAt,
+          start_time: c.startTime ?? r.generatedAt,
+          end_time: c.endTime ?? r.generatedAt,
           latencies_ms: latencies,
           actual_qps: a.rps,
           details_uri: `latest.json#${id}`,

@@ -5,7 +5,21 @@
 // milliseconds, and a proxy filter costs a few µs, so its p50 would read "0 ms" for every arm;
 // node:http's agent adds its own queueing and allocation per request, which is noise at this scale.
 import { connect, type Socket } from "node:net";
-import type { WrkResult } from "./wrk.ts";
+
+/** What one closed-loop run reports (wrk's or this client's), latencies in µs. */
+export interface WrkResult {
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  max: number;
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+  durationSeconds: number;
+  rps: number;
+}
 
 /** One request's extra headers (name → value); the client adds Host and keep-alive. */
 export type HeaderSet = Record<string, string>;

@@ -4,7 +4,9 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { runUsClient, type HeaderSet } from "./us-client.ts";
+import { runUsClient, type HeaderSet, type WrkResult } from "./us-client.ts";
+
+export type { WrkResult };
 
 /** Path of Debian's wrk. */
 export const WRK = "/usr/bin/wrk";
@@ -16,20 +18,6 @@ export function wrkPath(): string | undefined {
   return undefined;
 }
 
-/** What one wrk run reports; latencies in µs. */
-export interface WrkResult {
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  max: number;
-  requests: number;
-  non2xx: number;
-  socketErrors: number;
-  durationSeconds: number;
-  rps: number;
-}
 
 // The request() hook rotates through the given header sets (each argument "name\tvalue\tname\tvalue")
 // so that no single user's rate limit is reached; both arms of a comparison run the same script, so

@@ -69,6 +69,7 @@ export const envoyCostSection: Section = {
       // Warm-up: V8's JIT of each module, connection pools, first-use allocations of the filters.
       for (const a of started) await run(a, Math.min(1, s.costSeconds * 2));
       const rounds: Map<string, WrkResult>[] = [];
+      const startTime = new Date().toISOString();
       for (let r = 0; r < s.costRounds && (r < 2 || ctx.secondsLeft() > started.length * s.costSeconds + 10); r++) {
         const round = new Map<string, WrkResult>();
         for (let i = 0; i < started.length; i++) {
@@ -77,6 +78,7 @@ export const envoyCostSection: Section = {
         }
         rounds.push(round);
       }
+      const endTime = new Date().toISOString();
       const out: EnvoyCostArm[] = [];
       for (const { spec } of started) {
         const arm = summarize(spec, rounds);
@@ -88,6 +90,8 @@ export const envoyCostSection: Section = {
         connections: 1,
         rounds: rounds.length,
         secondsPerRound: s.costSeconds,
+        startTime,
+        endTime,
         loadAverage: { start: loadStart, end: loadavg().map((l) => Math.round(l * 100) / 100) },
         arms: out,
       };
