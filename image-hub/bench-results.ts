@@ -121,6 +121,41 @@ export interface EnvoyChainCost {
   addedP99Us: number;
 }
 
+/** One arm of the "filter cost in Envoy" table (issue 15); latencies µs, medians over the rounds. */
+export interface EnvoyCostArm {
+  id: string;
+  label: string;
+  /** Bytes of the wasm module(s) the arm loads; null for bare Envoy and the native filters. */
+  moduleBytes: number | null;
+  p50: number;
+  p99: number;
+  rps: number;
+  /** Medians of the per-round differences against bare Envoy and against the no-op floor, same round. */
+  addedP50VsBare: number;
+  addedP99VsBare: number;
+  addedP50VsFloor: number | null;
+  addedP99VsFloor: number | null;
+  /** Median of the per-round ratio rps(arm) / rps(bare). */
+  rpsVsBare: number;
+  requests: number;
+  non2xx: number;
+}
+
+/** The "filter cost in Envoy" table: every arm in one run, same Envoy, rounds alternating between arms. */
+export interface EnvoyFilterCost {
+  /** Which closed-loop client measured (wrk when installed, else bench/lib/us-client.ts). */
+  tool: string;
+  connections: number;
+  rounds: number;
+  secondsPerRound: number;
+  /** Wall-clock window of the measured rounds (RFC 3339); absent in results from before it was recorded. */
+  startTime?: string;
+  endTime?: string;
+  /** 1-minute load average before and after the table, since the machine is shared. */
+  loadAverage: { start: number[]; end: number[] };
+  arms: EnvoyCostArm[];
+}
+
 /** One headline ratio of issue 8, with its target and whether it was met. */
 export interface Finding {
   id: string;
@@ -154,6 +189,8 @@ export interface BenchResults {
   wasmSizes: Record<string, { releaseBytes: number; debugBytes: number | null }>;
   filterCosts: FilterCost[];
   envoyChain: EnvoyChainCost | null;
+  /** Issue 15's table; absent in results written before it existed. */
+  envoyFilterCost?: EnvoyFilterCost | null;
   scenarios: ScenarioInfo[];
   runs: RunResult[];
   findings: Finding[];

@@ -100,7 +100,7 @@ export function toMs(s: LatencySummaryUs): SmpLatency {
  * The load generator's name only: what it measured ("148 late sends", "µs") is output, not the
  * generator, so a parenthesised detail moves to additional_options.
  */
-function generatorName(description: string): { name: string; detail?: string } {
+export function generatorName(description: string): { name: string; detail?: string } {
   // Balanced, since details hold parentheses themselves ("Lua done() hook").
   let name = "";
   let detail = "";

@@ -1,11 +1,11 @@
 // Issue 4: the added p50/p99 latency of the three-filter chain in real Envoy against Envoy with no
-// filter, at µs resolution (wrk's Lua done() hook). Both Envoys proxy to the same trivial upstream,
+// filter, at µs resolution (wrk's Lua done() hook, or the project's µs client when wrk is absent). Both Envoys proxy to the same trivial upstream,
 // so the difference is the chain; rounds alternate between the arms so drift hits both alike.
 import type { Section, SectionContext } from "../lib/context.ts";
 import { loadFilterConfigs, loadHarness, requireFiles, type Harness } from "../lib/deps.ts";
 import { generateBenchKey, makeUsers } from "../lib/identity.ts";
 import { startTrivialUpstream } from "../lib/upstream.ts";
-import { runWrk, wrkAvailable, type WrkResult } from "../lib/wrk.ts";
+import { closedLoop, loadTool, type WrkResult } from "../lib/wrk.ts";
 import type { WrkArm } from "../results-types.ts";
 
 /** Repository and manifest path every chain request pulls. */
@@ -18,7 +18,6 @@ type EnvoyInstance = Awaited<ReturnType<Harness["startEnvoy"]>>;
 export const envoyChainSection: Section = {
   name: "envoy-chain",
   async run(ctx: SectionContext): Promise<void> {
-    if (!wrkAvailable()) return ctx.notMeasured("envoy-chain", "added latency", "wrk is not installed (apt-get install wrk)");
     let harness: Harness;
     let chainFilters;
     const key = generateBenchKey();
@@ -35,7 +34,7 @@ export const envoyChainSection: Section = {
     // Enterprise users only, and enough of them that no bucket empties during the run: every chain
     // request must pass all three filters, or the arm would measure cheap rejections instead.
     const users = await makeUsers(key, "chain", { enterprise: s.quick ? 50 : 200 }, CHAIN_REPO);
-    const auths = users.map((u) => `Bearer ${u.token}`);
+    const headerSets = users.map((u) => ({ Authorization: `Bearer ${u.token}` }));
     const upstream = await startTrivialUpstream();
     const envoys: EnvoyInstance[] = [];
     try {
@@ -44,7 +43,8 @@ export const envoyChainSection: Section = {
       envoys.push(baseline);
       const chain = await harness.startEnvoy({ clusters, filters: chainFilters, concurrency: s.envoyConcurrency, logLevel: "warn" });
       envoys.push(chain);
-      const run = (origin: string, seconds: number) => runWrk({ origin, path: PATH, auths, connections: s.chainConnections, seconds });
+      // One connection whichever client runs (the µs client has only one); chainConnections is 1.
+      const run = (origin: string, seconds: number) => closedLoop({ origin, path: PATH, headerSets, seconds });
       // Warm-up: JIT in V8, connection pools, the filters' first-use allocations.
       await run(baseline.url, 1);
       await run(chain.url, 1);
@@ -63,8 +63,8 @@ export const envoyChainSection: Section = {
       const b = arm(base);
       const c = arm(withChain);
       ctx.results.envoyChain = {
-        tool: "wrk 4.1.0 (Lua done() hook, µs)",
-        connections: s.chainConnections,
+        tool: loadTool().label,
+        connections: 1,
         durationSeconds: s.chainSeconds,
         rounds: base.length,
         startTime,

@@ -4,6 +4,7 @@
 // A bad configuration is refused in onConfigure with one log line naming the field, so Envoy rejects it.
 export * from "proxy-wasm-as-sdk/abi/exports";
 import {
+  asciiLower,
   ConfigReader,
   FilterHeadersStatus,
   getPluginConfigurationString,
@@ -68,7 +69,7 @@ function readHeaders(cfg: ConfigReader, list: JsonArray | null): Array<HeaderToA
       cfg.fail(item.path + ".value", "header value must not contain CR, LF or NUL");
       return out;
     }
-    out.push(new HeaderToAdd(String.UTF8.encode(name.toLowerCase()), String.UTF8.encode(value)));
+    out.push(new HeaderToAdd(String.UTF8.encode(asciiLower(name)), String.UTF8.encode(value)));
   }
   return out;
 }

@@ -10,6 +10,7 @@ import {
   getCurrentTimeNanoseconds,
   getPluginConfigurationString,
   getSharedData,
+  getSharedDataBytes,
   HeaderPair,
   HttpContext,
   lastResult,
@@ -21,6 +22,7 @@ import {
   responseHeaders,
   RootContext,
   setSharedData,
+  setSharedDataBytes,
   WasmResult,
 } from "proxy-wasm-as-sdk";
 import { parseRoute } from "proxy-wasm-as-sdk/registry/routes";
@@ -53,7 +55,8 @@ class RateLimitRoot extends RootContext {
   maxUsersPerShard: i32 = 64;
   casRetries: i32 = 32;
   /** Shared-data key of each shard, built once so a request does not format one. */
-  shardKeys: Array<string> = new Array<string>();
+  /** The shard keys' UTF-8, encoded once per configuration instead of twice per request. */
+  shardKeyBytes: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   readonly denied: Counter = new Counter("image_hub.rate_limit.denied");
   readonly contention: Counter = new Counter("image_hub.rate_limit.cas_exhausted");
   /** CAS writes that lost to another worker and were retried: evidence that the count is shared. */
@@ -105,13 +108,13 @@ class RateLimitRoot extends RootContext {
    */
   private createShards(): void {
     const empty = new ArrayBuffer(0);
-    const keys = new Array<string>(this.shards);
+    const keyBytes = new Array<ArrayBuffer>(this.shards);
     for (let i = 0; i < this.shards; i++) {
       const key = KEY_PREFIX + i.toString();
-      unchecked((keys[i] = key));
+      unchecked((keyBytes[i] = String.UTF8.encode(key)));
       if (getSharedData(key) === null && lastResult() == WasmResult.NotFound) setSharedData(key, empty, 0);
     }
-    this.shardKeys = keys;
+    this.shardKeyBytes = keyBytes;
   }
 
   /** Implements RootContext.createHttpContext. */
@@ -142,10 +145,10 @@ class RateLimit extends HttpContext {
     }
     const plan = unchecked(root.plans[index]);
     const windowMs = <f64>root.windowSeconds * 1000;
-    const key = unchecked(root.shardKeys[shardOf(user, root.shards)]);
+    const key = unchecked(root.shardKeyBytes[shardOf(user, root.shards)]);
     for (let attempt = 0; attempt < root.casRetries; attempt++) {
       const nowMs = <f64>(getCurrentTimeNanoseconds() / 1000000);
-      const stored = getSharedData(key);
+      const stored = getSharedDataBytes(key);
       if (stored === null && lastResult() != WasmResult.NotFound) break;
       const buckets = stored === null ? new Array<Bucket>() : decodeShard(stored.value);
       let bucket: Bucket | null = null;
@@ -170,7 +173,7 @@ class RateLimit extends HttpContext {
       bucket.updatedMs = nowMs;
       bucket.capacity = plan.capacity;
       const value = encodeShard(pruneShard(buckets, nowMs, windowMs, root.maxUsersPerShard, bucket));
-      const result = setSharedData(key, value, stored === null ? 0 : stored.cas);
+      const result = setSharedDataBytes(key, value, stored === null ? 0 : stored.cas);
       if (result == WasmResult.Ok) {
         plan.allowed.increment();
         this.plan = plan;

@@ -88,9 +88,11 @@ export {
   dequeueSharedQueue,
   enqueueSharedQueue,
   getSharedData,
+  getSharedDataBytes,
   registerSharedQueue,
   resolveSharedQueue,
   setSharedData,
+  setSharedDataBytes,
   SharedData,
 } from "./hostcalls/shared";
 export { Counter, defineMetric, Gauge, Histogram, Metric } from "./hostcalls/metrics";
@@ -112,4 +114,4 @@ export {
   parseJson,
 } from "./json";
 export { ConfigReader } from "./config";
-export { decodeUtf8, isValidUtf8, REPLACEMENT_CHARACTER } from "./utf8";
+export { asciiLower, decodeUtf8, isValidUtf8, REPLACEMENT_CHARACTER, utf8 } from "./utf8";

@@ -3,6 +3,7 @@
 // write, or a trap (Envoy FAIL_CLOSED policy) all stop the request before the upstream.
 export * from "proxy-wasm-as-sdk/abi/exports";
 import {
+  asciiLower,
   ConfigReader,
   Counter,
   FilterHeadersStatus,
@@ -128,7 +129,7 @@ function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): 
 function bearerToken(authorization: string | null): string | null {
   if (authorization === null || authorization.length < 8) return null;
   // RFC 7235: the scheme name is case-insensitive.
-  if (authorization.substring(0, 7).toLowerCase() != "bearer ") return null;
+  if (asciiLower(authorization.substring(0, 7)) != "bearer ") return null;
   const token = authorization.substring(7).trim();
   return token.length == 0 ? null : token;
 }

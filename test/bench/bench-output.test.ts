@@ -112,7 +112,7 @@ describe("npm run bench -- --quick", () => {
   test("smp.json is well-formed SMP with latencies in milliseconds", () => {
     assert.deepEqual(checkSmpDocument(smp), []);
     const doc = smp as { tests: { config: { id: string }; results: { id: string; latencies_ms: { p50: number } }[] }[] };
-    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? 2 : 0);
+    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? 2 : 0) + (results.envoyFilterCost?.arms.length ?? 0);
     assert.ok(results.runs.length > 0 && results.filterCosts.length > 0, "nothing was measured, so nothing in smp.json was checked");
     assert.equal(doc.tests.length, expected);
     for (const run of results.runs) {
@@ -130,6 +130,19 @@ describe("npm run bench -- --quick", () => {
     const verdict = checkWithProtos(join(out, "smp.json"));
     assert.ok(verdict.ok, verdict.output);
     assert.match(verdict.output, /smp-check: \d+ parts, 0 problems/);
+  });
+
+  test("the filter-cost-in-Envoy table has every arm, measured by a named client", () => {
+    const table = results.envoyFilterCost;
+    const missing = results.notMeasured.filter((n) => n.section === "envoy-cost");
+    assert.ok(table, `no filter-cost table: ${JSON.stringify(missing)}`);
+    assert.match(table.tool, /^(wrk|bench\/lib\/us-client\.ts)/, "the table says which client measured");
+    assert.ok(table.rounds >= 5, `at least 5 alternating rounds, got ${table.rounds}`);
+    const ids = table.arms.map((a) => a.id);
+    for (const id of ["bare", "floor", "native", "sdk-empty", "sdk-hello", "gcore-hello", "solo-hello", "add-header", "token-auth", "plan-enforcement", "rate-limit", "policy-chain"]) {
+      assert.ok(ids.includes(id), `arm ${id} not measured: ${JSON.stringify(missing)}`);
+    }
+    for (const a of table.arms) assert.equal(a.non2xx, 0, `${a.id}: every response 2xx`);
   });
 
   test("the markdown names every finding and the charts are standalone SVG", () => {
