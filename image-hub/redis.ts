@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createConnection } from "node:net";
+import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,9 +41,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** freeLoopbackPort returns a port that was free a moment ago on 127.0.0.1. */
-async function freeLoopbackPort(): Promise<number> {
-  const { createServer } = await import("node:net");
+// start.ts has the same probe (freePort); importing it from here would make an import circle.
+function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
