@@ -39,6 +39,11 @@ export interface Services {
   sidecarSecret: string;
   keys: SigningKeys;
   catalog: Catalog;
+  /**
+   * Stops the access service and starts a fresh one (new process state, same data and port), as a
+   * restart does; rejects when the port cannot be bound again.
+   */
+  restartAccess(): Promise<void>;
   /** Closes both servers and their databases; resolves when done, never rejects. */
   stop(): Promise<void>;
 }
@@ -63,11 +68,11 @@ export function loadKeys(dataDir: string): SigningKeys {
   return keys;
 }
 
-/** listen binds a server to 127.0.0.1:0 and resolves to its URL; rejects on a listen error. */
-export function listen(server: Server): Promise<string> {
+/** listen binds a server to 127.0.0.1:`port` (default: a free one) and resolves to its URL; rejects on a listen error. */
+export function listen(server: Server, port = 0): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+    server.listen(port, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
   });
 }
 
@@ -105,19 +110,37 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       storageUrl = await listen(server);
     }
     // Listen first so the default realm can name the access service's own port.
-    const server = createServer();
-    server.requestTimeout = 0;
-    const accessUrl = await listen(server);
-    let closeAccess = () => {};
-    stops.push(async () => {
-      await closeServer(server);
-      closeAccess();
-    });
-    const realm = options.realm ?? `${accessUrl}/api/token`;
-    const access = createAccess({ dataDir: join(options.dataDir, "access"), storageUrl, catalog, keys, mode: options.mode, realm, sidecarSecret, logError: options.logError });
-    server.on("request", access.app);
-    closeAccess = () => access.close();
-    return { storageUrl, accessUrl, sidecarSecret, keys, catalog, stop };
+    let current: { server: Server; close(): void } | undefined;
+    const openAccess = async (port: number): Promise<string> => {
+      const server = createServer();
+      server.requestTimeout = 0;
+      const url = await listen(server, port);
+      const realm = options.realm ?? `${url}/api/token`;
+      let access: ReturnType<typeof createAccess>;
+      try {
+        access = createAccess({ dataDir: join(options.dataDir, "access"), storageUrl: storageUrl as string, catalog, keys, mode: options.mode, realm, sidecarSecret, logError: options.logError });
+      } catch (err) {
+        await closeServer(server);
+        throw err;
+      }
+      server.on("request", access.app);
+      current = { server, close: () => access.close() };
+      return url;
+    };
+    const closeAccess = async () => {
+      const open = current;
+      current = undefined;
+      if (!open) return;
+      await closeServer(open.server);
+      open.close();
+    };
+    const accessUrl = await openAccess(0);
+    stops.push(closeAccess);
+    const restartAccess = async () => {
+      await closeAccess();
+      await openAccess(Number(new URL(accessUrl).port));
+    };
+    return { storageUrl, accessUrl, sidecarSecret, keys, catalog, restartAccess, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -7,7 +7,7 @@ import { Router, type Request } from "express";
 import { findPlan, type Action, type Catalog, type Plan } from "../catalog.ts";
 import { MAX_TOKEN_LENGTH } from "../filter-configs.ts";
 import { HttpError } from "../http-error.ts";
-import type { TokenBuckets } from "./bucket.ts";
+import type { Quota } from "./policy.ts";
 import { NAME_MAX, NAME_RE } from "./routes-map.ts";
 import type { StorageClient } from "./storage-client.ts";
 import { parseScope, REGISTRY_TTL, SESSION_TTL, signRegistryToken, signSessionToken, verifySessionToken, type Grant, type SigningKeys } from "./tokens.ts";
@@ -19,7 +19,8 @@ export interface AccountsOptions {
   users: Users;
   keys: SigningKeys;
   storage: StorageClient;
-  buckets: TokenBuckets;
+  /** The enforcer's quota answer for a user on a plan; null when the enforcer cannot be asked. */
+  quota: (user: string, plan: Plan) => Promise<Quota | null>;
 }
 
 interface RepositoryInfo {
@@ -37,7 +38,7 @@ function unauthorized(registry = false): HttpError {
 
 /** accountRoutes builds the `/api` router; call once per app. Errors are HttpErrors. */
 export function accountRoutes(options: AccountsOptions): Router {
-  const { catalog, users, keys, storage, buckets } = options;
+  const { catalog, users, keys, storage, quota } = options;
   const router = Router();
 
   function planOf(user: User): Plan {
@@ -73,14 +74,13 @@ export function accountRoutes(options: AccountsOptions): Router {
 
   async function me(user: User) {
     const plan = planOf(user);
-    const q = buckets.peek(user.username, plan.pullsPerWindow);
-    const stats = await storage.json<{ privateRepositories: number }>("GET", "/owners/stats", { owner: user.username });
+    const [q, stats] = await Promise.all([quota(user.username, plan), storage.json<{ privateRepositories: number }>("GET", "/owners/stats", { owner: user.username })]);
     return {
       username: user.username,
       plan: plan.id,
       planName: plan.name,
       createdAt: user.createdAt,
-      quota: { limit: q.limit, used: q.limit - q.remaining, remaining: q.remaining, resetSeconds: q.resetSeconds, windowSeconds: q.windowSeconds },
+      quota: q,
       privateRepositories: { used: stats.privateRepositories, limit: plan.privateRepositories },
     };
   }

@@ -7,14 +7,14 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { Catalog } from "../catalog.ts";
+import type { Catalog, Plan } from "../catalog.ts";
 import { toHttpError } from "../http-error.ts";
 import { accountRoutes, REGISTRY_FORMAT } from "./accounts.ts";
 import { TokenBuckets } from "./bucket.ts";
-import { registryPolicy, type EnforceMode } from "./policy.ts";
+import { quotaOf, registryPolicy, type EnforceMode, type Quota } from "./policy.ts";
 import { registryRoutes } from "./registry.ts";
 import { StorageClient } from "./storage-client.ts";
-import type { SigningKeys } from "./tokens.ts";
+import { signRegistryToken, type SigningKeys } from "./tokens.ts";
 import { Users } from "./users.ts";
 
 /** Options of createAccess; every field is required. */
@@ -30,6 +30,11 @@ export interface AccessOptions {
   realm: string;
   /** Secret the sidecar sends in `x-hub-sidecar`; required in filter mode. */
   sidecarSecret: string;
+  /**
+   * Filter mode: base URL of the Envoy whose rate-limit filter answers `GET /v2/_quota`; defaults to
+   * the realm's origin (the ingress the clients use).
+   */
+  enforcerUrl?: string;
   /** Called with each 5xx error; defaults to console.error. */
   logError?: (err: unknown) => void;
 }
@@ -58,15 +63,30 @@ export function createAccess(options: AccessOptions): Access {
   const storage = new StorageClient(options.storageUrl);
   const buckets = new TokenBuckets(options.catalog.windowSeconds);
   const logError = options.logError ?? ((err: unknown) => console.error("access:", err));
+  const enforcerUrl = options.enforcerUrl ?? new URL(options.realm).origin;
+  // The quota always comes from the component that enforces it: the app's own bucket in app mode,
+  // the rate-limit filter in Envoy (asked with a scope-less token for the user) in filter mode.
+  const quota =
+    options.mode === "app"
+      ? async (user: string, plan: Plan): Promise<Quota | null> => quotaOf(plan, buckets.peek(user, plan.pullsPerWindow))
+      : async (user: string, plan: Plan): Promise<Quota | null> => {
+          const { token } = await signRegistryToken(options.keys, { user, plan: plan.id, access: [] });
+          try {
+            const res = await fetch(`${enforcerUrl}/v2/_quota`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) });
+            return res.status === 200 ? ((await res.json()) as Quota) : null;
+          } catch {
+            return null;
+          }
+        };
 
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   // Keep the raw path intact for the registry: names are matched undecoded, as the filters do.
-  app.use("/v2", registryPolicy({ mode: options.mode, catalog: options.catalog, keys: options.keys, buckets, realm: options.realm, sidecarSecret: options.sidecarSecret }));
+  app.use("/v2", registryPolicy({ mode: options.mode, catalog: options.catalog, keys: options.keys, buckets, realm: options.realm, sidecarSecret: options.sidecarSecret, currentPlan: (user) => users.get(user)?.plan }));
   app.use("/v2", registryRoutes(storage));
   app.use("/api", express.json({ limit: "64kb" }));
-  app.use("/api", accountRoutes({ catalog: options.catalog, users, keys: options.keys, storage, buckets }));
+  app.use("/api", accountRoutes({ catalog: options.catalog, users, keys: options.keys, storage, quota }));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = toHttpError(err);
     if (e.status >= 500) logError(err);

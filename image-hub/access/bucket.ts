@@ -18,11 +18,18 @@ export interface BucketState {
   /** Seconds until one token is available, ceiled (0 when one is available now). */
   retryAfterSeconds: number;
   windowSeconds: number;
+  /** Pulls served in the current count window (a count, not limit − remaining). */
+  used: number;
+  /** Seconds until the current count window ends, ceiled (0 when none is open). */
+  usedResetSeconds: number;
 }
 
 interface Entry {
   tokens: number;
   at: number;
+  /** Start (ms) of the count window opened by the first pull after the previous one ended. */
+  windowStart: number;
+  used: number;
 }
 
 /** Entries beyond this count trigger a sweep of full (idle) buckets, so memory stays bounded. */
@@ -43,7 +50,7 @@ export class TokenBuckets {
 
   private refill(key: string, capacity: number): Entry {
     const t = this.now();
-    const e = this.entries.get(key) ?? { tokens: capacity, at: t };
+    const e = this.entries.get(key) ?? { tokens: capacity, at: t, windowStart: t - this.windowSeconds * 1000, used: 0 };
     const rate = capacity / this.windowSeconds / 1000;
     e.tokens = Math.min(capacity, e.tokens + Math.max(0, t - e.at) * rate);
     e.at = t;
@@ -52,6 +59,7 @@ export class TokenBuckets {
 
   private state(e: Entry, capacity: number, allowed: boolean): BucketState {
     const perSecond = capacity / this.windowSeconds;
+    const windowLeft = e.windowStart + this.windowSeconds * 1000 - e.at;
     return {
       allowed,
       limit: capacity,
@@ -59,18 +67,27 @@ export class TokenBuckets {
       resetSeconds: perSecond > 0 ? Math.ceil((capacity - e.tokens) / perSecond) : 0,
       retryAfterSeconds: e.tokens >= 1 || perSecond === 0 ? 0 : Math.ceil((1 - e.tokens) / perSecond),
       windowSeconds: this.windowSeconds,
+      used: windowLeft > 0 ? e.used : 0,
+      usedResetSeconds: windowLeft > 0 ? Math.ceil(windowLeft / 1000) : 0,
     };
   }
 
   /**
-   * take consumes one token when one is available (or always, with `force`, which the filter mode
-   * uses to mirror pulls the sidecar already allowed; the bucket never goes below zero). A refused
-   * take consumes nothing. Never throws.
+   * take consumes one token when one is available and counts the pull in the count window (opening a
+   * new one when the last has ended), as the rate-limit filter does. A refused take consumes and
+   * counts nothing. Never throws.
    */
-  take(key: string, capacity: number, force = false): BucketState {
+  take(key: string, capacity: number): BucketState {
     const e = this.refill(key, capacity);
-    const allowed = e.tokens >= 1 || force;
-    if (allowed) e.tokens = Math.max(0, e.tokens - 1);
+    const allowed = e.tokens >= 1;
+    if (allowed) {
+      e.tokens -= 1;
+      if (e.at - e.windowStart >= this.windowSeconds * 1000) {
+        e.windowStart = e.at;
+        e.used = 0;
+      }
+      e.used += 1;
+    }
     this.entries.set(key, e);
     if (this.entries.size > SWEEP_AT) this.sweep();
     return this.state(e, capacity, allowed);
@@ -86,7 +103,8 @@ export class TokenBuckets {
   private sweep(): void {
     const t = this.now();
     for (const [k, e] of this.entries) {
-      // A bucket idle for a whole window is full again; dropping it changes nothing observable.
+      // A bucket idle for a whole window is full again and its count window has ended; dropping it
+      // changes nothing observable.
       if (t - e.at >= this.windowSeconds * 1000) this.entries.delete(k);
     }
   }

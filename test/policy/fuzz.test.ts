@@ -26,7 +26,7 @@ const path = fc.oneof(
   { arbitrary: fc.constantFrom("/v2/alice/app/manifests/latest", "/v2/alice/app/manifests/sha256:ab"), weight: 2 },
   fc.array(segment, { maxLength: 8 }).map((parts) => `/v2/${parts.join("/")}`),
   fc.tuple(fc.array(segment, { maxLength: 5 }), fc.string({ maxLength: 30 })).map(([parts, query]) => `/v2/${parts.join("/")}/blobs/uploads/?${query}`),
-  fc.constantFrom("/v2", "/v2/", "/", "/api/token", "/v2/alice/app/blobs/uploads/?mount=sha256:1&from=bob%2Flib", "/v2/alice/app/blobs/uploads/?from=%zz&mount="),
+  fc.constantFrom("/v2", "/v2/", "/v2/_quota", "/", "/api/token", "/v2/alice/app/blobs/uploads/?mount=sha256:1&from=bob%2Flib", "/v2/alice/app/blobs/uploads/?from=%zz&mount="),
   fc.string({ maxLength: 60 }).map((s) => `/${s}`),
 );
 const method = fc.oneof({ arbitrary: fc.constant("GET"), weight: 3 }, fc.constantFrom("GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS"), fc.stringMatching(/^[A-Z]{1,8}$/));
@@ -93,6 +93,14 @@ async function fuzz(policy: PolicyHarness, filters: readonly PolicyFilterName[],
     fc.asyncProperty(method, path, headersArbitrary(now), fc.option(fc.string({ maxLength: 64 }), { nil: undefined }), async (m, p, h, body) => {
       const result = await policy.send(m, p, sendable(h), body);
       statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
+      if (result.status === 200 && result.localReply) {
+        // The one 200 a filter answers itself: rate-limit's read-only quota for GET /v2/_quota.
+        assert.equal(result.localReply.filter, "rate-limit");
+        assert.equal(m, "GET");
+        assert.match(p, /^\/v2\/_quota(\?|#|$)/);
+        assert.deepEqual(Object.keys(JSON.parse(result.body)), ["plan", "limit", "used", "remaining", "resetSeconds", "windowSeconds", "usedResetSeconds"]);
+        return;
+      }
       if (result.status === 200) {
         assert.ok(result.upstreamRequest, "200 must come from the upstream");
         return;
