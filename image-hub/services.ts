@@ -44,6 +44,10 @@ export interface Services {
    * restart does; rejects when the port cannot be bound again.
    */
   restartAccess(): Promise<void>;
+  /** Stops the access service only (storage keeps running); resolves when closed, never rejects. */
+  stopAccess(): Promise<void>;
+  /** Starts the access service again on its port after stopAccess; rejects when the port cannot be bound. */
+  startAccess(): Promise<void>;
   /** Closes both servers and their databases; resolves when done, never rejects. */
   stop(): Promise<void>;
 }
@@ -136,11 +140,14 @@ export async function startServices(options: ServicesOptions): Promise<Services>
     };
     const accessUrl = await openAccess(0);
     stops.push(closeAccess);
+    const startAccess = async () => {
+      if (!current) await openAccess(Number(new URL(accessUrl).port));
+    };
     const restartAccess = async () => {
       await closeAccess();
-      await openAccess(Number(new URL(accessUrl).port));
+      await startAccess();
     };
-    return { storageUrl, accessUrl, sidecarSecret, keys, catalog, restartAccess, stop };
+    return { storageUrl, accessUrl, sidecarSecret, keys, catalog, restartAccess, stopAccess: closeAccess, startAccess, stop };
   } catch (err) {
     await stop();
     throw err;

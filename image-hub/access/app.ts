@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Catalog, Plan } from "../catalog.ts";
-import { toHttpError } from "../http-error.ts";
+import { HttpError, toHttpError } from "../http-error.ts";
 import { accountRoutes, REGISTRY_FORMAT } from "./accounts.ts";
 import { TokenBuckets } from "./bucket.ts";
 import { quotaOf, registryPolicy, type EnforceMode, type Quota } from "./policy.ts";
@@ -85,6 +85,17 @@ export function createAccess(options: AccessOptions): Access {
   // Keep the raw path intact for the registry: names are matched undecoded, as the filters do.
   app.use("/v2", registryPolicy({ mode: options.mode, catalog: options.catalog, keys: options.keys, buckets, realm: options.realm, sidecarSecret: options.sidecarSecret, currentPlan: (user) => users.get(user)?.plan }));
   app.use("/v2", registryRoutes(storage));
+  if (options.mode === "filter") {
+    // token-auth's plan lookup (filters/token-auth/README.md "Live plans"): the user's plan now, as
+    // plain text so the filter needs no JSON parser. Only the sidecar, which knows the secret, may ask;
+    // the ingress does not route this path.
+    app.get("/internal/plan", (req, res) => {
+      if (req.headers["x-hub-sidecar"] !== options.sidecarSecret) throw new HttpError(403, "DENIED", "sidecar only");
+      const user = users.get(String(req.headers["x-hub-user"] ?? ""));
+      if (!user) throw new HttpError(404, "NOT_FOUND", "no such user");
+      res.status(200).setHeader("Content-Type", "text/plain").setHeader("Cache-Control", "no-store").send(user.plan);
+    });
+  }
   app.use("/api", express.json({ limit: "64kb" }));
   app.use("/api", accountRoutes({ catalog: options.catalog, users, keys: options.keys, storage, quota }));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -2,7 +2,11 @@
 // workers): a Personal user's pullsPerWindow manifest GETs on fresh connections (spread over both
 // workers), then GET /v2/_quota and /api/me agree with the last pull's RateLimit-* headers and with
 // the count of pulls served; the next pull is 429; in filter mode a restart of the access service
-// changes nothing, because the answer comes from the rate-limit filter's shared bucket.
+// changes nothing, because the answer comes from the rate-limit filter's shared bucket. Then live
+// plans: an upgrade and a downgrade apply within 1 s to the token the client already holds; an
+// unknown plan is 400 and changes nothing; in filter mode, with the access service stopped, token-auth
+// uses the last confirmed plan for at most its TTL and then refuses (503) instead of trusting the
+// token's richer claim.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -95,6 +99,68 @@ describe("the quota is the enforcer's count", { skip: filtersBuilt ? false : "bu
         await stack.services.restartAccess();
         await check("after restarting the access service");
         assert.equal((await getFresh(stack, "/v2/quin/app/manifests/v1", auth)).status, 429);
+      }
+
+      const team = stack.services.catalog.plans.find((p) => p.id === "team")!.pullsPerWindow;
+      const setPlan = (plan: string) => fetch(`${stack.url}/api/plan`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${session}` }, body: JSON.stringify({ plan }) });
+      /** Pulls with the same token until `done` holds; returns the answer and the ms since `from`. */
+      const pullUntil = async (from: number, done: (r: Awaited<ReturnType<typeof getFresh>>) => boolean) => {
+        for (;;) {
+          const r = await getFresh(stack, "/v2/quin/app/manifests/v1", auth);
+          if (done(r) || Date.now() - from > 3000) return { r, ms: Date.now() - from };
+          await new Promise((w) => setTimeout(w, 50));
+        }
+      };
+      // An unknown plan: 400 BAD_REQUEST, and the plan stays Personal (the next pull is still 429).
+      const bad = await setPlan("platinum");
+      assert.equal(bad.status, 400);
+      assert.equal(((await bad.json()) as { error: { code: string } }).error.code, "BAD_REQUEST");
+      assert.equal((await getFresh(stack, "/v2/quin/app/manifests/v1", auth)).status, 429);
+
+      const upgraded = await setPlan("team");
+      assert.equal(upgraded.status, 200);
+      const up = await pullUntil(Date.now(), (r) => r.status === 200);
+      assert.equal(up.r.status, 200, `still ${up.r.status} ${up.ms} ms after the upgrade`);
+      assert.ok(up.ms <= 1000 + 250, `upgrade took ${up.ms} ms`);
+      assert.equal(up.r.headers["ratelimit-limit"], String(team));
+
+      const downgraded = await setPlan("personal");
+      assert.equal(downgraded.status, 200);
+      const down = await pullUntil(Date.now(), (r) => r.headers["ratelimit-limit"] === String(limit));
+      assert.equal(down.r.headers["ratelimit-limit"], String(limit), `still ${down.r.headers["ratelimit-limit"]} ${down.ms} ms after the downgrade`);
+      assert.ok(down.ms <= 1000 + 250, `downgrade took ${down.ms} ms`);
+
+      if (mode === "filter") {
+        // A token minted while the user was on Team claims Team; the user is Personal now.
+        await setPlan("team");
+        const teamToken = await client.token("repository:quin/app:pull");
+        await setPlan("personal");
+        const teamAuth = { authorization: `Bearer ${teamToken}` };
+        const confirmed = await pullUntil(Date.now(), (r) => r.headers["ratelimit-limit"] === String(limit));
+        assert.equal(confirmed.r.headers["ratelimit-limit"], String(limit));
+        const quotaWith = async (headers: Record<string, string>) => getFresh(stack, "/v2/_quota", headers);
+        assert.equal(JSON.parse((await quotaWith(teamAuth)).body).plan, "personal", "the token's Team claim grants nothing");
+        await stack.services.stopAccess();
+        try {
+          // At most one TTL after the last confirmation, the filter stops using it and fails closed.
+          const stopped = Date.now();
+          let last = await quotaWith(teamAuth);
+          while (last.status === 200 && Date.now() - stopped < 3000) {
+            assert.equal(JSON.parse(last.body).plan, "personal", "never richer than confirmed");
+            await new Promise((w) => setTimeout(w, 50));
+            last = await quotaWith(teamAuth);
+          }
+          assert.ok(Date.now() - stopped <= 1000 + 250, `answered from the cache for ${Date.now() - stopped} ms`);
+          assert.equal(last.status, 503);
+          assert.equal(last.headers["retry-after"], "1");
+          assert.deepEqual(JSON.parse(last.body), { errors: [{ code: "UNAVAILABLE", message: "current plan could not be confirmed", detail: null }] });
+          assert.equal((await getFresh(stack, "/v2/quin/app/manifests/v1", teamAuth)).status, 503);
+        } finally {
+          await stack.services.startAccess();
+        }
+        const back = await quotaWith(teamAuth);
+        assert.equal(back.status, 200);
+        assert.equal(JSON.parse(back.body).plan, "personal");
       }
     });
   }
