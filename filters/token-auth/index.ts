@@ -138,7 +138,7 @@ class TokenAuthRoot extends RootContext {
 
 function nonEmpty(reader: ConfigReader, config: JsonObject, field: string): string {
   const value = reader.requireString(config, field);
-  if (value !== null && value.length == 0) reader.fail("config." + field, "expected a non-empty string");
+  if (value !== null && value.length == 0) reader.fail(config.path + "." + field, "expected a non-empty string");
   return value === null ? "" : value;
 }
 
