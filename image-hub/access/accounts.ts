@@ -21,6 +21,8 @@ export interface AccountsOptions {
   storage: StorageClient;
   /** The enforcer's quota answer for a user on a plan; null when the enforcer cannot be asked. */
   quota: (user: string, plan: Plan) => Promise<Quota | null>;
+  /** Where limits are enforced, for `GET /api/status`. */
+  mode: "filter" | "app";
 }
 
 interface RepositoryInfo {
@@ -38,7 +40,7 @@ function unauthorized(registry = false): HttpError {
 
 /** accountRoutes builds the `/api` router; call once per app. Errors are HttpErrors. */
 export function accountRoutes(options: AccountsOptions): Router {
-  const { catalog, users, keys, storage, quota } = options;
+  const { catalog, users, keys, storage, quota, mode } = options;
   const router = Router();
 
   function planOf(user: User): Plan {
@@ -112,6 +114,26 @@ export function accountRoutes(options: AccountsOptions): Router {
 
   router.get("/me", async (req, res) => {
     res.json(await me(await required(req)));
+  });
+
+  // Pulls served to the caller per repository and hour, the last 24 hours, oldest hour first.
+  router.get("/me/usage", async (req, res) => {
+    const user = await required(req);
+    const usage = await storage.json<{ fromHour: number; hours: number; rows: { repo: string; hour: number; pulls: number }[] }>("GET", "/usage", { user: user.username });
+    const repositories = new Map<string, number[]>();
+    for (const r of usage.rows) {
+      const series = repositories.get(r.repo) ?? Array<number>(usage.hours).fill(0);
+      series[r.hour - usage.fromHour] = r.pulls;
+      repositories.set(r.repo, series);
+    }
+    res.json({
+      hours: Array.from({ length: usage.hours }, (_, i) => new Date((usage.fromHour + i) * 3_600_000).toISOString()),
+      repositories: [...repositories].map(([name, pulls]) => ({ name, pulls })),
+    });
+  });
+
+  router.get("/status", (_req, res) => {
+    res.json({ enforcement: mode });
   });
 
   const changePlan = async (req: Request, res: import("express").Response) => {

@@ -97,7 +97,7 @@ export function createAccess(options: AccessOptions): Access {
     });
   }
   app.use("/api", express.json({ limit: "64kb" }));
-  app.use("/api", accountRoutes({ catalog: options.catalog, users, keys: options.keys, storage, quota }));
+  app.use("/api", accountRoutes({ catalog: options.catalog, users, keys: options.keys, storage, quota, mode: options.mode }));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = toHttpError(err);
     if (e.status >= 500) logError(err);
