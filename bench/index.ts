@@ -13,10 +13,11 @@ import type { BenchResults } from "./results-types.ts";
 import { emulatorSection } from "./sections/emulator.ts";
 import { filterCostSection } from "./sections/filter-cost.ts";
 import { envoyChainSection } from "./sections/envoy-chain.ts";
+import { envoyCostSection } from "./sections/envoy-cost.ts";
 import { scenariosSection } from "./sections/scenarios.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const SECTIONS: Section[] = [emulatorSection, filterCostSection, envoyChainSection, scenariosSection];
+const SECTIONS: Section[] = [emulatorSection, filterCostSection, envoyCostSection, envoyChainSection, scenariosSection];
 
 interface Args {
   quick: boolean;
@@ -46,7 +47,7 @@ function parseArgs(argv: string[]): Args {
 
 async function envoyBin(): Promise<string | undefined> {
   try {
-    const harness = (await import("../filters/host/envoy/index.ts")) as { envoyBinary?: () => Promise<string> };
+    const harness = (await import("proxy-wasm-host-emulator/envoy")) as { envoyBinary?: () => Promise<string> };
     return harness.envoyBinary ? await harness.envoyBinary() : undefined;
   } catch {
     return undefined;
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     wasmSizes: wasmSizes(root),
     filterCosts: [],
     envoyChain: null,
+    envoyFilterCost: null,
     scenarios: [],
     runs: [],
     findings: [],

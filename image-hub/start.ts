@@ -12,7 +12,7 @@ import { createServer as createHttpServer } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { EnvoyStartError, startEnvoy, type ClusterSpec, type EnvoyInstance, type HttpFilterSpec, type ListenerSpec, type RouteSpec } from "../filters/host/envoy/index.ts";
+import { EnvoyStartError, startEnvoy, type ClusterSpec, type EnvoyInstance, type HttpFilterSpec, type ListenerSpec, type RouteSpec } from "proxy-wasm-host-emulator/envoy";
 import type { EnforceMode } from "./access/policy.ts";
 import { loadCatalog } from "./catalog.ts";
 import { policyFilterChain } from "./filter-configs.ts";

@@ -1,5 +1,6 @@
 // `npm run build`: compiles every filter to build/filters/<name>.wasm (release) and
-// build/filters/<name>.debug.wasm, the conformance test filters to build/test-filters/, and the UI
+// build/filters/<name>.debug.wasm, the conformance test filters to build/test-filters/, the emulator
+// package to filters/host/dist/ (what `node` without the proxy-wasm-source condition loads), and the UI
 // to build/ui/. A target is skipped when its output is newer than every source it depends on.
 // Flags: --filters (filters and test filters only), --force (ignore timestamps).
 import { spawn } from "node:child_process";
@@ -19,7 +20,7 @@ function newest(paths) {
     if (!existsSync(p)) continue;
     const s = statSync(p);
     if (s.isDirectory()) {
-      for (const n of readdirSync(p)) if (n !== "node_modules" && !n.endsWith(".test.ts")) t = Math.max(t, newest([join(p, n)]));
+      for (const n of readdirSync(p)) if (n !== "node_modules" && n !== "dist" && !n.endsWith(".test.ts")) t = Math.max(t, newest([join(p, n)]));
     } else t = Math.max(t, s.mtimeMs);
   }
   return t;
@@ -37,7 +38,11 @@ function run(cmd, args, label) {
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (out += d));
-    p.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${label} failed (exit ${code}):\n${out}`))));
+    p.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`${label} failed (exit ${code}):\n${out}`));
+      if (out.includes("skipped:")) process.stdout.write(out);
+      resolve();
+    });
   });
 }
 
@@ -77,10 +82,21 @@ if (existsSync(sdkHarness)) {
     jobs.push(...ascJobs(join(sdkHarness, file), join(root, "build/test-sdk"), file.replace(/\.ts$/, ""), []));
   }
 }
-// Extra build steps (e.g. the legacy proxy-runtime fixture, the UI) live next to what they build.
+// Extra build steps (the foreign-SDK fixtures, the UI) live next to what they build. The Go
+// fixture's step prints "skipped: go not found" without a Go toolchain, the (optional) Rust one
+// "skipped: …" without the wasm32-wasip1 target.
 const extra = [];
-const legacy = join(root, "test/fixtures/proxy-runtime-0.1.8/build.mjs");
-if (existsSync(legacy)) extra.push(() => run(process.execPath, [legacy], "proxy-runtime 0.1.8 fixture"));
+for (const [dir, label] of [["proxy-runtime-0.1.8", "proxy-runtime 0.1.8 fixture"], ["gcore-sdk-as-1.2.3", "G-Core SDK fixture"], ["go-sdk", "Go SDK fixture"], ["rust-sdk", "Rust SDK fixture"]]) {
+  const step = join(root, "test/fixtures", dir, "build.mjs");
+  if (existsSync(step)) extra.push(() => run(process.execPath, [step], label));
+}
+// The emulator package's compiled JavaScript + .d.ts (typescript is a dev dependency: a production
+// install that only runs `npm start` uses the sources and skips this).
+const tsc = join(root, "node_modules/typescript/bin/tsc");
+const hostDir = join(root, "filters/host");
+if (existsSync(tsc) && !upToDate([join(hostDir, "dist/index.js")], [hostDir])) {
+  extra.push(() => run(process.execPath, [tsc, "-p", join(hostDir, "tsconfig.build.json")], "tsc filters/host"));
+}
 const ui = join(root, "image-hub/ui/vite.config.ts");
 if (!filtersOnly && existsSync(ui) && !upToDate([join(root, "build/ui/index.html")], [join(root, "image-hub/ui"), join(root, "image-hub/plans.json")])) {
   extra.push(() => run(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--config", ui, "--logLevel", "warn"], "vite build"));

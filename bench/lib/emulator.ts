@@ -2,7 +2,7 @@
 // time goes through, with a trivial upstream. Loaded lazily so a missing emulator only makes the
 // emulator sections "not measured".
 import { readFileSync } from "node:fs";
-import { loadModule } from "./deps.ts";
+import { loadPackage } from "./deps.ts";
 
 /** A filter to load into the emulator. */
 export interface EmulatedFilter {
@@ -28,15 +28,16 @@ export interface EmulatedChain {
   close(): Promise<void>;
 }
 
-type HostModule = typeof import("../../filters/host/index.ts");
+type HostModule = typeof import("proxy-wasm-host-emulator");
 
 const UPSTREAM_BODY = new TextEncoder().encode('{"schemaVersion":2}');
 
 /**
  * Loads the emulator and starts a chain of `filters` (may be empty), with a "plans" cluster answering
- * `planAnswer` when given; rejects with a clear reason when the emulator is missing or refuses a filter. */
+ * `planAnswer` when given; rejects with a clear reason when the emulator is missing or refuses a filter.
+ */
 export async function startEmulatedChain(root: string, filters: EmulatedFilter[], planAnswer?: string): Promise<EmulatedChain> {
-  const host = await loadModule<HostModule>(root, "filters/host/index.ts", ["createChain", "ManualClock"]);
+  const host = await loadPackage<HostModule>("proxy-wasm-host-emulator", ["createChain", "ManualClock"]);
   const chain = await host.createChain({
     // The emulator's clock is manual and starts in the past by default; tokens are checked against
     // real time, so it starts now (and stands still: no bucket refills during a measurement).

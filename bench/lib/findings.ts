@@ -1,6 +1,7 @@
 // The headline ratios of issue 8, computed only from runs measured side by side in this one run,
 // each compared with its target exactly as measured.
 import type { BenchResults, Finding, RunResult, ScenarioId, Workload, Regime } from "../results-types.ts";
+import { envoyCostFindings } from "./report-envoy-cost.ts";
 
 /** Finds a run by scenario, workload and regime; undefined when it was not measured. */
 export function findRun(r: BenchResults, scenario: ScenarioId, workload: Workload, regime: Regime): RunResult | undefined {
@@ -28,8 +29,8 @@ export function computeFindings(r: BenchResults): Finding[] {
   out.push(
     finding(
       "chain-added-p50",
-      "Three-filter chain: added p50 over Envoy with no filter (wrk, trivial upstream)",
-      chain ? chain.addedP50Us : null,
+      "Three-filter chain: added p50 over Envoy with no filter (wrk, or the µs client without wrk; trivial upstream)",
+      chain ? Math.round(chain.addedP50Us * 10) / 10 : null,
       "µs",
       "≤ 30 µs",
       (v) => v <= 30,
@@ -40,7 +41,7 @@ export function computeFindings(r: BenchResults): Finding[] {
   out.push(
     finding(
       "plan-lookup-added-p50",
-      "Live-plan lookup in token-auth: added p50 of the cached path over the same chain without it (wrk)",
+      "Live-plan lookup in token-auth: added p50 over the same chain without it (Envoy, mostly the cached path)",
       lookupAdded,
       "µs",
       "≤ 5 µs",
@@ -133,5 +134,6 @@ export function computeFindings(r: BenchResults): Finding[] {
       hop === null ? "not measured" : `2xx p50 ${bTriv!.latencyUs.ok!.p50} µs through Envoy vs ${aTriv!.latencyUs.ok!.p50} µs direct`,
     ),
   );
+  out.push(...envoyCostFindings(r));
   return out;
 }

@@ -4,16 +4,12 @@
 // processes through /proc.
 import autocannon from "autocannon";
 import { LatencyRecorder } from "./histogram.ts";
-import { runPaced } from "./paced.ts";
+import { type RequestSpec, runPaced } from "./paced.ts";
 import { ProcessMeter } from "./proc.ts";
 import type { ProcessUsage, RunResult } from "../results-types.ts";
 import type { AppCounts } from "./app.ts";
 
-/** One request of a workload: path and headers (method is always GET). */
-export interface RequestSpec {
-  path: string;
-  headers: Record<string, string>;
-}
+export type { RequestSpec } from "./paced.ts";
 
 /** Options of {@link runLoad}. */
 export interface LoadOptions {

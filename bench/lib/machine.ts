@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { loadavg, release, totalmem, type } from "node:os";
 import { join } from "node:path";
 import type { BenchResults } from "../results-types.ts";
-import { WRK } from "./wrk.ts";
+import { wrkPath } from "./wrk.ts";
 
 /** Describes this machine; never throws (unknown values become "unknown" / 0). */
 export function describeMachine(): BenchResults["machine"] {
@@ -61,7 +61,7 @@ export function describeVersions(root: string, envoyBin: string | undefined): Be
     node: process.version,
     envoy: envoyBin ? firstMatch(envoyBin, ["--version"], /version: ([^\s]+)/) : null,
     autocannon: autocannonVersion,
-    wrk: existsSync(WRK) ? firstMatch(WRK, ["-v"], /(wrk [^\s]+)/) : null,
+    wrk: wrkPath() ? firstMatch(wrkPath()!, ["-v"], /(wrk [^\s]+)/) : null,
     filters: filterDigests(root),
   };
 }

@@ -3,7 +3,12 @@
 // start of each second, all connections on the same tick, so requests queue behind each other and
 // the "fixed rate" latency measures that burst. Here request i leaves at start + i/rate instead.
 import http from "node:http";
-import type { RequestSpec } from "./load.ts";
+
+/** One request of a workload: path and headers (method is always GET). */
+export interface RequestSpec {
+  path: string;
+  headers: Record<string, string>;
+}
 
 /** Options of {@link runPaced}. */
 export interface PacedOptions {

@@ -1,11 +1,13 @@
-// Service Mesh Performance (SMP) documents for every measurement, field for field as in
-// performance-anchors.md §3.1: snake_case JSON, latencies in milliseconds as fractions, timestamps
-// RFC 3339 UTC, label values strings. SMP's PerformanceTestResult has one latency block, so each
-// run yields one result per status class (all, 2xx, 429) told apart by labels.status.
+// Service Mesh Performance (SMP) v0.6.1 messages for every measurement, in a wrapper of our own
+// (SMP defines no file format): EnvironmentConfig, ServiceMeshConfig, PerformanceTestConfig and
+// PerformanceTestResult as protojson (snake_case, latencies in ms as fractions, RFC 3339 UTC
+// timestamps, label values strings); test/bench checks each part against the official protos.
+// SMP's PerformanceTestResult has one latency block, so each run yields one result per status
+// class (all, 2xx, 429) told apart by labels.status; actual_qps is always the test's whole rate.
 import type { BenchResults, LatencySummaryUs, RunResult } from "../results-types.ts";
 
-/** The SMP spec version in use (the only value seen in Meshery). */
-export const SMP_VERSION = "v0.0.1";
+/** The SMP release whose protos the messages follow (Go module github.com/layer5io/service-mesh-performance). */
+export const SMP_VERSION = "v0.6.1";
 
 /** SMP PerformanceTestConfig.Client. */
 export interface SmpClient {
@@ -48,8 +50,9 @@ export interface SmpTestResult {
   smp_version: string;
   id: string;
   labels: Record<string, string>;
-  start_time: string;
-  end_time: string;
+  /** Left out where the measurement's window was not recorded. */
+  start_time?: string;
+  end_time?: string;
   latencies_ms: SmpLatency;
   actual_qps: number;
   details_uri: string;
@@ -79,7 +82,7 @@ export interface SmpMeshConfig {
   proxy_build: string;
 }
 
-/** The file bench/results/smp.json: SMP documents grouped by test. */
+/** The file bench/results/smp.json: the project's wrapper around SMP messages, grouped by test (not an SMP message itself). */
 export interface SmpDocument {
   smp_version: string;
   environment: SmpEnvironment;
@@ -93,10 +96,30 @@ export function toMs(s: LatencySummaryUs): SmpLatency {
   return { min: ms(s.min), average: ms(s.mean), p50: ms(s.p50), p90: ms(s.p90), p99: ms(s.p99), max: ms(s.max) };
 }
 
+/**
+ * The load generator's name only: what it measured ("148 late sends", "µs") is output, not the
+ * generator, so a parenthesised detail moves to additional_options.
+ */
+export function generatorName(description: string): { name: string; detail?: string } {
+  // Balanced, since details hold parentheses themselves ("Lua done() hook").
+  let name = "";
+  let detail = "";
+  let depth = 0;
+  for (const c of description) {
+    if (c === "(") depth++;
+    if (depth === 0) name += c;
+    else if (!(depth === 1 && c === "(")) detail += depth === 1 && c === ")" ? "; " : c;
+    if (c === ")") depth = Math.max(0, depth - 1);
+  }
+  detail = detail.replace(/;\s*$/, "");
+  return { name: name.replace(/\s+/g, " ").trim(), ...(detail ? { detail } : {}) };
+}
+
 function client(generator: string, connections: number, rps: number, urls: string[], options: Record<string, unknown>, headers: Record<string, string> = {}): SmpClient {
+  const { name, detail } = generatorName(generator);
   return {
     internal: true,
-    load_generator: generator,
+    load_generator: name,
     protocol: 1,
     connections,
     rps,
@@ -106,17 +129,16 @@ function client(generator: string, connections: number, rps: number, urls: strin
     content_type: "",
     endpoint_urls: urls,
     ssl_certificate: "",
-    additional_options: JSON.stringify(options),
+    additional_options: JSON.stringify(detail ? { ...options, generator_detail: detail } : options),
   };
 }
 
-function result(id: string, testId: string, meshId: string, envId: string, start: string, end: string, latency: LatencySummaryUs, qps: number, labels: Record<string, string>): SmpTestResult {
+function result(id: string, testId: string, meshId: string, envId: string, start: string | undefined, end: string | undefined, latency: LatencySummaryUs, qps: number, labels: Record<string, string>): SmpTestResult {
   return {
     smp_version: SMP_VERSION,
     id,
     labels,
-    start_time: start,
-    end_time: end,
+    ...(start !== undefined && end !== undefined ? { start_time: start, end_time: end } : {}),
     latencies_ms: toMs(latency),
     actual_qps: Math.round(qps * 100) / 100,
     details_uri: `latest.json#${testId}`,
@@ -161,11 +183,11 @@ export function buildSmp(r: BenchResults, settings: { envoyConcurrency: number }
       name: `Per-request cost of ${cost.filter} in the emulator`,
       labels: { section: "filters", filter: cost.filter },
       clients: [client("in-process emulator loop (process.hrtime.bigint)", 1, 0, [`emulator://${cost.filter}`], { iterations: cost.iterations })],
-      duration: `${((cost.iterations * cost.latencyUs.mean) / 1e6).toFixed(3)}s`,
+      // The measured loop's own wall time; unknown (empty) for results recorded before it was kept.
+      duration: cost.elapsedSeconds !== undefined ? `${cost.elapsedSeconds.toFixed(3)}s` : "",
     };
-    const now = r.generatedAt;
-    const qps = cost.latencyUs.mean > 0 ? 1e6 / cost.latencyUs.mean : 0;
-    tests.push({ config, results: [result(`${id}#all`, id, "mesh-none", envId, now, now, cost.latencyUs, qps, { status: "all", count: String(cost.iterations), statuses: JSON.stringify(cost.statuses) })] });
+    const qps = cost.elapsedSeconds ? cost.iterations / cost.elapsedSeconds : 0;
+    tests.push({ config, results: [result(`${id}#all`, id, "mesh-none", envId, cost.startTime, cost.endTime, cost.latencyUs, qps, { status: "all", count: String(cost.iterations), statuses: JSON.stringify(cost.statuses) })] });
   }
 
   if (r.envoyChain) {
@@ -177,13 +199,14 @@ export function buildSmp(r: BenchResults, settings: { envoyConcurrency: number }
       const config: SmpTestConfig = {
         smp_version: SMP_VERSION,
         id,
-        name: arm === "chain" ? "Envoy with the three policy filters (wrk, µs)" : "Envoy with no filter (wrk, µs)",
+        name: arm === "chain" ? "Envoy with the three policy filters (wrk)" : "Envoy with no filter (wrk)",
         labels: { section: "filters", arm },
-        clients: [client(c.tool, c.connections, 0, ["envoy://manifest-get"], { threads: 1 })],
-        duration: `${c.durationSeconds}s`,
+        clients: [client(c.tool, c.connections, 0, ["envoy://manifest-get"], { threads: 1, rounds: c.rounds, secondsPerRound: c.durationSeconds })],
+        // Each arm ran `rounds` times, interleaved with the other arm.
+        duration: `${c.rounds * c.durationSeconds}s`,
       };
       const lat: LatencySummaryUs = { count: w.requests, min: w.min, mean: w.mean, p50: w.p50, p90: w.p90, p99: w.p99, max: w.max };
-      tests.push({ config, results: [result(`${id}#all`, id, `mesh-${id}`, envId, r.generatedAt, r.generatedAt, lat, w.rps, { status: "all", rounds: String(c.rounds), non2xx: String(w.non2xx), added_p50_us: String(c.addedP50Us), added_p99_us: String(c.addedP99Us) })] });
+      tests.push({ config, results: [result(`${id}#all`, id, `mesh-${id}`, envId, c.startTime, c.endTime, lat, w.rps, { status: "all", rounds: String(c.rounds), non2xx: String(w.non2xx), added_p50_us: String(c.addedP50Us), added_p99_us: String(c.addedP99Us) })] });
     }
   }
   return { smp_version: SMP_VERSION, environment, mesh_configs: meshConfigs, tests };
@@ -240,7 +263,8 @@ function runTest(run: RunResult, envId: string, meshConfigs: SmpMeshConfig[], pr
   ] as const;
   for (const [status, lat, count] of classes) {
     if (!lat) continue;
-    results.push(result(`${run.id}#${status}`, run.id, meshId, envId, run.startTime, run.endTime, lat, count / run.durationSeconds, { ...common, status }));
+    // actual_qps is the test's rate (every response); the class's own rate is a label.
+    results.push(result(`${run.id}#${status}`, run.id, meshId, envId, run.startTime, run.endTime, lat, run.actualRps, { ...common, status, status_rps: String(Math.round((count / run.durationSeconds) * 100) / 100) }));
   }
   return { config, results };
 }

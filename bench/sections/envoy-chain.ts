@@ -1,5 +1,5 @@
 // Issue 4: the added p50/p99 latency of the three-filter chain in real Envoy against Envoy with no
-// filter, at µs resolution (wrk's Lua done() hook). Both Envoys proxy to the same trivial upstream,
+// filter, at µs resolution (wrk's Lua done() hook, or the project's µs client when wrk is absent). Both Envoys proxy to the same trivial upstream,
 // so the difference is the chain; rounds alternate between the arms so drift hits both alike. A third
 // arm runs the same chain with token-auth's live-plan lookup (README "Live plans"): a callout per user
 // at most once per second to a trivial plan server, the cached path otherwise, so its p50 minus the
@@ -10,7 +10,7 @@ import type { Section, SectionContext } from "../lib/context.ts";
 import { loadFilterConfigs, loadHarness, requireFiles, type Harness } from "../lib/deps.ts";
 import { generateBenchKey, makeUsers } from "../lib/identity.ts";
 import { startTrivialUpstream } from "../lib/upstream.ts";
-import { runWrk, wrkAvailable, type WrkResult } from "../lib/wrk.ts";
+import { closedLoop, loadTool, type WrkResult } from "../lib/wrk.ts";
 import type { WrkArm } from "../results-types.ts";
 
 /** Repository and manifest path every chain request pulls. */
@@ -25,13 +25,12 @@ type EnvoyInstance = Awaited<ReturnType<Harness["startEnvoy"]>>;
 export const envoyChainSection: Section = {
   name: "envoy-chain",
   async run(ctx: SectionContext): Promise<void> {
-    if (!wrkAvailable()) return ctx.notMeasured("envoy-chain", "added latency", "wrk is not installed (apt-get install wrk)");
     let harness: Harness;
     let chainFilters;
     let lookupFilters;
     const key = generateBenchKey();
     try {
-      harness = await loadHarness(ctx.root);
+      harness = await loadHarness();
       const configs = await loadFilterConfigs(ctx.root);
       const specs = configs.policyFilterChain({ realm: "http://127.0.0.1/api/token", keys: [key] });
       requireFiles(specs.map((s) => s.wasm));
@@ -45,7 +44,7 @@ export const envoyChainSection: Section = {
     // Enterprise users only, and enough of them that no bucket empties during the run: every chain
     // request must pass all three filters, or the arm would measure cheap rejections instead.
     const users = await makeUsers(key, "chain", { enterprise: s.quick ? 50 : 200 }, CHAIN_REPO);
-    const auths = users.map((u) => `Bearer ${u.token}`);
+    const headerSets = users.map((u) => ({ Authorization: `Bearer ${u.token}` }));
     const upstream = await startTrivialUpstream();
     // The access service's plan answer, reduced to what the callout reads: every bench user is Enterprise.
     let lookups = 0;
@@ -65,11 +64,13 @@ export const envoyChainSection: Section = {
       const lookupClusters = [...clusters, { name: "plans", port: (plans.address() as AddressInfo).port }];
       const lookup = await harness.startEnvoy({ clusters: lookupClusters, filters: lookupFilters, concurrency: s.envoyConcurrency, logLevel: "warn" });
       envoys.push(lookup);
-      const run = (origin: string, seconds: number) => runWrk({ origin, path: PATH, auths, connections: s.chainConnections, seconds });
+      // One connection whichever client runs (the µs client has only one); chainConnections is 1.
+      const run = (origin: string, seconds: number) => closedLoop({ origin, path: PATH, headerSets, seconds });
       // Warm-up: JIT in V8, connection pools, the filters' first-use allocations.
       await run(baseline.url, 1);
       await run(chain.url, 1);
       await run(lookup.url, 1);
+      const startTime = new Date().toISOString();
       const base: WrkResult[] = [];
       const withChain: WrkResult[] = [];
       const withLookup: WrkResult[] = [];
@@ -79,6 +80,7 @@ export const envoyChainSection: Section = {
         withChain.push(await run(chain.url, s.chainSeconds));
         withLookup.push(await run(lookup.url, s.chainSeconds));
       }
+      const endTime = new Date().toISOString();
       const bad = [...withChain, ...base, ...withLookup].reduce((n, w) => n + w.non2xx + w.socketErrors, 0);
       if (bad > 0) {
         return ctx.notMeasured("envoy-chain", "added latency", `${bad} responses were not 2xx or failed, so the arms did not do the same work (chain p50 ${median(withChain, "p50")} µs)`);
@@ -87,10 +89,12 @@ export const envoyChainSection: Section = {
       const c = arm(withChain);
       const l = arm(withLookup);
       ctx.results.envoyChain = {
-        tool: "wrk 4.1.0 (Lua done() hook, µs)",
-        connections: s.chainConnections,
+        tool: loadTool().label,
+        connections: 1,
         durationSeconds: s.chainSeconds,
         rounds: base.length,
+        startTime,
+        endTime,
         baseline: b,
         chain: c,
         addedP50Us: c.p50 - b.p50,

@@ -70,6 +70,8 @@ async function measure(ctx: SectionContext, label: string, filters: EmulatedFilt
     for (let w = 0; w < Math.min(n, 1000); w++) await chain.exchange(request());
     const rec = new LatencyRecorder();
     const statuses: Record<string, number> = {};
+    const startTime = new Date().toISOString();
+    const started = performance.now();
     const deadline = Date.now() + ctx.settings.sectionSeconds * 1000;
     for (let k = 0; k < n && Date.now() < deadline; k++) {
       const req = request();
@@ -78,8 +80,10 @@ async function measure(ctx: SectionContext, label: string, filters: EmulatedFilt
       rec.record(Number(process.hrtime.bigint() - t0) / 1000);
       statuses[status] = (statuses[status] ?? 0) + 1;
     }
+    const elapsedSeconds = (performance.now() - started) / 1000;
+    const endTime = new Date().toISOString();
     if (statuses["200"] !== rec.count) throw new Error(`not every request passed, so the filter did not do its full work: ${JSON.stringify(statuses)}`);
-    ctx.results.filterCosts.push({ filter: label, iterations: rec.count, statuses, latencyUs: rec.summary()! });
+    ctx.results.filterCosts.push({ filter: label, iterations: rec.count, statuses, latencyUs: rec.summary()!, startTime, endTime, elapsedSeconds });
     ctx.log(`filters: ${label}: p50 ${rec.summary()!.p50} µs, p99 ${rec.summary()!.p99} µs`);
   } finally {
     await chain.close();

@@ -63,7 +63,7 @@ export const scenariosSection: Section = {
     };
     let harness: Harness | undefined;
     try {
-      harness = await loadHarness(ctx.root);
+      harness = await loadHarness();
     } catch (err) {
       ctx.log(`scenarios: no Envoy harness: ${(err as Error).message}`);
     }
@@ -110,7 +110,7 @@ export const scenariosSection: Section = {
         let envoy: EnvoyInstance | undefined;
         try {
           if (def.envoy !== "none") {
-            if (!harness) throw new Error("the Envoy harness (filters/host/envoy) is not available");
+            if (!harness) throw new Error("the Envoy harness (proxy-wasm-host-emulator/envoy) is not available");
             envoy = await startScenarioEnvoy(ctx, harness, def, app, key, secret, plans, windowSeconds);
           }
         } catch (err) {

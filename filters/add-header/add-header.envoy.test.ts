@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { EnvoyStartError, startEnvoy, type EnvoyInstance } from "../host/envoy/index.ts";
+import { EnvoyStartError, startEnvoy, type EnvoyInstance } from "proxy-wasm-host-emulator/envoy";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const wasm = join(root, "build/filters/add-header.wasm");

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { createChain, createHost } from "../host/index.ts";
+import { createChain, createHost } from "proxy-wasm-host-emulator";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const exampleConfig = readFileSync(join(root, "filters/add-header/config.example.json"), "utf8");

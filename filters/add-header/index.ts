@@ -2,8 +2,9 @@
 // (before it goes to the client). Configuration (JSON):
 //   {"request": [{"name": "x-a", "value": "1"}], "response": [{"name": "x-b", "value": "2"}]}
 // A bad configuration is refused in onConfigure with one log line naming the field, so Envoy rejects it.
-export * from "../sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/exports";
 import {
+  asciiLower,
   ConfigReader,
   FilterHeadersStatus,
   getPluginConfigurationString,
@@ -19,7 +20,7 @@ import {
   requestHeaders,
   responseHeaders,
   RootContext,
-} from "../sdk";
+} from "proxy-wasm-as-sdk";
 
 const FILTER = "add-header";
 const FIELDS = ["request", "response"];
@@ -68,7 +69,7 @@ function readHeaders(cfg: ConfigReader, list: JsonArray | null): Array<HeaderToA
       cfg.fail(item.path + ".value", "header value must not contain CR, LF or NUL");
       return out;
     }
-    out.push(new HeaderToAdd(String.UTF8.encode(name.toLowerCase()), String.UTF8.encode(value)));
+    out.push(new HeaderToAdd(String.UTF8.encode(asciiLower(name)), String.UTF8.encode(value)));
   }
   return out;
 }

@@ -25,6 +25,20 @@ const sendLocal = (status: number, body: [number, number], headers: [number, num
 const extraHeaders = serializePairs(toBytePairs([["x-why", "policy"]]));
 const denyData: [number, string][] = [[4096, "denied"], [4128, "go away"], [4160, wat(extraHeaders)]];
 
+describe("connection manager response headers", () => {
+  it("should give the client one date, server envoy and none of the upstream's hop-by-hop headers", async () => {
+    const chain = await createChain({ filters: [{ wasm: recorder(), name: "a", rootId: "a" }] });
+    const upstreamHeaders: [string, string][] = [
+      ["content-type", "text/plain"], ["date", "Thu, 01 Jan 1970 00:00:00 GMT"], ["connection", "keep-alive"],
+      ["keep-alive", "timeout=5"], ["transfer-encoding", "chunked"], ["server", "upstream/1"],
+    ];
+    const res = await chain.exchange({ path: "/" }, () => ({ status: 200, headers: upstreamHeaders, body: "ok" }));
+    const now = new Date(chain.runtime.clock.now()).toUTCString();
+    assert.deepEqual(res.headers.filter(([k]) => k !== "x-envoy-upstream-service-time"), [["content-type", "text/plain"], ["date", now], ["server", "envoy"]]);
+    await chain.close();
+  });
+});
+
 describe("chain order and pass-through", () => {
   it("should run decoder filters in order and encoder filters in reverse, then log, done, delete", async () => {
     const chain = await createChain({ filters: [{ wasm: recorder(), name: "a", rootId: "a" }, { wasm: recorder(), name: "b", rootId: "b" }] });
@@ -150,15 +164,21 @@ describe("buffering and reset", () => {
 
 describe("callouts", () => {
   const calloutHeaders = serializePairs(toBytePairs([[":method", "GET"], [":path", "/check"], [":authority", "auth"]]));
+  /** The :status values the callout filter logged (wasm log lines that are not traces). */
+  const calloutStatuses = (logs: { message: string; source: string }[]): string[] =>
+    logs.filter((l) => l.source === "wasm" && /^\d{3}$/.test(l.message)).map((l) => l.message);
   const callout = (timeoutMs: number): ChainFilter => ({
     name: "authz",
     wasm: recorder({
       returns: { proxy_on_request_headers: 1 },
-      data: [[4096, "auth"], [4200, wat(calloutHeaders)], [4300, "reset"]],
+      data: [[4096, "auth"], [4200, wat(calloutHeaders)], [4300, "reset"], [4500, ":status"]],
       extra: {
         proxy_on_request_headers: `(i32.store (i32.const 4400) (local.get 0))
           (drop (call $http_call (i32.const 4096) (i32.const 4) (i32.const 4200) (i32.const ${calloutHeaders.length}) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const ${timeoutMs}) (i32.const 4404)))`,
+        // Logs "callout :status <value>" so tests see which status the callout answer carried.
         proxy_on_http_call_response: `(drop (call $set_effective_context (i32.load (i32.const 4400))))
+          (if (i32.eqz (call $get_header_map_value (i32.const 6) (i32.const 4500) (i32.const 7) (i32.const 4600) (i32.const 4604)))
+            (then (drop (call $log (i32.const 2) (i32.load (i32.const 4600)) (i32.load (i32.const 4604))))))
           (if (i32.eqz (local.get 2))
             (then (drop (call $send_local_response (i32.const 502) (i32.const 4300) (i32.const 5) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const -1))))
             (else (drop (call $continue_stream (i32.const 0)))))`,
@@ -175,6 +195,7 @@ describe("callouts", () => {
     assert.deepEqual(asked, ["/check"]);
     assert.equal(seen.length, 1);
     assert.ok(traces(res.logs).includes("proxy_on_http_call_response 4 3"), "token 4; :status, x-ok and the router's service time");
+    assert.deepEqual(calloutStatuses(res.logs), ["200"]);
   });
 
   it("should deliver a reset as the router's 503, a failure as (0,0,0) and a timeout as a 504", async () => {
@@ -182,6 +203,7 @@ describe("callouts", () => {
     const res = await reset.exchange({ path: "/" });
     assert.equal(res.status, 200, "a 503 response has headers, so the filter continues");
     assert.ok(traces(res.logs).includes("proxy_on_http_call_response 4 3"));
+    assert.deepEqual(calloutStatuses(res.logs), ["503"], "the router's 503 reached the filter");
 
     const failed = await createChain({ filters: [callout(1000)], clusters: { auth: () => ({ failure: true }) } });
     const failure = await failed.exchange({ path: "/" });
@@ -194,6 +216,7 @@ describe("callouts", () => {
     const timedOut = await slow.exchange({ path: "/" }, upstream);
     assert.equal(timedOut.status, 200, "the 504 callout answer has headers, so the filter continues");
     assert.ok(traces(timedOut.logs).includes("proxy_on_http_call_response 4 3"), "504 with content-length and content-type");
+    assert.deepEqual(calloutStatuses(timedOut.logs), ["504"], "the router's 504 reached the filter");
     assert.equal(seen.length, 1);
   });
 

@@ -4,94 +4,19 @@
  * local replies through the encoder path, 503 on fail-closed) and a router calling `upstream`.
  */
 import { type LogLevelName, logLevelNames } from "./abi.ts";
-import { type CalloutOutcome, type CalloutRecord, type ClusterHandler, deliverCallout } from "./callouts.ts";
-import { ManualClock } from "./clock.ts";
-import { type LocalReply } from "./context.ts";
-import { type FailurePolicy } from "./filter-stream.ts";
+import { type CalloutOutcome, type CalloutRecord, deliverCallout } from "./callouts.ts";
+import { type ChainOptions, type ChainRequest, type ChainResult, type ChainState, type Upstream } from "./chain-types.ts";
 import { type StreamOptions } from "./host.ts";
 import { PluginLoadError } from "./module.ts";
-import { Plugin, type PluginOptions, resolveSettings } from "./plugin.ts";
+import { Plugin, resolveSettings } from "./plugin.ts";
 import { type LogEntry, Runtime } from "./runtime.ts";
 import { Exchange } from "./exchange.ts";
 
-/** One filter of a chain: a plugin without the process-wide options. */
-export interface ChainFilter extends Omit<PluginOptions, "workers" | "clusters"> {
-  failurePolicy?: FailurePolicy;
-}
+export type { ChainFilter, ChainOptions, ChainRequest, ChainResult, Upstream, UpstreamRequest, UpstreamResponse } from "./chain-types.ts";
 
-/** Options of createChain. */
-export interface ChainOptions {
-  filters: ChainFilter[];
-  /** Worker threads; every filter gets one VM per worker. Default 1. */
-  workers?: number;
-  /** Clusters for proxy_http_call (shared by all filters). */
-  clusters?: Record<string, ClusterHandler | null>;
-  clock?: ManualClock;
-  /** Default log level of every filter that sets none. */
-  logLevel?: PluginOptions["logLevel"];
-  /** Add what Envoy's connection manager and router add (x-forwarded-proto, x-request-id, …). Default true. */
-  envoyHeaders?: boolean;
-  /** Per-stream buffer limit (Envoy's per_connection_buffer_limit_bytes); default 1 MiB. */
-  bufferLimitBytes?: number;
-  /** Virtual time before a stalled stream gets Envoy's 408 stream timeout; default 300 000 ms. */
-  streamIdleTimeoutMs?: number;
-  /** The `upstream.address` property once the router calls the upstream; default "127.0.0.1:8080". */
-  upstreamAddress?: string;
-}
-
-/** A request as a client sends it. */
-export interface ChainRequest {
-  method?: string;
-  path: string;
-  /** Client headers; `host` becomes `:authority` (default "localhost"). */
-  headers?: [string, string][] | Record<string, string>;
-  body?: Uint8Array | string;
-  trailers?: [string, string][];
-}
-
-/** What the upstream received. */
-export interface UpstreamRequest {
-  method: string;
-  path: string;
-  authority: string;
-  /** Headers as the upstream sees them (host first, no pseudo-headers). */
-  headers: [string, string][];
-  body: Uint8Array;
-  trailers: [string, string][];
-}
-
-/** An upstream answer, or a reset before any response. */
-export type UpstreamResponse =
-  | { status: number; headers?: [string, string][]; body?: Uint8Array | string; trailers?: [string, string][] }
-  | { reset: true };
-
-/** The upstream service: called once per request that reaches the router. */
-export type Upstream = (request: UpstreamRequest) => UpstreamResponse | Promise<UpstreamResponse>;
-
-/** What the client observed, and how it came about. */
-export interface ChainResult {
-  /** The status the client got (0 when the stream was reset). */
-  status: number;
-  /** Response headers the client got (no pseudo-headers). */
-  headers: [string, string][];
-  /** The body as UTF-8 text; bodyBytes holds the raw bytes. */
-  body: string;
-  bodyBytes: Uint8Array;
-  trailers: [string, string][];
-  /** What reached the upstream, or undefined when nothing did. */
-  upstreamRequest: UpstreamRequest | undefined;
-  /** The first local reply and the filter that sent it (Envoy's own replies have filter ""). */
-  localReply: (LocalReply & { filter: string }) | undefined;
-  /** Response code details (e.g. "via_upstream", "wasm_fail_stream"). */
-  details: string;
-  /** Set when the stream was reset (e.g. "wasm_close_stream"). */
-  reset: string | undefined;
-  /** Log lines recorded while this exchange ran. */
-  logs: LogEntry[];
-}
 
 /** Chain: a started filter chain and its process. */
-export class Chain {
+export class Chain implements ChainState {
   readonly runtime: Runtime;
   readonly plugins: Plugin[] = [];
   readonly names: string[] = [];
@@ -110,7 +35,7 @@ export class Chain {
         resolved = resolveSettings({ ...filter, name, logLevel: filter.logLevel ?? options.logLevel, workers, clusters: options.clusters }, this.runtime);
       } catch (err) {
         if (err instanceof TypeError) throw new TypeError(`filters[${i}] (${name}): ${err.message}`);
-        if (err instanceof PluginLoadError) throw new ChainStartError(name, err.failState, err.message, []);
+        if (err instanceof PluginLoadError) throw new ChainStartError(name, err.failState, err.message, refusalLogs(name, err));
         throw err;
       }
       this.plugins.push(new Plugin(resolved.settings, resolved.prepared, workers, resolved.policy, filter.emulateCanary ?? false));
@@ -206,6 +131,11 @@ export class ChainStartError extends PluginLoadError {
   ) {
     super(failState, `filter ${filter}: ${message}`);
   }
+}
+
+/** The error lines Envoy logs when it refuses a module, as log entries of that filter. */
+function refusalLogs(name: string, err: PluginLoadError): LogEntry[] {
+  return [err.message, ...(err.stage ? [err.stage] : [])].map((message) => ({ level: "error", message, line: message, source: "envoy", pluginName: name, worker: 0, contextId: 0 }));
 }
 
 /**

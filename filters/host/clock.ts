@@ -1,6 +1,12 @@
 /**
  * A manual clock: time moves only when a test advances it, and timers (ticks, callout timeouts)
  * fire in due order during `advance`. This keeps tick and timeout tests deterministic.
+ *
+ * Its readings have Envoy's shape: the realtime clock starts at the real wall-clock time (what
+ * Envoy's time source gives), and the monotonic clock starts at this process's steady clock (on
+ * Linux nanoseconds since boot, like Envoy's std::chrono::steady_clock), so it never reads 0 — Go's
+ * runtime refuses to start on a zero monotonic clock. Each monotonic reading is at least 1 ns
+ * after the previous one, as consecutive steady-clock reads are on a real machine.
  */
 
 /** A scheduled timer's handle. */
@@ -16,11 +22,13 @@ interface Timer {
 export class ManualClock {
   private nowMs: number;
   private readonly startMs: number;
+  private readonly monotonicBaseNs = process.hrtime.bigint();
+  private lastMonotonicNs = 0n;
   private timers: Timer[] = [];
   private nextId = 1;
 
-  /** @param startMs wall-clock start in ms since the epoch (default 2026-01-01T00:00:00Z) */
-  constructor(startMs = Date.UTC(2026, 0, 1)) {
+  /** @param startMs wall-clock start in ms since the epoch (default: the real time now) */
+  constructor(startMs = Date.now()) {
     if (!Number.isFinite(startMs) || startMs < 0) throw new Error(`clock: startMs must be a non-negative number, got ${startMs}`);
     this.nowMs = startMs;
     this.startMs = startMs;
@@ -33,12 +41,14 @@ export class ManualClock {
 
   /** Wall time in ns since the epoch (proxy_get_current_time_nanoseconds, WASI clock 0). */
   nowNs(): bigint {
-    return BigInt(Math.round(this.nowMs * 1e6));
+    return msToNs(this.nowMs);
   }
 
-  /** Monotonic time in ns since the clock was created (WASI clock 1). */
+  /** Monotonic time in ns (WASI clock 1): the steady clock at creation plus the time advanced since; never 0, strictly increasing. */
   monotonicNs(): bigint {
-    return BigInt(Math.round((this.nowMs - this.startMs) * 1e6));
+    const at = this.monotonicBaseNs + msToNs(this.nowMs - this.startMs);
+    this.lastMonotonicNs = at > this.lastMonotonicNs ? at : this.lastMonotonicNs + 1n;
+    return this.lastMonotonicNs;
   }
 
   /** schedule runs fn once, delayMs from now, during a later advance(). */
@@ -80,4 +90,10 @@ export class ManualClock {
     }
     this.nowMs = target;
   }
+}
+
+/** Milliseconds (possibly fractional) as exact nanoseconds: ms since the epoch times 1e6 exceeds 2^53. */
+function msToNs(ms: number): bigint {
+  const whole = Math.trunc(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 }

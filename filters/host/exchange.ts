@@ -4,10 +4,10 @@
  * cases of §4.4), resets, the end-of-stream log/destroy order, and stall handling in virtual time.
  */
 import { randomUUID } from "node:crypto";
-import { type Chain, type ChainRequest, type ChainResult, type Upstream, type UpstreamRequest, type UpstreamResponse } from "./chain.ts";
+import { type ChainRequest, type ChainResult, type ChainState, type Upstream, type UpstreamRequest, type UpstreamResponse } from "./chain-types.ts";
 import { type LocalReply, type StreamHandle, type StreamInfo } from "./context.ts";
 import { FilterStream } from "./filter-stream.ts";
-import { HeaderMap, latin1ToUtf8, utf8ToLatin1 } from "./headers.ts";
+import { type HeaderInput, HeaderMap, type HeaderValue, latin1ToUtf8, toLatin1, utf8ToLatin1 } from "./headers.ts";
 import { type StreamOptions, newStreamInfo, toBytes } from "./host.ts";
 import { Direction } from "./pipeline.ts";
 
@@ -37,7 +37,7 @@ export class Exchange {
   private readonly envoyHeaders: boolean;
 
   constructor(
-    private readonly chain: Chain,
+    private readonly chain: ChainState,
     worker: number,
     private readonly upstream: Upstream,
     options: StreamOptions,
@@ -94,11 +94,12 @@ export class Exchange {
   }
 
   private requestHeaders(req: ChainRequest): HeaderMap {
-    const given: [string, string][] = Array.isArray(req.headers) ? req.headers : Object.entries(req.headers ?? {});
+    const given: HeaderInput = isHeaderList(req.headers) ? req.headers : Object.entries(req.headers ?? {});
     if (typeof req.path !== "string" || !req.path.startsWith("/")) throw new TypeError(`request.path must start with "/", got ${JSON.stringify(req.path)}`);
-    const host = given.find(([k]) => k.toLowerCase() === "host")?.[1] ?? "localhost";
+    const isHost = (k: HeaderValue): boolean => toLatin1(k).toLowerCase() === "host";
+    const host = given.find(([k]) => isHost(k))?.[1] ?? "localhost";
     const map = HeaderMap.fromUtf8("requestHeaders", [[":authority", host], [":path", req.path], [":method", req.method ?? "GET"], [":scheme", "http"]]);
-    for (const [k, v] of given) if (k.toLowerCase() !== "host") map.add(utf8ToLatin1(k), utf8ToLatin1(v));
+    for (const [k, v] of given) if (!isHost(k)) map.add(toLatin1(k), toLatin1(v));
     const body = toBytes(req.body);
     if (body.length > 0 && map.get("content-length") === undefined && map.get("transfer-encoding") === undefined) map.add("content-length", String(body.length));
     if (this.envoyHeaders) {
@@ -247,7 +248,7 @@ export class Exchange {
     this.finalResponseHeaders = map;
     this.result.status = Number(map.get(":status") ?? 0);
     this.result.headers = map.toUtf8().filter(([k]) => !k.startsWith(":"));
-    if (this.envoyHeaders) this.result.headers.push(["date", new Date(this.chain.runtime.clock.now()).toUTCString()], ["server", "envoy"]);
+    if (this.envoyHeaders) this.result.headers = envoyResponseHeaders(this.result.headers, new Date(this.chain.runtime.clock.now()).toUTCString());
     if (eos) this.finish();
   }
 
@@ -315,4 +316,34 @@ export class Exchange {
 /** A local reply Envoy itself sends (not a filter). */
 function envoyReply(status: number, body: string, details: string): LocalReply {
   return { status, details, body: latin1Bytes(utf8ToLatin1(body)), headers: [], grpcStatus: undefined };
+}
+
+// A header list, as opposed to the `Record<string, string>` form of ChainRequest.headers.
+function isHeaderList(headers: ChainRequest["headers"]): headers is HeaderInput {
+  return Array.isArray(headers);
+}
+
+/** Hop-by-hop headers of the upstream connection; filters see them, the client never does. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+
+/**
+ * What Envoy 1.40's connection manager does to response headers after the encoder filters: drops
+ * the upstream's hop-by-hop headers (the client connection has its own framing), sets `date` (in
+ * place when the upstream sent one, so the client sees exactly one) and `server: envoy` the same way.
+ */
+function envoyResponseHeaders(headers: [string, string][], date: string): [string, string][] {
+  const out: [string, string][] = [];
+  const set = { date: false, server: false };
+  for (const [k, v] of headers) {
+    if (HOP_BY_HOP.has(k)) continue;
+    if (k === "date" || k === "server") {
+      if (!set[k]) out.push([k, k === "date" ? date : "envoy"]);
+      set[k] = true;
+      continue;
+    }
+    out.push([k, v]);
+  }
+  if (!set.date) out.push(["date", date]);
+  if (!set.server) out.push(["server", "envoy"]);
+  return out;
 }

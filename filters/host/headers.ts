@@ -56,6 +56,20 @@ export function latin1ToUtf8(bytes: string): string {
   return Buffer.from(bytes, "latin1").toString("utf8");
 }
 
+/**
+ * A header name or value given to the emulator: a string is text (sent as its UTF-8 bytes), a
+ * Uint8Array is sent byte for byte (e.g. invalid UTF-8 such as `FF 85 C3 28`, or latin1).
+ */
+export type HeaderValue = string | Uint8Array;
+
+/** A header list given to the emulator, in order; repeated names stay separate entries unless inline. */
+export type HeaderInput = readonly (readonly [HeaderValue, HeaderValue])[];
+
+/** toLatin1 turns text (as UTF-8) or raw bytes into the latin1 form the maps hold. */
+export function toLatin1(value: HeaderValue): string {
+  return typeof value === "string" ? utf8ToLatin1(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1");
+}
+
 /** One header entry: key and value as latin1-held bytes. */
 export interface HeaderEntry {
   key: string;
@@ -75,10 +89,13 @@ export class HeaderMap {
     return k === "host" && this.kind === "requestHeaders" ? ":authority" : k;
   }
 
-  /** fromUtf8 builds a map by adding each UTF-8 pair in order (so inline repeats are joined). */
-  static fromUtf8(kind: HeaderMapKind, pairs: readonly (readonly [string, string])[]): HeaderMap {
+  /**
+   * fromUtf8 builds a map by adding each pair in order (so inline repeats are joined); strings are
+   * UTF-8 text, Uint8Arrays raw bytes.
+   */
+  static fromUtf8(kind: HeaderMapKind, pairs: HeaderInput): HeaderMap {
     const map = new HeaderMap(kind);
-    for (const [k, v] of pairs) map.add(utf8ToLatin1(k), utf8ToLatin1(v));
+    for (const [k, v] of pairs) map.add(toLatin1(k), toLatin1(v));
     return map;
   }
 
@@ -145,9 +162,17 @@ export class HeaderMap {
     return this.entries.map((e) => ({ ...e }));
   }
 
-  /** toUtf8 returns the entries as UTF-8 string pairs, for tests and the chain result. */
+  /**
+   * toUtf8 returns the entries as string pairs decoded as UTF-8, for tests and the chain result.
+   * Lossy: a byte sequence that is not UTF-8 becomes U+FFFD; use toBytes() to see the bytes.
+   */
   toUtf8(): [string, string][] {
     return this.entries.map((e) => [latin1ToUtf8(e.key), latin1ToUtf8(e.value)]);
+  }
+
+  /** toBytes returns the entries as byte pairs, exactly as the plugin sees them. */
+  toBytes(): [Uint8Array, Uint8Array][] {
+    return this.entries.map((e) => [new Uint8Array(Buffer.from(e.key, "latin1")), new Uint8Array(Buffer.from(e.value, "latin1"))]);
   }
 
   /** clone copies the map (used for read-only access-log views and recorded requests). */

@@ -7,7 +7,7 @@ import { type CalloutOutcome, type CalloutRecord, deliverCallout } from "./callo
 import { ManualClock } from "./clock.ts";
 import { type BodyBuffer, type LocalReply, type StreamHandle, type StreamInfo } from "./context.ts";
 import { FilterStream } from "./filter-stream.ts";
-import { HeaderMap, type HeaderMapKind } from "./headers.ts";
+import { type HeaderInput, HeaderMap, type HeaderMapKind } from "./headers.ts";
 import { armTick } from "./hostcalls-state.ts";
 import { deleteContext } from "./hostcalls-http.ts";
 import { Plugin, type PluginOptions, type StartResult, resolveSettings } from "./plugin.ts";
@@ -20,6 +20,9 @@ export interface HostOptions extends PluginOptions {
   /** The clock to use when no runtime is given. */
   clock?: ManualClock;
 }
+
+/** A header as the emulator returns it: name and value decoded as UTF-8 (see the `…Bytes` getters). */
+export type Header = [name: string, value: string];
 
 /** Per-stream facts for host.http(). */
 export interface StreamOptions {
@@ -88,7 +91,7 @@ export class HttpStream {
   }
 
   /** callOnRequestHeaders delivers request headers; returns the Envoy filter status. */
-  callOnRequestHeaders(headers: [string, string][], endOfStream = false): FilterStatus {
+  callOnRequestHeaders(headers: HeaderInput, endOfStream = false): FilterStatus {
     this.maps.requestHeaders = HeaderMap.fromUtf8("requestHeaders", headers);
     return this.host.settle(this.filter.requestHeaders(this.maps.requestHeaders, endOfStream));
   }
@@ -99,13 +102,13 @@ export class HttpStream {
   }
 
   /** callOnRequestTrailers delivers request trailers. */
-  callOnRequestTrailers(trailers: [string, string][]): FilterStatus {
+  callOnRequestTrailers(trailers: HeaderInput): FilterStatus {
     this.maps.requestTrailers = HeaderMap.fromUtf8("requestTrailers", trailers);
     return this.host.settle(this.filter.requestTrailers(this.maps.requestTrailers));
   }
 
   /** callOnResponseHeaders delivers response headers (include [":status", "200"] yourself). */
-  callOnResponseHeaders(headers: [string, string][], endOfStream = false): FilterStatus {
+  callOnResponseHeaders(headers: HeaderInput, endOfStream = false): FilterStatus {
     this.maps.responseHeaders = HeaderMap.fromUtf8("responseHeaders", headers);
     return this.host.settle(this.filter.responseHeaders(this.maps.responseHeaders, endOfStream));
   }
@@ -116,7 +119,7 @@ export class HttpStream {
   }
 
   /** callOnResponseTrailers delivers response trailers. */
-  callOnResponseTrailers(trailers: [string, string][]): FilterStatus {
+  callOnResponseTrailers(trailers: HeaderInput): FilterStatus {
     this.maps.responseTrailers = HeaderMap.fromUtf8("responseTrailers", trailers);
     return this.host.settle(this.filter.responseTrailers(this.maps.responseTrailers));
   }
@@ -127,19 +130,38 @@ export class HttpStream {
     this.host.settle(undefined);
   }
 
-  /** The request headers as the stream holds them now (after the plugin's changes). */
-  getCurrentRequestHeaders(): [string, string][] {
+  /**
+   * The request headers as the stream holds them now (after the plugin's changes), decoded as UTF-8
+   * (bytes that are not UTF-8 read as U+FFFD; getCurrentRequestHeaderBytes() has the exact bytes).
+   * [] before callOnRequestHeaders.
+   */
+  getCurrentRequestHeaders(): Header[] {
     return this.maps.requestHeaders?.toUtf8() ?? [];
   }
 
-  /** The response headers as the stream holds them now. */
-  getCurrentResponseHeaders(): [string, string][] {
+  /** The response headers as the stream holds them now, decoded as UTF-8 (lossy, see above); [] before callOnResponseHeaders. */
+  getCurrentResponseHeaders(): Header[] {
     return this.maps.responseHeaders?.toUtf8() ?? [];
   }
 
-  /** Current trailers of a side (including trailers the plugin created). */
-  getCurrentTrailers(side: "request" | "response"): [string, string][] {
+  /** Current trailers of a side (including trailers the plugin created), decoded as UTF-8; [] when there are none. */
+  getCurrentTrailers(side: "request" | "response"): Header[] {
     return this.maps[`${side}Trailers`]?.toUtf8() ?? [];
+  }
+
+  /** The request headers as exact bytes (name, value); [] before callOnRequestHeaders. */
+  getCurrentRequestHeaderBytes(): [Uint8Array, Uint8Array][] {
+    return this.maps.requestHeaders?.toBytes() ?? [];
+  }
+
+  /** The response headers as exact bytes (name, value); [] before callOnResponseHeaders. */
+  getCurrentResponseHeaderBytes(): [Uint8Array, Uint8Array][] {
+    return this.maps.responseHeaders?.toBytes() ?? [];
+  }
+
+  /** A side's trailers as exact bytes (name, value); [] when there are none. */
+  getCurrentTrailerBytes(side: "request" | "response"): [Uint8Array, Uint8Array][] {
+    return this.maps[`${side}Trailers`]?.toBytes() ?? [];
   }
 
   /** The request body buffer as the plugin left it. */
@@ -237,19 +259,22 @@ export class Host {
     return this.runtime.logs.filter((l) => level === undefined || l.level === level);
   }
 
-  /** getCounter / getGauge return a metric's process-wide value, or undefined if never defined. */
+  /**
+   * getCounter returns a counter's process-wide value (summed over workers) as a bigint, or undefined
+   * while the plugin has not defined it (the SDK's Counter defines it on the first increment).
+   */
   getCounter(name: string): bigint | undefined {
     const m = this.runtime.metrics.get(name);
     return m?.type === "counter" ? m.value : undefined;
   }
 
-  /** getGauge returns a gauge's value (u64), or undefined. */
+  /** getGauge returns a gauge's value (u64, as a bigint), or undefined while the plugin has not defined it. */
   getGauge(name: string): bigint | undefined {
     const m = this.runtime.metrics.get(name);
     return m?.type === "gauge" ? m.value : undefined;
   }
 
-  /** getHistogram returns the values recorded into a histogram, or undefined. */
+  /** getHistogram returns the values recorded into a histogram (bigints, in order), or undefined while not defined. */
   getHistogram(name: string): bigint[] | undefined {
     const m = this.runtime.metrics.get(name);
     return m?.type === "histogram" ? [...m.samples] : undefined;
@@ -292,7 +317,11 @@ export class Host {
     return this.plugin.roots[worker]?.tickPeriodMs ?? 0;
   }
 
-  /** vmState returns a worker VM's fail state. */
+  /**
+   * vmState returns a worker VM's fail state: "ok" while it runs; "unableToCreateVm",
+   * "missingFunction", "unableToInitializeCode", "startFailed" or "configureFailed" when the start
+   * sequence failed; "runtimeError" after a trap. "unableToCreateVm" for a worker that does not exist.
+   */
   vmState(worker = 0): FailState {
     return this.plugin.vms[worker]?.failState ?? "unableToCreateVm";
   }

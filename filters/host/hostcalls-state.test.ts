@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { WasmResult as R } from "./abi.ts";
+import { ManualClock } from "./clock.ts";
 import { type RootContext } from "./context.ts";
 import { createHost, type Host } from "./host.ts";
 import { serializePairs, toBytePairs } from "./pairs.ts";
@@ -12,9 +13,15 @@ let host: Host;
 let probes: Probe[];
 let roots: RootContext[];
 
+/** startedHost creates and starts a host of the probe module; fails the test when it does not start. */
+async function startedHost(options: { clock?: ManualClock } = {}): Promise<Host> {
+  const started = await createHost({ wasm: proxyModule(""), workers: 2, vmId: "vm", clusters: { auth: null }, env: { MODE: "demo" }, logLevel: "trace", ...options });
+  assert.equal(started.start().ok, true);
+  return started;
+}
+
 before(async () => {
-  host = await createHost({ wasm: proxyModule(""), workers: 2, vmId: "vm", clusters: { auth: null }, env: { MODE: "demo" }, logLevel: "trace" });
-  assert.equal(host.start().ok, true);
+  host = await startedHost();
   probes = [Probe.forHost(host, 0), Probe.forHost(host, 1)];
   roots = host.plugin.roots;
 });
@@ -112,13 +119,15 @@ describe("metrics", () => {
 });
 
 describe("time and callouts", () => {
-  it("should report the emulated wall clock in ns", () => {
-    const p = probes[0];
-    assert.equal(p.call(roots[0], "env.proxy_get_current_time_nanoseconds", 600), R.ok);
-    assert.equal(p.u64(600), BigInt(host.runtime.clock.now()) * 1_000_000n);
-    host.advanceTime(1500);
-    p.call(roots[0], "env.proxy_get_current_time_nanoseconds", 600);
-    assert.equal(p.u64(600), BigInt(host.runtime.clock.now()) * 1_000_000n);
+  it("should report the emulated wall clock in ns", async () => {
+    // Its own host and clock, started at a known instant: the expectation never comes from the clock under test.
+    const own = await startedHost({ clock: new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0, 250)) });
+    const p = Probe.forHost(own, 0);
+    assert.equal(p.call(own.plugin.roots[0], "env.proxy_get_current_time_nanoseconds", 600), R.ok);
+    assert.equal(p.u64(600), 1_795_608_000_250_000_000n);
+    own.advanceTime(1500);
+    p.call(own.plugin.roots[0], "env.proxy_get_current_time_nanoseconds", 600);
+    assert.equal(p.u64(600), 1_795_608_001_750_000_000n);
   });
 
   it("should validate proxy_http_call and hand out tokens 4, 8 per worker", () => {
@@ -142,9 +151,16 @@ describe("time and callouts", () => {
     assert.deepEqual(host.getAllCallouts().map((c) => [c.token, c.state]), [[4, "pending"], [8, "timeout"]]);
   });
 
-  it("should set get_status to (11, reset) when a callout fails", () => {
-    const p = probes[0];
-    host.respondCallout(4, { failure: true }, 0);
+  it("should set get_status to (11, reset) when a callout fails", async () => {
+    // Its own host and callout, so nothing depends on the callouts other tests left pending.
+    const own = await startedHost();
+    const p = Probe.forHost(own, 0);
+    const root = own.plugin.roots[0];
+    const headers = serializePairs(toBytePairs([[":method", "GET"], [":path", "/check"], [":authority", "auth"]]));
+    assert.equal(p.call(root, "env.proxy_http_call", ...p.put("auth"), ...p.put(headers), ...p.put(""), 0, 0, 1000, 600), R.ok);
+    const token = p.u32(600);
+    own.respondCallout(token, { failure: true }, 0);
+    const roots = own.plugin.roots;
     assert.equal(p.call(roots[0], "env.proxy_get_status", 600, ...p.out), R.ok);
     assert.equal(p.u32(600), 11);
     assert.equal(p.outputText(), "", "the message is cleared after the callback");
@@ -177,6 +193,18 @@ describe("WASI", () => {
     assert.equal(p.call(roots[0], "wasi_snapshot_preview1.random_get", 2048, 0), 0);
   });
 
+  it("should read a monotonic clock that is never 0 and strictly increases, like Envoy's steady clock", () => {
+    const p = probes[0];
+    const read = () => {
+      assert.equal(p.call(roots[0], "wasi_snapshot_preview1.clock_time_get", 1, 1n, 600), 0);
+      return p.u64(600);
+    };
+    const first = read();
+    const second = read();
+    assert.ok(first > 0n, "Go's runtime refuses to start on a zero monotonic clock");
+    assert.ok(second > first);
+  });
+
   it("should expose the configured environment, no args and no preopens", () => {
     const p = probes[0];
     assert.equal(p.call(roots[0], "wasi_snapshot_preview1.environ_sizes_get", 600, 604), 0);
@@ -196,5 +224,18 @@ describe("WASI", () => {
     assert.equal(p.call(roots[0], "wasi_unstable.proc_exit", 3), undefined);
     assert.equal(host.getLogs("trace").at(-1)!.message, "wasi_unstable proc_exit 3");
     assert.equal(host.vmState(0), "ok");
+  });
+});
+
+describe("ManualClock", () => {
+  it("should start the realtime clock at the real time and move both clocks only with advance", () => {
+    const before = Date.now();
+    const clock = new ManualClock();
+    assert.ok(clock.now() >= before && clock.now() <= Date.now(), "realtime starts at the wall clock, as Envoy's does");
+    const mono = clock.monotonicNs();
+    clock.advance(250);
+    assert.equal(clock.now() - before >= 250, true);
+    assert.ok(clock.monotonicNs() >= mono + 250_000_000n);
+    assert.equal(new ManualClock(Date.UTC(2026, 0, 1)).nowNs(), BigInt(Date.UTC(2026, 0, 1)) * 1_000_000n, "a fixed start stays available");
   });
 });

@@ -34,7 +34,7 @@ describe("binary reader", () => {
   });
 
   it("should refuse bytes that are not a wasm module", () => {
-    assertRefused(new TextEncoder().encode("not wasm"), /Failed to load Wasm code: not a WebAssembly 1.0 binary/, "unableToCreateVm");
+    assertRefused(new TextEncoder().encode("not wasm"), /Failed to load Wasm code: not a WebAssembly 1.0 binary/, "unableToInitializeCode");
   });
 });
 
@@ -57,7 +57,7 @@ describe("ABI marker", () => {
 describe("import linking", () => {
   it("should refuse proxy_get_log_level under ABI 0.2.0 and accept it under 0.2.1", () => {
     const imports = importProxy("get_log_level", 1);
-    assertRefused(proxyModule("", { imports, abi: "0_2_0" }), /missing import: env.proxy_get_log_level/, "unableToCreateVm");
+    assertRefused(proxyModule("", { imports, abi: "0_2_0" }), /missing import: env.proxy_get_log_level/, "unableToInitializeCode");
     assert.equal(prepareModule(proxyModule("", { imports, abi: "0_2_1" })).abiVersion, "0_2_1");
   });
 
@@ -95,7 +95,7 @@ describe("export checks", () => {
 
   it("should refuse a module with neither malloc nor proxy_on_memory_allocate", () => {
     const bytes = wat(`(module (memory (export "memory") 1) (func (export "proxy_abi_version_0_2_1")))`);
-    assertRefused(bytes, /^Wasm module is missing malloc function\.$/, "missingFunction");
+    assertRefused(bytes, /^Wasm module is missing malloc function\.$/, "unableToInitializeCode");
   });
 
   it("should prefer malloc when both allocators are exported", async () => {

@@ -7,14 +7,29 @@ import { type FailState } from "./abi.ts";
 import { type AbiVersion, abiMarkers, exportType, importType } from "./abi-table.ts";
 import { type ModuleInfo, WasmBinaryError, formatFuncType, readModuleInfo, sameFuncType } from "./binary.ts";
 
-/** Thrown when Envoy would refuse the module or the plugin configuration. */
+/**
+ * Thrown when Envoy would refuse the module or the plugin configuration. `failState` is the state
+ * the VM ends in; `stage` is the line cpp-host logs after the specific message when creating the
+ * VM gives up ("Failed to load Wasm code" or "Failed to initialize Wasm code"), if any.
+ */
 export class PluginLoadError extends Error {
   constructor(
     readonly failState: FailState,
     message: string,
+    readonly stage?: string,
   ) {
     super(message);
   }
+}
+
+/**
+ * A module Envoy 1.40 refuses while creating the VM. cpp-host's fail() overwrites the state each
+ * time, and createWasm() ends every refusal with fail(UnableToInitializeCode, stage), so that is
+ * the state Envoy's VM is left in whatever the first reason (missing import: UnableToInitializeCode,
+ * missing malloc: MissingFunction, unknown ABI: UnableToInitializeCode).
+ */
+function refused(message: string, stage: "Failed to load Wasm code" | "Failed to initialize Wasm code"): PluginLoadError {
+  return new PluginLoadError("unableToInitializeCode", message, stage);
 }
 
 /** A validated module, ready to instantiate once per worker. */
@@ -42,10 +57,10 @@ export function prepareModule(wasm: Uint8Array | WebAssembly.Module, bytes?: Uin
     module = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
   } catch (err) {
     const reason = err instanceof WasmBinaryError || err instanceof Error ? err.message : String(err);
-    throw new PluginLoadError("unableToCreateVm", `Failed to load Wasm code: ${reason}`);
+    throw refused(`Failed to load Wasm code: ${reason}`, "Failed to load Wasm code");
   }
   const marker = info.exports.find((e) => e.kind === "func" && abiMarkers[e.name] !== undefined);
-  if (!marker) throw new PluginLoadError("unableToInitializeCode", "Missing or unknown Proxy-Wasm ABI version");
+  if (!marker) throw refused("Missing or unknown Proxy-Wasm ABI version", "Failed to load Wasm code");
   const abiVersion = abiMarkers[marker.name];
 
   let importedMemoryPages: number | undefined;
@@ -56,12 +71,12 @@ export function prepareModule(wasm: Uint8Array | WebAssembly.Module, bytes?: Uin
     }
     const expected = imp.kind === "func" ? importType(abiVersion, imp.module, imp.name) : undefined;
     if (!expected) {
-      throw new PluginLoadError("unableToCreateVm", `Failed to load Wasm module due to a missing import: ${imp.module}.${imp.name}`);
+      throw refused(`Failed to load Wasm module due to a missing import: ${imp.module}.${imp.name}`, "Failed to initialize Wasm code");
     }
     if (!sameFuncType(expected, imp.type!)) {
-      throw new PluginLoadError(
-        "unableToCreateVm",
+      throw refused(
         `Failed to load Wasm module due to an import type mismatch for ${imp.module}.${imp.name}: want ${formatFuncType(expected)}, have ${formatFuncType(imp.type!)}`,
+        "Failed to initialize Wasm code",
       );
     }
   }
@@ -74,14 +89,14 @@ export function prepareModule(wasm: Uint8Array | WebAssembly.Module, bytes?: Uin
     if (name === "_start" && hasInitialize) continue;
     const expected = exportType(abiVersion, name);
     if (!expected) continue;
-    if (!sameFuncType(expected, entry.type!)) throw new PluginLoadError("unableToInitializeCode", `Bad function signature for: ${name}`);
+    if (!sameFuncType(expected, entry.type!)) throw refused(`Bad function signature for: ${name}`, "Failed to initialize Wasm code");
     callable.add(name);
   }
   if (!callable.has("malloc") && !callable.has("proxy_on_memory_allocate")) {
-    throw new PluginLoadError("missingFunction", "Wasm module is missing malloc function.");
+    throw refused("Wasm module is missing malloc function.", "Failed to initialize Wasm code");
   }
   if (importedMemoryPages === undefined && !info.exports.some((e) => e.kind === "memory")) {
-    throw new PluginLoadError("missingFunction", "Wasm module is missing memory export.");
+    throw refused("Wasm module is missing memory export.", "Failed to initialize Wasm code");
   }
   return { module, info, abiVersion, callable, importedMemoryPages };
 }

@@ -1,6 +1,8 @@
 /**
  * Helpers for the emulator's own tests: tiny proxy-wasm modules written in WAT (compiled with the
- * wabt package) and a probe that calls hostcalls directly in a chosen context. Not a test file.
+ * wabt package) and a probe that calls hostcalls directly in a chosen context. Not a test file. The
+ * repository's other tests import it as `proxy-wasm-host-emulator/test-support`, an export only the
+ * proxy-wasm-source condition resolves (it is not in the published dist).
  */
 import wabtInit from "wabt";
 import { type Context } from "./context.ts";

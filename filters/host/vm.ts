@@ -9,7 +9,7 @@ import { type Context, HttpContext, RootContext, type StreamHandle } from "./con
 import { GuestMemory } from "./memory.ts";
 import { type PreparedModule } from "./module.ts";
 import { type Runtime } from "./runtime.ts";
-import { type CalloutRecord, type ClusterHandler } from "./callouts.ts";
+import { type CalloutRecord, type ClusterHandler } from "./callout-types.ts";
 import { type PropertyOverrides } from "./properties.ts";
 
 /** Plugin settings shared by every worker VM of one plugin. */

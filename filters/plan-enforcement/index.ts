@@ -4,7 +4,7 @@
 // A plan that forbids the action is final (403); a token that merely lacks the scope gets the token
 // spec's 401 insufficient_scope challenge, so a client that asked for less (oras asks pull first) can
 // fetch a token with the scope named in the challenge and retry.
-export * from "../sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   ConfigReader,
   Counter,
@@ -22,8 +22,8 @@ import {
   registerRootContext,
   requestHeaders,
   RootContext,
-} from "../sdk/index";
-import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, challengeScope, parseRoute, Route, RouteKind } from "../sdk/registry/routes";
+} from "proxy-wasm-as-sdk";
+import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH, actionName, challengeScope, parseRoute, Route, RouteKind } from "proxy-wasm-as-sdk/registry/routes";
 import {
   BAD_REQUEST,
   bearerChallenge,
@@ -39,7 +39,7 @@ import {
   PAYLOAD_TOO_LARGE,
   sendRegistryError,
   UNAUTHORIZED,
-} from "../sdk/registry/errors";
+} from "proxy-wasm-as-sdk/registry/errors";
 import { grantedActions, parseByteCount, rangeEnd } from "./assembly/grants";
 
 const FILTER = "plan-enforcement";

@@ -2,7 +2,7 @@
 // The identity headers token-auth would set are given directly.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ChainStartError } from "../host/index.ts";
+import { ChainStartError } from "proxy-wasm-host-emulator";
 import { loadCatalog, type Catalog } from "../../image-hub/catalog.ts";
 import { EXAMPLE_REALM, exampleConfigs } from "../../image-hub/filter-configs.ts";
 import { challengeFor } from "../../test/policy/cases.ts";

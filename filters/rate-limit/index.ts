@@ -4,7 +4,7 @@
 // GET /v2/_quota itself from the same bucket, read-only (CONTRACT.md "Quota"), so what a user sees is
 // what this filter enforces. FAILS CLOSED: missing identity → 403; CAS contention past casRetries or
 // a shared-data failure → 429 Retry-After: 1.
-export * from "../sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   ConfigReader,
   Counter,
@@ -12,6 +12,7 @@ import {
   getCurrentTimeNanoseconds,
   getPluginConfigurationString,
   getSharedData,
+  getSharedDataBytes,
   HeaderPair,
   HttpContext,
   lastResult,
@@ -24,10 +25,11 @@ import {
   RootContext,
   sendLocalResponse,
   setSharedData,
+  setSharedDataBytes,
   WasmResult,
-} from "../sdk/index";
-import { parseRoute, Route } from "../sdk/registry/routes";
-import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "../sdk/registry/errors";
+} from "proxy-wasm-as-sdk";
+import { parseRoute } from "proxy-wasm-as-sdk/registry/routes";
+import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "proxy-wasm-as-sdk/registry/errors";
 import { Bucket, decodeShard, encodeShard, pruneShard, shardOf } from "./assembly/buckets";
 
 const FILTER = "rate-limit";
@@ -56,7 +58,8 @@ class RateLimitRoot extends RootContext {
   maxUsersPerShard: i32 = 64;
   casRetries: i32 = 32;
   /** Shared-data key of each shard, built once so a request does not format one. */
-  shardKeys: Array<string> = new Array<string>();
+  /** The shard keys' UTF-8, encoded once per configuration instead of twice per request. */
+  shardKeyBytes: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   readonly denied: Counter = new Counter("image_hub.rate_limit.denied");
   readonly contention: Counter = new Counter("image_hub.rate_limit.cas_exhausted");
   /** CAS writes that lost to another worker and were retried: evidence that the count is shared. */
@@ -108,13 +111,13 @@ class RateLimitRoot extends RootContext {
    */
   private createShards(): void {
     const empty = new ArrayBuffer(0);
-    const keys = new Array<string>(this.shards);
+    const keyBytes = new Array<ArrayBuffer>(this.shards);
     for (let i = 0; i < this.shards; i++) {
       const key = KEY_PREFIX + i.toString();
-      unchecked((keys[i] = key));
+      unchecked((keyBytes[i] = String.UTF8.encode(key)));
       if (getSharedData(key) === null && lastResult() == WasmResult.NotFound) setSharedData(key, empty, 0);
     }
-    this.shardKeys = keys;
+    this.shardKeyBytes = keyBytes;
   }
 
   /** Implements RootContext.createHttpContext. */
@@ -147,11 +150,11 @@ class RateLimit extends HttpContext {
     }
     const plan = unchecked(root.plans[index]);
     const windowMs = <f64>root.windowSeconds * 1000;
-    const key = unchecked(root.shardKeys[shardOf(user, root.shards)]);
+    const key = unchecked(root.shardKeyBytes[shardOf(user, root.shards)]);
     if (route.isQuota) return this.quota(root, plan, user, key, windowMs);
     for (let attempt = 0; attempt < root.casRetries; attempt++) {
       const nowMs = <f64>(getCurrentTimeNanoseconds() / 1000000);
-      const stored = getSharedData(key);
+      const stored = getSharedDataBytes(key);
       if (stored === null && lastResult() != WasmResult.NotFound) break;
       const buckets = stored === null ? new Array<Bucket>() : decodeShard(stored.value);
       let bucket: Bucket | null = null;
@@ -177,7 +180,7 @@ class RateLimit extends HttpContext {
       bucket.countPull(nowMs, windowMs);
       bucket.capacity = plan.capacity;
       const value = encodeShard(pruneShard(buckets, nowMs, windowMs, root.maxUsersPerShard, bucket));
-      const result = setSharedData(key, value, stored === null ? 0 : stored.cas);
+      const result = setSharedDataBytes(key, value, stored === null ? 0 : stored.cas);
       if (result == WasmResult.Ok) {
         plan.allowed.increment();
         this.plan = plan;
@@ -208,9 +211,9 @@ class RateLimit extends HttpContext {
    * Answers GET /v2/_quota from the user's bucket without writing it (CONTRACT.md "Quota"): the same
    * remaining/reset numbers a pull's RateLimit-* headers would carry, and the count of pulls served.
    */
-  private quota(root: RateLimitRoot, plan: PlanLimit, user: string, key: string, windowMs: f64): FilterHeadersStatus {
+  private quota(root: RateLimitRoot, plan: PlanLimit, user: string, key: ArrayBuffer, windowMs: f64): FilterHeadersStatus {
     const nowMs = <f64>(getCurrentTimeNanoseconds() / 1000000);
-    const stored = getSharedData(key);
+    const stored = getSharedDataBytes(key);
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair("cache-control", "no-store"));
     if (stored === null && lastResult() != WasmResult.NotFound) {

@@ -2,7 +2,7 @@
 // .debug.wasm. The identity headers token-auth would set are given directly.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ChainStartError } from "../host/index.ts";
+import { ChainStartError } from "proxy-wasm-host-emulator";
 import { exampleConfigs } from "../../image-hub/filter-configs.ts";
 import { BUILDS, header, registryError, startPolicy, type PolicyHarness } from "../../test/policy/emulator.ts";
 

@@ -130,6 +130,21 @@ export class ConfigReader {
   optionalInteger(obj: JsonObject, key: string, fallback: i64, min: i64, max: i64): i64 {
     const v = this.field(obj, key, false);
     if (v === null) return fallback;
+    return this.integerIn(v, fallback, min, max);
+  }
+
+  /**
+   * requireInteger returns the integer field `key` within [min, max] (both inclusive). A missing field,
+   * a non-number, a fraction or a value out of range is recorded ("expected an integer from 1 to 1000")
+   * and `min` is returned; check `finish()` before using the value.
+   */
+  requireInteger(obj: JsonObject, key: string, min: i64, max: i64): i64 {
+    const v = this.field(obj, key, true);
+    if (v === null) return min;
+    return this.integerIn(v, min, min, max);
+  }
+
+  private integerIn(v: JsonValue, fallback: i64, min: i64, max: i64): i64 {
     if (v.kind != JsonKind.Number) {
       this.wrongType(v, "an integer");
       return fallback;
@@ -140,6 +155,36 @@ export class ConfigReader {
       return fallback;
     }
     return <i64>n;
+  }
+
+  /**
+   * requireOneOf returns the string field `key` when it is one of `allowed`; a missing field, a
+   * non-string or another value is recorded (`expected one of "allow", "deny"`) and null returned.
+   */
+  requireOneOf(obj: JsonObject, key: string, allowed: Array<string>): string | null {
+    const v = this.field(obj, key, true);
+    return v === null ? null : this.oneOf(v, allowed);
+  }
+
+  /** optionalOneOf returns the string field `key` when it is one of `allowed`, `fallback` when absent, or `fallback` after recording another value. */
+  optionalOneOf(obj: JsonObject, key: string, allowed: Array<string>, fallback: string): string {
+    const v = this.field(obj, key, false);
+    if (v === null) return fallback;
+    const s = this.oneOf(v, allowed);
+    return s === null ? fallback : s;
+  }
+
+  private oneOf(v: JsonValue, allowed: Array<string>): string | null {
+    let list = "";
+    for (let i = 0; i < allowed.length; i++) list += (i > 0 ? ", " : "") + '"' + unchecked(allowed[i]) + '"';
+    if (v.kind != JsonKind.String) {
+      this.wrongType(v, "one of " + list);
+      return null;
+    }
+    const s = changetype<JsonString>(v).value;
+    if (allowed.includes(s)) return s;
+    this.fail(v.path, E_CONFIG_EXPECTED + "one of " + list);
+    return null;
   }
 
   /** optionalBool returns the boolean field `key`, `fallback` when absent or wrong-typed (recorded). */

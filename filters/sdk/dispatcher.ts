@@ -23,6 +23,10 @@ const httpContexts = new Map<u32, HttpContext>();
 const tcpContexts = new Map<u32, TcpContext>();
 const callouts = new Map<u32, PendingCallout>();
 let active: u32 = 0;
+// The stream context looked up last: every stream callback asks for its context, usually the same
+// one several times in a row, so one comparison replaces two hash lookups. 0 is never a stream id.
+let lastHttpId: u32 = 0;
+let lastHttp: HttpContext | null = null;
 
 /**
  * registerRootContext binds `rootId` (Envoy's root_id / the plugin_root_id property) to a factory.
@@ -69,7 +73,10 @@ export function createStream(contextId: u32, rootContextId: u32): void {
     tcpContexts.set(contextId, tcp);
     return;
   }
-  httpContexts.set(contextId, root.createHttpContext(contextId));
+  const created = root.createHttpContext(contextId);
+  httpContexts.set(contextId, created);
+  lastHttpId = contextId;
+  lastHttp = created;
 }
 
 /** rootContext returns the root with `contextId`, or null (a failed or unknown root). */
@@ -79,7 +86,12 @@ export function rootContext(contextId: u32): RootContext | null {
 
 /** httpContext returns the HTTP stream context with `contextId`, or null. */
 export function httpContext(contextId: u32): HttpContext | null {
-  return httpContexts.has(contextId) ? httpContexts.get(contextId) : null;
+  if (contextId == lastHttpId && contextId != 0) return lastHttp;
+  if (!httpContexts.has(contextId)) return null;
+  const found = httpContexts.get(contextId);
+  lastHttpId = contextId;
+  lastHttp = found;
+  return found;
 }
 
 /** tcpContext returns the TCP context with `contextId`, or null. */
@@ -94,6 +106,10 @@ export function contextExists(contextId: u32): bool {
 
 /** forgetContext drops a context after proxy_on_delete, so memory stays flat. */
 export function forgetContext(contextId: u32): void {
+  if (contextId == lastHttpId) {
+    lastHttpId = 0;
+    lastHttp = null;
+  }
   if (httpContexts.has(contextId)) httpContexts.delete(contextId);
   else if (tcpContexts.has(contextId)) tcpContexts.delete(contextId);
   else if (roots.has(contextId)) roots.delete(contextId);

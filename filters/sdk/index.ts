@@ -1,6 +1,6 @@
-// Public API of the AssemblyScript proxy-wasm SDK (ABI 0.2.1). A filter's entry file does:
-//   export * from "../sdk/abi/exports";            // the ABI callbacks the host calls
-//   import { RootContext, HttpContext, registerRootContext, ... } from "../sdk";
+// Public API of the AssemblyScript proxy-wasm SDK (ABI 0.2.1), package proxy-wasm-as-sdk. A filter's entry file does:
+//   export * from "proxy-wasm-as-sdk/abi/exports";   // the ABI callbacks the host calls
+//   import { RootContext, HttpContext, registerRootContext, ... } from "proxy-wasm-as-sdk";
 // See README.md for a walkthrough.
 
 export {
@@ -88,9 +88,11 @@ export {
   dequeueSharedQueue,
   enqueueSharedQueue,
   getSharedData,
+  getSharedDataBytes,
   registerSharedQueue,
   resolveSharedQueue,
   setSharedData,
+  setSharedDataBytes,
   SharedData,
 } from "./hostcalls/shared";
 export { Counter, defineMetric, Gauge, Histogram, Metric } from "./hostcalls/metrics";
@@ -112,3 +114,4 @@ export {
   parseJson,
 } from "./json";
 export { ConfigReader } from "./config";
+export { asciiLower, decodeUtf8, isValidUtf8, REPLACEMENT_CHARACTER, utf8 } from "./utf8";

@@ -3,8 +3,9 @@
 // write, or a trap (Envoy FAIL_CLOSED policy) all stop the request before the upstream. With
 // `planLookup` configured, x-hub-plan is the user's current plan from the access service (README
 // "Live plans"), never the token's claim; a plan it cannot confirm is refused (503), never guessed.
-export * from "../sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/exports";
 import {
+  asciiLower,
   ConfigReader,
   Counter,
   FilterHeadersStatus,
@@ -24,9 +25,9 @@ import {
   requestHeaders,
   RootContext,
   WasmResult,
-} from "../sdk/index";
-import { base64UrlDecode, HmacSha256 } from "../sdk/crypto/index";
-import { challengeScope, parseRoute, RouteKind } from "../sdk/registry/routes";
+} from "proxy-wasm-as-sdk";
+import { base64UrlDecode, HmacSha256 } from "proxy-wasm-as-sdk/crypto";
+import { challengeScope, parseRoute, RouteKind } from "proxy-wasm-as-sdk/registry/routes";
 import {
   bearerChallenge,
   bearerChallengePrefix,
@@ -38,7 +39,7 @@ import {
   isQuotable,
   sendRegistryError,
   UNAUTHORIZED,
-} from "../sdk/registry/errors";
+} from "proxy-wasm-as-sdk/registry/errors";
 import { JwtKey, JwtSettings, JwtVerifier, VerifiedToken } from "./assembly/jwt";
 import { PlanCache } from "./assembly/plan-cache";
 
@@ -167,7 +168,7 @@ function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): 
 function bearerToken(authorization: string | null): string | null {
   if (authorization === null || authorization.length < 8) return null;
   // RFC 7235: the scheme name is case-insensitive.
-  if (authorization.substring(0, 7).toLowerCase() != "bearer ") return null;
+  if (asciiLower(authorization.substring(0, 7)) != "bearer ") return null;
   const token = authorization.substring(7).trim();
   return token.length == 0 ? null : token;
 }

@@ -3,7 +3,7 @@
 // fails is a 503 that never reaches the upstream, and never falls back to the token's claim.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ChainStartError, type CalloutOutcome, type CalloutRequest } from "../host/index.ts";
+import { ChainStartError, type CalloutOutcome, type CalloutRequest } from "proxy-wasm-host-emulator";
 import { exampleConfigs, PLAN_LOOKUP_PATH } from "../../image-hub/filter-configs.ts";
 import { BUILDS, header, registryError, startPolicy } from "../../test/policy/emulator.ts";
 import { mintToken } from "../../test/policy/tokens.ts";

@@ -1,7 +1,7 @@
 // token-auth alone in the emulator, against build/filters/token-auth.wasm and .debug.wasm.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ChainStartError } from "../host/index.ts";
+import { ChainStartError } from "proxy-wasm-host-emulator";
 import { DEMO_SIGNING_KEYS, exampleConfigs } from "../../image-hub/filter-configs.ts";
 import { answeredByTokenAuth, badInputCases, challengeFor } from "../../test/policy/cases.ts";
 import { BUILDS, header, registryError, startPolicy } from "../../test/policy/emulator.ts";

@@ -40,11 +40,19 @@ describe("TokenBuckets", () => {
   it("should forget idle users so memory stays bounded", () => {
     let now = 0;
     const buckets = new TokenBuckets(60, () => now);
+    const entries = (buckets as unknown as { entries: Map<string, unknown> }).entries;
     for (let i = 0; i < 10_001; i++) buckets.take(`user${i}`, 10);
-    now += 61_000;
+    // Past the sweep threshold, but nobody has been idle for a window yet: everyone is kept.
+    assert.equal(entries.size, 10_001);
+    now += 30_000;
+    for (let i = 0; i < 400; i++) buckets.take("active", 600);
+    now += 31_000;
     buckets.take("trigger", 10);
-    // After the sweep every idle bucket is gone; a swept user starts full again.
+    // The sweep dropped exactly the buckets idle for a full window; the active user kept its count.
+    assert.deepEqual([...entries.keys()].sort(), ["active", "trigger"]);
+    assert.equal(buckets.peek("active", 600).remaining, 200 + 310, "200 left, refilled 31 s at 10/s");
+    // A swept user starts full again, and peeking does not bring the entry back.
     assert.equal(buckets.peek("user1", 10).remaining, 10);
-    assert.equal((buckets as unknown as { entries: Map<string, unknown> }).entries.size, 1);
+    assert.equal(entries.size, 2);
   });
 });

@@ -119,9 +119,17 @@ describe("blob uploads", () => {
     const digest = sha256Digest(full);
     const location = await startUpload(alice, "alice/app");
     const token = await alice.token(push);
-    await sendPartial(`${hub.accessUrl}${location}?digest=${digest}`, "PUT", { authorization: `Bearer ${token}` }, full.length, full.subarray(0, 64 * 1024));
+    // Cut the request off only once its bytes are in the upload file, so the rollback is observed
+    // (a size of 0 before any byte arrived would prove nothing).
+    const size = () => (existsSync(uploadFile(location)) ? statSync(uploadFile(location)).size : -1);
+    const req = http.request(`${hub.accessUrl}${location}?digest=${digest}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-length": String(full.length) } });
+    const closed = new Promise<void>((resolve) => req.on("close", resolve).on("error", () => undefined));
+    req.write(full.subarray(0, 64 * 1024));
+    await waitUntil(() => size() === 64 * 1024);
+    req.destroy();
+    await closed;
     // The storage side rolls the chunk back once it sees the abort.
-    await waitUntil(() => existsSync(uploadFile(location)) && statSync(uploadFile(location)).size === 0);
+    await waitUntil(() => size() === 0);
     const status = await alice.request("GET", location, push);
     assert.equal(status.status, 204);
     assert.equal(status.headers.get("range"), "0-0");

@@ -3,7 +3,7 @@
 // with demo values where the local run picks its own (ports, sidecar secret, keys).
 import { isAbsolute, relative } from "node:path";
 import { stringify } from "yaml";
-import { buildBootstrap, type Bootstrap } from "../../filters/host/envoy/index.ts";
+import { buildBootstrap, type Bootstrap } from "proxy-wasm-host-emulator/envoy";
 import { policyFilters, stackEnvoyOptions } from "../../image-hub/start.ts";
 import type { ManifestParams } from "./params.ts";
 

@@ -6,8 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadCatalog, type Catalog } from "../../image-hub/catalog.ts";
 import { policyConfigs } from "../../image-hub/filter-configs.ts";
-import { FILTER_ORDER, type FilterName, type ManifestParams } from "./params.ts";
-import { realm } from "./workloads.ts";
+import { FILTER_ORDER, type FilterName, type ManifestParams, realm } from "./params.ts";
 
 /** Repository root (manifests/src/../..). */
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));

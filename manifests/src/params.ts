@@ -65,3 +65,8 @@ export function checkParams(p: ManifestParams): void {
     seen.add(port);
   }
 }
+
+/** The token endpoint clients are sent to (the 401 challenge realm). */
+export function realm(p: ManifestParams): string {
+  return `${p.publicUrl.replace(/\/$/, "")}/api/token`;
+}

@@ -5,7 +5,7 @@ import type { IConfigMap, IContainer, IEnvVar, INamespace, IPersistentVolumeClai
 import type { IDeployment } from "kubernetes-models/apps/v1";
 import type { FilterArtifact } from "./inputs.ts";
 import { DEMO_SIGNING_KEYS } from "../../image-hub/filter-configs.ts";
-import type { ManifestParams } from "./params.ts";
+import { realm, type ManifestParams } from "./params.ts";
 
 /** One Image Hub service as deployed: its port, how it starts and which other services it calls. */
 export interface AppService {
@@ -80,10 +80,6 @@ export function appServices(p: ManifestParams, mesh: MeshDecoration): AppService
   ];
 }
 
-/** The token endpoint clients are sent to (the 401 challenge realm). */
-export function realm(p: ManifestParams): string {
-  return `${p.publicUrl.replace(/\/$/, "")}/api/token`;
-}
 
 function meta(name: string, p: ManifestParams, labels: Record<string, string> = {}) {
   return { name, namespace: p.namespace, labels: { app: name, ...PART_OF, ...labels } };

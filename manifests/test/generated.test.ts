@@ -9,12 +9,9 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { envoyBinary } from "../../filters/host/envoy/index.ts";
-import { policyConfigs } from "../../image-hub/filter-configs.ts";
+import { envoyBinary } from "proxy-wasm-host-emulator/envoy";
 import { generateAll } from "../src/generate.ts";
 import { missingFilters, sha256Hex, wasmPath } from "../src/inputs.ts";
-import { ISTIO_PLACEMENT } from "../src/istio.ts";
-import { DEFAULT_PARAMS, FILTER_ORDER } from "../src/params.ts";
 import { readManifestDir } from "../src/files.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -28,7 +25,25 @@ function objectsOf(dir: string, kind: string): Array<Record<string, any>> {
   return readManifestDir(join(manifests, dir)).map((l) => l.object as Record<string, any>).filter((o) => o.kind === kind);
 }
 
-const expectedConfigs = policyConfigs({ realm: `${DEFAULT_PARAMS.publicUrl}/api/token`, keys: DEFAULT_PARAMS.jwtKeys });
+/** CONTRACT.md's chain order, written here rather than imported from the generator under test. */
+const FILTER_ORDER = ["token-auth", "plan-enforcement", "rate-limit"] as const;
+/** Where each filter sits in Istio's chain (AUTHN before AUTHZ; within a phase, higher priority first). */
+const ISTIO_PLACEMENT = {
+  "token-auth": { phase: "AUTHN", priority: 10 },
+  "plan-enforcement": { phase: "AUTHZ", priority: 20 },
+  "rate-limit": { phase: "AUTHZ", priority: 10 },
+};
+/**
+ * The configs the manifests must carry: the committed example configs (checked against plans.json
+ * by test/policy/filter-configs.test.ts), with the local demo's public token endpoint as realm
+ * wherever a filter names one in its challenges.
+ */
+const expectedConfigs = Object.fromEntries(
+  FILTER_ORDER.map((name) => {
+    const config = JSON.parse(readFileSync(join(root, "filters", name, "config.example.json"), "utf8")) as Record<string, unknown>;
+    return [name, "realm" in config ? { ...config, realm: "http://localhost:8080/api/token" } : config];
+  }),
+);
 
 test("every listed policy filter has a source and a built release module", () => {
   const missing = missingFilters(root);

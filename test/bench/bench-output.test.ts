@@ -2,13 +2,17 @@
 // markdown and the charts, and account for every scenario: measured, or "not measured" with a reason.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { BenchResults } from "../../bench/results-types.ts";
 import { checkSmpDocument } from "./smp-schema.ts";
+import { checkWithProtos, goMissing } from "./smp-proto.ts";
+
+/** Why the official-proto check is skipped here, if it is (SMP_REQUIRE_GO, set in CI, forbids skipping). */
+const noGo = process.env.SMP_REQUIRE_GO ? undefined : goMissing();
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const SCENARIOS = ["a-direct", "b-envoy", "c-filter", "d-app", "e-native"];
@@ -70,6 +74,15 @@ describe("npm run bench -- --quick", () => {
     assert.equal(results.scenarios.length, SCENARIOS.length);
   });
 
+  test("every scenario is really measured: only the time budget may leave a run out", () => {
+    // npm test provides Envoy and the built filters, so nothing but the quick run's time budget may
+    // keep a scenario from running; a run of nothing but "not measured" must fail here.
+    for (const s of SCENARIOS) assert.ok(results.runs.some((x) => x.scenario === s), `${s}: no run measured`);
+    for (const id of ["c-filter/pulls/under", "d-app/pulls/under"]) assert.ok(results.runs.some((x) => x.id === id), `${id} (filter vs app) not measured`);
+    const other = results.notMeasured.filter((n) => n.section === "scenarios" && !/time budget/.test(n.reason));
+    assert.deepEqual(other, []);
+  });
+
   test("not-measured reasons are explanations, not crashes of the benchmark itself", () => {
     for (const n of results.notMeasured) {
       assert.ok(n.reason.trim().length > 0, `${n.section}/${n.item} has no reason`);
@@ -99,7 +112,8 @@ describe("npm run bench -- --quick", () => {
   test("smp.json is well-formed SMP with latencies in milliseconds", () => {
     assert.deepEqual(checkSmpDocument(smp), []);
     const doc = smp as { tests: { config: { id: string }; results: { id: string; latencies_ms: { p50: number } }[] }[] };
-    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? 2 : 0);
+    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? 2 : 0) + (results.envoyFilterCost?.arms.length ?? 0);
+    assert.ok(results.runs.length > 0 && results.filterCosts.length > 0, "nothing was measured, so nothing in smp.json was checked");
     assert.equal(doc.tests.length, expected);
     for (const run of results.runs) {
       const test = doc.tests.find((t) => t.config.id === run.id);
@@ -110,6 +124,25 @@ describe("npm run bench -- --quick", () => {
         assert.ok(Math.abs(r.latencies_ms.p50 * 1000 - run.latencyUs.ok.p50) <= 0.1, `${run.id}: SMP p50 ${r.latencies_ms.p50} ms vs ${run.latencyUs.ok.p50} µs`);
       }
     }
+  });
+
+  test("every part of smp.json parses into the official SMP v0.6.1 messages", { skip: noGo }, () => {
+    const verdict = checkWithProtos(join(out, "smp.json"));
+    assert.ok(verdict.ok, verdict.output);
+    assert.match(verdict.output, /smp-check: \d+ parts, 0 problems/);
+  });
+
+  test("the filter-cost-in-Envoy table has every arm, measured by a named client", () => {
+    const table = results.envoyFilterCost;
+    const missing = results.notMeasured.filter((n) => n.section === "envoy-cost");
+    assert.ok(table, `no filter-cost table: ${JSON.stringify(missing)}`);
+    assert.match(table.tool, /^(wrk|bench\/lib\/us-client\.ts)/, "the table says which client measured");
+    assert.ok(table.rounds >= 5, `at least 5 alternating rounds, got ${table.rounds}`);
+    const ids = table.arms.map((a) => a.id);
+    for (const id of ["bare", "floor", "native", "sdk-empty", "sdk-hello", "gcore-hello", "solo-hello", "add-header", "token-auth", "plan-enforcement", "rate-limit", "policy-chain"]) {
+      assert.ok(ids.includes(id), `arm ${id} not measured: ${JSON.stringify(missing)}`);
+    }
+    for (const a of table.arms) assert.equal(a.non2xx, 0, `${a.id}: every response 2xx`);
   });
 
   test("the markdown names every finding and the charts are standalone SVG", () => {
@@ -130,13 +163,13 @@ describe("npm run bench -- --quick", () => {
 
 describe("the SMP checker", () => {
   const good = () => ({
-    smp_version: "v0.0.1",
-    environment: { smp_version: "v0.0.1", id: "env", labels: {}, kubernetes_version: "", nodes: [{ type: "cpu", cores: 2, mem_mb: 1024 }] },
-    mesh_configs: [{ smp_version: "v0.0.1", id: "mesh", labels: {} }],
+    smp_version: "v0.6.1",
+    environment: { smp_version: "v0.6.1", id: "env", labels: {}, kubernetes_version: "", nodes: [{ type: "cpu", cores: 2, mem_mb: 1024 }] },
+    mesh_configs: [{ smp_version: "v0.6.1", id: "mesh", labels: {} }],
     tests: [
       {
         config: {
-          smp_version: "v0.0.1",
+          smp_version: "v0.6.1",
           id: "t",
           name: "t",
           labels: {},
@@ -145,7 +178,7 @@ describe("the SMP checker", () => {
         },
         results: [
           {
-            smp_version: "v0.0.1",
+            smp_version: "v0.6.1",
             id: "t#all",
             labels: { status: "all" },
             start_time: "2026-01-01T00:00:00.000Z",
@@ -179,6 +212,36 @@ describe("the SMP checker", () => {
     const micro = good();
     Object.assign(micro.tests[0].results[0].latencies_ms, { min: 90_000, average: 95_000, p50: 95_000, p90: 96_000, p99: 97_000, max: 99_000 });
     assert.ok(checkSmpDocument(micro).some((p) => p.includes("must be in milliseconds")));
+  });
+
+  test("rejects an empty time window, µs in a name, a per-class rate and a measured load generator", () => {
+    const doc = good();
+    doc.tests[0].config.name = "Envoy (wrk, µs)";
+    doc.tests[0].config.clients[0]!.load_generator = "paced open loop (node:http, 148 late sends)";
+    const first = doc.tests[0].results[0]!;
+    first.end_time = first.start_time;
+    doc.tests[0].results.push({ ...first, id: "t#2xx", actual_qps: 4 });
+    const problems = checkSmpDocument(doc);
+    for (const part of ["says µs", "name the generator only", "time window is empty", "differs from the test's rate"]) assert.ok(problems.some((p) => p.includes(part)), `${part}: ${problems.join("\n")}`);
+  });
+
+  test("the official protos refuse a part that is not their message", { skip: noGo }, () => {
+    const dir = mkdtempSync(join(tmpdir(), "smp-proto-"));
+    try {
+      const ok = good();
+      writeFileSync(join(dir, "good.json"), JSON.stringify(ok));
+      assert.deepEqual(checkWithProtos(join(dir, "good.json")), { ok: true, output: "smp-check: 4 parts, 0 problems" });
+      const bad = good() as unknown as { tests: { results: Record<string, unknown>[]; config: Record<string, unknown> }[] };
+      bad.tests[0]!.results[0]!.latency_ms = 1;
+      bad.tests[0]!.config.duration = 5;
+      writeFileSync(join(dir, "bad.json"), JSON.stringify(bad));
+      const verdict = checkWithProtos(join(dir, "bad.json"));
+      assert.equal(verdict.ok, false);
+      assert.match(verdict.output, /tests\[0\]\.config: .*invalid value for string type: 5/);
+      assert.match(verdict.output, /tests\[0\]\.results\[0\]: .*latency_ms/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("rejects dangling references and bad timestamps", () => {

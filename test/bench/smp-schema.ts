@@ -1,5 +1,7 @@
-// An independent checker of SMP documents (performance-anchors.md §3.1), written from the spec's
-// field list rather than from the benchmark's writer so that a writer bug cannot hide itself.
+// An independent checker of the benchmark's SMP file, written from the SMP v0.6.1 field list rather
+// than from the benchmark's writer so that a writer bug cannot hide itself. The official protos are
+// checked separately (smp-proto.ts, Go); this adds what protos cannot say: units, real time windows,
+// durations that match them, one rate per test, and a load generator named rather than measured.
 
 const CONFIG_FIELDS = ["smp_version", "id", "name", "labels", "clients", "duration"];
 const CLIENT_FIELDS = ["internal", "load_generator", "protocol", "connections", "rps", "headers", "cookies", "body", "content_type", "endpoint_urls", "ssl_certificate", "additional_options"];
@@ -13,6 +15,7 @@ const MESH_FIELDS = [
 const SIDECAR_FIELDS = ["count", "cpu_mcores", "mem_mb", "rps", "bps"];
 const RFC3339_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 const INT32_MAX = 2 ** 31 - 1;
+const SMP_VERSION = "v0.6.1";
 
 type Obj = Record<string, unknown>;
 
@@ -43,6 +46,8 @@ function checkClient(c: unknown, at: string, problems: string[]): void {
   fields(c, CLIENT_FIELDS, CLIENT_FIELDS, at, problems);
   if (typeof c.internal !== "boolean") problems.push(`${at}.internal: must be a boolean`);
   for (const k of ["load_generator", "body", "content_type", "ssl_certificate", "additional_options"]) str(c[k], `${at}.${k}`, problems);
+  // A generator's name, not what it measured ("148 late sends") or its units.
+  if (typeof c.load_generator === "string" && (c.load_generator.length === 0 || /[()µ]|\d+ late/.test(c.load_generator))) problems.push(`${at}.load_generator: must name the generator only, got ${JSON.stringify(c.load_generator)}`);
   if (!isInt32(c.protocol) || (c.protocol as number) < 0 || (c.protocol as number) > 4) problems.push(`${at}.protocol: must be a Protocol enum value 0-4`);
   if (!isInt32(c.connections) || (c.connections as number) < 1) problems.push(`${at}.connections: must be a positive int32`);
   if (typeof c.rps !== "number" || !Number.isSafeInteger(c.rps) || c.rps < 0) problems.push(`${at}.rps: must be a non-negative int64`);
@@ -75,7 +80,7 @@ function checkLatency(l: unknown, at: string, problems: string[]): void {
 export function checkSmpDocument(doc: unknown): string[] {
   const problems: string[] = [];
   if (!isObj(doc)) return ["document: must be an object"];
-  if (doc.smp_version !== "v0.0.1") problems.push("smp_version: must be v0.0.1");
+  if (doc.smp_version !== SMP_VERSION) problems.push(`smp_version: must be ${SMP_VERSION}`);
   const env = doc.environment;
   let envId = "";
   if (!isObj(env)) problems.push("environment: must be an EnvironmentConfig object");
@@ -119,7 +124,9 @@ export function checkSmpDocument(doc: unknown): string[] {
     if (!isObj(t) || !isObj(t.config) || !Array.isArray(t.results)) return void problems.push(`${at}: must be {config, results[]}`);
     const c = t.config;
     fields(c, CONFIG_FIELDS, CONFIG_FIELDS, `${at}.config`, problems);
-    if (c.smp_version !== "v0.0.1") problems.push(`${at}.config.smp_version: must be v0.0.1`);
+    if (c.smp_version !== SMP_VERSION) problems.push(`${at}.config.smp_version: must be ${SMP_VERSION}`);
+    // Values are ms; a name promising µs misleads.
+    if (typeof c.name === "string" && /µs/.test(c.name)) problems.push(`${at}.config.name: says µs but latencies are ms`);
     str(c.id, `${at}.config.id`, problems);
     str(c.name, `${at}.config.name`, problems);
     stringMap(c.labels, `${at}.config.labels`, problems);
@@ -131,13 +138,21 @@ export function checkSmpDocument(doc: unknown): string[] {
       const rat = `${at}.results[${j}]`;
       if (!isObj(r)) return void problems.push(`${rat}: must be an object`);
       fields(r, RESULT_FIELDS, RESULT_FIELDS, rat, problems);
-      if (r.smp_version !== "v0.0.1") problems.push(`${rat}.smp_version: must be v0.0.1`);
+      if (r.smp_version !== SMP_VERSION) problems.push(`${rat}.smp_version: must be ${SMP_VERSION}`);
       for (const k of ["id", "details_uri", "test_id", "mesh_config_id", "env_id"]) str(r[k], `${rat}.${k}`, problems);
       if (ids.has(String(r.id))) problems.push(`${rat}.id: duplicate ${String(r.id)}`);
       ids.add(String(r.id));
       stringMap(r.labels, `${rat}.labels`, problems);
       for (const k of ["start_time", "end_time"]) if (typeof r[k] !== "string" || !RFC3339_UTC.test(r[k] as string)) problems.push(`${rat}.${k}: must be an RFC 3339 UTC timestamp`);
-      if (typeof r.start_time === "string" && typeof r.end_time === "string" && Date.parse(r.start_time) > Date.parse(r.end_time)) problems.push(`${rat}: start_time after end_time`);
+      if (typeof r.start_time === "string" && typeof r.end_time === "string") {
+        const window = (Date.parse(r.end_time) - Date.parse(r.start_time)) / 1000;
+        const duration = typeof c.duration === "string" ? Number.parseFloat(c.duration) : NaN;
+        if (!(window > 0)) problems.push(`${rat}: the time window is empty or reversed (${r.start_time} .. ${r.end_time})`);
+        // The window holds the whole measurement (an interleaved arm's window also holds the other arm).
+        else if (!(window >= duration - 0.01)) problems.push(`${rat}: window of ${window} s is shorter than the test's duration ${String(c.duration)}`);
+      }
+      const first = (t.results as unknown[])[0];
+      if (j > 0 && isObj(first) && r.actual_qps !== first.actual_qps) problems.push(`${rat}.actual_qps: ${String(r.actual_qps)} differs from the test's rate ${String(first.actual_qps)}`);
       checkLatency(r.latencies_ms, `${rat}.latencies_ms`, problems);
       if (typeof r.actual_qps !== "number" || !Number.isFinite(r.actual_qps) || r.actual_qps < 0) problems.push(`${rat}.actual_qps: must be a finite number ≥ 0`);
       if (r.test_id !== c.id) problems.push(`${rat}.test_id: ${String(r.test_id)} does not name its config ${String(c.id)}`);

@@ -12,7 +12,8 @@ export function send(baseUrl: string, r: ScenarioRequest): Promise<Exchange> {
   return new Promise((resolve) => {
     // A fixed authority, so :authority, request.host and header sizes do not depend on the port.
     const headers: [string, string][] = [["host", AUTHORITY], ...(r.headers ?? [])];
-    if (r.body !== undefined) headers.push(["content-length", String(Buffer.byteLength(r.body))]);
+    // With trailers the body goes chunked (no content-length), as HTTP/1.1 requires.
+    if (r.body !== undefined && !r.trailers) headers.push(["content-length", String(Buffer.byteLength(r.body))]);
     const req = request(`${baseUrl}${r.path}`, { method: r.method ?? "GET", headers: headers.flat(), agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
@@ -21,6 +22,10 @@ export function send(baseUrl: string, r: ScenarioRequest): Promise<Exchange> {
     });
     req.setTimeout(15_000, () => req.destroy(new Error("timeout")));
     req.on("error", () => resolve({ status: 0, headers: [], body: "", reset: true }));
-    req.end(r.body);
+    if (r.trailers) {
+      req.write(r.body ?? "");
+      req.addTrailers(r.trailers);
+    }
+    req.end(r.trailers ? undefined : r.body);
   });
 }

@@ -4,7 +4,8 @@ import type { Expectations, Exchange, LogEntry, Observation, Scenario, Seen } fr
 
 /**
  * Response headers that legitimately differ between the emulator and Envoy, with the reason:
- * - date: wall-clock time of the response.
+ * - date: wall-clock time of the response (and its position: Envoy's HTTP/1 codec orders a local
+ *   reply's headers its own way); how many `date` headers the client got is still compared.
  * - server: Envoy's HTTP connection manager stamps "envoy"; the emulator has no server identity.
  * - x-envoy-upstream-service-time: the router's measured upstream latency.
  * - connection, keep-alive, transfer-encoding: HTTP/1.1 framing between the client and Envoy, which
@@ -34,7 +35,7 @@ const LOG_NORMALIZATION: [RegExp, string][] = [
 
 /** Observation reduced to what must be equal on both sides. */
 export interface Comparable {
-  responses: Exchange[];
+  responses: (Exchange & { dateHeaders: number })[];
   upstream: Seen[];
   streamLogs: LogEntry[] | "not compared";
   rootLogs: LogEntry[] | "not compared";
@@ -53,7 +54,7 @@ export function comparable(s: Scenario, o: Observation): Comparable {
   const logs = (l: LogEntry[]) => l.map((e) => ({ level: e.level, message: normalizeMessage(s, e.message) }));
   const compareLogs = s.compareLogs !== false;
   return {
-    responses: o.responses.map((r) => ({ ...r, headers: r.headers.filter(([k]) => !IGNORED_RESPONSE_HEADERS.has(k)) })),
+    responses: o.responses.map((r) => ({ ...r, headers: r.headers.filter(([k]) => !IGNORED_RESPONSE_HEADERS.has(k)), dateHeaders: r.headers.filter(([k]) => k === "date").length })),
     upstream: o.upstream.map((u) => ({ ...u, headers: u.headers.filter(([k]) => !IGNORED_UPSTREAM_HEADERS.has(k)) })),
     streamLogs: compareLogs ? logs(o.streamLogs) : "not compared",
     rootLogs: compareLogs ? logs(o.rootLogs).sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)) : "not compared",
@@ -80,10 +81,12 @@ export function unmet(s: Scenario, o: Observation): string[] {
   for (const [k, v] of Object.entries(e.upstreamHeaders ?? {})) eq(`upstream header ${k}`, o.upstream[0] ? headerValue(o.upstream[0].headers, k) : undefined, v);
   if (e.responseBody !== undefined) eq("response body", o.responses[0]?.body, e.responseBody);
   if (e.upstreamBody !== undefined) eq("upstream body", o.upstream[0]?.body, e.upstreamBody);
+  for (const [k, v] of Object.entries(e.upstreamTrailers ?? {})) eq(`upstream trailer ${k}`, o.upstream[0] ? headerValue(o.upstream[0].trailers ?? [], k) : undefined, v);
   const messages = o.streamLogs.map((l) => normalizeMessage(s, l.message));
   for (const m of e.logs ?? []) if (!messages.includes(m)) out.push(`stream log ${JSON.stringify(m)} missing; got ${JSON.stringify(messages)}`);
   for (const m of e.logsAbsent ?? []) if (messages.includes(m)) out.push(`stream log ${JSON.stringify(m)} must not appear`);
   for (const [k, v] of Object.entries(e.metrics ?? {})) eq(`metric ${k}`, o.metrics[k], v);
+  for (const [a, b] of e.sameMetrics ?? []) if (o.metrics[a] === undefined || o.metrics[a] !== o.metrics[b]) out.push(`metric ${a} (${o.metrics[a]}) must equal ${b} (${o.metrics[b]})`);
   if (e.workersAtLeast !== undefined && o.workers < e.workersAtLeast) out.push(`stream logs came from ${o.workers} worker(s), expected at least ${e.workersAtLeast}`);
   for (const [k, v] of Object.entries(e.metricsAtLeast ?? {})) if (!((o.metrics[k] ?? -Infinity) >= v)) out.push(`metric ${k}: expected at least ${v}, got ${o.metrics[k]}`);
   if (e.refusedWithLog !== undefined) {

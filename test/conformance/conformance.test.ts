@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 import { comparable, unmet } from "./compare.ts";
 import { runInEmulator } from "./emulator-runner.ts";
 import { runInEnvoy, runRefusalInEnvoy } from "./envoy-runner.ts";
+import { foreignScenarios, goSkipReason } from "./scenarios-foreign.ts";
 import { hostScenarios } from "./scenarios-host.ts";
 import { httpScenarios } from "./scenarios-http.ts";
 import type { Observation, Scenario } from "./types.ts";
 
-const scenarios: Scenario[] = [...httpScenarios, ...hostScenarios];
+const scenarios: Scenario[] = [...httpScenarios, ...hostScenarios, ...foreignScenarios];
 const isRefusal = (s: Scenario) => s.expect.refusedWithLog !== undefined;
 const envoy = new Map<string, Observation>();
 const emulator = new Map<string, Observation>();
@@ -37,12 +38,12 @@ describe("conformance: emulator vs Envoy 1.40", () => {
       }
       for (const s of scenarios) emulator.set(s.name, await runInEmulator(s));
     },
-    { timeout: 180_000 },
+    { timeout: 300_000 },
   );
 
   after(() => {
     const secs = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`conformance: ${scenarios.length} scenarios, ${envoyStarts} Envoy starts, ${secs}s`);
+    console.log(`conformance: ${scenarios.length} scenarios, ${envoyStarts} Envoy starts, ${secs}s${goSkipReason ? `; Go fixture ${goSkipReason}` : ""}`);
   });
 
   for (const s of scenarios) {

@@ -11,12 +11,12 @@ import {
   type LogEntry as HostLogEntry,
   type UpstreamRequest,
   type UpstreamResponse,
-} from "../../filters/host/index.ts";
-import { toWasmLog, type PluginIdentity } from "../../filters/host/envoy/index.ts";
+} from "proxy-wasm-host-emulator";
+import { toWasmLog, type PluginIdentity } from "proxy-wasm-host-emulator/envoy";
 import { calloutAnswer } from "./callout-server.ts";
 import { AUTHORITY } from "./client.ts";
-import { CALLOUT_CLUSTER, configText, modulePath, pluginName } from "./modules.ts";
-import type { Exchange, LogEntry, Observation, Scenario, Seen, UpstreamReply } from "./types.ts";
+import { CALLOUT_CLUSTER, configText, modulePath, pluginName, vmIdOf } from "./modules.ts";
+import { metricNames, type Exchange, type LogEntry, type Observation, type Scenario, type Seen, type UpstreamReply } from "./types.ts";
 
 /**
  * Headers Node's http server adds to every answer of the Envoy-side upstreams (res.end without a
@@ -29,7 +29,7 @@ function nodeServerHeaders(): [string, string][] {
 function upstreamFor(reply: UpstreamReply, seen: Seen[]) {
   return (req: UpstreamRequest): UpstreamResponse => {
     const body = Buffer.from(req.body).toString("utf8");
-    seen.push({ method: req.method, path: req.path, headers: req.headers, body });
+    seen.push({ method: req.method, path: req.path, headers: req.headers, body, ...(req.trailers.length ? { trailers: req.trailers } : {}) });
     if (reply.reset) return { reset: true };
     const headers: [string, string][] = [...(reply.headers ?? [["content-type", "text/plain"]]), ...nodeServerHeaders()];
     return { status: reply.status ?? 200, headers, body: reply.echoBody ? body : (reply.body ?? "upstream") };
@@ -59,7 +59,7 @@ function calloutCluster(chain: () => Chain): ClusterHandler {
 
 /** Splits recorded wasm lines into stream and (distinct) root lines, parsing Envoy's line format. */
 function split(lines: HostLogEntry[], s: Scenario): { streamLogs: LogEntry[]; rootLogs: LogEntry[]; workers: number } {
-  const plugins: PluginIdentity[] = s.filters.map((f, j) => ({ name: pluginName(s, j), rootId: f.rootId ?? "", vmId: pluginName(s, j) }));
+  const plugins: PluginIdentity[] = s.filters.map((f, j) => ({ name: pluginName(s, j), rootId: f.rootId ?? "", vmId: vmIdOf(s, j) }));
   const streamLogs: LogEntry[] = [];
   const rootLogs: LogEntry[] = [];
   const seen = new Set<string>();
@@ -88,7 +88,7 @@ export async function runInEmulator(s: Scenario): Promise<Observation> {
         wasm: readFileSync(modulePath(f.module)),
         name: pluginName(s, j),
         rootId: f.rootId ?? "",
-        vmId: pluginName(s, j),
+        vmId: vmIdOf(s, j),
         pluginConfig: configText(f.config) ?? "",
         failurePolicy: f.failurePolicy,
         allowOnHeadersStopIteration: f.allowOnHeadersStopIteration,
@@ -105,12 +105,12 @@ export async function runInEmulator(s: Scenario): Promise<Observation> {
   const responses: Exchange[] = [];
   try {
     for (const r of s.requests) {
-      const result = await chain.exchange({ method: r.method ?? "GET", path: r.path, headers: [["host", AUTHORITY], ...(r.headers ?? [])], body: r.body }, upstreamFor(s.upstream ?? {}, seen));
+      const result = await chain.exchange({ method: r.method ?? "GET", path: r.path, headers: [["host", AUTHORITY], ...(r.headers ?? [])], body: r.body, trailers: r.trailers }, upstreamFor(s.upstream ?? {}, seen));
       responses.push(result.reset !== undefined && result.status === 0 ? { status: 0, headers: [], body: "", reset: true } : { status: result.status, headers: result.headers, body: result.body });
     }
     if (s.settleMs) chain.advanceTime(s.settleMs);
     const metrics: Record<string, number> = {};
-    for (const name of [...Object.keys(s.expect.metrics ?? {}), ...Object.keys(s.expect.metricsAtLeast ?? {})]) {
+    for (const name of metricNames(s)) {
       const v = chain.getMetric(name);
       if (v !== undefined) metrics[name] = Number(BigInt.asIntN(64, v));
     }

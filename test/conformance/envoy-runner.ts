@@ -1,11 +1,11 @@
 // Runs scenarios in real Envoy 1.40: one Envoy per worker count, one listener per scenario (its own
 // filter chain, plugin names and upstream), so all scenarios cost two Envoy starts. Scenarios whose
 // configuration must be refused get their own (failing) start.
-import { EnvoyStartError, startEnvoy, type EnvoyInstance, type ListenerSpec, type WasmLogLine } from "../../filters/host/envoy/index.ts";
+import { EnvoyStartError, startEnvoy, type EnvoyInstance, type ListenerSpec, type WasmLogLine } from "proxy-wasm-host-emulator/envoy";
 import { send } from "./client.ts";
-import { CALLOUT_CLUSTER, configText, modulePath, pluginName } from "./modules.ts";
+import { CALLOUT_CLUSTER, configText, modulePath, pluginName, vmIdOf } from "./modules.ts";
 import { startCalloutServer } from "./callout-server.ts";
-import type { LogEntry, Observation, Scenario } from "./types.ts";
+import { metricNames, type LogEntry, type Observation, type Scenario } from "./types.ts";
 import { startUpstream, type RecordingUpstream } from "./upstream.ts";
 
 /**
@@ -38,18 +38,21 @@ function listenerFor(s: Scenario): ListenerSpec {
       name: pluginName(s, j),
       wasm: modulePath(f.module),
       rootId: f.rootId ?? "",
+      vmId: vmIdOf(s, j),
       configuration: configText(f.config),
       failurePolicy: f.failurePolicy,
       allowOnHeadersStopIteration: f.allowOnHeadersStopIteration,
     })),
     routes: [{ prefix: "/", cluster: `up_${s.name}` }],
     perConnectionBufferLimitBytes: s.bufferLimitBytes,
+    http1Trailers: s.trailers,
   };
 }
 
 function split(lines: WasmLogLine[], s: Scenario): { streamLogs: LogEntry[]; rootLogs: LogEntry[]; workers: number } {
   const names = s.filters.map((_, j) => pluginName(s, j));
-  const mine = lines.filter((l) => (l.pluginName !== undefined ? names.includes(l.pluginName) : names.includes(l.vmId ?? "")));
+  const vmIds = s.filters.map((_, j) => vmIdOf(s, j));
+  const mine = lines.filter((l) => (l.pluginName !== undefined ? names.includes(l.pluginName) : vmIds.includes(l.vmId ?? "")));
   const streamLines = mine.filter((l) => l.pluginName !== undefined);
   const streamLogs = streamLines.map((l) => ({ level: l.level, message: l.message }));
   const seen = new Set<string>();
@@ -68,7 +71,7 @@ function split(lines: WasmLogLine[], s: Scenario): { streamLogs: LogEntry[]; roo
  */
 function customMetrics(prometheus: string, s: Scenario): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const name of [...Object.keys(s.expect.metrics ?? {}), ...Object.keys(s.expect.metricsAtLeast ?? {})]) {
+  for (const name of metricNames(s)) {
     const m = new RegExp(`^${name}\\{\\} (\\d+)$`, "m").exec(prometheus);
     if (m) out[name] = Number(BigInt.asIntN(64, BigInt(m[1]!)));
   }
@@ -87,7 +90,7 @@ export async function runInEnvoy(scenarios: Scenario[], concurrency: number): Pr
     for (const s of scenarios) ups.set(s.name, await startUpstream(s.upstream));
     const clusters = [
       { name: CALLOUT_CLUSTER, port: callout.port },
-      ...scenarios.map((s) => ({ name: `up_${s.name}`, port: ups.get(s.name)!.port })),
+      ...scenarios.map((s) => ({ name: `up_${s.name}`, port: ups.get(s.name)!.port, http1Trailers: s.trailers })),
     ];
     // No separate `--mode validate` pass: it would compile every scenario's module a second time, and
     // a refused configuration fails the start just the same (refusal scenarios do validate).

@@ -17,6 +17,11 @@ export function pluginName(s: Scenario, j: number): string {
   return `${s.name}_f${j}`;
 }
 
+/** VM id of the j-th filter of a scenario: the filter's own, else its plugin name. */
+export function vmIdOf(s: Scenario, j: number): string {
+  return s.filters[j]!.vmId ?? pluginName(s, j);
+}
+
 /** Plugin configuration as the bytes both hosts receive. */
 export function configText(config: string | object | undefined): string | undefined {
   return config === undefined || typeof config === "string" ? config : JSON.stringify(config);

@@ -1,5 +1,5 @@
 // The shapes shared by the scenarios, both runners and the comparison.
-import type { FailurePolicy } from "../../filters/host/envoy/index.ts";
+import type { FailurePolicy } from "proxy-wasm-host-emulator/envoy";
 
 /** One filter of a scenario's chain. */
 export interface ScenarioFilter {
@@ -8,6 +8,8 @@ export interface ScenarioFilter {
   /** Plugin configuration bytes (objects are sent as JSON text). */
   config?: string | object;
   rootId?: string;
+  /** VM id; default: the plugin name, so scenarios never share a VM. Plugins that name the same id (and module) share one VM. */
+  vmId?: string;
   failurePolicy?: FailurePolicy;
   allowOnHeadersStopIteration?: boolean;
 }
@@ -18,6 +20,8 @@ export interface ScenarioRequest {
   path: string;
   headers?: [string, string][];
   body?: string;
+  /** Sent after a chunked body (Envoy forwards HTTP/1.1 trailers when the scenario sets `trailers`). */
+  trailers?: [string, string][];
 }
 
 /** How the scenario's upstream (and the callout cluster) answers. */
@@ -42,6 +46,8 @@ export interface Expectations {
   upstreamHeaders?: Record<string, string | null>;
   responseBody?: string;
   upstreamBody?: string;
+  /** Trailers the upstream received with the first request; same encoding as upstreamHeaders. */
+  upstreamTrailers?: Record<string, string | null>;
   /** Stream log messages that must appear (exact text). */
   logs?: string[];
   /** Stream log messages that must not appear. */
@@ -50,6 +56,8 @@ export interface Expectations {
   metrics?: Record<string, number>;
   /** Custom metrics that must reach at least this value (timing-dependent counts such as ticks). */
   metricsAtLeast?: Record<string, number>;
+  /** Pairs of custom metrics that must be equal on each side, e.g. linear memory now and after the 10th stream. */
+  sameMetrics?: [string, string][];
   /** Stream log lines must come from at least this many workers (proves cross-worker sharing). */
   workersAtLeast?: number;
   /** The configuration must be refused; the text must appear in a log line. */
@@ -66,6 +74,8 @@ export interface Scenario {
   upstream?: UpstreamReply;
   /** Worker count (Envoy --concurrency, emulator workers); default 1. */
   concurrency?: 1 | 2;
+  /** Let HTTP/1.1 trailers through Envoy (listener and upstream cluster); the emulator always passes them. */
+  trailers?: boolean;
   /** Envoy's per_connection_buffer_limit_bytes (emulator: bufferLimitBytes); Envoy's default is 1 MiB. */
   bufferLimitBytes?: number;
   /** Wait this long after the requests (ticks); the emulator advances its clock instead. */
@@ -91,6 +101,8 @@ export interface Seen {
   path: string;
   headers: [string, string][];
   body: string;
+  /** Present only when the request had trailers. */
+  trailers?: [string, string][];
 }
 
 /** A wasm log line reduced to what both sides can produce. */
@@ -112,4 +124,10 @@ export interface Observation {
   workers: number;
   /** Set when the configuration was refused: the error text. */
   refused?: string;
+}
+
+/** Every custom metric a scenario's expectations name (both runners read exactly these). */
+export function metricNames(s: Scenario): string[] {
+  const e = s.expect;
+  return [...new Set([...Object.keys(e.metrics ?? {}), ...Object.keys(e.metricsAtLeast ?? {}), ...(e.sameMetrics ?? []).flat()])];
 }

@@ -30,7 +30,8 @@ export async function startUpstream(reply: UpstreamReply = {}): Promise<Recordin
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      seen.push({ method: req.method ?? "", path: req.url ?? "", headers: rawPairs(req.rawHeaders), body });
+      const trailers = rawPairs(req.rawTrailers);
+      seen.push({ method: req.method ?? "", path: req.url ?? "", headers: rawPairs(req.rawHeaders), body, ...(trailers.length ? { trailers } : {}) });
       if (reply.reset) {
         req.socket.destroy();
         return;

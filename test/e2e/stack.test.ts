@@ -1,7 +1,7 @@
 // The whole local stack (Envoy ingress + sidecar, access, storage, UI server) in both enforcement
 // modes: a stock client the install brings (oras, the ORAS Python SDK in .venv-envoy) pushes and
-// pulls a multi-layer image through the bearer flow and meets the 429 at the plan limit; skopeo
-// does its round trip too when it is on PATH; the Personal plan's 11th pull; and the same client
+// pulls a multi-layer image through the bearer flow and meets the 429 at the plan limit; so does the
+// unmodified ORAS Go CLI when `go` can build it; skopeo does its round trip too when it is on PATH; the Personal plan's 11th pull; and the same client
 // scenarios answered identically by the wasm filters and by the app.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -18,11 +18,14 @@ import { buildImage, writeOciLayout, type OciImage } from "../../image-hub/seed/
 import { startStack, type Stack } from "../../image-hub/start.ts";
 import { onPath } from "../tools.ts";
 import { orasClient, runOras } from "./oras.ts";
+import { orasGoClient, runOrasGo, showTrace } from "./oras-go.ts";
 
 const run = promisify(execFile);
 const SKOPEO = onPath("skopeo");
 const ORAS = await orasClient();
-console.log(`e2e: registry clients: ${ORAS.label}${SKOPEO ? `, skopeo (${SKOPEO})` : " (skopeo not on PATH: its round trip is skipped)"}`);
+const ORAS_GO = await orasGoClient();
+const orasGoSkip = ORAS_GO.skipped ? `skipped: ${ORAS_GO.skipped}` : false;
+console.log(`e2e: registry clients: ${ORAS.label}, ${ORAS_GO.label}${orasGoSkip ? ` (${orasGoSkip})` : ""}${SKOPEO ? `, skopeo (${SKOPEO})` : " (skopeo not on PATH: its round trip is skipped)"}`);
 const PASSWORD = "e2e-password";
 const filtersBuilt = ["token-auth", "plan-enforcement", "rate-limit"].every((n) => existsSync(new URL(`../../build/filters/${n}.wasm`, import.meta.url)));
 
@@ -206,6 +209,82 @@ describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/
         assert.match(pulls.stderr, /Too Many Requests/);
         // 10 a minute; the bucket refills one pull every 6 s while oras runs.
         assert.ok(served >= 10 && served <= 10 + Math.ceil(seconds / 6), `${served} pulls served in ${seconds.toFixed(1)} s`);
+      });
+
+      it(`should push a two-layer artifact with ${ORAS_GO.label}, unmodified, and pull it back unchanged`, { skip: orasGoSkip }, async () => {
+        const bin = (ORAS_GO as { path: string }).path;
+        await signUp(stack.url, "gor", "team");
+        const host = stack.url.replace("http://", "");
+        const work = mkdtempSync(join(tmpdir(), "e2e-oras-go-"));
+        dirs.push(work);
+        // Each user's credentials live in its own registry config file, as `oras login` writes it.
+        const oras = (user: string, args: string[]) => runOrasGo(bin, [...args, "--registry-config", join(work, `${user}.json`), "--plain-http"], work);
+        const login = (user: string, password: string) => runOrasGo(bin, ["login", "--registry-config", join(work, `${user}.json`), "--plain-http", "-u", user, "--password-stdin", host], work, password);
+        const signedIn = await login("gor", PASSWORD);
+        assert.equal(signedIn.code, 0, signedIn.stderr);
+        assert.match(signedIn.stdout, /Login Succeeded/);
+        const layers = { "one.txt": `first layer, ${mode} mode, oras go\n`, "two.txt": `second layer, ${mode} mode, oras go\n` };
+        for (const [name, text] of Object.entries(layers)) writeFileSync(join(work, name), text);
+        const push = await oras("gor", ["push", "--debug", `${host}/gor/files:v1`, ...Object.keys(layers)]);
+        assert.equal(push.code, 0, push.stderr);
+        const pushed = /^Digest: (sha256:[0-9a-f]{64})$/m.exec(push.stdout)?.[1];
+        // The bearer flow as the CLI ran it: the registry's first challenge names only pull, yet the
+        // token the CLI fetched for it already covers push (it asks for the scopes a push needs), so no
+        // upload is ever challenged.
+        const trace = showTrace(push.trace);
+        const challenge = push.trace.findIndex((e) => e.status === 401);
+        assert.equal(push.trace[challenge]?.challenge, `Bearer realm="${stack.url}/api/token",service="image-hub",scope="repository:gor/files:pull"`, trace);
+        const token = push.trace.findIndex((e, i) => i > challenge && e.method === "GET" && e.path.startsWith("/api/token?") && e.status === 200);
+        assert.ok(token > challenge, trace);
+        const uploads = push.trace.filter((e) => e.method === "POST" && e.path === "/v2/gor/files/blobs/uploads/");
+        assert.ok(uploads.length >= 2 && uploads.every((e) => e.status === 202), trace);
+        assert.ok(push.trace.some((e) => e.method === "PUT" && e.path === "/v2/gor/files/manifests/v1" && e.status === 201), trace);
+        // The registry holds a manifest with both layers, each the sha256 of the file the CLI read.
+        const res = await new RegistryClient(stack.url, "gor", PASSWORD).pullManifest("gor/files", "v1");
+        assert.equal(res.headers.get("docker-content-digest"), pushed);
+        const manifest = (await res.json()) as { layers: { digest: string }[] };
+        assert.deepEqual(manifest.layers.map((l) => l.digest), Object.values(layers).map((t) => `sha256:${createHash("sha256").update(t).digest("hex")}`));
+        const pull = await oras("gor", ["pull", `${host}/gor/files:v1`, "-o", join(work, "out")]);
+        assert.equal(pull.code, 0, pull.stderr);
+        assert.equal(/^Digest: (sha256:[0-9a-f]{64})$/m.exec(pull.stdout)?.[1], pushed);
+        for (const [name, text] of Object.entries(layers)) assert.equal(readFileSync(join(work, "out", name), "utf8"), text);
+        // Another user cannot push into gor's namespace.
+        assert.equal((await login("bob", stack.demoUsers[1].password)).code, 0);
+        const foreign = await oras("bob", ["push", `${host}/gor/files:v2`, "one.txt"]);
+        assert.equal(foreign.code, 1, foreign.stdout);
+        assert.match(foreign.stderr, /unauthorized: token does not grant push on gor\/files/);
+      });
+
+      it(`should give ${ORAS_GO.label} 429 TOOMANYREQUESTS at the Personal plan's limit`, { skip: orasGoSkip }, async () => {
+        const bin = (ORAS_GO as { path: string }).path;
+        await signUp(stack.url, "gop", "personal");
+        const host = stack.url.replace("http://", "");
+        const work = mkdtempSync(join(tmpdir(), "e2e-oras-go-limit-"));
+        dirs.push(work);
+        const config = ["--registry-config", join(work, "gop.json"), "--plain-http"];
+        assert.equal((await runOrasGo(bin, ["login", ...config, "-u", "gop", "--password-stdin", host], work, PASSWORD)).code, 0);
+        const fetchManifest = () => runOrasGo(bin, ["manifest", "fetch", "--debug", ...config, `${host}/alice/hello:1.0`], work);
+        const started = Date.now();
+        const digests = new Set<string>();
+        for (let i = 1; i <= 10; i++) {
+          const r = await fetchManifest();
+          assert.equal(r.code, 0, `fetch ${i}: ${r.stderr}`);
+          digests.add(createHash("sha256").update(r.stdout).digest("hex"));
+        }
+        assert.equal(digests.size, 1);
+        // The CLI retries a 429 itself (waiting Retry-After, at most 3 s, 5 times) and the bucket refills
+        // one pull every 6 s, so fetches one at a time would all get through in the end; six at once cannot.
+        const burst = await Promise.all(Array.from({ length: 6 }, fetchManifest));
+        const seconds = (Date.now() - started) / 1000;
+        const refused = burst.filter((r) => r.code !== 0);
+        assert.ok(refused.length >= 1, burst.map((r) => showTrace(r.trace)).join("\n\n"));
+        for (const r of refused) {
+          assert.equal(r.code, 1, r.stderr);
+          assert.match(r.stderr, /Error response from registry: toomanyrequests: pull rate limit exceeded/);
+          assert.deepEqual(r.trace.at(-1), { method: "GET", path: "/v2/alice/hello/manifests/1.0", status: 429 }, showTrace(r.trace));
+        }
+        const served = 10 + burst.length - refused.length;
+        assert.ok(served <= 10 + Math.ceil(seconds / 6), `${served} pulls served in ${seconds.toFixed(1)} s`);
       });
 
       it("should copy an OCI image in and back out with skopeo, digests unchanged", { skip: SKOPEO ? false : "skopeo is not on PATH" }, async () => {

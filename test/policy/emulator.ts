@@ -4,7 +4,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import { createChain, ManualClock, type Chain, type ChainResult, type ClusterHandler, type UpstreamRequest } from "../../filters/host/index.ts";
+import { createChain, ManualClock, type Chain, type ChainResult, type ClusterHandler, type UpstreamRequest } from "proxy-wasm-host-emulator";
 import { type Catalog } from "../../image-hub/catalog.ts";
 import { EXAMPLE_REALM, policyFilterChain, type PolicyFilterName } from "../../image-hub/filter-configs.ts";
 

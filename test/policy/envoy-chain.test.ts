@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import autocannon from "autocannon";
-import { EnvoyStartError, startEnvoy, type EnvoyInstance } from "../../filters/host/envoy/index.ts";
+import { EnvoyStartError, startEnvoy, type EnvoyInstance } from "proxy-wasm-host-emulator/envoy";
 import { EXAMPLE_REALM, policyFilterChain, type PolicyFilterName } from "../../image-hub/filter-configs.ts";
 import { badInputCases, challengeFor } from "./cases.ts";
 import { send, startUpstream, type RecordingUpstream } from "./http.ts";
@@ -20,6 +20,11 @@ const dayLimit = alone("rate-limit").map((f) => ({
   vmId: "rate-limit-day",
   configuration: JSON.stringify({ ...JSON.parse(f.configuration), windowSeconds: 86400, plans: [{ id: "personal", pullsPerWindow: 500 }] }),
 }));
+
+/** The chain with a day-long window: a burst or a metrics check never sees a refill, however slow the machine. */
+const chainDay = chain.map((f) =>
+  f.name === "rate-limit" ? { ...f, configuration: JSON.stringify({ ...JSON.parse(f.configuration), windowSeconds: 86400 }) } : f,
+).map((f) => ({ ...f, vmId: `${f.name}-day` }));
 
 let upstream: RecordingUpstream;
 let envoy: EnvoyInstance;
@@ -35,6 +40,7 @@ before(async () => {
       { name: "plan_enforcement", filters: alone("plan-enforcement") },
       { name: "rate_limit", filters: alone("rate-limit") },
       { name: "rate_limit_day", filters: dayLimit },
+      { name: "chain_day", filters: chainDay },
     ],
     concurrency: 2,
     componentLogLevel: { wasm: "debug" },
@@ -114,54 +120,83 @@ describe("policy chain in Envoy: allowed requests", () => {
 
 describe("rate-limit exactness in Envoy --concurrency 2", () => {
   it("should let exactly 10 of 50 concurrent pulls of one Personal user through and answer 429 to the rest", async (t) => {
+    // Day-long window: 10 pulls, and not one refill during the burst whatever the machine's speed.
     const token = mintToken({ sub: "erin", plan: "personal", access: [{ name: "erin/app", actions: ["pull"] }] });
     const started = Date.now();
     let responses: Awaited<ReturnType<typeof send>>[] = [];
     const hits = await upstreamHits(async () => {
       responses = await Promise.all(
-        Array.from({ length: 50 }, () => send(envoy.urls.chain!, { path: "/v2/erin/app/manifests/latest", headers: { authorization: `Bearer ${token}` } })),
+        Array.from({ length: 50 }, () => send(envoy.urls.chain_day!, { path: "/v2/erin/app/manifests/latest", headers: { authorization: `Bearer ${token}` } })),
       );
     });
     const elapsedSeconds = (Date.now() - started) / 1000;
-    // The bucket refills one pull per 6 s; a burst slower than that would legitimately admit more.
-    const refills = Math.floor(elapsedSeconds / 6);
     const ok = responses.filter((r) => r.status === 200);
     const limited = responses.filter((r) => r.status === 429);
-    assert.equal(ok.length, 10 + refills);
-    assert.equal(limited.length, 50 - ok.length);
-    assert.equal(hits, ok.length);
+    assert.equal(ok.length, 10);
+    assert.equal(limited.length, 40);
+    assert.equal(hits, 10);
     for (const r of limited) {
       const body = JSON.parse(r.body) as { errors: { code: string; detail: { limit: number; windowSeconds: number; retryAfterSeconds: number } }[] };
       assert.equal(body.errors[0]!.code, "TOOMANYREQUESTS");
       assert.equal(body.errors[0]!.detail.limit, 10);
-      assert.equal(body.errors[0]!.detail.windowSeconds, 60);
+      assert.equal(body.errors[0]!.detail.windowSeconds, 86400);
       assert.equal(String(body.errors[0]!.detail.retryAfterSeconds), r.headers["retry-after"]);
-      assert.ok(Number(r.headers["retry-after"]) >= 1 && Number(r.headers["retry-after"]) <= 6);
+      // One pull refills every 8640 s.
+      assert.ok(Number(r.headers["retry-after"]) >= 8600 && Number(r.headers["retry-after"]) <= 8640, `retry-after ${r.headers["retry-after"]}`);
       assert.equal(r.headers["ratelimit-limit"], "10");
       assert.equal(r.headers["ratelimit-remaining"], "0");
-      assert.equal(r.headers["ratelimit-policy"], "10;w=60");
+      assert.equal(r.headers["ratelimit-policy"], "10;w=86400");
     }
     // Each allowed pull saw a distinct remaining count: no two workers spent the same token.
     const remaining = ok.map((r) => Number(r.headers["ratelimit-remaining"])).sort((a, b) => a - b);
-    if (refills === 0) assert.deepEqual(remaining, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(remaining, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // How often a worker lost a CAS race and retried (absent when it never happened).
     t.diagnostic(`burst ${elapsedSeconds.toFixed(2)} s; CAS retries: ${JSON.stringify(await envoy.stats("cas_retries"))}`);
   });
 
-  it("should show allowed, denied and limited counters per plan in /stats/prometheus", async () => {
-    const text = await envoy.statsPrometheus();
-    const value = (name: string): number => {
-      const line = text.split("\n").find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-      assert.ok(line, `${name} missing from /stats/prometheus`);
-      return Number(line.split(" ").at(-1));
+  it("should count allowed, denied and limited requests per plan in /stats/prometheus", async () => {
+    const names = [
+      "image_hub_token_auth_allowed",
+      "image_hub_token_auth_denied",
+      "image_hub_token_auth_personal_allowed",
+      "image_hub_rate_limit_personal_allowed",
+      "image_hub_rate_limit_personal_limited",
+      "image_hub_plan_enforcement_personal_allowed",
+      "image_hub_plan_enforcement_personal_denied",
+      "image_hub_plan_enforcement_team_allowed",
+    ] as const;
+    const read = async (): Promise<Record<string, number>> => {
+      const text = await envoy.statsPrometheus();
+      return Object.fromEntries(
+        names.map((name) => {
+          const line = text.split("\n").find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+          return [name, line === undefined ? 0 : Number(line.split(" ").at(-1))];
+        }),
+      );
     };
-    assert.ok(value("image_hub_token_auth_allowed") >= 10);
-    assert.ok(value("image_hub_token_auth_denied") >= 20);
-    assert.ok(value("image_hub_token_auth_personal_allowed") >= 10);
-    assert.ok(value("image_hub_rate_limit_personal_limited") >= 40);
-    assert.ok(value("image_hub_rate_limit_personal_allowed") >= 10);
-    assert.ok(value("image_hub_plan_enforcement_personal_denied") >= 1);
-    assert.ok(value("image_hub_plan_enforcement_team_allowed") >= 2);
+    const before = await read();
+    const url = envoy.urls.chain_day!;
+    const personal = `Bearer ${mintToken({ sub: "mia", plan: "personal", access: [{ name: "mia/app", actions: ["pull", "push", "delete"] }] })}`;
+    const team = `Bearer ${mintToken({ sub: "noa", plan: "team", access: [{ name: "noa/app", actions: ["pull"] }] })}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await send(url, { path: "/v2/mia/app/manifests/v1", headers: { authorization: personal } })).status);
+    statuses.push((await send(url, { method: "DELETE", path: "/v2/mia/app/manifests/v1", headers: { authorization: personal } })).status);
+    statuses.push((await send(url, { path: "/v2/mia/app/manifests/v1", headers: { authorization: "Bearer a.b.c" } })).status);
+    statuses.push((await send(url, { path: "/v2/noa/app/manifests/v1", headers: { authorization: team } })).status);
+    assert.deepEqual(statuses, [...Array(10).fill(200), 429, 403, 401, 200]);
+    const after = await read();
+    const delta = Object.fromEntries(names.map((n) => [n, after[n]! - before[n]!]));
+    // Exactly what these 14 requests did; nothing from other tests.
+    assert.deepEqual(delta, {
+      image_hub_token_auth_allowed: 13,
+      image_hub_token_auth_denied: 1,
+      image_hub_token_auth_personal_allowed: 12,
+      image_hub_rate_limit_personal_allowed: 10,
+      image_hub_rate_limit_personal_limited: 1,
+      image_hub_plan_enforcement_personal_allowed: 11,
+      image_hub_plan_enforcement_personal_denied: 1,
+      image_hub_plan_enforcement_team_allowed: 1,
+    });
   });
 });
 

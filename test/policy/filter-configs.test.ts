@@ -70,10 +70,27 @@ describe("filter-configs", () => {
   it("should list the chain in CONTRACT.md order, or a subset for single-filter runs", () => {
     const chain = policyFilterChain({ realm: "http://127.0.0.1:8080/api/token" });
     assert.deepEqual(chain.map((f) => f.name), ["token-auth", "plan-enforcement", "rate-limit"]);
+    // What each filter is installed with, in Envoy (configuration) and in the emulator (pluginConfig),
+    // checked against the raw catalog rather than against the generator's other output.
+    const expected: Record<string, Record<string, unknown>> = {
+      "plan-enforcement": {
+        realm: "http://127.0.0.1:8080/api/token",
+        service: "image-hub",
+        plans: raw.plans.map((p) => ({ id: p.id, actions: p.actions, maxBlobBytes: p.maxBlobBytes })),
+      },
+    };
     for (const f of chain) {
       assert.match(f.wasm, new RegExp(`build/filters/${f.name}\\.wasm$`));
-      assert.equal(f.configuration, f.pluginConfig);
       assert.equal(f.failurePolicy, "FAIL_CLOSED");
+      for (const text of [f.configuration, f.pluginConfig]) {
+        const config = JSON.parse(text) as Record<string, unknown>;
+        if (f.name === "token-auth") assert.equal(config.realm, "http://127.0.0.1:8080/api/token");
+        if (f.name === "rate-limit") {
+          assert.equal(config.windowSeconds, raw.windowSeconds);
+          assert.deepEqual(config.plans, raw.plans.map((p) => ({ id: p.id, pullsPerWindow: p.pullsPerWindow })));
+        }
+        if (expected[f.name]) assert.deepEqual(config, expected[f.name]);
+      }
     }
     assert.deepEqual(JSON.parse(chain[0]!.configuration).keys.map((k: { kid: string }) => k.kid), DEMO_SIGNING_KEYS.map((k) => k.kid));
     const single = policyFilterChain({ realm: "http://x" }, { only: ["rate-limit"], debug: true });

@@ -23,7 +23,8 @@ export interface RecordingUpstream {
 /** startUpstream listens on a free loopback port; rejects if it cannot listen. */
 export async function startUpstream(): Promise<RecordingUpstream> {
   const seen: SeenRequest[] = [];
-  const server: Server = createServer((req, res) => {
+  // Envoy forwards up to 60 KiB of headers; node's default limit (16 KiB) would answer 431 itself.
+  const server: Server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     let bodyBytes = 0;
     req.on("data", (chunk: Buffer) => (bodyBytes += chunk.length));
     req.on("end", () => {

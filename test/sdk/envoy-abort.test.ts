@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startEnvoy, type EnvoyInstance } from "../../filters/host/envoy/index.ts";
+import { startEnvoy, type EnvoyInstance } from "proxy-wasm-host-emulator/envoy";
 import { repoRoot } from "./builds.ts";
 
 describe("SDK abort in Envoy 1.40", { timeout: 100_000 }, () => {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { createHost, type HostOptions } from "../../filters/host/index.ts";
+import { createHost, type HostOptions } from "proxy-wasm-host-emulator";
 import { bothBuilds } from "./builds.ts";
 
 for (const build of bothBuilds("build/test-sdk", "features")) {

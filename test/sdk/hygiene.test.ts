@@ -2,6 +2,7 @@
 // Envoy provides (env.proxy_* of ABI 0.2.1 and its WASI functions) — never env.abort, env.seed,
 // env.trace, env.Date.now or env.console.*, which would make Envoy refuse to load the module.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -30,28 +31,50 @@ const envoyWasi = new Set([
 ]);
 
 /**
- * Modules built by another SDK on purpose: the @solo-io/proxy-runtime 0.1.8 fixture (AssemblyScript
- * 0.14, ABI 0.2.0, start section, wasi_unstable) that proves the emulator is SDK-neutral. They are
- * checked only to be what they claim.
+ * Modules built by other SDKs on purpose (test/fixtures), which prove the emulator is SDK-neutral:
+ * @solo-io/proxy-runtime 0.1.8 (AssemblyScript 0.14, ABI 0.2.0, start section, wasi_unstable),
+ * the Go SDK (ABI 0.2.0), G-Core's AssemblyScript SDK and the optional Rust one (ABI 0.2.1). They are checked
+ * only to be what they claim: the ABI marker, by module.
  */
-const foreignSdkFixtures = new Set(["build/test-filters/proxy-runtime-add-header.wasm"]);
+const foreignSdkFixtures = new Map([
+  ["build/test-filters/proxy-runtime-add-header.wasm", "proxy_abi_version_0_2_0"],
+  ["build/test-filters/proxy-runtime-fixture.wasm", "proxy_abi_version_0_2_0"],
+  ["build/test-filters/gcore-fixture.wasm", "proxy_abi_version_0_2_1"],
+  ["build/test-filters/go-fixture.wasm", "proxy_abi_version_0_2_0"],
+  ["build/test-filters/rust-fixture.wasm", "proxy_abi_version_0_2_1"],
+]);
 
-const dirs = ["build/filters", "build/test-filters", "build/test-sdk"];
-const modules = dirs.flatMap((dir) => {
-  const full = join(repoRoot, dir);
-  return existsSync(full) ? readdirSync(full).filter((f) => f.endsWith(".wasm")).sort().map((f) => join(dir, f)) : [];
-});
+/** Sources and the folder their modules are built into (as scripts/build.mjs builds them). */
+const sources: [string, string, (name: string) => string | undefined][] = [
+  ["filters", "build/filters", (n) => (n !== "sdk" && n !== "host" && existsSync(join(repoRoot, "filters", n, "index.ts")) ? n : undefined)],
+  ["test/conformance/filters", "build/test-filters", (n) => (n.endsWith(".ts") ? n.slice(0, -3) : undefined)],
+  ["test/sdk/harness", "build/test-sdk", (n) => (n.endsWith(".ts") ? n.slice(0, -3) : undefined)],
+];
+/** Every module the sources promise, release and debug, plus the foreign fixtures: derived from the sources, so a missing build fails below instead of shrinking the list. */
+const expected = [
+  ...sources.flatMap(([src, out, name]) =>
+    readdirSync(join(repoRoot, src)).sort().flatMap((n) => {
+      const base = name(n);
+      return base === undefined ? [] : [join(out, `${base}.wasm`), join(out, `${base}.debug.wasm`)];
+    }),
+  ),
+  // The foreign fixtures every build makes: Go's only where go is installed, Rust's only with its optional target.
+  ...[...foreignSdkFixtures.keys()].filter((m) => !m.includes("rust-") && (!m.includes("go-") || spawnSync("go", ["version"]).status === 0)),
+];
+/** Checked when built, never required: the Rust fixture needs an optional rustup target. */
+const optional = [...foreignSdkFixtures.keys()].filter((m) => m.includes("rust-"));
+const modules = [...expected, ...optional].filter((m) => existsSync(join(repoRoot, m)));
 
 describe("module hygiene", () => {
-  it("should find the add-header builds (the checks below must not pass vacuously)", () => {
-    assert.ok(modules.includes("build/filters/add-header.wasm"), "run `node scripts/build.mjs` first");
-    assert.ok(modules.includes("build/filters/add-header.debug.wasm"));
+  it("should find every module the sources promise (the checks below must not pass vacuously)", () => {
+    assert.ok(expected.length >= 20, `only ${expected.length} modules expected: are the sources there?`);
+    assert.deepEqual(expected.filter((m) => !modules.includes(m)), [], "run `node scripts/build.mjs` first");
   });
 
   for (const path of modules.filter((m) => foreignSdkFixtures.has(m))) {
-    it(`${path} should be the foreign ABI 0.2.0 fixture it is excluded as`, () => {
+    it(`${path} should be the foreign-SDK fixture it is excluded as (${foreignSdkFixtures.get(path)})`, () => {
       const summary = summarize(new Uint8Array(readFileSync(join(repoRoot, path))));
-      assert.ok(summary.exports.some((e) => e.name === "proxy_abi_version_0_2_0"));
+      assert.ok(summary.exports.some((e) => e.name === foreignSdkFixtures.get(path)));
     });
   }
 

@@ -1,10 +1,10 @@
 // Memory stays flat: 100,000 streams through add-header grow linear memory by at most a few pages.
 // Envoy never calls the GC from outside, so this holds only if the SDK frees what the host hands it and
-// leaves no per-stream garbage the incremental collector cannot keep up with.
+// leaves no per-stream garbage the collector (run by the SDK between callbacks) cannot keep up with.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readFileSync } from "node:fs";
-import { createHost } from "../../filters/host/index.ts";
+import { createHost } from "proxy-wasm-host-emulator";
 import { bothBuilds } from "./builds.ts";
 import { MiniHost } from "./mini-host.ts";
 

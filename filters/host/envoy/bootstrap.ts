@@ -49,6 +49,8 @@ export interface ClusterSpec {
   requestTimeoutMs?: number;
   /** Speak HTTP/2 (h2c) to the upstream instead of HTTP/1.1. */
   http2?: boolean;
+  /** Forward HTTP/1.1 trailers to this upstream (Envoy drops them by default). */
+  http1Trailers?: boolean;
 }
 
 /** One route; the first matching route wins, so put longer prefixes first. */
@@ -85,6 +87,8 @@ export interface ListenerSpec {
   routes?: RouteSpec[];
   /** Envoy's default is 1 MiB; the 413/500 buffering limits derive from it. */
   perConnectionBufferLimitBytes?: number;
+  /** Accept HTTP/1.1 trailers from clients (Envoy drops them by default, and filters never see them). */
+  http1Trailers?: boolean;
 }
 
 /** Input of `buildBootstrap`. Either `listeners`, or the one-listener shorthand `filters` + `routes`. */
@@ -109,8 +113,8 @@ const FAILURE_POLICIES: readonly FailurePolicy[] = ["FAIL_CLOSED", "FAIL_OPEN", 
 // Known fields: a misspelt or unsupported option must fail loudly instead of silently changing what
 // Envoy does. Filter specs are not checked, as callers reuse objects that carry emulator options.
 const ROUTE_FIELDS = ["prefix", "path", "cluster", "directResponse", "timeoutMs", "prefixRewrite", "requestHeadersToAdd", "responseHeadersToAdd", "responseHeadersToRemove", "typedPerFilterConfig"];
-const CLUSTER_FIELDS = ["name", "port", "host", "connectTimeoutMs", "requestTimeoutMs", "http2"];
-const LISTENER_FIELDS = ["name", "address", "port", "filters", "routes", "perConnectionBufferLimitBytes"];
+const CLUSTER_FIELDS = ["name", "port", "host", "connectTimeoutMs", "requestTimeoutMs", "http2", "http1Trailers"];
+const LISTENER_FIELDS = ["name", "address", "port", "filters", "routes", "perConnectionBufferLimitBytes", "http1Trailers"];
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
 /**
@@ -192,6 +196,7 @@ function listenerConfig(l: ListenerSpec, at: string, clusters: ClusterSpec[], ru
     stat_prefix: l.name,
     route_config: { name: `${l.name}_routes`, virtual_hosts: [{ name: "all", domains: ["*"], routes }] },
     http_filters: httpFilters,
+    ...(l.http1Trailers ? { http_protocol_options: { enable_trailers: true } } : {}),
   };
   const out: Record<string, unknown> = {
     name: l.name,
@@ -277,11 +282,11 @@ function clusterConfig(c: ClusterSpec): Record<string, unknown> {
       endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(host, c.port) } }] }],
     },
   };
-  if (c.http2) {
+  if (c.http2 || c.http1Trailers) {
     out.typed_extension_protocol_options = {
       "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
         "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-        explicit_http_config: { http2_protocol_options: {} },
+        explicit_http_config: c.http2 ? { http2_protocol_options: {} } : { http_protocol_options: { enable_trailers: true } },
       },
     };
   }

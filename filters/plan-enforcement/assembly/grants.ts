@@ -1,6 +1,6 @@
 // Parsers for the values plan-enforcement reads from request headers: the x-hub-access grant list
 // and the byte counts of Content-Length / Content-Range. All total: any input gives an answer.
-import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH } from "../../sdk/registry/routes";
+import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH } from "proxy-wasm-as-sdk/registry/routes";
 
 /**
  * grantedActions returns the action bits `access` (CONTRACT.md x-hub-access:

@@ -4,6 +4,7 @@ import { proxy_get_buffer_bytes, proxy_get_buffer_status, proxy_set_buffer_bytes
 import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { BufferType, WasmResult } from "../types";
 import { setLastResult } from "./status";
+import { decodeUtf8 } from "../utf8";
 
 /** Buffer wraps one of the host's buffers; use the exported instances (requestBody, pluginConfiguration, ...). */
 export class Buffer {
@@ -29,7 +30,7 @@ export class Buffer {
   /** readString returns the whole buffer decoded as UTF-8; null when the buffer is not available. */
   readString(): string | null {
     const bytes = this.read();
-    return bytes === null ? null : String.UTF8.decode(bytes);
+    return bytes === null ? null : decodeUtf8(bytes);
   }
 
   /** replace swaps the whole buffer content for `data` (body rewrite). */
@@ -98,7 +99,7 @@ export function getPluginConfiguration(): ArrayBuffer {
 
 /** getPluginConfigurationString returns the plugin configuration as UTF-8 text ("" when none). */
 export function getPluginConfigurationString(): string {
-  return String.UTF8.decode(getPluginConfiguration());
+  return decodeUtf8(getPluginConfiguration());
 }
 
 /** getVmConfiguration returns the VM configuration bytes (empty when none). */
@@ -109,5 +110,5 @@ export function getVmConfiguration(): ArrayBuffer {
 
 /** getVmConfigurationString returns the VM configuration as UTF-8 text ("" when none). */
 export function getVmConfigurationString(): string {
-  return String.UTF8.decode(getVmConfiguration());
+  return decodeUtf8(getVmConfiguration());
 }

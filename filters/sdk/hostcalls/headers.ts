@@ -13,9 +13,11 @@ import {
 import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { deserializePairs, Pair, serializePairs } from "../pairs";
 import { MapType, WasmResult } from "../types";
+import { asciiLower, utf8 } from "../utf8";
 import { setLastResult } from "./status";
+import { decodeUtf8 } from "../utf8";
 
-/** HeaderPair is one header as UTF-8 decoded strings (invalid UTF-8 is replaced; use pairsBytes for raw bytes). */
+/** HeaderPair is one header as UTF-8 decoded strings (bytes that are not UTF-8 read as U+FFFD; use pairsBytes for raw bytes). */
 export class HeaderPair {
   constructor(public name: string, public value: string) {}
 }
@@ -35,7 +37,7 @@ export function fromPairs(pairs: Array<Pair>): Array<HeaderPair> {
   const out = new Array<HeaderPair>(pairs.length);
   for (let i = 0; i < pairs.length; i++) {
     const p = unchecked(pairs[i]);
-    unchecked((out[i] = new HeaderPair(String.UTF8.decode(p.key), String.UTF8.decode(p.value))));
+    unchecked((out[i] = new HeaderPair(decodeUtf8(p.key), decodeUtf8(p.value))));
   }
   return out;
 }
@@ -46,7 +48,7 @@ export class HeaderMap {
 
   /** getBytes returns the first value of `name` as raw bytes, or null (absent → NotFound, unavailable map → BadArgument). */
   getBytes(name: string): ArrayBuffer | null {
-    const key = String.UTF8.encode(name);
+    const key = utf8(name);
     clearRet();
     const r = setLastResult(
       proxy_get_header_map_value(<u32>this.type, changetype<usize>(key), <usize>key.byteLength, retPtr(), retPtr() + 4),
@@ -55,20 +57,23 @@ export class HeaderMap {
     return takeResult();
   }
 
-  /** get returns the first value of `name` decoded as UTF-8, or null (see getBytes). */
+  /**
+   * get returns the first value of `name` decoded as UTF-8, or null (see getBytes). Lossy: bytes that
+   * are not UTF-8 read as U+FFFD (REPLACEMENT_CHARACTER); use getBytes when the exact bytes matter.
+   */
   get(name: string): string | null {
     const bytes = this.getBytes(name);
-    return bytes === null ? null : String.UTF8.decode(bytes);
+    return bytes === null ? null : decodeUtf8(bytes);
   }
 
   /** getAll returns every value of `name` in map order (empty when absent or unavailable). */
   getAll(name: string): Array<string> {
-    const wanted = name.toLowerCase();
+    const wanted = asciiLower(name);
     const out = new Array<string>();
     const all = this.pairs();
     for (let i = 0; i < all.length; i++) {
       const h = unchecked(all[i]);
-      if (h.name.toLowerCase() == wanted) out.push(h.value);
+      if (asciiLower(h.name) == wanted) out.push(h.value);
     }
     return out;
   }
@@ -80,7 +85,7 @@ export class HeaderMap {
 
   /** add appends a value for `name` (Envoy joins inline headers with ","); BadArgument if the map is unavailable or read-only. */
   add(name: string, value: string): WasmResult {
-    return this.addBytes(String.UTF8.encode(name), String.UTF8.encode(value));
+    return this.addBytes(utf8(name), utf8(value));
   }
 
   /** addBytes is add with pre-encoded name and value; encode once in onConfigure to keep streams allocation-free. */
@@ -98,7 +103,7 @@ export class HeaderMap {
 
   /** replace sets `name` to exactly one value, adding it if absent; BadArgument if the map is unavailable. */
   replace(name: string, value: string): WasmResult {
-    return this.replaceBytes(String.UTF8.encode(name), String.UTF8.encode(value));
+    return this.replaceBytes(utf8(name), utf8(value));
   }
 
   /** replaceBytes is replace with pre-encoded name and value. */
@@ -116,7 +121,7 @@ export class HeaderMap {
 
   /** remove deletes every value of `name`; Ok when absent, BadArgument if the map is unavailable. */
   remove(name: string): WasmResult {
-    const key = String.UTF8.encode(name);
+    const key = utf8(name);
     return <WasmResult>proxy_remove_header_map_value(<u32>this.type, changetype<usize>(key), <usize>key.byteLength);
   }
 

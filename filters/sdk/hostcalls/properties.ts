@@ -5,6 +5,7 @@ import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { deserializePairs, Pair } from "../pairs";
 import { WasmResult } from "../types";
 import { setLastResult } from "./status";
+import { decodeUtf8 } from "../utf8";
 
 /** encodePropertyPath joins UTF-8 segments with \0 (no trailing \0, as the Go and Rust SDKs send). */
 export function encodePropertyPath(path: Array<string>): ArrayBuffer {
@@ -41,7 +42,7 @@ export function getProperty(path: Array<string>): ArrayBuffer | null {
 /** getPropertyString returns a string property (request.path, plugin_root_id, ...), or null. */
 export function getPropertyString(path: Array<string>): string | null {
   const bytes = getProperty(path);
-  return bytes === null ? null : String.UTF8.decode(bytes);
+  return bytes === null ? null : decodeUtf8(bytes);
 }
 
 /**

@@ -11,6 +11,7 @@ import {
 import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { WasmResult } from "../types";
 import { setLastResult } from "./status";
+import { utf8 } from "../utf8";
 
 /** SharedData is one value read from the store with the cas to pass to a conditional setSharedData. */
 export class SharedData {
@@ -19,7 +20,11 @@ export class SharedData {
 
 /** getSharedData returns the value and cas of `key`, or null (NotFound when absent; see lastResult()). */
 export function getSharedData(key: string): SharedData | null {
-  const k = String.UTF8.encode(key);
+  return getSharedDataBytes(utf8(key));
+}
+
+/** getSharedDataBytes is getSharedData with the key's UTF-8 encoded once by the caller (no per-call encoding). */
+export function getSharedDataBytes(k: ArrayBuffer): SharedData | null {
   clearRet();
   const casPtr = retPtr() + 8;
   store<u32>(casPtr, 0);
@@ -34,7 +39,11 @@ export function getSharedData(key: string): SharedData | null {
  * with CasMismatch if the key changed since the read that returned `cas`.
  */
 export function setSharedData(key: string, value: ArrayBuffer, cas: u32 = 0): WasmResult {
-  const k = String.UTF8.encode(key);
+  return setSharedDataBytes(utf8(key), value, cas);
+}
+
+/** setSharedDataBytes is setSharedData with a pre-encoded key. */
+export function setSharedDataBytes(k: ArrayBuffer, value: ArrayBuffer, cas: u32 = 0): WasmResult {
   return <WasmResult>(
     proxy_set_shared_data(changetype<usize>(k), <usize>k.byteLength, changetype<usize>(value), <usize>value.byteLength, cas)
   );

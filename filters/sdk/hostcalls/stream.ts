@@ -10,6 +10,7 @@ import { serializePairs } from "../pairs";
 import { GrpcStatus, StreamType, WasmResult } from "../types";
 import { HeaderPair, toPairs } from "./headers";
 import { setLastResult } from "./status";
+import { decodeUtf8 } from "../utf8";
 
 /**
  * sendLocalResponseBytes answers the client directly with `statusCode`, `body` and extra `headers`
@@ -84,5 +85,5 @@ export function getStatus(): HostStatus | null {
   if (r != WasmResult.Ok) return null;
   const code = load<u32>(codePtr);
   const message = takeBlock(<usize>load<u32>(retPtr()), <usize>load<u32>(retPtr() + 4));
-  return new HostStatus(code, String.UTF8.decode(message));
+  return new HostStatus(code, decodeUtf8(message));
 }

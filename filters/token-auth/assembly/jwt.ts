@@ -1,10 +1,10 @@
 // JWS compact (RFC 7515) HS256 verification for registry tokens (CONTRACT.md "Token"). Order matters:
 // the signature is checked before the payload is parsed, so unauthenticated bytes only ever reach the
 // small header parser. Every failure returns a reason; nothing here traps on any input.
-import { base64UrlDecodeRange, base64UrlDecodedLength, constantTimeEqual, HmacSha256, SHA256_DIGEST_BYTES } from "../../sdk/crypto/index";
-import { JsonArray, JsonKind, JsonNumber, JsonObject, JsonString, JsonValue, parseJson } from "../../sdk/index";
-import { isValidRepositoryName } from "../../sdk/registry/routes";
-import { isPlanId } from "../../sdk/registry/errors";
+import { base64UrlDecodeRange, base64UrlDecodedLength, constantTimeEqual, HmacSha256, SHA256_DIGEST_BYTES } from "proxy-wasm-as-sdk/crypto";
+import { JsonArray, JsonKind, JsonNumber, JsonObject, JsonString, JsonValue, parseJson } from "proxy-wasm-as-sdk";
+import { isValidRepositoryName } from "proxy-wasm-as-sdk/registry/routes";
+import { isPlanId } from "proxy-wasm-as-sdk/registry/errors";
 
 /** The largest JWT header segment read; real headers are ~60 characters. */
 const MAX_HEADER_SEGMENT: i32 = 512;

@@ -4,21 +4,22 @@
 // whose slot holds someone else simply asks again. A value is f64 confirmedMs, u8 user length, the
 // user's UTF-8 bytes, then the plan id's UTF-8 bytes. Decoding is total: a value that does not parse
 // is a miss.
-import { getSharedData, setSharedData } from "../../sdk/index";
+import { getSharedDataBytes, setSharedDataBytes } from "proxy-wasm-as-sdk";
 
 const KEY_PREFIX = "image-hub.token-auth.plan.";
 
 /** PlanCache reads and writes confirmed plans; one per root context. */
 export class PlanCache {
-  private keys: Array<string>;
+  /** Each slot's key, UTF-8 encoded once so a request encodes none. */
+  private keys: Array<ArrayBuffer>;
 
   constructor(slots: i32, readonly ttlMs: f64) {
-    const keys = new Array<string>(slots);
-    for (let i = 0; i < slots; i++) unchecked((keys[i] = KEY_PREFIX + i.toString()));
+    const keys = new Array<ArrayBuffer>(slots);
+    for (let i = 0; i < slots; i++) unchecked((keys[i] = String.UTF8.encode(KEY_PREFIX + i.toString())));
     this.keys = keys;
   }
 
-  private keyOf(user: string): string {
+  private keyOf(user: string): ArrayBuffer {
     let hash: u32 = 0x811c9dc5;
     for (let i = 0; i < user.length; i++) {
       hash ^= <u32>user.charCodeAt(i);
@@ -29,7 +30,7 @@ export class PlanCache {
 
   /** fresh returns the plan confirmed for `user` less than ttlMs before `nowMs`, or null (ask again). */
   fresh(user: string, nowMs: f64): string | null {
-    const stored = getSharedData(this.keyOf(user));
+    const stored = getSharedDataBytes(this.keyOf(user));
     if (stored === null) return null;
     const value = stored.value;
     const size = value.byteLength;
@@ -54,6 +55,6 @@ export class PlanCache {
     memory.copy(base + 9, changetype<usize>(userBytes), <usize>userBytes.byteLength);
     memory.copy(base + 9 + <usize>userBytes.byteLength, changetype<usize>(planBytes), <usize>planBytes.byteLength);
     // Unconditional write: whichever worker's confirmed answer lands last is as good as any.
-    setSharedData(this.keyOf(user), value, 0);
+    setSharedDataBytes(this.keyOf(user), value, 0);
   }
 }

@@ -49,7 +49,9 @@ export const fakeRepositories = [
 export function createFakeHub(): FakeHub {
   const sessions = new Map<string, string>();
   const registryTokens = new Map<string, string>();
-  const catalog = catalogJson as PlanCatalog;
+  // What GET /api/plans serves: the catalog's fields, not the file's $comment.
+  const { $comment: _comment, ...catalogFields } = catalogJson as PlanCatalog & { $comment?: string };
+  const catalog = catalogFields as PlanCatalog;
   const hub: FakeHub = { seen: [], users: new Map(), catalog, failNextWith: null, benchResults: null, fetch: undefined as unknown as typeof fetch };
 
   const planOf = (id: string) => catalog.plans.find((p) => p.id === id)!;
@@ -92,7 +94,7 @@ export function createFakeHub(): FakeHub {
       const name = url.pathname.slice("/api/repositories/".length);
       if (name) {
         const repo = fakeRepositories.find((r) => r.name === name);
-        return repo ? json(200, repo) : apiError(404, "NAME_UNKNOWN", `repository ${name} not found`);
+        return repo ? json(200, repo) : apiError(404, "NOT_FOUND", "repository not found");
       }
       const q = url.searchParams.get("q") ?? "";
       const list = fakeRepositories.filter((r) => r.name.includes(q)).map(({ tags, ...r }) => ({ ...r, tagCount: tags.length }));

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { cleanup, render, waitFor } from "./dom.ts";
-import type { BenchResults, RunResult, ScenarioId } from "../../../bench/results-types.ts";
+import type { BenchResults, RunResult, ScenarioId } from "../../bench-results.ts";
 import { createApi } from "../src/api.ts";
 import { scenarioBars, SpeedPage } from "../src/pages/SpeedPage.tsx";
 import { SessionProvider } from "../src/session.tsx";

@@ -10,7 +10,7 @@
 // [int|hex]; setprop NAME VALUE; reply STATUS BODY|- [k=v,k=v]; continue req|resp; close req|resp;
 // counter NAME N; gauge NAME N; shared.get|value KEY; shared.set KEY VALUE CAS|last; shared.incr KEY;
 // tick MS; callout CLUSTER PATH TIMEOUT_MS; loglevel; trap; abort.
-export * from "../../../filters/sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   Counter,
   FilterDataStatus,
@@ -45,7 +45,7 @@ import {
   setTickPeriod,
   getStatus,
   Buffer,
-} from "../../../filters/sdk";
+} from "proxy-wasm-as-sdk";
 
 type Script = Map<string, Array<Array<string>>>;
 

@@ -1,7 +1,7 @@
 // Test filter for the abort path: a request carrying "x-abort: <message>" makes onRequestHeaders throw,
 // which AssemblyScript turns into a call of the SDK's abort handler.
-export * from "../../../filters/sdk/abi/exports";
-import { FilterHeadersStatus, HttpContext, registerRootContext, requestHeaders, RootContext } from "../../../filters/sdk";
+export * from "proxy-wasm-as-sdk/abi/exports";
+import { FilterHeadersStatus, HttpContext, registerRootContext, requestHeaders, RootContext } from "proxy-wasm-as-sdk";
 
 class AbortRoot extends RootContext {
   createHttpContext(contextId: u32): HttpContext {

@@ -5,7 +5,7 @@
 //   "state":          shared data with CAS, a counter, a gauge, properties, the clock and the tick timer
 //   "body":           rewrites the response body (replace, prepend, append)
 //   "queue":          each request enqueues its path; onQueueReady drains the queue into log lines
-export * from "../../../filters/sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   Counter,
   FilterDataStatus,
@@ -37,7 +37,7 @@ import {
   getStatus,
   registerSharedQueue,
   WasmResult,
-} from "../../../filters/sdk";
+} from "proxy-wasm-as-sdk";
 
 class NamedRoot extends RootContext {
   constructor(contextId: u32, readonly name: string) {

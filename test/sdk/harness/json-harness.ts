@@ -1,7 +1,7 @@
 // Exposes the SDK's JSON reader to test/sdk/json.test.ts: check(ptr, len) parses UTF-8 JSON and
 // leaves a description in result(): a canonical form of the value, or "error@<offset>: <message>".
-export * from "../../../filters/sdk/abi/exports";
-import { JsonArray, JsonBool, JsonKind, JsonNumber, JsonObject, JsonString, JsonValue, parseJson } from "../../../filters/sdk";
+export * from "proxy-wasm-as-sdk/abi/exports";
+import { JsonArray, JsonBool, JsonKind, JsonNumber, JsonObject, JsonString, JsonValue, parseJson } from "proxy-wasm-as-sdk";
 
 let result = new ArrayBuffer(0);
 

@@ -1,8 +1,8 @@
 // Exposes the SDK's header-pair codec to the shared-vector test (test/sdk/pairs.test.ts).
 // decode(ptr, len) → pair count or -1 (malformed); then key/value pointers and lengths by index.
 // encodeReset/encodeAdd/encodeFinish build a list and serialize it; encodedPtr() gives the bytes.
-export * from "../../../filters/sdk/abi/exports";
-import { deserializePairs, Pair, serializePairs } from "../../../filters/sdk";
+export * from "proxy-wasm-as-sdk/abi/exports";
+import { deserializePairs, Pair, serializePairs } from "proxy-wasm-as-sdk";
 
 let decoded = new Array<Pair>();
 let building = new Array<Pair>();

@@ -1,8 +1,8 @@
 // Test filter that uses the AssemblyScript globals Envoy has no imports for (console, Date.now, trace,
 // Math.random); asconfig "use" maps them into the SDK, so the module still imports only env.proxy_*
 // and WASI functions.
-export * from "../../../filters/sdk/abi/exports";
-import { FilterHeadersStatus, HttpContext, registerRootContext, requestHeaders, RootContext } from "../../../filters/sdk";
+export * from "proxy-wasm-as-sdk/abi/exports";
+import { FilterHeadersStatus, HttpContext, registerRootContext, requestHeaders, RootContext } from "proxy-wasm-as-sdk";
 
 class GlobalsRoot extends RootContext {
   createHttpContext(contextId: u32): HttpContext {

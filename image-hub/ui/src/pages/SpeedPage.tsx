@@ -2,7 +2,7 @@
 // "Speed vs power": what enforcing plans in the sidecar filters costs and saves, from the latest
 // benchmark run (bench/results/latest.json, shape in bench/results-types.ts). When no run exists
 // yet the page says so instead of showing made-up numbers.
-import type { BenchResults, Regime, RunResult, Workload } from "../../../../bench/results-types.ts";
+import type { BenchResults, Regime, RunResult, Workload } from "../../../bench-results.ts";
 import { BarChart, type Bar } from "../components/BarChart.tsx";
 import { ErrorNotice } from "../components/ErrorNotice.tsx";
 import { formatDate } from "../format.ts";

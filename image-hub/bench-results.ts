@@ -1,0 +1,206 @@
+// The shape of bench/results/latest.json, the file the UI's "Speed vs power" page reads. Types only,
+// so the UI can import them without pulling in any Node code. They live in the app, which the
+// benchmark (written on top of it) may import, so the UI never imports from bench/. Latencies here are in µs; the SMP
+// documents written next to it (smp.json) carry the same numbers in ms, as SMP requires.
+
+/** Latency summary of one set of responses, all values in microseconds. */
+export interface LatencySummaryUs {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** CPU and memory of one role (app or Envoy) over one run, read from /proc. */
+export interface ProcessUsage {
+  /** Processes measured, e.g. ["node 1234"]. */
+  processes: string[];
+  /** user + system CPU seconds spent during the run. */
+  cpuSeconds: number;
+  /** CPU milliseconds per 1,000 responses of the run (all statuses). */
+  cpuMsPer1kRequests: number;
+  /** Peak resident set size during the run, MB (VmHWM after a reset, or the sampled maximum of VmRSS). */
+  peakRssMb: number;
+}
+
+/** Scenario ids of issue 8: (a)…(e). */
+export type ScenarioId = "a-direct" | "b-envoy" | "c-filter" | "d-app" | "e-native";
+
+/** What is asked: a manifest pull by many users, or a trivial endpoint for pure overhead. */
+export type Workload = "pulls" | "trivial";
+
+/**
+ * under = fixed request rate below capacity (latency); throughput = closed loop, users within
+ * their limits (max throughput); over = closed loop, users far beyond their limits (rejections).
+ */
+export type Regime = "under" | "throughput" | "over";
+
+/** One load run of one scenario, workload and regime. */
+export interface RunResult {
+  /** `<scenario>/<workload>/<regime>`, also the SMP test id. */
+  id: string;
+  scenario: ScenarioId;
+  workload: Workload;
+  regime: Regime;
+  startTime: string;
+  endTime: string;
+  durationSeconds: number;
+  connections: number;
+  /** Requested rate in requests/s; 0 = closed loop (as fast as possible). */
+  targetRps: number;
+  /** What drove the load: autocannon (closed loop) or the paced open-loop generator (fixed rate). */
+  loadGenerator?: string;
+  url: string;
+  requests: { total: number; ok2xx: number; rejected429: number; other: number; errors: number; timeouts: number; byStatus: Record<string, number> };
+  /** Responses per second over the run, all statuses. */
+  actualRps: number;
+  /** 2xx responses per second. */
+  okRps: number;
+  latencyUs: { all: LatencySummaryUs | null; ok: LatencySummaryUs | null; rejected: LatencySummaryUs | null };
+  app: ProcessUsage | null;
+  envoy: ProcessUsage | null;
+  /** What the app itself answered during the run (read from bench/app-process.ts); null when not counted. */
+  appSaw?: { requests: number; rejected429: number } | null;
+  /**
+   * App CPU ms spent on rejections per 1,000 rejected (429) responses the client saw: the app's CPU
+   * over the run times the share of the requests it answered that were 429s. Null when nothing was
+   * rejected.
+   */
+  appCpuMsPer1kRejected: number | null;
+}
+
+/** A scenario as started for the run. */
+export interface ScenarioInfo {
+  id: ScenarioId;
+  title: string;
+  description: string;
+}
+
+/** Per-request cost of one filter (or an empty chain) in the emulator. */
+export interface FilterCost {
+  filter: string;
+  iterations: number;
+  /** What the filter answered during the measurement, e.g. {"200": 20000}. */
+  statuses: Record<string, number>;
+  latencyUs: LatencySummaryUs;
+  /** Wall-clock window of the measured loop (RFC 3339) and its length; absent in results from before they were recorded. */
+  startTime?: string;
+  endTime?: string;
+  elapsedSeconds?: number;
+}
+
+/** One arm of the Envoy chain comparison, latencies in µs. */
+export interface WrkArm {
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  requests: number;
+  rps: number;
+  non2xx: number;
+}
+
+/** Added latency of the three-filter chain in Envoy, from wrk at µs resolution. */
+export interface EnvoyChainCost {
+  tool: string;
+  connections: number;
+  durationSeconds: number;
+  /** Median over the interleaved rounds of each wrk figure, µs. */
+  baseline: WrkArm;
+  chain: WrkArm;
+  rounds: number;
+  /** Wall-clock window of the interleaved rounds (RFC 3339); absent in results from before it was recorded. */
+  startTime?: string;
+  endTime?: string;
+  addedP50Us: number;
+  addedP99Us: number;
+  /**
+   * The same chain with token-auth's live-plan lookup (callout to a trivial plan server, 1 s cache in
+   * shared data), interleaved with the other arms; absent when that arm was not run.
+   */
+  planLookup?: WrkArm | null;
+  /** p50 / p99 of the lookup arm minus the chain without lookup, µs. */
+  planLookupAddedP50Us?: number | null;
+  planLookupAddedP99Us?: number | null;
+}
+
+/** One arm of the "filter cost in Envoy" table (issue 15); latencies µs, medians over the rounds. */
+export interface EnvoyCostArm {
+  id: string;
+  label: string;
+  /** Bytes of the wasm module(s) the arm loads; null for bare Envoy and the native filters. */
+  moduleBytes: number | null;
+  p50: number;
+  p99: number;
+  rps: number;
+  /** Medians of the per-round differences against bare Envoy and against the no-op floor, same round. */
+  addedP50VsBare: number;
+  addedP99VsBare: number;
+  addedP50VsFloor: number | null;
+  addedP99VsFloor: number | null;
+  /** Median of the per-round ratio rps(arm) / rps(bare). */
+  rpsVsBare: number;
+  requests: number;
+  non2xx: number;
+}
+
+/** The "filter cost in Envoy" table: every arm in one run, same Envoy, rounds alternating between arms. */
+export interface EnvoyFilterCost {
+  /** Which closed-loop client measured (wrk when installed, else bench/lib/us-client.ts). */
+  tool: string;
+  connections: number;
+  rounds: number;
+  secondsPerRound: number;
+  /** Wall-clock window of the measured rounds (RFC 3339); absent in results from before it was recorded. */
+  startTime?: string;
+  endTime?: string;
+  /** 1-minute load average before and after the table, since the machine is shared. */
+  loadAverage: { start: number[]; end: number[] };
+  arms: EnvoyCostArm[];
+}
+
+/** One headline ratio of issue 8, with its target and whether it was met. */
+export interface Finding {
+  id: string;
+  question: string;
+  /** The measured value, or null when not measured. */
+  value: number | null;
+  unit: string;
+  target: string;
+  /** true / false when measured, null when not measured. */
+  met: boolean | null;
+  detail: string;
+}
+
+/** A part of the benchmark that could not run, and why. */
+export interface NotMeasured {
+  section: string;
+  item: string;
+  reason: string;
+}
+
+/** The whole of bench/results/latest.json. */
+export interface BenchResults {
+  schema: "image-hub-bench/1";
+  generatedAt: string;
+  quick: boolean;
+  wallSeconds: number;
+  machine: { cpuModel: string; cores: number; memMb: number; os: string; loadAverageAtStart: number[] };
+  versions: { node: string; envoy: string | null; autocannon: string; wrk: string | null; filters: Record<string, { bytes: number; sha256: string }> };
+  settings: Record<string, string | number | boolean>;
+  emulator: { streams: number; streamsPerSecond: number; memoryPagesBefore: number | null; memoryPagesAfter: number | null } | null;
+  wasmSizes: Record<string, { releaseBytes: number; debugBytes: number | null }>;
+  filterCosts: FilterCost[];
+  envoyChain: EnvoyChainCost | null;
+  /** Issue 15's table; absent in results written before it existed. */
+  envoyFilterCost?: EnvoyFilterCost | null;
+  scenarios: ScenarioInfo[];
+  runs: RunResult[];
+  findings: Finding[];
+  notMeasured: NotMeasured[];
+}
