@@ -55,6 +55,22 @@ for (const build of BUILDS) {
       assert.equal(policy.chain.getMetric("image_hub.token_auth.plan_lookups"), 2n);
     });
 
+    it("should keep up to four users per shared-data key, so users sharing a key do not evict each other", async () => {
+      const access = accessCluster((user) => ({ status: 200, body: user === "u0" ? "team" : "personal" }));
+      const policy = await startPolicy({ only, debug: build.debug, workers: 2, configOverride: { "token-auth": config({ slots: 1 }) }, clusters: { access: access.handler } });
+      const now = policy.nowSeconds();
+      const users = ["u0", "u1", "u2", "u3"];
+      for (let round = 0; round < 3; round++) {
+        for (const user of users) {
+          const r = await policy.send("GET", `/v2/${user}/app/manifests/v1`, { authorization: `Bearer ${mintToken({ now, sub: user, access: [{ name: `${user}/app`, actions: ["pull"] }] })}` });
+          assert.equal(r.status, 200);
+          assert.equal(header(r.upstreamRequest!.headers, "x-hub-plan"), user === "u0" ? "team" : "personal");
+        }
+      }
+      // One lookup per user: the three later rounds were all answered from the one shared key.
+      assert.deepEqual(access.asked.map((a) => a.headers.find(([n]) => n === "x-hub-user")?.[1]), users);
+    });
+
     it("should fail closed (503, Retry-After: 1) when the plan cannot be confirmed, and 401 for a user that is gone", async () => {
       let outcome: CalloutOutcome = { status: 200, body: "team" };
       const access = accessCluster((user) => (user === "gone" ? { status: 404 } : outcome));
