@@ -4,6 +4,7 @@
 // control port answers GET with how many requests the access service answered, and how many 429s.
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
+import Database from "better-sqlite3";
 import { createAccess } from "../image-hub/access/app.ts";
 import { loadCatalog } from "../image-hub/catalog.ts";
 import { createStorage } from "../image-hub/storage/app.ts";
@@ -44,7 +45,29 @@ accessServer.on("request", (_req, res) =>
     if (res.statusCode === 429) counts.rejected429++;
   }),
 );
-const control = createServer((_req, res) => res.setHeader("content-type", "application/json").end(JSON.stringify(counts)));
+// The bench's users exist as accounts, since the enforced plan is the account's current plan (CONTRACT.md
+// "Live plans"). They are written straight into access.db (a second connection; WAL allows it) with a
+// password hash no password matches: hashing thousands of passwords would dominate the run.
+const accounts = new Database(`${config.dataDir}/access/access.db`);
+const addAccount = accounts.prepare("INSERT OR REPLACE INTO users (username, password_hash, plan, created_at) VALUES (?, '!bench-only-no-login', ?, ?)");
+const addAccounts = accounts.transaction((list: { name: string; plan: string }[]) => {
+  for (const u of list) addAccount.run(u.name, u.plan, Date.now());
+});
+const control = createServer((req, res) => {
+  if (req.method !== "POST") return void res.setHeader("content-type", "application/json").end(JSON.stringify(counts));
+  let body = "";
+  req.on("data", (c: Buffer) => (body += c));
+  req.on("end", () => {
+    try {
+      addAccounts(JSON.parse(body) as { name: string; plan: string }[]);
+      res.statusCode = 204;
+    } catch (err) {
+      res.statusCode = 400;
+      res.write(String(err));
+    }
+    res.end();
+  });
+});
 await new Promise<void>((resolve) => control.listen(0, "127.0.0.1", resolve));
 // Envoy and the load generator keep connections open across runs; Node's 5 s default would
 // close idle ones between runs and count reconnects as latency.
@@ -57,6 +80,7 @@ function stop(): void {
   control.close();
   accessServer.close(() => storageServer.close(() => {
     access.close();
+    accounts.close();
     storage.close();
     process.exit(0);
   }));

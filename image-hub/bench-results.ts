@@ -119,6 +119,14 @@ export interface EnvoyChainCost {
   endTime?: string;
   addedP50Us: number;
   addedP99Us: number;
+  /**
+   * The same chain with token-auth's live-plan lookup (callout to a trivial plan server, 1 s cache in
+   * shared data), interleaved with the other arms; absent when that arm was not run.
+   */
+  planLookup?: WrkArm | null;
+  /** p50 / p99 of the lookup arm minus the chain without lookup, µs. */
+  planLookupAddedP50Us?: number | null;
+  planLookupAddedP99Us?: number | null;
 }
 
 /** One arm of the "filter cost in Envoy" table (issue 15); latencies µs, medians over the rounds. */

@@ -58,7 +58,14 @@ export interface TokenAuthParams {
   /** HS256 keys the filter accepts; the first one is the key new tokens should be signed with. */
   keys?: readonly SigningKey[];
   service?: string;
+  /** Live plans: the Envoy cluster of the access service and the sidecar secret its callout sends. */
+  planLookup?: { cluster: string; secret: string };
 }
+
+/** Path of the access service's plan answer for token-auth's callout (not routed by the ingress). */
+export const PLAN_LOOKUP_PATH = "/internal/plan";
+/** How long a confirmed plan is used before token-auth asks again: a plan change applies within it. */
+export const PLAN_TTL_MS = 1000;
 
 /** token-auth's plugin configuration (see filters/token-auth/README.md). */
 export interface TokenAuthConfig {
@@ -69,6 +76,7 @@ export interface TokenAuthConfig {
   realm: string;
   service: string;
   keys: { kid: string; alg: "HS256"; k: string }[];
+  planLookup?: { cluster: string; authority: string; path: string; secret: string; ttlMs: number; timeoutMs: number; slots: number };
 }
 
 /** plan-enforcement's plugin configuration (see filters/plan-enforcement/README.md). */
@@ -118,6 +126,9 @@ export function tokenAuthConfig(params: TokenAuthParams): TokenAuthConfig {
     realm,
     service,
     keys: keys.map((k) => ({ kid: k.kid, alg: "HS256" as const, k: k.k })),
+    ...(params.planLookup
+      ? { planLookup: { cluster: params.planLookup.cluster, authority: params.planLookup.cluster, path: PLAN_LOOKUP_PATH, secret: params.planLookup.secret, ttlMs: PLAN_TTL_MS, timeoutMs: 500, slots: 1024 } }
+      : {}),
   };
 }
 

@@ -46,6 +46,15 @@ export interface Services {
   sidecarSecret: string;
   keys: SigningKeys;
   catalog: Catalog;
+  /**
+   * Stops the access service and starts a fresh one (new process state, same data and port), as a
+   * restart does; rejects when the port cannot be bound again.
+   */
+  restartAccess(): Promise<void>;
+  /** Stops the access service only (storage keeps running); resolves when closed, never rejects. */
+  stopAccess(): Promise<void>;
+  /** Starts the access service again on its port after stopAccess; rejects when the port cannot be bound. */
+  startAccess(): Promise<void>;
   /** Closes both servers and their databases; resolves when done, never rejects. */
   stop(): Promise<void>;
 }
@@ -70,11 +79,11 @@ export function loadKeys(dataDir: string): SigningKeys {
   return keys;
 }
 
-/** listen binds a server to 127.0.0.1:0 and resolves to its URL; rejects on a listen error. */
-export function listen(server: Server): Promise<string> {
+/** listen binds a server to 127.0.0.1:`port` (default: a free one) and resolves to its URL; rejects on a listen error. */
+export function listen(server: Server, port = 0): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+    server.listen(port, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
   });
 }
 
@@ -111,28 +120,50 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       });
       storageUrl = await listen(server);
     }
-    // Listen first so the default realm can name the access service's own port.
-    const server = createServer();
-    server.requestTimeout = 0;
-    const accessUrl = await listen(server);
-    let closeAccess = () => {};
-    stops.push(async () => {
-      await closeServer(server);
-      closeAccess();
-    });
-    const realm = options.realm ?? `${accessUrl}/api/token`;
     let buckets: RedisBuckets | undefined;
     if (options.redisUrl !== undefined) {
       if (options.mode !== "app") throw new Error("redisUrl: global limits are only implemented in app mode (--enforce app)");
       const client = await connectRedis(options.redisUrl);
       stops.push(async () => void client.disconnect());
+      // One client for the life of the services: a restarted access service draws on the same buckets.
       buckets = new RedisBuckets(client, catalog.windowSeconds);
     }
-    // Replicas given the same dataDir share access.db (accounts), as they share storage.
-    const access = createAccess({ dataDir: join(options.dataDir, "access"), storageUrl, catalog, keys, mode: options.mode, realm, sidecarSecret, logError: options.logError, buckets });
-    server.on("request", access.app);
-    closeAccess = () => access.close();
-    return { storageUrl, accessUrl, sidecarSecret, keys, catalog, stop };
+    // Listen first so the default realm can name the access service's own port. Replicas given the
+    // same dataDir share access.db (accounts), as they share storage.
+    let current: { server: Server; close(): void } | undefined;
+    const openAccess = async (port: number): Promise<string> => {
+      const server = createServer();
+      server.requestTimeout = 0;
+      const url = await listen(server, port);
+      const realm = options.realm ?? `${url}/api/token`;
+      let access: ReturnType<typeof createAccess>;
+      try {
+        access = createAccess({ dataDir: join(options.dataDir, "access"), storageUrl: storageUrl as string, catalog, keys, mode: options.mode, realm, sidecarSecret, logError: options.logError, buckets });
+      } catch (err) {
+        await closeServer(server);
+        throw err;
+      }
+      server.on("request", access.app);
+      current = { server, close: () => access.close() };
+      return url;
+    };
+    const closeAccess = async () => {
+      const open = current;
+      current = undefined;
+      if (!open) return;
+      await closeServer(open.server);
+      open.close();
+    };
+    const accessUrl = await openAccess(0);
+    stops.push(closeAccess);
+    const startAccess = async () => {
+      if (!current) await openAccess(Number(new URL(accessUrl).port));
+    };
+    const restartAccess = async () => {
+      await closeAccess();
+      await startAccess();
+    };
+    return { storageUrl, accessUrl, sidecarSecret, keys, catalog, restartAccess, stopAccess: closeAccess, startAccess, stop };
   } catch (err) {
     await stop();
     throw err;

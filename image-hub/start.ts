@@ -95,8 +95,10 @@ export function freePort(): Promise<number> {
  * policyFilters returns the policy filter chain for Envoy (also rendered into
  * manifests/envoy/bootstrap.yaml); throws when a filter's wasm has not been built.
  */
-export function policyFilters(realm: string, keys: Services["keys"]): HttpFilterSpec[] {
-  return policyFilterChain({ realm, keys }).map((f) => {
+export function policyFilters(realm: string, keys: Services["keys"], sidecarSecret?: string): HttpFilterSpec[] {
+  // With the sidecar secret, token-auth resolves each user's current plan from the access cluster.
+  const planLookup = sidecarSecret === undefined ? undefined : { cluster: "access", secret: sidecarSecret };
+  return policyFilterChain({ realm, keys, planLookup }).map((f) => {
     if (!existsSync(f.wasm)) throw new Error(`filter mode needs ${f.wasm}; run \`npm run build\` first`);
     return { name: f.name, wasm: f.wasm, rootId: f.rootId, configuration: f.configuration, failurePolicy: f.failurePolicy };
   });
@@ -187,7 +189,7 @@ async function startStackOn(options: StackOptions, ports: number[]): Promise<Sta
     for (const port of ports) {
       const url = `http://127.0.0.1:${port}`;
       const realm = `${url}/api/token`;
-      const filters = enforce === "filter" ? policyFilters(realm, keys) : [];
+      const filters = enforce === "filter" ? policyFilters(realm, keys, sidecarSecret) : [];
       // The first replica starts storage; the others use it (and share access.db through dataDir).
       const storageUrl = replicas[0]?.services.storageUrl;
       const services = await startServices({ dataDir, mode: enforce, realm, sidecarSecret, keys, catalog, storageUrl, redisUrl: limits === "global" ? redisUrl : undefined, logError: options.quiet ? () => undefined : undefined });

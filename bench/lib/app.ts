@@ -22,6 +22,8 @@ export interface RunningApp {
   pid: number;
   /** Requests the access service answered so far, and how many of them were 429. Rejects when the app is gone. */
   counts(): Promise<AppCounts>;
+  /** Creates (or re-plans) the accounts of these users, which the app enforces by current plan. Rejects on failure. */
+  registerUsers(users: { name: string; plan: string }[]): Promise<void>;
   /** SIGTERM, then SIGKILL after 3 s; removes its data directory. Never rejects. */
   stop(): Promise<void>;
 }
@@ -60,7 +62,11 @@ export async function startApp(root: string, mode: "filter" | "app", key: BenchK
   try {
     const ports = await readyPorts(child);
     const counts = async () => (await (await fetch(`http://127.0.0.1:${ports.controlPort}/`)).json()) as AppCounts;
-    return { mode, url: `http://127.0.0.1:${ports.accessPort}`, pid: child.pid!, counts, stop };
+    const registerUsers = async (users: { name: string; plan: string }[]) => {
+      const res = await fetch(`http://127.0.0.1:${ports.controlPort}/`, { method: "POST", body: JSON.stringify(users.map((u) => ({ name: u.name, plan: u.plan }))) });
+      if (res.status !== 204) throw new Error(`registering bench users answered ${res.status}: ${await res.text()}`);
+    };
+    return { mode, url: `http://127.0.0.1:${ports.accessPort}`, pid: child.pid!, counts, registerUsers, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -94,6 +100,7 @@ function readyPorts(child: ChildProcess): Promise<{ accessPort: number; controlP
  */
 export async function seedImage(app: RunningApp, key: BenchKey, sidecarSecret: string, repository: string, reference: string): Promise<string> {
   const owner = repository.split("/")[0];
+  await app.registerUsers([{ name: owner, plan: "enterprise" }]);
   const headers: Record<string, string> =
     app.mode === "app"
       ? { authorization: `Bearer ${await signToken(key, owner, "enterprise", repository, ["pull", "push"])}` }

@@ -32,13 +32,18 @@ type HostModule = typeof import("proxy-wasm-host-emulator");
 
 const UPSTREAM_BODY = new TextEncoder().encode('{"schemaVersion":2}');
 
-/** Loads the emulator and starts a chain of `filters` (may be empty); rejects with a clear reason when the emulator is missing or refuses a filter. */
-export async function startEmulatedChain(root: string, filters: EmulatedFilter[]): Promise<EmulatedChain> {
+/**
+ * Loads the emulator and starts a chain of `filters` (may be empty), with a "plans" cluster answering
+ * `planAnswer` when given; rejects with a clear reason when the emulator is missing or refuses a filter.
+ */
+export async function startEmulatedChain(root: string, filters: EmulatedFilter[], planAnswer?: string): Promise<EmulatedChain> {
   const host = await loadPackage<HostModule>("proxy-wasm-host-emulator", ["createChain", "ManualClock"]);
   const chain = await host.createChain({
     // The emulator's clock is manual and starts in the past by default; tokens are checked against
     // real time, so it starts now (and stands still: no bucket refills during a measurement).
     clock: new host.ManualClock(Date.now()),
+    // token-auth's plan lookup, when configured, asks the cluster "plans"; it answers `planAnswer`.
+    clusters: planAnswer === undefined ? undefined : { plans: () => ({ status: 200, headers: [["content-type", "text/plain"]], body: planAnswer }) },
     filters: filters.map((f) => ({ name: f.name, wasm: readFileSync(f.wasmPath), pluginConfig: f.pluginConfig, rootId: f.rootId, failurePolicy: "FAIL_CLOSED" as const })),
   });
   const upstream = async () => ({ status: 200, headers: [["content-type", "application/json"]] as [string, string][], body: UPSTREAM_BODY });

@@ -37,6 +37,18 @@ export function computeFindings(r: BenchResults): Finding[] {
       chain ? `p50 ${chain.chain.p50} µs with the chain vs ${chain.baseline.p50} µs without; p99 added ${chain.addedP99Us} µs; median of ${chain.rounds} interleaved round(s)` : "not measured",
     ),
   );
+  const lookupAdded = chain?.planLookupAddedP50Us ?? null;
+  out.push(
+    finding(
+      "plan-lookup-added-p50",
+      "Live-plan lookup in token-auth: added p50 over the same chain without it (Envoy, mostly the cached path)",
+      lookupAdded,
+      "µs",
+      "≤ 5 µs",
+      (v) => v <= 5,
+      chain?.planLookup ? `p50 ${chain.planLookup.p50} µs with the lookup vs ${chain.chain.p50} µs without; p99 added ${chain.planLookupAddedP99Us} µs` : "not measured",
+    ),
+  );
   const bUnder = findRun(r, "b-envoy", "pulls", "under");
   const cUnder = findRun(r, "c-filter", "pulls", "under");
   const added = diff(cUnder?.latencyUs.ok?.p50, bUnder?.latencyUs.ok?.p50);

@@ -45,6 +45,10 @@ export function renderTables(r: BenchResults): string {
     lines.push(`| Envoy, no filter | ${c.baseline.p50} | ${c.baseline.p90} | ${c.baseline.p99} | ${c.baseline.rps} | ${c.baseline.non2xx} |`);
     lines.push(`| Envoy + token-auth, plan-enforcement, rate-limit | ${c.chain.p50} | ${c.chain.p90} | ${c.chain.p99} | ${c.chain.rps} | ${c.chain.non2xx} |`);
     lines.push(`| added | ${c.addedP50Us} | | ${c.addedP99Us} | | |`);
+    if (c.planLookup) {
+      lines.push(`| the chain + token-auth's live-plan lookup (1 s cache) | ${c.planLookup.p50} | ${c.planLookup.p90} | ${c.planLookup.p99} | ${c.planLookup.rps} | ${c.planLookup.non2xx} |`);
+      lines.push(`| added by the plan lookup | ${c.planLookupAddedP50Us} | | ${c.planLookupAddedP99Us} | | |`);
+    }
   }
   lines.push("", ...envoyCostTable(r.envoyFilterCost));
   lines.push("", "## Emulator and module sizes (issue 2)", "");

@@ -17,18 +17,31 @@ export const filterCostSection: Section = {
   async run(ctx: SectionContext): Promise<void> {
     const key = generateBenchKey();
     let specs: EmulatedFilter[];
+    let lookup: EmulatedFilter;
     try {
       const configs = await loadFilterConfigs(ctx.root);
       specs = configs
         .policyFilterChain({ realm: "http://127.0.0.1/api/token", keys: [{ kid: key.kid, k: key.k }] })
         .map((s) => ({ name: s.name, wasmPath: s.wasm, pluginConfig: s.pluginConfig, rootId: s.rootId }));
       requireFiles(specs.map((s) => s.wasmPath));
+      // token-auth with its live-plan lookup: the clock stands still, so after each user's first
+      // request every request takes the cached path (one shared-data read), the one this arm prices.
+      const withLookup = configs.policyFilterChain(
+        { realm: "http://127.0.0.1/api/token", keys: [{ kid: key.kid, k: key.k }], planLookup: { cluster: "plans", secret: "bench-only-sidecar-secret" } },
+        { only: ["token-auth"] },
+      )[0];
+      lookup = { name: withLookup.name, wasmPath: withLookup.wasm, pluginConfig: withLookup.pluginConfig, rootId: withLookup.rootId };
     } catch (err) {
       return ctx.notMeasured("filters", "per-request cost", (err as Error).message);
     }
     // Enough enterprise users that rate-limit never runs out during warm-up and measurement.
     const users = await makeUsers(key, "cost", { enterprise: Math.ceil((ctx.settings.filterIterations * 2) / PULLS_PER_USER) + 1 }, REPO);
-    const variants: [string, EmulatedFilter[]][] = [["(empty chain)", []], ...specs.map((s): [string, EmulatedFilter[]] => [s.name, [s]]), ["all three", specs]];
+    const variants: [string, EmulatedFilter[]][] = [
+      ["(empty chain)", []],
+      ...specs.map((s): [string, EmulatedFilter[]] => [s.name, [s]]),
+      ["token-auth + plan lookup (cached)", [lookup]],
+      ["all three", specs],
+    ];
     for (const [label, filters] of variants) {
       // plan-enforcement and rate-limit alone get what token-auth would hand them in the chain.
       const auth = filters.length === 1 && filters[0].name !== "token-auth" ? "identity" : "bearer";
@@ -42,7 +55,7 @@ export const filterCostSection: Section = {
 };
 
 async function measure(ctx: SectionContext, label: string, filters: EmulatedFilter[], users: BenchUser[], auth: "bearer" | "identity"): Promise<void> {
-  const chain = await startEmulatedChain(ctx.root, filters);
+  const chain = await startEmulatedChain(ctx.root, filters, users[0]?.plan);
   try {
     const n = ctx.settings.filterIterations;
     let i = 0;

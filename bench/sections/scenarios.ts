@@ -175,6 +175,7 @@ async function startScenarioEnvoy(ctx: SectionContext, harness: Harness, def: Sc
 async function calibrate(ctx: SectionContext, app: RunningApp, key: BenchKey, pulls: Record<string, number>): Promise<number> {
   const s = ctx.settings;
   const users = await makeUsers(key, "calibrate", s.users.throughput, REPO);
+  await app.registerUsers(users);
   const outcome = await runLoad({
     origin: app.url,
     connections: s.closedConnections,
@@ -194,7 +195,11 @@ async function calibrate(ctx: SectionContext, app: RunningApp, key: BenchKey, pu
 async function runOne(ctx: SectionContext, def: ScenarioDef, workload: Workload, regime: Regime, app: RunningApp, envoy: EnvoyInstance | undefined, key: BenchKey, pulls: Record<string, number>, underRps: number): Promise<void> {
   const s = ctx.settings;
   const origin = envoy ? envoy.url : app.url;
-  const usersFor = (r: Regime) => makeUsers(key, `${def.id}-${r}`, s.users[r], REPO);
+  const usersFor = async (r: Regime) => {
+    const made = await makeUsers(key, `${def.id}-${r}`, s.users[r], REPO);
+    await app.registerUsers(made);
+    return made;
+  };
   let next;
   let users: BenchUser[];
   if (workload === "trivial") {

@@ -1,7 +1,9 @@
 // rate-limit: a token bucket per user (capacity = the plan's pullsPerWindow, refilled over
 // windowSeconds) counting allowed manifest GETs, kept in shared data and updated with CAS so every
-// worker VM of this vm_id shares one exact count (CONTRACT.md "Rate limit"). FAILS CLOSED: missing
-// identity → 403; CAS contention past casRetries or a shared-data failure → 429 Retry-After: 1.
+// worker VM of this vm_id shares one exact count (CONTRACT.md "Rate limit"). It also answers
+// GET /v2/_quota itself from the same bucket, read-only (CONTRACT.md "Quota"), so what a user sees is
+// what this filter enforces. FAILS CLOSED: missing identity → 403; CAS contention past casRetries or
+// a shared-data failure → 429 Retry-After: 1.
 export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   ConfigReader,
@@ -21,6 +23,7 @@ import {
   requestHeaders,
   responseHeaders,
   RootContext,
+  sendLocalResponse,
   setSharedData,
   setSharedDataBytes,
   WasmResult,
@@ -134,7 +137,9 @@ class RateLimit extends HttpContext {
     const root = changetype<RateLimitRoot>(this.root);
     const path = requestHeaders.get(":path");
     const method = requestHeaders.get(":method");
-    if (path === null || method === null || !parseRoute(method, path).isManifestGet) return FilterHeadersStatus.Continue;
+    if (path === null || method === null) return FilterHeadersStatus.Continue;
+    const route = parseRoute(method, path);
+    if (!route.isManifestGet && !route.isQuota) return FilterHeadersStatus.Continue;
     const user = requestHeaders.get(HEADER_USER);
     const planId = requestHeaders.get(HEADER_PLAN);
     const index = planId === null ? -1 : findPlanIndex(root.planIds, planId);
@@ -146,6 +151,7 @@ class RateLimit extends HttpContext {
     const plan = unchecked(root.plans[index]);
     const windowMs = <f64>root.windowSeconds * 1000;
     const key = unchecked(root.shardKeyBytes[shardOf(user, root.shards)]);
+    if (route.isQuota) return this.quota(root, plan, user, key, windowMs);
     for (let attempt = 0; attempt < root.casRetries; attempt++) {
       const nowMs = <f64>(getCurrentTimeNanoseconds() / 1000000);
       const stored = getSharedDataBytes(key);
@@ -171,6 +177,7 @@ class RateLimit extends HttpContext {
       }
       bucket.tokens = tokens - 1;
       bucket.updatedMs = nowMs;
+      bucket.countPull(nowMs, windowMs);
       bucket.capacity = plan.capacity;
       const value = encodeShard(pruneShard(buckets, nowMs, windowMs, root.maxUsersPerShard, bucket));
       const result = setSharedDataBytes(key, value, stored === null ? 0 : stored.cas);
@@ -198,6 +205,45 @@ class RateLimit extends HttpContext {
     responseHeaders.replace("ratelimit-reset", (<i64>this.resetSeconds).toString());
     responseHeaders.replace("ratelimit-policy", plan.policy);
     return FilterHeadersStatus.Continue;
+  }
+
+  /**
+   * Answers GET /v2/_quota from the user's bucket without writing it (CONTRACT.md "Quota"): the same
+   * remaining/reset numbers a pull's RateLimit-* headers would carry, and the count of pulls served.
+   */
+  private quota(root: RateLimitRoot, plan: PlanLimit, user: string, key: ArrayBuffer, windowMs: f64): FilterHeadersStatus {
+    const nowMs = <f64>(getCurrentTimeNanoseconds() / 1000000);
+    const stored = getSharedDataBytes(key);
+    const headers = new Array<HeaderPair>();
+    headers.push(new HeaderPair("cache-control", "no-store"));
+    if (stored === null && lastResult() != WasmResult.NotFound) {
+      headers.push(new HeaderPair("retry-after", "1"));
+      sendRegistryError(503, "rate_limit_quota_unavailable", "UNAVAILABLE", "quota unavailable", "null", headers);
+      return FilterHeadersStatus.StopAllIterationAndWatermark;
+    }
+    const buckets = stored === null ? new Array<Bucket>() : decodeShard(stored.value);
+    let tokens = plan.capacity;
+    let used: f64 = 0;
+    let usedResetMs: f64 = 0;
+    for (let i = 0; i < buckets.length; i++) {
+      const bucket = unchecked(buckets[i]);
+      if (bucket.user != user) continue;
+      bucket.capacity = plan.capacity;
+      tokens = bucket.tokensAt(nowMs, windowMs);
+      used = bucket.usedAt(nowMs, windowMs);
+      if (used > 0) usedResetMs = bucket.windowStartMs + windowMs - nowMs;
+    }
+    const perSecond = plan.capacity / <f64>root.windowSeconds;
+    const body =
+      "{\"plan\":\"" + plan.id + "\",\"limit\":" + plan.limitText +
+      ",\"used\":" + (<i64>used).toString() +
+      ",\"remaining\":" + (<i64>Math.floor(tokens)).toString() +
+      ",\"resetSeconds\":" + (<i64>Math.ceil((plan.capacity - tokens) / perSecond)).toString() +
+      ",\"windowSeconds\":" + root.windowSeconds.toString() +
+      ",\"usedResetSeconds\":" + (<i64>Math.ceil(usedResetMs / 1000)).toString() + "}";
+    headers.push(new HeaderPair("content-type", "application/json"));
+    sendLocalResponse(200, "rate_limit_quota", body, headers);
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
   private limit(root: RateLimitRoot, plan: PlanLimit, tokens: f64, perSecond: f64, retryAfter: f64): FilterHeadersStatus {

@@ -10,13 +10,13 @@ const only = ["rate-limit"] as const;
 const identity = (user: string, plan = "personal") => ({ "x-hub-user": user, "x-hub-plan": plan });
 const pull = (policy: PolicyHarness, user: string, plan = "personal") => policy.send("GET", `/v2/${user}/app/manifests/latest`, identity(user, plan));
 
-/** Decodes one shard value (u8 length, user, 3 × f64) and returns the user names it holds. */
+/** Decodes one shard value (u8 length, user, 5 × f64) and returns the user names it holds. */
 function shardUsers(value: Uint8Array): string[] {
   const users: string[] = [];
   for (let offset = 0; offset < value.length; ) {
     const length = value[offset]!;
     users.push(Buffer.from(value.subarray(offset + 1, offset + 1 + length)).toString("utf8"));
-    offset += 1 + length + 24;
+    offset += 1 + length + 40;
   }
   return users;
 }
@@ -31,7 +31,7 @@ function spendOne(value: Uint8Array, user: string): Uint8Array {
       const at = offset + 1 + length;
       view.setFloat64(at, view.getFloat64(at, true) - 1, true);
     }
-    offset += 1 + length + 24;
+    offset += 1 + length + 40;
   }
   return copy;
 }
@@ -59,6 +59,41 @@ for (const build of BUILDS) {
         assert.equal(r.upstreamRequest, undefined);
       }
       assert.equal(policy.chain.getMetric("image_hub.rate_limit.personal.limited"), 40n);
+    });
+
+    it("should answer GET /v2/_quota from the shared bucket without consuming, with used as a count", async () => {
+      const policy = await startPolicy({ only, debug: build.debug, workers: 4 });
+      const quota = async (user: string, plan = "personal") => {
+        const r = await policy.send("GET", "/v2/_quota", identity(user, plan));
+        assert.equal(r.status, 200);
+        assert.equal(header(r.headers, "content-type"), "application/json");
+        assert.equal(header(r.headers, "cache-control"), "no-store");
+        assert.equal(r.upstreamRequest, undefined);
+        return JSON.parse(r.body);
+      };
+      assert.deepEqual(await quota("olga"), { plan: "personal", limit: 10, used: 0, remaining: 10, resetSeconds: 0, windowSeconds: 60, usedResetSeconds: 0 });
+      let last;
+      for (let i = 0; i < 10; i++) last = await pull(policy, "olga");
+      // Asking (on every worker) takes nothing: the pulls and the answer agree with the last pull's headers.
+      for (let i = 0; i < 4; i++) {
+        assert.deepEqual(await quota("olga"), { plan: "personal", limit: 10, used: 10, remaining: 0, resetSeconds: 60, windowSeconds: 60, usedResetSeconds: 60 });
+      }
+      assert.equal(header(last!.headers, "ratelimit-remaining"), "0");
+      assert.equal(header(last!.headers, "ratelimit-reset"), "60");
+      assert.equal((await pull(policy, "olga")).status, 429);
+      // 30 s later five tokens are back but the count still says 10 pulls were served in this window.
+      policy.chain.advanceTime(30_000);
+      assert.deepEqual(await quota("olga"), { plan: "personal", limit: 10, used: 10, remaining: 5, resetSeconds: 30, windowSeconds: 60, usedResetSeconds: 30 });
+      assert.equal((await pull(policy, "olga")).status, 200);
+      assert.equal((await quota("olga")).used, 11);
+      // Once the count window ends the next pull opens a new one.
+      policy.chain.advanceTime(30_000);
+      assert.equal((await quota("olga")).used, 0);
+      assert.equal((await pull(policy, "olga")).status, 200);
+      assert.equal((await quota("olga")).used, 1);
+      assert.equal(policy.seen.length, 12);
+      // Same identity rules as a pull: no identity is 403.
+      assert.equal((await policy.send("GET", "/v2/_quota", {})).status, 403);
     });
 
     it("should refill continuously and never charge rejected pulls", async () => {

@@ -1,6 +1,8 @@
 // token-auth: verifies the registry JWT (HS256) on /v2 requests and passes the verified identity on
 // in x-hub-* headers (CONTRACT.md). FAILS CLOSED: a missing or bad token, a header map it cannot
-// write, or a trap (Envoy FAIL_CLOSED policy) all stop the request before the upstream.
+// write, or a trap (Envoy FAIL_CLOSED policy) all stop the request before the upstream. With
+// `planLookup` configured, x-hub-plan is the user's current plan from the access service (README
+// "Live plans"), never the token's claim; a plan it cannot confirm is refused (503), never guessed.
 export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   asciiLower,
@@ -9,7 +11,11 @@ import {
   FilterHeadersStatus,
   getCurrentTimeNanoseconds,
   getPluginConfigurationString,
+  continueRequest,
   HeaderPair,
+  httpCall,
+  httpCallResponseBody,
+  httpCallResponseHeaders,
   HttpContext,
   JsonObject,
   logDebug,
@@ -29,14 +35,24 @@ import {
   HEADER_PLAN,
   HEADER_SIDECAR,
   HEADER_USER,
+  isPlanId,
   isQuotable,
   sendRegistryError,
   UNAUTHORIZED,
 } from "proxy-wasm-as-sdk/registry/errors";
-import { JwtKey, JwtSettings, JwtVerifier } from "./assembly/jwt";
+import { JwtKey, JwtSettings, JwtVerifier, VerifiedToken } from "./assembly/jwt";
+import { PlanCache } from "./assembly/plan-cache";
 
 const FILTER = "token-auth";
-const CONFIG_FIELDS = ["issuer", "audience", "clockSkewSeconds", "maxTokenLength", "realm", "service", "keys"];
+const CONFIG_FIELDS = ["issuer", "audience", "clockSkewSeconds", "maxTokenLength", "realm", "service", "keys", "planLookup"];
+const LOOKUP_FIELDS = ["cluster", "authority", "path", "secret", "ttlMs", "timeoutMs", "slots"];
+
+/** Where and how token-auth asks the access service for a user's current plan. */
+class PlanLookup {
+  /** The callout's headers except x-hub-user, built once. */
+  headers: Array<HeaderPair> = new Array<HeaderPair>();
+  constructor(readonly cluster: string, readonly timeoutMs: u32, readonly cache: PlanCache) {}
+}
 const KEY_FIELDS = ["kid", "alg", "k"];
 const MAX_PLAN_METRICS: i32 = 16;
 
@@ -44,6 +60,9 @@ class TokenAuthRoot extends RootContext {
   verifier: JwtVerifier | null = null;
   /** The challenge up to (not including) the optional scope, built once per configuration. */
   challengePrefix: string = "";
+  lookup: PlanLookup | null = null;
+  readonly lookups: Counter = new Counter("image_hub.token_auth.plan_lookups");
+  readonly lookupFailures: Counter = new Counter("image_hub.token_auth.plan_lookup_failures");
   readonly allowed: Counter = new Counter("image_hub.token_auth.allowed");
   readonly denied: Counter = new Counter("image_hub.token_auth.denied");
   /** Allowed requests per plan; plans come from signed tokens, and the map is capped anyway. */
@@ -86,7 +105,27 @@ class TokenAuthRoot extends RootContext {
         if (parsed !== null) settings.keys.push(parsed);
       }
     }
+    const lookupConfig = reader.optionalObject(config, "planLookup");
+    let lookup: PlanLookup | null = null;
+    if (lookupConfig !== null && reader.ok()) {
+      reader.allowOnly(lookupConfig, LOOKUP_FIELDS);
+      const cluster = nonEmpty(reader, lookupConfig, "cluster");
+      const authority = nonEmpty(reader, lookupConfig, "authority");
+      const path = nonEmpty(reader, lookupConfig, "path");
+      const secret = nonEmpty(reader, lookupConfig, "secret");
+      const ttlMs = reader.optionalInteger(lookupConfig, "ttlMs", 1000, 0, 1000);
+      const timeoutMs = reader.optionalInteger(lookupConfig, "timeoutMs", 500, 1, 10000);
+      const slots = <i32>reader.optionalInteger(lookupConfig, "slots", 1024, 1, 65536);
+      if (reader.ok()) {
+        lookup = new PlanLookup(cluster, <u32>timeoutMs, new PlanCache(slots, <f64>ttlMs));
+        lookup.headers.push(new HeaderPair(":method", "GET"));
+        lookup.headers.push(new HeaderPair(":path", path));
+        lookup.headers.push(new HeaderPair(":authority", authority));
+        lookup.headers.push(new HeaderPair(HEADER_SIDECAR, secret));
+      }
+    }
     if (!reader.ok()) return reader.finish();
+    this.lookup = lookup;
     this.verifier = new JwtVerifier(settings);
     this.challengePrefix = bearerChallengePrefix(realm, service);
     return true;
@@ -100,7 +139,7 @@ class TokenAuthRoot extends RootContext {
 
 function nonEmpty(reader: ConfigReader, config: JsonObject, field: string): string {
   const value = reader.requireString(config, field);
-  if (value !== null && value.length == 0) reader.fail("config." + field, "expected a non-empty string");
+  if (value !== null && value.length == 0) reader.fail(config.path + "." + field, "expected a non-empty string");
   return value === null ? "" : value;
 }
 
@@ -135,6 +174,11 @@ function bearerToken(authorization: string | null): string | null {
 }
 
 class TokenAuth extends HttpContext {
+  /** The identity waiting for its plan lookup, if one is in flight. */
+  private pending: VerifiedToken | null = null;
+  /** The challenge scope of the paused request, for a refusal after the lookup. */
+  private scope: string = "";
+
   /** Implements HttpContext.onRequestHeaders. */
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     const root = changetype<TokenAuthRoot>(this.root);
@@ -161,13 +205,65 @@ class TokenAuth extends HttpContext {
     const nowSeconds = <f64>getCurrentTimeNanoseconds() / 1e9;
     const identity = verifier.verify(token, nowSeconds);
     if (identity === null) return this.refuse(root, scope, verifier.reason);
+    const lookup = root.lookup;
+    if (lookup === null) return this.pass(root, identity, identity.plan);
+    const plan = lookup.cache.fresh(identity.subject, nowSeconds * 1000);
+    if (plan !== null) return this.pass(root, identity, plan);
+    // No plan confirmed within the TTL: ask the access service and hold the request until it answers.
+    const headers = lookup.headers.slice(0);
+    headers.push(new HeaderPair(HEADER_USER, identity.subject));
+    root.lookups.increment();
+    if (httpCall(lookup.cluster, headers, null, new Array<HeaderPair>(), lookup.timeoutMs, this) == 0) return this.unavailable(root);
+    this.pending = identity;
+    this.scope = scope;
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+
+  /** Implements CalloutHandler.onHttpCallResponse: the access service's answer to the plan lookup. */
+  onHttpCallResponse(token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+    const root = changetype<TokenAuthRoot>(this.root);
+    const identity = this.pending;
+    const lookup = root.lookup;
+    if (identity === null || lookup === null) return;
+    this.pending = null;
+    let status = "";
+    if (numHeaders > 0) {
+      const answered = httpCallResponseHeaders.get(":status");
+      if (answered !== null) status = answered;
+    }
+    if (status == "404") {
+      this.refuse(root, this.scope, "user " + identity.subject + " no longer exists");
+      return;
+    }
+    let body: string | null = null;
+    if (status == "200" && bodySize <= 64) body = httpCallResponseBody.readString();
+    if (body === null || !isPlanId(body)) {
+      this.unavailable(root);
+      return;
+    }
+    lookup.cache.confirm(identity.subject, body, <f64>getCurrentTimeNanoseconds() / 1e6);
+    if (this.pass(root, identity, body) == FilterHeadersStatus.Continue) continueRequest();
+  }
+
+  /** Writes the verified identity with the plan to enforce; refuses when the headers cannot be written. */
+  private pass(root: TokenAuthRoot, identity: VerifiedToken, plan: string): FilterHeadersStatus {
     const set =
       requestHeaders.replace(HEADER_USER, identity.subject) == WasmResult.Ok &&
-      requestHeaders.replace(HEADER_PLAN, identity.plan) == WasmResult.Ok &&
+      requestHeaders.replace(HEADER_PLAN, plan) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_ACCESS, identity.access) == WasmResult.Ok;
     if (!set) return this.refuse(root, "", "identity headers could not be written");
-    root.countAllowed(identity.plan);
+    root.countAllowed(plan);
     return FilterHeadersStatus.Continue;
+  }
+
+  /** Fails closed when no current plan could be confirmed: 503, Retry-After: 1. */
+  private unavailable(root: TokenAuthRoot): FilterHeadersStatus {
+    root.lookupFailures.increment();
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 503: plan lookup failed");
+    const headers = new Array<HeaderPair>();
+    headers.push(new HeaderPair("retry-after", "1"));
+    sendRegistryError(503, "token_auth_plan_unavailable", "UNAVAILABLE", "current plan could not be confirmed", "null", headers);
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
   private refuse(root: TokenAuthRoot, scope: string, reason: string): FilterHeadersStatus {

@@ -65,7 +65,7 @@ describe("accounts API", () => {
     assert.equal(res.status, 200);
     const me = await json(res);
     assert.equal(me.username, "frank");
-    assert.deepEqual(me.quota, { limit: 10, used: 0, remaining: 10, resetSeconds: 0, windowSeconds: 60 });
+    assert.deepEqual(me.quota, { plan: "personal", limit: 10, used: 0, remaining: 10, resetSeconds: 0, windowSeconds: 60, usedResetSeconds: 0 });
     assert.deepEqual(me.privateRepositories, { used: 0, limit: 1 });
     assert.equal((await fetch(`${hub.accessUrl}/api/me`)).status, 401);
   });
@@ -189,5 +189,16 @@ describe("filter mode trust", () => {
     assert.equal(denied.status, 401);
     assert.match(denied.headers.get("www-authenticate") ?? "", /,scope="repository:lea\/app:pull,push",error="insufficient_scope"$/);
     assert.equal((await json(denied)).errors[0].message, "token does not grant push on lea/app");
+  });
+
+  it("should keep no quota of its own: /api/me asks the enforcer, and answers null when it cannot", async () => {
+    const sidecar = { ...identity, "x-hub-sidecar": hub.sidecarSecret };
+    // Without Envoy in front nothing answers /v2/_quota: the app says so instead of counting itself.
+    const quota = await fetch(`${hub.accessUrl}/v2/_quota`, { headers: sidecar });
+    assert.equal(quota.status, 503);
+    assert.deepEqual(await json(quota), { errors: [{ code: "UNAVAILABLE", message: "quota unavailable: the rate-limit filter did not answer", detail: null }] });
+    const me = await fetch(`${hub.accessUrl}/api/me`, { headers: { authorization: basic("kim") } });
+    assert.equal(me.status, 200);
+    assert.equal((await json(me)).quota, null);
   });
 });

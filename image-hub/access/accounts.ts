@@ -7,7 +7,7 @@ import { Router, type Request } from "express";
 import { findPlan, type Action, type Catalog, type Plan } from "../catalog.ts";
 import { MAX_TOKEN_LENGTH } from "../filter-configs.ts";
 import { HttpError } from "../http-error.ts";
-import { BucketsUnavailable, type PullBuckets } from "./bucket.ts";
+import type { Quota } from "./policy.ts";
 import { NAME_MAX, NAME_RE } from "./routes-map.ts";
 import type { StorageClient } from "./storage-client.ts";
 import { parseScope, REGISTRY_TTL, SESSION_TTL, signRegistryToken, signSessionToken, verifySessionToken, type Grant, type SigningKeys } from "./tokens.ts";
@@ -19,7 +19,10 @@ export interface AccountsOptions {
   users: Users;
   keys: SigningKeys;
   storage: StorageClient;
-  buckets: PullBuckets;
+  /** The enforcer's quota answer for a user on a plan; null when the enforcer cannot be asked. */
+  quota: (user: string, plan: Plan) => Promise<Quota | null>;
+  /** Where limits are enforced, for `GET /api/status`. */
+  mode: "filter" | "app";
 }
 
 interface RepositoryInfo {
@@ -37,7 +40,7 @@ function unauthorized(registry = false): HttpError {
 
 /** accountRoutes builds the `/api` router; call once per app. Errors are HttpErrors. */
 export function accountRoutes(options: AccountsOptions): Router {
-  const { catalog, users, keys, storage, buckets } = options;
+  const { catalog, users, keys, storage, quota, mode } = options;
   const router = Router();
 
   function planOf(user: User): Plan {
@@ -73,18 +76,13 @@ export function accountRoutes(options: AccountsOptions): Router {
 
   async function me(user: User) {
     const plan = planOf(user);
-    const q = await Promise.resolve()
-      .then(() => buckets.peek(user.username, plan.pullsPerWindow))
-      .catch((err: unknown) => {
-        throw err instanceof BucketsUnavailable ? new HttpError(503, "UNAVAILABLE", "pull quota store unavailable") : err;
-      });
-    const stats = await storage.json<{ privateRepositories: number }>("GET", "/owners/stats", { owner: user.username });
+    const [q, stats] = await Promise.all([quota(user.username, plan), storage.json<{ privateRepositories: number }>("GET", "/owners/stats", { owner: user.username })]);
     return {
       username: user.username,
       plan: plan.id,
       planName: plan.name,
       createdAt: user.createdAt,
-      quota: { limit: q.limit, used: q.limit - q.remaining, remaining: q.remaining, resetSeconds: q.resetSeconds, windowSeconds: q.windowSeconds },
+      quota: q,
       privateRepositories: { used: stats.privateRepositories, limit: plan.privateRepositories },
     };
   }
@@ -116,6 +114,26 @@ export function accountRoutes(options: AccountsOptions): Router {
 
   router.get("/me", async (req, res) => {
     res.json(await me(await required(req)));
+  });
+
+  // Pulls served to the caller per repository and hour, the last 24 hours, oldest hour first.
+  router.get("/me/usage", async (req, res) => {
+    const user = await required(req);
+    const usage = await storage.json<{ fromHour: number; hours: number; rows: { repo: string; hour: number; pulls: number }[] }>("GET", "/usage", { user: user.username });
+    const repositories = new Map<string, number[]>();
+    for (const r of usage.rows) {
+      const series = repositories.get(r.repo) ?? Array<number>(usage.hours).fill(0);
+      series[r.hour - usage.fromHour] = r.pulls;
+      repositories.set(r.repo, series);
+    }
+    res.json({
+      hours: Array.from({ length: usage.hours }, (_, i) => new Date((usage.fromHour + i) * 3_600_000).toISOString()),
+      repositories: [...repositories].map(([name, pulls]) => ({ name, pulls })),
+    });
+  });
+
+  router.get("/status", (_req, res) => {
+    res.json({ enforcement: mode });
   });
 
   const changePlan = async (req: Request, res: import("express").Response) => {

@@ -7,17 +7,17 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { Catalog } from "../catalog.ts";
-import { toHttpError } from "../http-error.ts";
+import type { Catalog, Plan } from "../catalog.ts";
+import { HttpError, toHttpError } from "../http-error.ts";
 import { accountRoutes, REGISTRY_FORMAT } from "./accounts.ts";
-import { TokenBuckets, type PullBuckets } from "./bucket.ts";
-import { registryPolicy, type EnforceMode } from "./policy.ts";
+import { BucketsUnavailable, TokenBuckets, type PullBuckets } from "./bucket.ts";
+import { quotaOf, registryPolicy, type EnforceMode, type Quota } from "./policy.ts";
 import { registryRoutes } from "./registry.ts";
 import { StorageClient } from "./storage-client.ts";
-import type { SigningKeys } from "./tokens.ts";
+import { signRegistryToken, type SigningKeys } from "./tokens.ts";
 import { Users } from "./users.ts";
 
-/** Options of createAccess; every field but `logError` and `buckets` is required. */
+/** Options of createAccess; every field but `enforcerUrl`, `logError` and `buckets` is required. */
 export interface AccessOptions {
   /** Directory for access.db (accounts); created when missing. */
   dataDir: string;
@@ -30,6 +30,11 @@ export interface AccessOptions {
   realm: string;
   /** Secret the sidecar sends in `x-hub-sidecar`; required in filter mode. */
   sidecarSecret: string;
+  /**
+   * Filter mode: base URL of the Envoy whose rate-limit filter answers `GET /v2/_quota`; defaults to
+   * the realm's origin (the ingress the clients use).
+   */
+  enforcerUrl?: string;
   /** Called with each 5xx error; defaults to console.error. */
   logError?: (err: unknown) => void;
   /** The pull buckets (e.g. RedisBuckets, shared by replicas); defaults to in-memory TokenBuckets. */
@@ -60,15 +65,49 @@ export function createAccess(options: AccessOptions): Access {
   const storage = new StorageClient(options.storageUrl);
   const buckets = options.buckets ?? new TokenBuckets(options.catalog.windowSeconds);
   const logError = options.logError ?? ((err: unknown) => console.error("access:", err));
+  const enforcerUrl = options.enforcerUrl ?? new URL(options.realm).origin;
+  // The quota always comes from the component that enforces it: the app's own bucket in app mode
+  // (null while a shared store cannot answer), the rate-limit filter in Envoy (asked with a
+  // scope-less token for the user) in filter mode.
+  const quota =
+    options.mode === "app"
+      ? async (user: string, plan: Plan): Promise<Quota | null> => {
+          try {
+            return quotaOf(plan, await buckets.peek(user, plan.pullsPerWindow));
+          } catch (err) {
+            if (err instanceof BucketsUnavailable) return null;
+            throw err;
+          }
+        }
+      : async (user: string, plan: Plan): Promise<Quota | null> => {
+          const { token } = await signRegistryToken(options.keys, { user, plan: plan.id, access: [] });
+          try {
+            const res = await fetch(`${enforcerUrl}/v2/_quota`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) });
+            return res.status === 200 ? ((await res.json()) as Quota) : null;
+          } catch {
+            return null;
+          }
+        };
 
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   // Keep the raw path intact for the registry: names are matched undecoded, as the filters do.
-  app.use("/v2", registryPolicy({ mode: options.mode, catalog: options.catalog, keys: options.keys, buckets, realm: options.realm, sidecarSecret: options.sidecarSecret }));
+  app.use("/v2", registryPolicy({ mode: options.mode, catalog: options.catalog, keys: options.keys, buckets, realm: options.realm, sidecarSecret: options.sidecarSecret, currentPlan: (user) => users.get(user)?.plan }));
   app.use("/v2", registryRoutes(storage));
+  if (options.mode === "filter") {
+    // token-auth's plan lookup (filters/token-auth/README.md "Live plans"): the user's plan now, as
+    // plain text so the filter needs no JSON parser. Only the sidecar, which knows the secret, may ask;
+    // the ingress does not route this path.
+    app.get("/internal/plan", (req, res) => {
+      if (req.headers["x-hub-sidecar"] !== options.sidecarSecret) throw new HttpError(403, "DENIED", "sidecar only");
+      const user = users.get(String(req.headers["x-hub-user"] ?? ""));
+      if (!user) throw new HttpError(404, "NOT_FOUND", "no such user");
+      res.status(200).setHeader("Content-Type", "text/plain").setHeader("Cache-Control", "no-store").send(user.plan);
+    });
+  }
   app.use("/api", express.json({ limit: "64kb" }));
-  app.use("/api", accountRoutes({ catalog: options.catalog, users, keys: options.keys, storage, buckets }));
+  app.use("/api", accountRoutes({ catalog: options.catalog, users, keys: options.keys, storage, quota, mode: options.mode }));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = toHttpError(err);
     if (e.status >= 500) logError(err);

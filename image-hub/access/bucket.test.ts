@@ -13,11 +13,12 @@ describe("TokenBuckets", () => {
       assert.equal(s.allowed, true);
       assert.equal(s.remaining, 10 - i);
       assert.equal(s.resetSeconds, 6 * i);
+      assert.equal(s.used, i);
     }
     // The 11th is refused; refusing twice changes nothing.
     for (let i = 0; i < 2; i++) {
       const s = buckets.take("alice", 10);
-      assert.deepEqual(s, { allowed: false, limit: 10, remaining: 0, resetSeconds: 60, retryAfterSeconds: 6, windowSeconds: 60 });
+      assert.deepEqual(s, { allowed: false, limit: 10, remaining: 0, resetSeconds: 60, retryAfterSeconds: 6, windowSeconds: 60, used: 10, usedResetSeconds: 60 });
     }
     // 3 s later half a token is back: still refused, retry in 3 s.
     now += 3000;
@@ -26,17 +27,14 @@ describe("TokenBuckets", () => {
     now += 3000;
     assert.equal(buckets.take("alice", 10).allowed, true);
     assert.equal(buckets.take("alice", 10).allowed, false);
+    // Used counts pulls served in the count window: 11, not limit − remaining (10).
+    assert.equal(buckets.peek("alice", 10).used, 11);
+    // The count window opened by the first pull ends 60 s after it; the next pull opens a new one.
+    now = 1_060_000;
+    assert.deepEqual([buckets.peek("alice", 10).used, buckets.peek("alice", 10).usedResetSeconds], [0, 0]);
+    assert.equal(buckets.take("alice", 10).used, 1);
     // Other users have their own bucket.
     assert.equal(buckets.peek("bob", 100).remaining, 100);
-  });
-
-  it("should mirror forced pulls without going below zero", () => {
-    const now = 0;
-    const buckets = new TokenBuckets(60, () => now);
-    for (let i = 0; i < 12; i++) buckets.take("carol", 10, true);
-    const s = buckets.peek("carol", 10);
-    assert.equal(s.remaining, 0);
-    assert.equal(s.resetSeconds, 60);
   });
 
   it("should forget idle users so memory stays bounded", () => {

@@ -18,6 +18,10 @@ export interface BucketState {
   /** Seconds until one token is available, ceiled (0 when one is available now). */
   retryAfterSeconds: number;
   windowSeconds: number;
+  /** Pulls served in the current count window (a count, not limit − remaining). */
+  used: number;
+  /** Seconds until the current count window ends, ceiled (0 when none is open). */
+  usedResetSeconds: number;
 }
 
 /**
@@ -27,8 +31,8 @@ export interface BucketState {
  * rejects with {@link BucketsUnavailable} when its store cannot answer.
  */
 export interface PullBuckets {
-  /** Consumes one token when available (always with `force`); a refused take consumes nothing. */
-  take(key: string, capacity: number, force?: boolean): BucketState | Promise<BucketState>;
+  /** Consumes one token when available and counts the pull; a refused take consumes and counts nothing. */
+  take(key: string, capacity: number): BucketState | Promise<BucketState>;
   /** Reports the bucket without consuming (read-only). */
   peek(key: string, capacity: number): BucketState | Promise<BucketState>;
 }
@@ -37,10 +41,18 @@ export interface PullBuckets {
 export class BucketsUnavailable extends Error {}
 
 /**
- * bucketState renders `tokens` (fractional, after the operation) in the units of the RateLimit-*
- * headers; shared by both stores so they answer the same numbers. Never throws.
+ * bucketState renders `tokens` (fractional, after the operation) and the count window (`used` pulls,
+ * `windowLeftMs` until it ends; ≤ 0 when none is open) in the units of the RateLimit-* headers and
+ * the quota answer; shared by both stores so they answer the same numbers. Never throws.
  */
-export function bucketState(tokens: number, capacity: number, windowSeconds: number, allowed: boolean): BucketState {
+export function bucketState(
+  tokens: number,
+  capacity: number,
+  windowSeconds: number,
+  allowed: boolean,
+  used: number,
+  windowLeftMs: number,
+): BucketState {
   const perSecond = capacity / windowSeconds;
   return {
     allowed,
@@ -49,12 +61,17 @@ export function bucketState(tokens: number, capacity: number, windowSeconds: num
     resetSeconds: perSecond > 0 ? Math.ceil((capacity - tokens) / perSecond) : 0,
     retryAfterSeconds: tokens >= 1 || perSecond === 0 ? 0 : Math.ceil((1 - tokens) / perSecond),
     windowSeconds,
+    used: windowLeftMs > 0 ? used : 0,
+    usedResetSeconds: windowLeftMs > 0 ? Math.ceil(windowLeftMs / 1000) : 0,
   };
 }
 
 interface Entry {
   tokens: number;
   at: number;
+  /** Start (ms) of the count window opened by the first pull after the previous one ended. */
+  windowStart: number;
+  used: number;
 }
 
 /** Entries beyond this count trigger a sweep of full (idle) buckets, so memory stays bounded. */
@@ -75,7 +92,7 @@ export class TokenBuckets implements PullBuckets {
 
   private refill(key: string, capacity: number): Entry {
     const t = this.now();
-    const e = this.entries.get(key) ?? { tokens: capacity, at: t };
+    const e = this.entries.get(key) ?? { tokens: capacity, at: t, windowStart: t - this.windowSeconds * 1000, used: 0 };
     const rate = capacity / this.windowSeconds / 1000;
     e.tokens = Math.min(capacity, e.tokens + Math.max(0, t - e.at) * rate);
     e.at = t;
@@ -83,18 +100,25 @@ export class TokenBuckets implements PullBuckets {
   }
 
   private state(e: Entry, capacity: number, allowed: boolean): BucketState {
-    return bucketState(e.tokens, capacity, this.windowSeconds, allowed);
+    return bucketState(e.tokens, capacity, this.windowSeconds, allowed, e.used, e.windowStart + this.windowSeconds * 1000 - e.at);
   }
 
   /**
-   * take consumes one token when one is available (or always, with `force`, which the filter mode
-   * uses to mirror pulls the sidecar already allowed; the bucket never goes below zero). A refused
-   * take consumes nothing. Never throws.
+   * take consumes one token when one is available and counts the pull in the count window (opening a
+   * new one when the last has ended), as the rate-limit filter does. A refused take consumes and
+   * counts nothing. Never throws.
    */
-  take(key: string, capacity: number, force = false): BucketState {
+  take(key: string, capacity: number): BucketState {
     const e = this.refill(key, capacity);
-    const allowed = e.tokens >= 1 || force;
-    if (allowed) e.tokens = Math.max(0, e.tokens - 1);
+    const allowed = e.tokens >= 1;
+    if (allowed) {
+      e.tokens -= 1;
+      if (e.at - e.windowStart >= this.windowSeconds * 1000) {
+        e.windowStart = e.at;
+        e.used = 0;
+      }
+      e.used += 1;
+    }
     this.entries.set(key, e);
     if (this.entries.size > SWEEP_AT) this.sweep();
     return this.state(e, capacity, allowed);
@@ -110,7 +134,8 @@ export class TokenBuckets implements PullBuckets {
   private sweep(): void {
     const t = this.now();
     for (const [k, e] of this.entries) {
-      // A bucket idle for a whole window is full again; dropping it changes nothing observable.
+      // A bucket idle for a whole window is full again and its count window has ended; dropping it
+      // changes nothing observable.
       if (t - e.at >= this.windowSeconds * 1000) this.entries.delete(k);
     }
   }

@@ -9,7 +9,7 @@
 import type { NextFunction, Request, Response } from "express";
 import { findPlan, type Action, type Catalog, type Plan } from "../catalog.ts";
 import { HttpError } from "../http-error.ts";
-import { BucketsUnavailable, type PullBuckets } from "./bucket.ts";
+import { BucketsUnavailable, type BucketState, type PullBuckets } from "./bucket.ts";
 import { mapRegistryRequest, type RegistryRoute } from "./routes-map.ts";
 import { allows, parseAccess, SERVICE, verifyRegistryToken, type Identity, type SigningKeys } from "./tokens.ts";
 
@@ -26,6 +26,28 @@ export interface PolicyOptions {
   realm: string;
   /** Value of `x-hub-sidecar` that marks a request as coming through the sidecar (filter mode). */
   sidecarSecret: string;
+  /**
+   * App mode: the user's plan now (undefined for an unknown user). The enforced plan is the current
+   * one, never the token's `plan` claim, so a plan change applies to tokens already issued.
+   */
+  currentPlan: (user: string) => string | undefined;
+}
+
+/** The quota answer of `GET /v2/_quota` (CONTRACT.md "Quota"), identical in both modes. */
+export interface Quota {
+  plan: string;
+  limit: number;
+  /** Pulls served in the current count window. */
+  used: number;
+  remaining: number;
+  resetSeconds: number;
+  windowSeconds: number;
+  usedResetSeconds: number;
+}
+
+/** quotaOf renders an app-mode bucket state as the quota answer, keys in the filter's order. */
+export function quotaOf(plan: Plan, s: BucketState): Quota {
+  return { plan: plan.id, limit: s.limit, used: s.used, remaining: s.remaining, resetSeconds: s.resetSeconds, windowSeconds: s.windowSeconds, usedResetSeconds: s.usedResetSeconds };
 }
 
 /** What the policy middleware leaves on `res.locals` for the handlers. */
@@ -76,11 +98,15 @@ async function identify(req: Request, options: PolicyOptions, route: RegistryRou
   const auth = req.headers.authorization ?? "";
   const token = auth.length >= 8 && auth.slice(0, 7).toLowerCase() === "bearer " ? auth.slice(7).trim() : "";
   if (token === "") throw unauthorized(options, route);
+  let identity: Identity;
   try {
-    return await verifyRegistryToken(options.keys, token);
+    identity = await verifyRegistryToken(options.keys, token);
   } catch {
     throw unauthorized(options, route);
   }
+  const plan = options.currentPlan(identity.user);
+  if (plan === undefined) throw unauthorized(options, route);
+  return { ...identity, plan };
 }
 
 /** The body size a blob upload announces (Content-Length, or Content-Range end + 1); -1 when none. */
@@ -112,11 +138,12 @@ function missingGrant(identity: Identity, route: RegistryRoute): string | undefi
 
 /**
  * The shared store's failure mode (CONTRACT.md, "Global limits"): fail closed. A pull whose bucket
- * cannot be read is refused with 503 UNAVAILABLE rather than admitted past the plan.
+ * cannot be read is refused with 503 UNAVAILABLE rather than admitted past the plan; a quota that
+ * cannot be read is 503 too, never a guess.
  */
-async function takeOrUnavailable(buckets: PullBuckets, user: string, capacity: number, force: boolean) {
+async function fromStore(op: () => BucketState | Promise<BucketState>): Promise<BucketState> {
   try {
-    return await buckets.take(user, capacity, force);
+    return await op();
   } catch (err) {
     if (err instanceof BucketsUnavailable) throw new HttpError(503, "UNAVAILABLE", "pull rate limit store unavailable", null, { "Retry-After": "1" });
     throw err;
@@ -149,15 +176,22 @@ export function registryPolicy(options: PolicyOptions) {
     const missing = missingGrant(identity, route);
     if (missing !== undefined) throw insufficientScope(options, route, missing);
     if (options.mode === "app" && route.isBlobUpload && announcedBytes(req) > plan.maxBlobBytes) throw tooLarge(plan);
-    if (route.countsAsPull) {
-      const state = await takeOrUnavailable(options.buckets, identity.user, plan.pullsPerWindow, options.mode === "filter");
-      if (options.mode === "app") {
-        rateHeaders(res, state);
-        if (!state.allowed) {
-          const retry = Math.max(1, state.retryAfterSeconds);
-          const detail = { limit: state.limit, windowSeconds: state.windowSeconds, retryAfterSeconds: retry };
-          throw new HttpError(429, "TOOMANYREQUESTS", "pull rate limit exceeded", detail, { "Retry-After": String(retry) });
-        }
+    if (route.kind === "quota") {
+      // In filter mode rate-limit answers this itself; reaching here means no enforcer saw it, and the
+      // app keeps no copy of the sidecar's count to answer with.
+      if (options.mode === "filter") throw new HttpError(503, "UNAVAILABLE", "quota unavailable: the rate-limit filter did not answer", null);
+      const body = quotaOf(plan, await fromStore(() => options.buckets.peek(identity.user, plan.pullsPerWindow)));
+      res.status(200).setHeader("Cache-Control", "no-store").setHeader("Content-Type", "application/json").send(Buffer.from(JSON.stringify(body)));
+      return;
+    }
+    if (route.countsAsPull && options.mode === "app") {
+      // Filter mode counts nothing here: the rate-limit filter's bucket is the only count.
+      const state = await fromStore(() => options.buckets.take(identity.user, plan.pullsPerWindow));
+      rateHeaders(res, state);
+      if (!state.allowed) {
+        const retry = Math.max(1, state.retryAfterSeconds);
+        const detail = { limit: state.limit, windowSeconds: state.windowSeconds, retryAfterSeconds: retry };
+        throw new HttpError(429, "TOOMANYREQUESTS", "pull rate limit exceeded", detail, { "Retry-After": String(retry) });
       }
     }
     const locals: RegistryLocals = { identity, plan, route };

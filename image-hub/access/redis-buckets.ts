@@ -12,42 +12,63 @@ import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { bucketState, BucketsUnavailable, type BucketState, type PullBuckets } from "./bucket.ts";
 
 // ARGV as RateLimiterRedis passes them: [1] tokens to take, [2] window (s), [3] capacity, [4] window (s).
-// A hash {tokens, at(ms)}; a key idle for a whole window expires, which reads back as a full bucket.
-// Returns {consumed, micro-tokens left}: consumed > capacity is the library's "rejected".
+// A hash {tokens, at(ms), ws(ms), used}: the bucket, and the count window of TokenBuckets (opened at
+// the first served pull after the previous one ended, lasting a window; `used` pulls served in it).
+// A key idle for a whole window expires, which reads back as a full bucket with no open count window.
+// Returns {consumed, {micro-tokens left, used, ms left in the count window}}: consumed > capacity is
+// the library's "rejected"; the nested reply reaches take() untouched as the library's msBeforeNext.
 const TAKE = `
 local cap = tonumber(ARGV[3])
 local window = tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local s = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local s = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'ws', 'used')
 local tokens = tonumber(s[1]) or cap
 local at = tonumber(s[2]) or now
+local ws = tonumber(s[3]) or (now - window * 1000)
+local used = tonumber(s[4]) or 0
 tokens = math.min(cap, tokens + math.max(0, now - at) * cap / window / 1000)
 local take = tonumber(ARGV[1])
 local consumed = cap + 1
 if tokens >= take then
   tokens = tokens - take
   consumed = cap - math.floor(tokens)
+  if now - ws >= window * 1000 then
+    ws = now
+    used = 0
+  end
+  used = used + take
 end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', now))
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', now), 'ws', string.format('%.17g', ws), 'used', used)
 redis.call('PEXPIRE', KEYS[1], window * 1000)
-return {consumed, math.floor(tokens * 1000000)}
+return {consumed, {math.floor(tokens * 1000000), used, math.ceil(ws + window * 1000 - now)}}
 `;
 
-// KEYS[1] bucket; ARGV[1] capacity, ARGV[2] window (s). Read-only: returns micro-tokens now.
+// KEYS[1] bucket; ARGV[1] capacity, ARGV[2] window (s). Read-only: returns {micro-tokens now, used,
+// ms left in the count window}, as TAKE's nested reply.
 const PEEK = `
 local cap = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local s = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-if not s[1] then return math.floor(cap * 1000000) end
-local tokens = math.min(cap, tonumber(s[1]) + math.max(0, now - tonumber(s[2])) * cap / tonumber(ARGV[2]) / 1000)
-return math.floor(tokens * 1000000)
+local s = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'ws', 'used')
+if not s[1] then return {math.floor(cap * 1000000), 0, 0} end
+local tokens = math.min(cap, tonumber(s[1]) + math.max(0, now - tonumber(s[2])) * cap / window / 1000)
+local ws = tonumber(s[3]) or (now - window * 1000)
+return {math.floor(tokens * 1000000), tonumber(s[4]) or 0, math.ceil(ws + window * 1000 - now)}
 `;
+
+/** The nested reply of both scripts: micro-tokens, pulls in the count window, ms left in it. */
+type Counts = [microTokens: number, used: number, windowLeftMs: number];
+
+function counts(reply: unknown): Counts {
+  if (!Array.isArray(reply) || reply.length !== 3) throw new BucketsUnavailable(`redis: unexpected bucket reply ${JSON.stringify(reply)}`);
+  return reply.map(Number) as Counts;
+}
 
 const PREFIX = "image-hub:pulls";
 
-/** RedisBuckets implements PullBuckets on a shared Redis; `force` (filter mode's mirror) is not supported. */
+/** RedisBuckets implements PullBuckets on a shared Redis, with the same numbers as TokenBuckets. */
 export class RedisBuckets implements PullBuckets {
   private readonly limiters = new Map<number, RateLimiterRedis>();
 
@@ -77,8 +98,7 @@ export class RedisBuckets implements PullBuckets {
   }
 
   /** take consumes one token; rejects with BucketsUnavailable when Redis cannot answer. */
-  async take(key: string, capacity: number, force = false): Promise<BucketState> {
-    if (force) throw new Error("RedisBuckets: forced takes (filter mode) are not supported");
+  async take(key: string, capacity: number): Promise<BucketState> {
     let res: RateLimiterRes;
     let allowed = true;
     try {
@@ -88,19 +108,21 @@ export class RedisBuckets implements PullBuckets {
       res = err;
       allowed = false;
     }
-    // The script returns micro-tokens where the library expects a TTL.
-    return bucketState(res.msBeforeNext / 1e6, capacity, this.windowSeconds, allowed);
+    // The script returns its counts where the library expects a TTL.
+    const [micro, used, windowLeftMs] = counts(res.msBeforeNext);
+    return bucketState(micro / 1e6, capacity, this.windowSeconds, allowed, used, windowLeftMs);
   }
 
   /** peek reads the bucket without consuming; rejects with BucketsUnavailable when Redis cannot answer. */
   async peek(key: string, capacity: number): Promise<BucketState> {
-    let micro: unknown;
+    let reply: unknown;
     try {
-      micro = await this.client.eval(PEEK, 1, `${PREFIX}:${key}`, String(capacity), String(this.windowSeconds));
+      reply = await this.client.eval(PEEK, 1, `${PREFIX}:${key}`, String(capacity), String(this.windowSeconds));
     } catch (err) {
       throw new BucketsUnavailable(`redis: ${(err as Error).message}`);
     }
-    const tokens = Number(micro) / 1e6;
-    return bucketState(tokens, capacity, this.windowSeconds, tokens >= 1);
+    const [micro, used, windowLeftMs] = counts(reply);
+    const tokens = micro / 1e6;
+    return bucketState(tokens, capacity, this.windowSeconds, tokens >= 1, used, windowLeftMs);
   }
 }

@@ -176,5 +176,11 @@ describe("registry API (app mode)", () => {
     assert.equal(quota.limit, 10);
     assert.equal(quota.remaining, 0);
     assert.equal(quota.used, 10);
+    // The usage history counts what was served: 10 pulls (not the two 429s) in the current hour.
+    const usage = await json(await fetch(`${hub.accessUrl}/api/me/usage`, { headers: { authorization: `Basic ${Buffer.from("carol:test-password").toString("base64")}` } }));
+    assert.equal(usage.hours.length, 24);
+    assert.equal(usage.hours[23], new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString());
+    assert.deepEqual(usage.repositories, [{ name: "carol/app", pulls: [...Array(23).fill(0), 10] }]);
+    assert.deepEqual(await json(await fetch(`${hub.accessUrl}/api/status`)), { enforcement: "app" });
   });
 });

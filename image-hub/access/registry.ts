@@ -102,7 +102,8 @@ export function registryRoutes(storage: StorageClient): Router {
       await storage.json("DELETE", "/manifests", query);
       return void res.status(202).end();
     }
-    const from = await storage.request("GET", "/manifests", { ...query, countPull: req.method === "GET" ? 1 : undefined });
+    const counted = req.method === "GET" ? { countPull: 1, puller: locals(res).identity.user } : {};
+    const from = await storage.request("GET", "/manifests", { ...query, ...counted });
     if (from.statusCode !== 200) throw await readJson(from).then(() => new HttpError(502, "UNKNOWN", "storage answered without a manifest"), (err: unknown) => err);
     res.setHeader("Docker-Content-Digest", String(from.headers["x-digest"]));
     res.setHeader("Content-Type", String(from.headers["content-type"]));

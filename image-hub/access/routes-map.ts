@@ -13,7 +13,7 @@ export const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(
 export const NAME_MAX = 255;
 
 /** Which row of the table a request matched. */
-export type RouteKind = "base" | "catalog" | "manifest" | "blob" | "uploads" | "upload" | "tags" | "referrers" | "invalidName" | "unsupported";
+export type RouteKind = "base" | "catalog" | "quota" | "manifest" | "blob" | "uploads" | "upload" | "tags" | "referrers" | "invalidName" | "unsupported";
 
 /** A `/v2/` request mapped onto the contract. */
 export interface RegistryRoute {
@@ -62,6 +62,7 @@ export function mapRegistryRequest(method: string, rawPath: string, query: URLSe
   const isGet = method === "GET";
   const isRead = isGet || method === "HEAD";
   if (rawPath === "" || rawPath === "/") return isRead ? { kind: "base", countsAsPull: false, isBlobUpload: false } : UNSUPPORTED;
+  if (rawPath === "/_quota") return isGet ? { kind: "quota", countsAsPull: false, isBlobUpload: false } : UNSUPPORTED;
   if (rawPath === "/_catalog") return isGet ? { kind: "catalog", countsAsPull: false, isBlobUpload: false } : UNSUPPORTED;
   const rest = rawPath.slice(1);
   if (rest.endsWith("/tags/list")) return isGet ? repository("tags", rest.slice(0, -"/tags/list".length), "pull") : UNSUPPORTED;

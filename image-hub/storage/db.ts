@@ -26,6 +26,13 @@ CREATE TABLE IF NOT EXISTS repositories (
   pull_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS repositories_owner ON repositories (owner, visibility);
+CREATE TABLE IF NOT EXISTS pull_hours (
+  user TEXT NOT NULL,
+  repo TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  pulls INTEGER NOT NULL,
+  PRIMARY KEY (user, hour, repo)
+);
 CREATE TABLE IF NOT EXISTS blobs (
   digest TEXT PRIMARY KEY,
   size INTEGER NOT NULL,

@@ -88,7 +88,13 @@ export function manifestRoutes(db: Database.Database): Router {
   router.get("/manifests", (req, res) => {
     const repo = repoOf(db, req);
     const row = find(repo, refOf(req));
-    if (req.method === "GET" && req.query.countPull === "1") db.prepare("UPDATE repositories SET pull_count = pull_count + 1 WHERE name = ?").run(repo);
+    if (req.method === "GET" && req.query.countPull === "1") {
+      db.prepare("UPDATE repositories SET pull_count = pull_count + 1 WHERE name = ?").run(repo);
+      // Served pulls per user, repository and hour: the Account page's usage history.
+      if (typeof req.query.puller === "string" && req.query.puller !== "") {
+        db.prepare("INSERT INTO pull_hours (user, repo, hour, pulls) VALUES (?, ?, ?, 1) ON CONFLICT (user, hour, repo) DO UPDATE SET pulls = pulls + 1").run(req.query.puller, repo, Math.floor(Date.now() / 3_600_000));
+      }
+    }
     res.setHeader("Content-Type", row.media_type);
     res.setHeader("X-Digest", row.digest);
     res.send(row.body);

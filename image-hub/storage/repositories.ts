@@ -137,6 +137,13 @@ export function repositoryRoutes(db: Database.Database): Router {
     });
   });
 
+  router.get("/usage", (req, res) => {
+    const user = str(req, "user", "query");
+    const since = Math.floor(Date.now() / 3_600_000) - 23;
+    const rows = db.prepare("SELECT repo, hour, pulls FROM pull_hours WHERE user = ? AND hour >= ? ORDER BY repo, hour").all(user, since);
+    res.json({ fromHour: since, hours: 24, rows });
+  });
+
   router.get("/owners/stats", (req, res) => {
     const owner = str(req, "owner", "query");
     const repositories = db.prepare("SELECT COUNT(*) FROM repositories WHERE owner = ?").pluck().get(owner) as number;

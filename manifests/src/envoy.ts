@@ -18,7 +18,7 @@ export const LOCAL_URL = "http://127.0.0.1:8080";
  */
 export function portableBootstrap(p: ManifestParams, root: string): Bootstrap {
   const url = new URL(LOCAL_URL);
-  const filters = policyFilters(`${LOCAL_URL}/api/token`, [...p.jwtKeys]);
+  const filters = policyFilters(`${LOCAL_URL}/api/token`, [...p.jwtKeys], p.sidecarSecret);
   const { config } = buildBootstrap(
     stackEnvoyOptions({ port: Number(url.port), accessPort: p.ports.access, uiPort: p.ports.ui, sidecarSecret: p.sidecarSecret, filters }),
   );

@@ -11,10 +11,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { EnforceMode } from "../../image-hub/access/policy.ts";
-import { DEMO_SIGNING_KEYS, EXAMPLE_REALM, MAX_TOKEN_LENGTH } from "../../image-hub/filter-configs.ts";
+import { DEMO_SIGNING_KEYS, EXAMPLE_REALM, MAX_TOKEN_LENGTH, PLAN_TTL_MS } from "../../image-hub/filter-configs.ts";
 import { startStack, type Stack } from "../../image-hub/start.ts";
 import { badInputCases, challengeFor, type BadInputCase } from "../policy/cases.ts";
 import { mintToken } from "../policy/tokens.ts";
+
+const ALICE_PASSWORD = "alice-password";
+
+/** Calls the accounts API as alice (Basic) or anonymously for sign-up; resolves to the response. */
+function accounts(stack: Stack, method: string, path: string, body: unknown): Promise<Response> {
+  const basic = `Basic ${Buffer.from(`alice:${ALICE_PASSWORD}`).toString("base64")}`;
+  return fetch(`${stack.url}${path}`, { method, headers: { "content-type": "application/json", authorization: basic }, body: JSON.stringify(body) });
+}
 
 const filtersBuilt = ["token-auth", "plan-enforcement", "rate-limit"].every((n) => existsSync(new URL(`../../build/filters/${n}.wasm`, import.meta.url)));
 const MANIFEST = "/v2/alice/app/manifests/latest";
@@ -90,7 +98,10 @@ function edgeCases(now: number): BadInputCase[] {
     unauthorized("a sub with a comma", mintToken({ now, sub: "alice,bob" })),
     unauthorized("a malformed plan", mintToken({ now, plan: "Gold" })),
     unauthorized("a session token (accounts API audience)", mintToken({ now, claims: { aud: "image-hub-api", access: undefined, plan: undefined } })),
-    { name: "a well-formed unknown plan", method: "GET", path: MANIFEST, headers: bearer(mintToken({ now, plan: "gold" })), status: 403, code: "DENIED" },
+    // Live plans (CONTRACT.md): the user's current plan applies, whatever plan the token claims.
+    readable("a well-formed unknown plan claim (the current plan applies)", bearer(mintToken({ now, plan: "gold" }))),
+    readable("a richer plan claim (the current plan applies)", bearer(mintToken({ now, plan: "enterprise" }))),
+    unauthorized("a token for a user that does not exist", mintToken({ now, sub: "nobody" })),
     readable("no nbf claim", bearer(mintToken({ now, claims: { nbf: undefined } }))),
     readable("a future iat", bearer(mintToken({ now, claims: { iat: now + 3600 } }))),
     readable("an audience list naming the registry", bearer(mintToken({ now, claims: { aud: ["image-hub-registry", "other"] } }))),
@@ -142,7 +153,10 @@ describe("the two enforcement modes answer alike", { skip: filtersBuilt ? false 
       dirs.push(dataDir);
       // Demo keys (marked as such in filter-configs.ts), so the table's tokens verify in both stacks.
       writeFileSync(join(dataDir, "keys.json"), JSON.stringify({ keys: DEMO_SIGNING_KEYS }));
-      stacks.set(mode, await startStack({ enforce: mode, dataDir, quiet: true, seed: false, concurrency: 1, uiDir: dataDir }));
+      const stack = await startStack({ enforce: mode, dataDir, quiet: true, seed: false, concurrency: 1, uiDir: dataDir });
+      stacks.set(mode, stack);
+      // The tables' tokens name alice (Personal by default): the plan enforced is her current one.
+      assert.equal((await accounts(stack, "POST", "/api/signup", { username: "alice", password: ALICE_PASSWORD, plan: "personal" })).status, 201);
     }
   });
   after(async () => {
@@ -168,6 +182,9 @@ describe("the two enforcement modes answer alike", { skip: filtersBuilt ? false 
   it("should answer OCI v1.1 pushes and the referrers API identically, headers and bodies included", async () => {
     const now = Math.floor(Date.now() / 1000);
     const auth = bearer(mintToken({ now, plan: "team", access: [{ name: "alice/app", actions: ["pull", "push", "delete"] }] }));
+    // This test deletes, which Team allows: alice upgrades, and filter mode's cached plan expires first.
+    for (const stack of stacks.values()) assert.equal((await accounts(stack, "POST", "/api/plan", { plan: "team" })).status, 200);
+    await new Promise((wait) => setTimeout(wait, PLAN_TTL_MS + 100));
     const json = { ...auth, "content-type": "application/vnd.oci.image.manifest.v1+json" };
     const config = Buffer.from("{}");
     const layer = Buffer.from("a sha512 layer\n");

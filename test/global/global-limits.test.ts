@@ -24,6 +24,10 @@ const personal = findPlan(base, "personal");
 assert.ok(personal, "plans.json has a personal plan");
 const LIMIT = personal.pullsPerWindow;
 
+function basic(user: string): string {
+  return `Basic ${Buffer.from(`${user}:${PASSWORD}`).toString("base64")}`;
+}
+
 /** Signs up a Personal user through the first replica and pushes `<user>/app:latest`. */
 async function personalUserWithImage(stack: Stack, username: string): Promise<void> {
   const res = await fetch(`${stack.url}/api/signup`, {
@@ -81,12 +85,18 @@ describe("global limits, app mode, 2 replicas", () => {
       await personalUserWithImage(stack, user);
       const counts = await burst(stack, user);
       assert.deepEqual(Object.fromEntries(counts), { 200: LIMIT, 429: CLIENTS - LIMIT });
-      // Both replicas report the shared bucket (the UI's quota comes from the bucket that enforces).
+      // Both replicas report the shared bucket and its count window from Redis (the UI's quota comes
+      // from the bucket that enforces): /v2/_quota and /api/me agree, whichever replica answers.
       for (const r of stack.replicas) {
-        const me = await fetch(`${r.url}/api/me`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${PASSWORD}`).toString("base64")}` } });
+        const quota = await new RegistryClient(r.url, user, PASSWORD).request("GET", "/v2/_quota", `repository:${user}/app:pull`);
+        assert.equal(quota.status, 200);
+        const q = (await quota.json()) as Record<string, number | string>;
+        assert.deepEqual({ ...q, resetSeconds: 0, usedResetSeconds: 0 }, { plan: "personal", limit: LIMIT, used: LIMIT, remaining: 0, resetSeconds: 0, windowSeconds: 3600, usedResetSeconds: 0 });
+        assert.ok(Number(q.usedResetSeconds) > 3500 && Number(q.usedResetSeconds) <= 3600, `usedResetSeconds ${q.usedResetSeconds}`);
+        const me = await fetch(`${r.url}/api/me`, { headers: { authorization: basic(user) } });
         assert.equal(me.status, 200);
-        const quota = ((await me.json()) as { quota: { used: number; remaining: number } }).quota;
-        assert.deepEqual({ used: quota.used, remaining: quota.remaining }, { used: LIMIT, remaining: 0 });
+        const mine = ((await me.json()) as { quota: Record<string, number | string> }).quota;
+        assert.deepEqual({ used: mine.used, remaining: mine.remaining, usedResetSeconds: Number(mine.usedResetSeconds) > 3500 }, { used: LIMIT, remaining: 0, usedResetSeconds: true });
       }
     });
   }
@@ -103,6 +113,13 @@ describe("global limits, app mode, 2 replicas", () => {
     assert.equal(down.status, 503);
     assert.equal(down.headers.get("retry-after"), "1");
     assert.deepEqual(await down.json(), { errors: [{ code: "UNAVAILABLE", message: "pull rate limit store unavailable", detail: null }] });
+    // The quota cannot be read either: /v2/_quota fails closed the same way, /api/me says null.
+    const quotaDown = await client.request("GET", "/v2/_quota", `repository:${user}/app:pull`);
+    assert.equal(quotaDown.status, 503);
+    assert.equal((await quotaDown.json()).errors[0].code, "UNAVAILABLE");
+    const meDown = await fetch(`${stack.replicas[1].url}/api/me`, { headers: { authorization: basic(user) } });
+    assert.equal(meDown.status, 200);
+    assert.equal(((await meDown.json()) as { quota: unknown }).quota, null);
     const port = redis.port;
     await redis.stop();
     redis = await startRedis({ port });

@@ -4,7 +4,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import { createChain, ManualClock, type Chain, type ChainResult, type UpstreamRequest } from "proxy-wasm-host-emulator";
+import { createChain, ManualClock, type Chain, type ChainResult, type ClusterHandler, type UpstreamRequest } from "proxy-wasm-host-emulator";
 import { type Catalog } from "../../image-hub/catalog.ts";
 import { EXAMPLE_REALM, policyFilterChain, type PolicyFilterName } from "../../image-hub/filter-configs.ts";
 
@@ -34,6 +34,8 @@ export interface StartPolicyOptions {
   catalog?: Catalog;
   /** Replace one filter's generated configuration (used to try bad configurations). */
   configOverride?: Partial<Record<PolicyFilterName, string>>;
+  /** Handlers of the clusters the filters' callouts name (token-auth's plan lookup). */
+  clusters?: Record<string, ClusterHandler | null>;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function startPolicy(options: StartPolicyOptions = {}): Promise<Pol
     clock,
     workers: options.workers ?? 1,
     logLevel: "debug",
+    clusters: options.clusters,
     filters: specs.map((s) => ({
       name: s.name,
       rootId: s.rootId,

@@ -1,6 +1,7 @@
 // The Image Hub UI in Chromium (bundled or system: browser.ts) against the stack `npm start` runs (startStack from
 // image-hub/start.ts, filter mode, free port, temp data folder): sign up on Personal, log in, pull
-// until limited, see the 429, upgrade to Team, pull again. Every step leaves a screenshot in
+// until limited, see the 429, upgrade to Team, pull again (the upgrade applies within a second), and
+// find the pulls made on the Account page's counters and usage chart. Every step leaves a screenshot in
 // test-artifacts/ui-e2e/. Plan numbers come from the catalog, never from this file.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -34,6 +35,11 @@ describe(`Image Hub UI end to end (${choice.label}, ${enforceMode()} mode)`, { t
   let browser: BrowserSession | undefined;
   let running: TestStack | undefined;
   let repoPath = "";
+  /** Pulls the hub served in this test, and when the first one was. */
+  let served = 0;
+  let firstPullAt = 0;
+  /** When the server confirmed the upgrade. */
+  let upgradedAt = 0;
   const username = `e2e${Date.now().toString(36)}`;
   const password = "e2e-demo-password";
 
@@ -72,6 +78,8 @@ describe(`Image Hub UI end to end (${choice.label}, ${enforceMode()} mode)`, { t
     assert.equal(await page.getByTestId("account-username").textContent(), username);
     assert.equal(await page.getByTestId("account-remaining").textContent(), String(personal.pullsPerWindow));
     assert.match((await page.locator("main").textContent())!, new RegExp(`${personal.pullsPerWindow} pulls ${minute}`));
+    // The footer says which enforcement mode this run uses, as the access service reports it.
+    await page.getByTestId("enforcement").getByText(`(${enforceMode()} mode`).waitFor();
     await screenshot(page, "02-logged-in-account");
   });
 
@@ -84,6 +92,7 @@ describe(`Image Hub UI end to end (${choice.label}, ${enforceMode()} mode)`, { t
     await screenshot(page, "03-hub");
     await first.click();
     await page.locator(".pull-box > button.primary").waitFor();
+    firstPullAt = Date.now();
     const firstPull = await pullOnce(page);
     assert.equal(firstPull.kind, "ok", firstPull.text);
     assert.match(firstPull.text, new RegExp(`Pulled .*Manifest sha256:[0-9a-f]{12}.*${personal.pullsPerWindow - 1} of ${personal.pullsPerWindow} pulls ${minute} left`));
@@ -99,6 +108,7 @@ describe(`Image Hub UI end to end (${choice.label}, ${enforceMode()} mode)`, { t
     }
     assert.equal(last.kind, "limit", `expected the 429 notice, got: ${last.text}`);
     assert.ok(ok >= personal.pullsPerWindow, `only ${ok} pulls succeeded before the limit`);
+    served = ok;
   });
 
   it("4. shows the 429 plainly: limit, window, when to retry, and an upgrade button", async () => {
@@ -109,6 +119,8 @@ describe(`Image Hub UI end to end (${choice.label}, ${enforceMode()} mode)`, { t
     assert.match(text, new RegExp(`Your plan allows ${personal.pullsPerWindow} pulls ${minute}`));
     assert.match(text, /You can pull again in \d+ seconds?\./);
     assert.doesNotMatch(text, /daily/i);
+    // What an upgrade does, and when.
+    assert.match(text, /An upgrade takes effect within a second, also for the token you already hold/);
     assert.equal(await page.locator("#pull-status .notice-ok").count(), 0);
     await screenshot(page, "04-limited-429");
   });
@@ -119,6 +131,7 @@ describe(`Image Hub UI end to end (${choice.label}, ${enforceMode()} mode)`, { t
     await page.waitForURL("**/plans");
     await page.getByRole("button", { name: `Upgrade to ${team.name}` }).click();
     await page.getByText(`You are now on the ${team.name} plan.`).waitFor();
+    upgradedAt = Date.now();
     assert.equal(await page.locator(".plan-current h2").textContent(), team.name);
     await screenshot(page, "05-upgraded-plans");
     await page.goto(`${stack!.url}/account`);
@@ -130,10 +143,39 @@ describe(`Image Hub UI end to end (${choice.label}, ${enforceMode()} mode)`, { t
     const page = browser!.page;
     await page.goto(`${stack!.url}${repoPath}`);
     await page.locator(".pull-box > button.primary").waitFor();
-    const pull = await pullOnce(page);
+    // The enforcer applies a plan change within a second (its plan cache's TTL): a pull in that second
+    // may still meet the old limit; one after it may not.
+    let sentAt = Date.now();
+    let pull = await pullOnce(page);
+    while (pull.kind === "limit" && sentAt - upgradedAt < 1000) {
+      await new Promise((wait) => setTimeout(wait, 100));
+      sentAt = Date.now();
+      pull = await pullOnce(page);
+    }
     assert.equal(pull.kind, "ok", `the first pull after the upgrade was refused: ${pull.text}`);
     assert.match(pull.text, new RegExp(`of ${team.pullsPerWindow} pulls ${minute} left`));
+    served++;
     await screenshot(page, "06-pull-after-upgrade");
+  });
+
+  it("7. the Account page counts the pulls made, and charts them per repository and hour", async () => {
+    const page = browser!.page;
+    const repository = decodeURIComponent(repoPath.slice("/repositories/".length));
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: /^Account/ }).click();
+    await page.waitForURL("**/account");
+    await page.getByTestId("account-plan").getByText(team.name, { exact: true }).waitFor();
+    const chart = page.locator(`[data-testid=usage-repository][data-repository="${repository}"]`);
+    await chart.waitFor();
+    await screenshot(page, "07-account-usage");
+    // The chart counts what was served (the 429s are not), all of it within the last 24 hours.
+    assert.equal(await chart.getAttribute("data-total"), String(served));
+    assert.match((await chart.textContent())!, new RegExp(`${repository}: ${served} pulls`));
+    assert.equal(await page.locator("[data-testid=usage-repository]").count(), 1);
+    // "Pulls made in this window" is a count of served pulls. The count window opened at the first
+    // pull; if this run took longer than a window, the pull after the upgrade opened a new one.
+    const used = Number(await page.getByTestId("account-used").textContent());
+    if (Date.now() - firstPullAt < (catalog.windowSeconds - 5) * 1000) assert.equal(used, served);
+    else assert.ok(used >= 1 && used <= served, `used ${used} of ${served}`);
     assert.deepEqual(browser!.pageErrors, []);
   });
 });

@@ -1,10 +1,30 @@
 // Token buckets of one shared-data shard, and their byte encoding. A shard value is a sequence of
-// entries: u8 user length, the user's UTF-8 bytes, then f64 tokens, f64 updatedMs, f64 capacity
-// (little-endian). Decoding is total: a value that does not parse decodes as an empty shard.
+// entries: u8 user length, the user's UTF-8 bytes, then f64 tokens, f64 updatedMs, f64 capacity,
+// f64 windowStartMs, f64 used (little-endian). Decoding is total: a value that does not parse decodes
+// as an empty shard.
 
-/** Bucket is one user's token bucket as stored at `updatedMs`. */
+/**
+ * Bucket is one user's token bucket as stored at `updatedMs`, plus the count of pulls served in the
+ * current count window (`used` since `windowStartMs`), which the quota answer reports as a count.
+ */
 export class Bucket {
+  windowStartMs: f64 = 0;
+  used: f64 = 0;
   constructor(public user: string, public tokens: f64, public updatedMs: f64, public capacity: f64) {}
+
+  /** usedAt returns the pulls served in the count window open at `nowMs` (0 once it has ended). */
+  usedAt(nowMs: f64, windowMs: f64): f64 {
+    return nowMs - this.windowStartMs < windowMs ? this.used : 0;
+  }
+
+  /** countPull records one served pull at `nowMs`, opening a new count window when the last one ended. */
+  countPull(nowMs: f64, windowMs: f64): void {
+    if (nowMs - this.windowStartMs >= windowMs) {
+      this.windowStartMs = nowMs;
+      this.used = 0;
+    }
+    this.used += 1;
+  }
 
   /** tokensAt returns the bucket's tokens at `nowMs`, refilled at `capacity / windowMs` per ms and capped. */
   tokensAt(nowMs: f64, windowMs: f64): f64 {
@@ -13,7 +33,7 @@ export class Bucket {
   }
 }
 
-const ENTRY_FIXED_BYTES: i32 = 1 + 24;
+const ENTRY_FIXED_BYTES: i32 = 1 + 40;
 
 /** decodeShard returns the buckets stored in `value`; an undecodable value gives an empty list. */
 export function decodeShard(value: ArrayBuffer): Array<Bucket> {
@@ -26,7 +46,10 @@ export function decodeShard(value: ArrayBuffer): Array<Bucket> {
     if (offset + ENTRY_FIXED_BYTES + userLength > size) return new Array<Bucket>();
     const user = String.UTF8.decodeUnsafe(base + <usize>offset + 1, <usize>userLength);
     const numbers = base + <usize>(offset + 1 + userLength);
-    out.push(new Bucket(user, load<f64>(numbers), load<f64>(numbers, 8), load<f64>(numbers, 16)));
+    const bucket = new Bucket(user, load<f64>(numbers), load<f64>(numbers, 8), load<f64>(numbers, 16));
+    bucket.windowStartMs = load<f64>(numbers, 24);
+    bucket.used = load<f64>(numbers, 32);
+    out.push(bucket);
     offset += ENTRY_FIXED_BYTES + userLength;
   }
   return out;
@@ -53,13 +76,16 @@ export function encodeShard(buckets: Array<Bucket>): ArrayBuffer {
     store<f64>(numbers, bucket.tokens);
     store<f64>(numbers, bucket.updatedMs, 8);
     store<f64>(numbers, bucket.capacity, 16);
+    store<f64>(numbers, bucket.windowStartMs, 24);
+    store<f64>(numbers, bucket.used, 32);
     offset += <usize>(ENTRY_FIXED_BYTES + user.byteLength);
   }
   return out;
 }
 
 /**
- * pruneShard drops buckets that are full at `nowMs` (a full bucket equals no bucket), then, while more
+ * pruneShard drops buckets that are full at `nowMs` and whose count window has ended (such a bucket
+ * equals no bucket), then, while more
  * than `maxEntries` remain, evicts the fullest one. Eviction can only hand a user back tokens they
  * would have regained anyway soonest, which is the least generous choice available.
  */
@@ -67,7 +93,7 @@ export function pruneShard(buckets: Array<Bucket>, nowMs: f64, windowMs: f64, ma
   const out = new Array<Bucket>();
   for (let i = 0; i < buckets.length; i++) {
     const bucket = unchecked(buckets[i]);
-    if (bucket === keep || bucket.tokensAt(nowMs, windowMs) < bucket.capacity) out.push(bucket);
+    if (bucket === keep || bucket.tokensAt(nowMs, windowMs) < bucket.capacity || bucket.usedAt(nowMs, windowMs) > 0) out.push(bucket);
   }
   while (out.length > maxEntries) {
     let fullest = -1;

@@ -6,7 +6,7 @@
 export enum RouteKind {
   /** Not under /v2: the policy filters let it pass untouched. */
   NotRegistry = 0,
-  /** GET/HEAD /v2/ and /v2/_catalog: any authenticated user. */
+  /** GET/HEAD /v2/, GET /v2/_catalog and GET /v2/_quota: any authenticated user. */
   NoAction = 1,
   /** A repository route with a valid name; `action` holds what it needs. */
   Repository = 2,
@@ -33,6 +33,8 @@ export class Route {
   action: i32 = 0;
   /** True for a manifest GET, the only request the rate limit counts. */
   isManifestGet: bool = false;
+  /** True for GET /v2/_quota, the caller's pull quota that rate-limit (or the app) answers itself. */
+  isQuota: bool = false;
   /** True for requests that carry blob data (upload PATCH/PUT/POST): subject to the size limit. */
   isBlobUpload: bool = false;
   /** For a mount (`?mount=&from=`), the source repository that needs pull; empty otherwise. */
@@ -153,6 +155,11 @@ export function parseRoute(method: string, rawPath: string): Route {
   if (path == "/v2" || path == "/v2/" || path == "/v2/_catalog") {
     route.kind = isRead ? RouteKind.NoAction : RouteKind.Unsupported;
     if (path == "/v2/_catalog" && !isGet) route.kind = RouteKind.Unsupported;
+    return route;
+  }
+  if (path == "/v2/_quota") {
+    route.kind = isGet ? RouteKind.NoAction : RouteKind.Unsupported;
+    route.isQuota = isGet;
     return route;
   }
   route.kind = RouteKind.Unsupported;

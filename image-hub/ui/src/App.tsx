@@ -10,6 +10,7 @@ import { SignupPage } from "./pages/SignupPage.tsx";
 import { SpeedPage } from "./pages/SpeedPage.tsx";
 import { Link, navigate, useLocation } from "./router.tsx";
 import { useSession } from "./session.tsx";
+import { useLoad } from "./useLoad.ts";
 
 const repoPrefix = "/repositories/";
 
@@ -62,7 +63,9 @@ function NavLink({ to, children }: { to: string; children: string }) {
 
 /** The whole app; needs a SessionProvider above it. */
 export function App() {
-  const { me, loading, logOut } = useSession();
+  const { api, me, loading, logOut } = useSession();
+  // Said by the access service, which knows which mode this run enforces in.
+  const enforcement = useLoad(() => api.enforcement(), [api]);
   const location = useLocation();
   const path = location.split("?")[0];
   const main = useRef<HTMLElement>(null);
@@ -134,7 +137,13 @@ export function App() {
         {routeFor(path)}
       </main>
       <footer className="site-footer">
-        <p>Pull limits are enforced by proxy-wasm filters in Envoy, or in the application for comparison.</p>
+        <p data-testid="enforcement">
+          {enforcement.data === "filter"
+            ? "Pull limits on this hub are enforced by proxy-wasm filters in Envoy (filter mode)."
+            : enforcement.data === "app"
+              ? "Pull limits on this hub are enforced in the access service (app mode, for comparison)."
+              : "Pull limits are enforced by proxy-wasm filters in Envoy, or in the application for comparison."}
+        </p>
       </footer>
     </>
   );

@@ -41,6 +41,16 @@ export interface Me {
   quota: Quota | null;
 }
 
+/** Pulls served to the user per repository and hour, the last 24 hours (GET /api/me/usage). */
+export interface Usage {
+  /** ISO start of each hour, oldest first. */
+  hours: string[];
+  repositories: { name: string; pulls: number[] }[];
+}
+
+/** Where this run enforces pull limits (GET /api/status). */
+export type EnforcementMode = "filter" | "app";
+
 /** One tag of a repository; `size` is the size of the manifest it points to. */
 export interface Tag {
   name: string;
@@ -131,6 +141,8 @@ export interface Api {
   repository(name: string): Promise<Repository>;
   pull(repository: string, reference: string): Promise<PullResult>;
   benchResults(): Promise<unknown | null>;
+  usage(): Promise<Usage>;
+  enforcement(): Promise<EnforcementMode>;
 }
 
 const sessionKey = "image-hub.session";
@@ -316,6 +328,16 @@ export function createApi(options: ApiOptions = {}): Api {
         bytes: body.byteLength,
         quota: quotaFromHeaders(res.headers),
       };
+    },
+    async usage() {
+      const body = await withSession(() => json<Usage>("/api/me/usage", { headers: authHeaders() }));
+      if (!Array.isArray(body?.hours) || !Array.isArray(body.repositories)) throw new ApiError({ kind: "invalid-response", status: 200, code: "INVALID_RESPONSE", message: "The usage answer has no hours or repositories" });
+      return body;
+    },
+    async enforcement() {
+      const body = await json<{ enforcement?: string }>("/api/status");
+      if (body?.enforcement !== "filter" && body?.enforcement !== "app") throw new ApiError({ kind: "invalid-response", status: 200, code: "INVALID_RESPONSE", message: "The status answer names no enforcement mode" });
+      return body.enforcement;
     },
     async benchResults() {
       try {

@@ -100,10 +100,17 @@ export function createFakeHub(): FakeHub {
       const list = fakeRepositories.filter((r) => r.name.includes(q)).map(({ tags, ...r }) => ({ ...r, tagCount: tags.length }));
       return json(200, { total: list.length, repositories: list });
     }
+    if (route === "GET /api/status") return json(200, { enforcement: "filter" });
     if (route === "GET /bench/latest.json") return hub.benchResults === null ? apiError(404, "NOT_FOUND", "no results") : json(200, hub.benchResults);
 
     const username = sessionUser(headers);
     if (url.pathname.startsWith("/api/") && url.pathname !== "/api/token" && !username) return apiError(401, "UNAUTHORIZED", "log in first");
+    if (route === "GET /api/me/usage") {
+      const hour = Math.floor(Date.now() / 3_600_000);
+      const hours = Array.from({ length: 24 }, (_, i) => new Date((hour - 23 + i) * 3_600_000).toISOString());
+      const used = hub.users.get(username!)!.used;
+      return json(200, { hours, repositories: used > 0 ? [{ name: "alice/hello", pulls: [...Array(23).fill(0), used] }] : [] });
+    }
     if (route === "GET /api/me") {
       const u = hub.users.get(username!)!;
       const limit = planOf(u.plan).pullsPerWindow;

@@ -39,7 +39,10 @@ export function ErrorNotice({ error, onRetry }: ErrorNoticeProps) {
         <p>
           <strong>Pull limit reached.</strong> Your plan allows {limitText}. {retryText}
         </p>
-        <p>A plan with a higher limit lets you keep pulling now.</p>
+        <p>
+          An upgrade takes effect within a second, also for the token you already hold: your quota then refills at the new plan's rate, so
+          the next pull goes through. Pulls you made stay counted in this window.
+        </p>
         <button type="button" className="primary" onClick={() => navigate("/plans")}>
           Upgrade plan
         </button>

@@ -1,6 +1,8 @@
 /** @jsxRuntime automatic */
-// The account: plan, pulls used and remaining in the current window, and when the window resets,
-// all as /api/me reports them.
+// The account: plan, pulls made and remaining in the current window, and when the quota is full
+// again, all as /api/me reports them (the enforcer's own count), and the pulls served per repository
+// and hour over the last 24 hours (/api/me/usage).
+import { BarChart } from "../components/BarChart.tsx";
 import { ErrorNotice } from "../components/ErrorNotice.tsx";
 import { formatSeconds, windowPhrase } from "../format.ts";
 import { Link, navigate } from "../router.tsx";
@@ -11,6 +13,7 @@ import { useLoad } from "../useLoad.ts";
 export function AccountPage({ now = () => Date.now() }: { now?: () => number }) {
   const { api, me, loading, error, refresh, logOut } = useSession();
   const catalog = useLoad(() => api.plans(), [api]);
+  const usage = useLoad(() => (me ? api.usage() : Promise.resolve(null)), [api, me]);
 
   if (loading && !me) return <p aria-live="polite">Loading your account…</p>;
   if (error) return <ErrorNotice error={error} onRetry={() => void refresh()} />;
@@ -51,7 +54,7 @@ export function AccountPage({ now = () => Date.now() }: { now?: () => number }) 
               </dd>
             </div>
             <div>
-              <dt>Used in this window</dt>
+              <dt>Pulls made in this window</dt>
               <dd data-testid="account-used">{q.used}</dd>
             </div>
             <div>
@@ -70,8 +73,30 @@ export function AccountPage({ now = () => Date.now() }: { now?: () => number }) 
           </div>
         )}
       </dl>
+      <section aria-labelledby="usage-title">
+        <h2 id="usage-title">Pulls in the last 24 hours</h2>
+        {usage.error ? <ErrorNotice error={usage.error} onRetry={usage.reload} /> : null}
+        {usage.data && usage.data.repositories.length === 0 ? <p data-testid="usage-empty">No pulls in the last 24 hours.</p> : null}
+        {usage.data?.repositories.map((r) => (
+          <div key={r.name} data-testid="usage-repository" data-repository={r.name} data-total={r.pulls.reduce((a, b) => a + b, 0)}>
+            <BarChart
+              title={`${r.name}: ${r.pulls.reduce((a, b) => a + b, 0)} pulls`}
+              unit=" pulls"
+              digits={0}
+              note="per hour, oldest first"
+              bars={r.pulls.map((n, i) => ({ label: hourLabel(usage.data!.hours[i]), value: n }))}
+            />
+          </div>
+        ))}
+      </section>
       <div className="actions">
-        <button type="button" onClick={() => void refresh()}>
+        <button
+          type="button"
+          onClick={() => {
+            void refresh();
+            usage.reload();
+          }}
+        >
           Refresh
         </button>
         <Link className="button" to="/plans">
@@ -89,4 +114,10 @@ export function AccountPage({ now = () => Date.now() }: { now?: () => number }) 
       </div>
     </section>
   );
+}
+
+/** "14:00" for an ISO hour start, in the viewer's time zone. */
+function hourLabel(iso: string | undefined): string {
+  const d = iso ? new Date(iso) : null;
+  return d && !Number.isNaN(d.getTime()) ? `${String(d.getHours()).padStart(2, "0")}:00` : "?";
 }

@@ -1,0 +1,97 @@
+// The live-plan cache of token-auth (README "Live plans"): the plan the access service confirmed for a
+// user, kept in shared data so every worker VM sees one answer. `slots` fixed keys (FNV-1a of the
+// user), each holding up to WAYS users, so memory is bounded whatever the number of users (the ABI has
+// no delete) and two users sharing a key do not evict each other on every request. A key's value is a
+// sequence of entries: f64 confirmedMs, u8 user length, u8 plan length, the user's and the plan id's
+// UTF-8 bytes. Decoding is total: bytes that do not parse end the sequence.
+import { getSharedDataBytes, setSharedDataBytes } from "proxy-wasm-as-sdk";
+
+const KEY_PREFIX = "image-hub.token-auth.plan.";
+/** Users kept per key; a confirmation replaces the same user's entry or else the oldest. */
+const WAYS: i32 = 4;
+const ENTRY_FIXED: i32 = 10;
+
+/** PlanCache reads and writes confirmed plans; one per root context. */
+export class PlanCache {
+  /** Each slot's key, UTF-8 encoded once so a request encodes none. */
+  private keys: Array<ArrayBuffer>;
+
+  constructor(slots: i32, readonly ttlMs: f64) {
+    const keys = new Array<ArrayBuffer>(slots);
+    for (let i = 0; i < slots; i++) unchecked((keys[i] = String.UTF8.encode(KEY_PREFIX + i.toString())));
+    this.keys = keys;
+  }
+
+  private keyOf(user: string): ArrayBuffer {
+    let hash: u32 = 0x811c9dc5;
+    for (let i = 0; i < user.length; i++) {
+      hash ^= <u32>user.charCodeAt(i);
+      hash *= 0x01000193;
+    }
+    return unchecked(this.keys[<i32>(hash % <u32>this.keys.length)]);
+  }
+
+  /** fresh returns the plan confirmed for `user` less than ttlMs before `nowMs`, or null (ask again). */
+  fresh(user: string, nowMs: f64): string | null {
+    const stored = getSharedDataBytes(this.keyOf(user));
+    if (stored === null) return null;
+    const value = stored.value;
+    const base = changetype<usize>(value);
+    const size = value.byteLength;
+    const userBytes = String.UTF8.byteLength(user);
+    for (let offset = 0; offset + ENTRY_FIXED <= size; ) {
+      const at = base + <usize>offset;
+      const userLength = <i32>load<u8>(at + 8);
+      const planLength = <i32>load<u8>(at + 9);
+      if (offset + ENTRY_FIXED + userLength + planLength > size) return null;
+      if (userLength == userBytes && String.UTF8.decodeUnsafe(at + 10, <usize>userLength) == user) {
+        const confirmedMs = load<f64>(at);
+        if (!(nowMs - confirmedMs < this.ttlMs) || nowMs < confirmedMs) return null;
+        return String.UTF8.decodeUnsafe(at + 10 + <usize>userLength, <usize>planLength);
+      }
+      offset += ENTRY_FIXED + userLength + planLength;
+    }
+    return null;
+  }
+
+  /** confirm stores `plan` as confirmed for `user` at `nowMs`; users or plans longer than 255 bytes are not cached. */
+  confirm(user: string, plan: string, nowMs: f64): void {
+    const userBytes = String.UTF8.encode(user);
+    const planBytes = String.UTF8.encode(plan);
+    if (userBytes.byteLength > 255 || planBytes.byteLength > 255) return;
+    const key = this.keyOf(user);
+    const stored = getSharedDataBytes(key);
+    // Keep up to WAYS - 1 other users' entries, newest first, then this one.
+    const kept = new Array<ArrayBuffer>();
+    if (stored !== null) {
+      const value = stored.value;
+      const base = changetype<usize>(value);
+      const size = value.byteLength;
+      for (let offset = 0; offset + ENTRY_FIXED <= size && kept.length < WAYS - 1; ) {
+        const length = ENTRY_FIXED + <i32>load<u8>(base + <usize>offset + 8) + <i32>load<u8>(base + <usize>offset + 9);
+        if (offset + length > size) break;
+        const entryUser = String.UTF8.decodeUnsafe(base + <usize>offset + 10, <usize>load<u8>(base + <usize>offset + 8));
+        if (entryUser != user) kept.push(value.slice(offset, offset + length));
+        offset += length;
+      }
+    }
+    let total = ENTRY_FIXED + userBytes.byteLength + planBytes.byteLength;
+    for (let i = 0; i < kept.length; i++) total += unchecked(kept[i]).byteLength;
+    const out = new ArrayBuffer(total);
+    const base = changetype<usize>(out);
+    // The newest entry first, so a read finds recently confirmed users soonest.
+    store<f64>(base, nowMs);
+    store<u8>(base + 8, <u8>userBytes.byteLength);
+    store<u8>(base + 9, <u8>planBytes.byteLength);
+    memory.copy(base + 10, changetype<usize>(userBytes), <usize>userBytes.byteLength);
+    memory.copy(base + 10 + <usize>userBytes.byteLength, changetype<usize>(planBytes), <usize>planBytes.byteLength);
+    let offset = <usize>(ENTRY_FIXED + userBytes.byteLength + planBytes.byteLength);
+    for (let i = 0; i < kept.length; i++) {
+      const entry = unchecked(kept[i]);
+      memory.copy(base + offset, changetype<usize>(entry), <usize>entry.byteLength);
+      offset += <usize>entry.byteLength;
+    }
+    // Unconditional write: a lost race only drops another user's entry, who then asks again.
+    setSharedDataBytes(key, out, 0);
+  }
+}
