@@ -6,11 +6,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
+import { freePort } from "./ports.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -41,17 +42,6 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-// start.ts has the same probe (freePort); importing it from here would make an import circle.
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -70,7 +60,7 @@ function accepts(port: number): Promise<boolean> {
  */
 export async function startRedis(options: { port?: number } = {}): Promise<RedisServer> {
   const bin = redisServerPath();
-  const port = options.port ?? (await freeLoopbackPort());
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "image-hub-redis-"));
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no"];
   const child: ChildProcess = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -9,7 +9,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { createServer as createHttpServer } from "node:http";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +20,7 @@ import { policyFilterChain } from "./filter-configs.ts";
 import { startRedis } from "./redis.ts";
 import { seedDemo, type DemoUser } from "./seed/index.ts";
 import { closeServer, listen, loadKeys, startServices, type Services } from "./services.ts";
+import { freePort } from "./ports.ts";
 import { createUiApp } from "./ui-server.ts";
 
 /** Options of startStack. */
@@ -79,17 +79,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** freePort returns a port that was free a moment ago on 127.0.0.1; rejects when none can be bound. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolvePort(port));
-    });
-  });
-}
 
 /**
  * policyFilters returns the policy filter chain for Envoy (also rendered into
