@@ -8,6 +8,10 @@
 // @ts-ignore: decorator
 @lazy export const E_NOT_TCP_CONTEXT: string = "proxy-wasm sdk: TCP callback for a context that is not a TcpContext";
 // @ts-ignore: decorator
+@lazy export const E_TCP_NOT_EXPORTED: string = "proxy-wasm sdk: a TcpContext needs the exports of proxy-wasm-as-sdk/abi/tcp";
+// @ts-ignore: decorator
+@lazy export const E_GRPC_NOT_EXPORTED: string = "proxy-wasm sdk: a gRPC callout needs the exports of proxy-wasm-as-sdk/abi/grpc";
+// @ts-ignore: decorator
 @lazy export const E_NO_ROOT_FACTORY: string = "proxy-wasm sdk: no root context registered for root id ";
 // @ts-ignore: decorator
 @lazy export const E_JSON_UNEXPECTED_END: string = "unexpected end of input";

@@ -305,19 +305,75 @@ class Parser {
     const start = this.pos;
     const t = this.text;
     if (t.charCodeAt(this.pos) == 0x2d) this.pos++;
+    const intStart = this.pos;
     if (this.pos < t.length && t.charCodeAt(this.pos) == 0x30) this.pos++;
     else if (this.digits() == 0) return this.fail(E_JSON_BAD_NUMBER);
+    const intEnd = this.pos;
+    let fracEnd = intEnd;
     if (this.pos < t.length && t.charCodeAt(this.pos) == 0x2e) {
       this.pos++;
       if (this.digits() == 0) return this.fail(E_JSON_BAD_NUMBER);
+      fracEnd = this.pos;
     }
+    let exponent: i32 = 0;
     if (this.pos < t.length && (t.charCodeAt(this.pos) | 0x20) == 0x65) {
       this.pos++;
-      if (this.pos < t.length && (t.charCodeAt(this.pos) == 0x2b || t.charCodeAt(this.pos) == 0x2d)) this.pos++;
+      let negativeExponent = false;
+      if (this.pos < t.length && (t.charCodeAt(this.pos) == 0x2b || t.charCodeAt(this.pos) == 0x2d)) negativeExponent = t.charCodeAt(this.pos++) == 0x2d;
+      const expStart = this.pos;
       if (this.digits() == 0) return this.fail(E_JSON_BAD_NUMBER);
+      // Saturate: anything past ±9999 is 0 or Infinity anyway.
+      for (let i = expStart; i < this.pos && exponent < 10000; i++) exponent = exponent * 10 + (t.charCodeAt(i) - 0x30);
+      if (negativeExponent) exponent = -exponent;
     }
-    return new JsonNumber(path, parseFloat(t.substring(start, this.pos)));
+    const v = decimalToF64(t, intStart, intEnd, fracEnd, exponent);
+    return new JsonNumber(path, t.charCodeAt(start) == 0x2d ? -v : v);
   }
+}
+
+// 10^k for 0 <= k <= 22, exact: every power of ten up to 10^22 is an f64.
+function exactPow10(k: i32): f64 {
+  let p: f64 = 1;
+  for (let i = 0; i < k; i++) p *= 10;
+  return p;
+}
+
+// Why not parseFloat: it links AssemblyScript's strtod (≈ 1.6 KiB with its helpers) into every module
+// that reads a configuration, where numbers are limits, periods and sizes. This reader keeps up to 19
+// significant digits in an integer. Integers up to 2^53 are exact; so is every decimal with at most
+// 15 significant digits and an exponent within ±22, as "0.1" or "2.5e3" (one correctly rounded
+// IEEE multiplication or division of two exact values, Clinger's fast path). Longer or more extreme
+// numbers land within a few units in the last place, which no configuration value can tell apart.
+function decimalToF64(t: string, intStart: i32, intEnd: i32, fracEnd: i32, exponent: i32): f64 {
+  let mantissa: u64 = 0;
+  let digits = 0;
+  let scale = exponent;
+  for (let i = intStart; i < fracEnd; i++) {
+    const c = t.charCodeAt(i);
+    if (c == 0x2e) continue;
+    const fraction = i > intEnd;
+    if (digits < 19) {
+      if (mantissa != 0 || c != 0x30) digits++;
+      mantissa = mantissa * 10 + <u64>(c - 0x30);
+      if (fraction) scale--;
+    } else if (!fraction) scale++;
+  }
+  let v = <f64>mantissa;
+  if (mantissa == 0) return 0;
+  if (scale >= 0) {
+    while (scale > 22) {
+      v *= 1e22;
+      scale -= 22;
+      if (v == Infinity) return v;
+    }
+    return v * exactPow10(scale);
+  }
+  while (scale < -22) {
+    v /= 1e22;
+    scale += 22;
+    if (v == 0) return v;
+  }
+  return v / exactPow10(-scale);
 }
 
 /**

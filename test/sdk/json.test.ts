@@ -54,6 +54,27 @@ const invalid: [string, string, string][] = [
   ["nesting deeper than 64", "[".repeat(66) + "]".repeat(66), "error@65: nesting too deep"],
 ];
 
+// Numbers read without strtod must land on the same f64 as JSON.parse: integers up to 2^53, the
+// decimals configurations use, zeros, exponents, and numbers past 19 significant digits.
+const numbers = [
+  "0", "7", "1000", "9007199254740991", "-9007199254740991", "9007199254740993", "18446744073709551615",
+  "0.1", "0.2", "0.3", "1.5", "-2.75", "123.456", "0.000123", "3.14159", "99.99", "1e3", "2.5E-3", "1e22", "1e-22",
+  "12345678901234567890123", "0.1234567890123456789", "60.0", "1e400", "-1e400", "1e-400",
+];
+
+for (const build of bothBuilds("build/test-sdk", "json-harness")) {
+  describe(`JSON number reader (${build.label})`, () => {
+    for (const text of numbers) {
+      it(`should read ${text} as JSON.parse does`, async () => {
+        const host = await MiniHost.load(build.path);
+        const out = /^num\((.*)\)$/.exec(check(host, text));
+        assert.ok(out, `not a number: ${check(host, text)}`);
+        assert.ok(Object.is(Number(out[1]), JSON.parse(text)), `${text} read as ${out[1]}`);
+      });
+    }
+  });
+}
+
 for (const build of bothBuilds("build/test-sdk", "json-harness")) {
   describe(`JSON reader (${build.label})`, () => {
     for (const [text, expected] of valid) {

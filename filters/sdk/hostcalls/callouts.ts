@@ -8,9 +8,12 @@ import {
   proxy_grpc_stream,
   proxy_http_call,
 } from "../abi/imports";
+import { isGrpcLinked } from "../abi/linked";
 import { retPtr } from "../abi/malloc";
 import { CalloutHandler } from "../context";
 import { rememberCallout } from "../dispatcher";
+import { E_GRPC_NOT_EXPORTED } from "../errors";
+import { logCritical } from "./log";
 import { serializePairs } from "../pairs";
 import { WasmResult } from "../types";
 import { HeaderPair, toPairs } from "./headers";
@@ -55,9 +58,17 @@ export function httpCall(
   return token;
 }
 
+// A gRPC answer needs the gRPC exports (abi/grpc.ts); without them the call could never complete.
+function refuseGrpc(): u32 {
+  setLastResult(WasmResult.Unimplemented);
+  logCritical(E_GRPC_NOT_EXPORTED);
+  return 0;
+}
+
 /**
  * grpcCall starts a unary gRPC call; `upstream` is a cluster name (or a serialized GrpcService).
- * Returns the token, or 0 when refused (ParseFailure for an unknown cluster). `handler` receives
+ * Returns the token, or 0 when refused (ParseFailure for an unknown cluster; Unimplemented, logged, when the
+ * module does not export the gRPC callbacks, see abi/grpc.ts). `handler` receives
  * the metadata, message and close callbacks.
  */
 export function grpcCall(
@@ -69,6 +80,7 @@ export function grpcCall(
   timeoutMs: u32,
   handler: CalloutHandler,
 ): u32 {
+  if (!isGrpcLinked()) return refuseGrpc();
   const up = String.UTF8.encode(upstream);
   const svc = String.UTF8.encode(service);
   const m = String.UTF8.encode(method);
@@ -104,6 +116,7 @@ export function grpcStream(
   initialMetadata: Array<HeaderPair>,
   handler: CalloutHandler,
 ): u32 {
+  if (!isGrpcLinked()) return refuseGrpc();
   const up = String.UTF8.encode(upstream);
   const svc = String.UTF8.encode(service);
   const m = String.UTF8.encode(method);
