@@ -31,7 +31,8 @@ export function proxy_on_context_create(contextId: u32, parentContextId: u32): v
     refreshLogLevelForStream();
     createStream(contextId, parentContextId);
     // Without the TCP exports Envoy never calls a TcpContext's callbacks: say so instead of passing data silently.
-    if (!isTcpLinked() && tcpContext(contextId) !== null) logCritical(E_TCP_NOT_EXPORTED);
+    // httpContext() of the stream just created is one comparison (the dispatcher caches it), so HTTP streams pay no lookup.
+    if (!isTcpLinked() && httpContext(contextId) === null && tcpContext(contextId) !== null) logCritical(E_TCP_NOT_EXPORTED);
   }
   leave();
 }

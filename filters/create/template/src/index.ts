@@ -3,7 +3,7 @@
 //   {"header": "x-hello", "value": "world", "blockedPath": "/admin"}
 // A bad configuration is refused in onConfigure with one critical log line naming the field, so
 // Envoy refuses it too.
-export * from "proxy-wasm-as-sdk/abi/exports"; // the callbacks Envoy calls (proxy_on_*, malloc): keep this line
+export * from "proxy-wasm-as-sdk/abi/http"; // the callbacks Envoy calls for an HTTP filter (proxy_on_*, malloc): keep this line; abi/exports adds TCP and gRPC
 import {
   ConfigReader,
   Counter,
