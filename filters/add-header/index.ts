@@ -31,15 +31,19 @@ class HeaderToAdd {
   constructor(readonly name: ArrayBuffer, readonly value: ArrayBuffer) {}
 }
 
+const TOKEN_SYMBOLS = "!#$%&'*+-.^_`|~";
+
+// Compares code units: String.fromCharCode + includes would allocate and link a substring search.
+function isTokenChar(c: i32): bool {
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
+  for (let k = 0; k < TOKEN_SYMBOLS.length; k++) if (TOKEN_SYMBOLS.charCodeAt(k) == c) return true;
+  return false;
+}
+
 // RFC 9110 token characters; pseudo-headers (":path") and empty names are refused.
 function isToken(name: string): bool {
   if (name.length == 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const ok =
-      (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c));
-    if (!ok) return false;
-  }
+  for (let i = 0; i < name.length; i++) if (!isTokenChar(name.charCodeAt(i))) return false;
   return true;
 }
 

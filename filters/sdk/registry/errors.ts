@@ -25,6 +25,9 @@ export const PAYLOAD_TOO_LARGE: u32 = 413;
 /** TOO_MANY_REQUESTS is 429. */
 export const TOO_MANY_REQUESTS: u32 = 429;
 
+// A hand-written hex digit: Number#toString(16) links the radix formatter and its error text.
+const HEX = "0123456789abcdef";
+
 /** jsonString returns `text` as a JSON string literal (quotes included); never fails. */
 export function jsonString(text: string): string {
   let out = "\"";
@@ -35,7 +38,7 @@ export function jsonString(text: string): string {
     out += text.substring(runStart, i);
     if (c == 0x22) out += "\\\"";
     else if (c == 0x5c) out += "\\\\";
-    else out += "\\u00" + (c < 0x10 ? "0" : "") + (<u32>c).toString(16);
+    else out += "\\u00" + HEX.charAt(c >> 4) + HEX.charAt(c & 15);
     runStart = i + 1;
   }
   return out + text.substring(runStart) + "\"";
