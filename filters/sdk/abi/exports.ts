@@ -2,7 +2,7 @@
 // set and the gRPC callout set, plus the HTTP/2 metadata callbacks. A filter re-exports this module
 // from its entry file when it wants everything:
 //   export * from "proxy-wasm-as-sdk/abi/exports";
-// An HTTP-only filter can re-export "proxy-wasm-as-sdk/abi/http" instead and ship about 1.5 KiB less
+// An HTTP-only filter can re-export "proxy-wasm-as-sdk/abi/http" instead and ship 0.5–1 KiB less
 // (filters/sdk/PERFORMANCE.md); nothing else changes for it.
 export * from "./http";
 export * from "./tcp";
