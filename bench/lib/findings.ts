@@ -46,7 +46,9 @@ export function computeFindings(r: BenchResults): Finding[] {
       "µs",
       "≤ 5 µs",
       (v) => v <= 5,
-      chain?.planLookup ? `p50 ${chain.planLookup.p50} µs with the lookup vs ${chain.chain.p50} µs without; p99 added ${chain.planLookupAddedP99Us} µs` : "not measured",
+      chain?.planLookup
+        ? `p50 ${chain.planLookup.p50} µs with the lookup vs ${chain.chain.p50} µs without; p99 added ${chain.planLookupAddedP99Us} µs; medians of ${chain.rounds} per-round difference(s)${chain.planLookupCallouts != null ? `; ${chain.planLookupCallouts} callouts in ${chain.planLookup.requests} requests` : ""}`
+        : "not measured",
     ),
   );
   const bUnder = findRun(r, "b-envoy", "pulls", "under");
