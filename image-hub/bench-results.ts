@@ -124,8 +124,14 @@ export interface EnvoyChainCost {
    * process, 1 s cache in shared data), interleaved with the other arms; absent when not run.
    */
   planLookup?: WrkArm | null;
-  /** Medians of the per-round differences p50 / p99 (lookup arm minus the chain without lookup), µs. */
+  /**
+   * The cached path's added p50: median over the rounds of (the lookup arm's median without its
+   * `callouts` slowest requests) minus the chain's p50, µs; null when not measured.
+   */
   planLookupAddedP50Us?: number | null;
+  /** Median of the per-round differences of the plain p50 (callout requests included), µs. */
+  planLookupMixedAddedP50Us?: number | null;
+  /** Median of the per-round differences p99 (lookup arm minus the chain without lookup), µs. */
   planLookupAddedP99Us?: number | null;
   /** Callouts the access service answered during the measured lookup rounds (the rest took the cached path). */
   planLookupCallouts?: number | null;

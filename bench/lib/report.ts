@@ -47,7 +47,8 @@ export function renderTables(r: BenchResults): string {
     lines.push(`| added (median of per-round differences) | ${c.addedP50Us} | | ${c.addedP99Us} | | |`);
     if (c.planLookup) {
       lines.push(`| the chain + token-auth's live-plan lookup (1 s cache; access service in its own process) | ${c.planLookup.p50} | ${c.planLookup.p90} | ${c.planLookup.p99} | ${c.planLookup.rps} | ${c.planLookup.non2xx} |`);
-      lines.push(`| added by the plan lookup (median of per-round differences) | ${c.planLookupAddedP50Us} | | ${c.planLookupAddedP99Us} | | |`);
+      lines.push(`| added by the plan lookup (median of per-round differences) | ${c.planLookupMixedAddedP50Us ?? "–"} | | ${c.planLookupAddedP99Us} | | |`);
+      lines.push(`| added by the cached path (p50 without the callout requests) | ${c.planLookupAddedP50Us ?? "not measured"} | | | | |`);
     }
     const callouts = c.planLookup && c.planLookupCallouts != null ? `; ${c.planLookupCallouts} callouts for ${c.planLookup.requests} lookup-arm requests (the others took the cached path)` : "";
     const load = c.loadAverage ? `; load average ${c.loadAverage.start.join(" ")} before, ${c.loadAverage.end.join(" ")} after` : "";

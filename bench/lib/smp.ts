@@ -201,7 +201,7 @@ export function buildSmp(r: BenchResults, settings: { envoyConcurrency: number }
         arm: "lookup",
         w: c.planLookup,
         name: "Envoy with the three policy filters and token-auth's live-plan lookup (1 s cache, access service in its own process)",
-        labels: { added_vs: "chain", added_p50_us: String(c.planLookupAddedP50Us ?? ""), added_p99_us: String(c.planLookupAddedP99Us ?? ""), callouts: String(c.planLookupCallouts ?? "") },
+        labels: { added_vs: "chain", added_p50_us: String(c.planLookupMixedAddedP50Us ?? ""), cached_path_added_p50_us: String(c.planLookupAddedP50Us ?? ""), added_p99_us: String(c.planLookupAddedP99Us ?? ""), callouts: String(c.planLookupCallouts ?? "") },
       });
     }
     for (const { arm, w, name, labels } of arms) {
