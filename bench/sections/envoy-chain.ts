@@ -91,12 +91,13 @@ export const envoyChainSection: Section = {
       // The measured rounds rotate through as few users as the plan's limit allows: a user's first
       // request after its cached plan expires (1 s) waits for a callout, so fewer users per second
       // means fewer callouts, and the lookup arm's p50 is that of the cached path (callouts are
-      // counted and reported). 1.5× the warm-up rate of the fastest rate-limited arm keeps every
-      // bucket from emptying; an arm that met a 429 anyway voids the section below.
+      // counted, and left out of its p50 below). 3× the warm-up rate of the fastest rate-limited arm,
+      // and at least 20 users, keep every bucket from emptying on a machine whose load swings; an arm
+      // that met a 429 anyway voids the section below.
       const measured = s.chainRounds * s.chainSeconds;
       const fastest = Math.max(...arms.filter((a) => a !== "baseline").map((a) => warm.get(a)!.rps));
       const allowance = enterprise.pullsPerWindow * (1 + measured / windowSeconds);
-      const userCount = Math.min(headerSets.length, Math.max(1, Math.ceil((1.5 * fastest * measured) / allowance)));
+      const userCount = Math.min(headerSets.length, Math.max(20, Math.ceil((3 * fastest * measured) / allowance)));
       const measuredSets = headerSets.slice(0, userCount);
       const startTime = new Date().toISOString();
       const rounds: Map<ArmId, WrkResult>[] = [];
@@ -121,7 +122,8 @@ export const envoyChainSection: Section = {
       const all = rounds.flatMap((r) => [...r.values()]);
       const bad = all.reduce((n, w) => n + w.non2xx + w.socketErrors, 0);
       if (bad > 0) {
-        return ctx.notMeasured("envoy-chain", "added latency", `${bad} responses were not 2xx or failed, so the arms did not do the same work (chain p50 ${median(rounds.map((r) => r.get("chain")!.p50))} µs)`);
+        const perArm = arms.map((a) => `${a} ${rounds.reduce((n, r) => n + r.get(a)!.non2xx + r.get(a)!.socketErrors, 0)}`).join(", ");
+        return ctx.notMeasured("envoy-chain", "added latency", `${bad} responses were not 2xx or failed (${perArm}; ${userCount} users), so the arms did not do the same work`);
       }
       const b = arm(rounds.map((r) => r.get("baseline")!));
       const c = arm(rounds.map((r) => r.get("chain")!));
@@ -129,7 +131,8 @@ export const envoyChainSection: Section = {
       const added = (x: ArmId, y: ArmId, k: "p50" | "p99") => r1(median(rounds.map((r) => r.get(x)![k] - r.get(y)![k])));
       // The cached path's p50: a callout adds a round trip to another process, so a round's `c`
       // callout requests are taken to be its c slowest, and the median of the others is the round's
-      // quantile 50·(1 − c/n) (a share of callouts above 20 % leaves it unmeasured).
+      // quantile 50·(1 − c/n); a round whose callouts exceed 20 % of its requests has no such figure,
+      // and the median is over the other rounds (none if they are not the majority).
       const cached = l
         ? rounds.map((r, i) => {
             const w = r.get("lookup")!;
@@ -137,7 +140,8 @@ export const envoyChainSection: Section = {
             return q === undefined ? undefined : q - r.get("chain")!.p50;
           })
         : [];
-      const cachedAdded = cached.length && cached.every((d) => d !== undefined) ? r1(median(cached as number[])) : null;
+      const usable = cached.filter((d): d is number => d !== undefined);
+      const cachedAdded = usable.length > cached.length / 2 ? r1(median(usable)) : null;
       ctx.results.envoyChain = {
         tool: loadTool().label,
         connections: 1,
