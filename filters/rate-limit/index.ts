@@ -4,6 +4,9 @@
 // GET /v2/_quota itself from the same bucket, read-only (CONTRACT.md "Quota"), so what a user sees is
 // what this filter enforces. FAILS CLOSED: missing identity → 403; CAS contention past casRetries or
 // a shared-data failure → 429 Retry-After: 1.
+// With `"global": true` (global limits, CONTRACT.md "Global limits") it keeps no count: it marks each
+// verified pull with x-hub-pull for Envoy's ratelimit filter, which asks the rate-limit service, and
+// lets GET /v2/_quota through to that service's route.
 export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   ConfigReader,
@@ -34,6 +37,8 @@ import { Bucket, decodeShard, encodeShard, pruneShard, shardOf } from "./assembl
 
 const FILTER = "rate-limit";
 const KEY_PREFIX = "image-hub.rate-limit.shard.";
+/** The pull marker Envoy's ratelimit filter builds its descriptor from (global mode only). */
+const HEADER_PULL = "x-hub-pull";
 
 class PlanLimit {
   readonly allowed: Counter;
@@ -57,6 +62,8 @@ class RateLimitRoot extends RootContext {
   shards: i32 = 256;
   maxUsersPerShard: i32 = 64;
   casRetries: i32 = 32;
+  /** Global mode: the rate-limit service decides; this filter only marks pulls. */
+  global: bool = false;
   /** Shared-data key of each shard, built once so a request does not format one. */
   /** The shard keys' UTF-8, encoded once per configuration instead of twice per request. */
   shardKeyBytes: Array<ArrayBuffer> = new Array<ArrayBuffer>();
@@ -70,12 +77,13 @@ class RateLimitRoot extends RootContext {
     const reader = new ConfigReader(FILTER);
     const config = reader.parse(getPluginConfigurationString());
     if (config === null) return reader.finish();
-    reader.allowOnly(config, ["windowSeconds", "plans", "shards", "maxUsersPerShard", "casRetries"]);
+    reader.allowOnly(config, ["windowSeconds", "plans", "shards", "maxUsersPerShard", "casRetries", "global"]);
     const windowSeconds = reader.optionalInteger(config, "windowSeconds", -1, 1, 86400);
     if (windowSeconds < 0 && reader.ok()) reader.fail("config.windowSeconds", "required field is missing");
     const shards = <i32>reader.optionalInteger(config, "shards", 256, 1, 65536);
     const maxUsers = <i32>reader.optionalInteger(config, "maxUsersPerShard", 64, 1, 4096);
     const casRetries = <i32>reader.optionalInteger(config, "casRetries", 32, 1, 1000);
+    const global = reader.optionalBool(config, "global", false);
     const list = reader.requireArray(config, "plans");
     if (list !== null && list.items.length == 0) reader.fail("config.plans", "expected at least one plan");
     const plans = new Array<PlanLimit>();
@@ -100,6 +108,7 @@ class RateLimitRoot extends RootContext {
     this.shards = shards;
     this.maxUsersPerShard = maxUsers;
     this.casRetries = casRetries;
+    this.global = global;
     this.createShards();
     return true;
   }
@@ -138,6 +147,8 @@ class RateLimit extends HttpContext {
     const path = requestHeaders.get(":path");
     const method = requestHeaders.get(":method");
     if (path === null || method === null) return FilterHeadersStatus.Continue;
+    // Only this filter may mark a pull: a client's own marker is dropped.
+    if (root.global) requestHeaders.remove(HEADER_PULL);
     const route = parseRoute(method, path);
     if (!route.isManifestGet && !route.isQuota) return FilterHeadersStatus.Continue;
     const user = requestHeaders.get(HEADER_USER);
@@ -148,6 +159,7 @@ class RateLimit extends HttpContext {
       sendRegistryError(FORBIDDEN, "rate_limit_no_identity", "DENIED", "no verified identity or unknown plan");
       return FilterHeadersStatus.StopAllIterationAndWatermark;
     }
+    if (root.global) return this.passToGlobal(route.isManifestGet);
     const plan = unchecked(root.plans[index]);
     const windowMs = <f64>root.windowSeconds * 1000;
     const key = unchecked(root.shardKeyBytes[shardOf(user, root.shards)]);
@@ -194,6 +206,19 @@ class RateLimit extends HttpContext {
     root.contention.increment();
     if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": shared data unavailable or contended; refusing with Retry-After: 1");
     return this.limit(root, plan, 0, plan.capacity / <f64>root.windowSeconds, 1);
+  }
+
+  /**
+   * Global mode: a verified pull goes on marked, for Envoy's ratelimit filter (placed after this one)
+   * to ask the rate-limit service; the quota goes on to the service's route. A failed mark refuses the
+   * pull (fail closed) instead of letting it past the limit unmarked.
+   */
+  private passToGlobal(isManifestGet: bool): FilterHeadersStatus {
+    if (!isManifestGet || requestHeaders.replace(HEADER_PULL, "1") == WasmResult.Ok) return FilterHeadersStatus.Continue;
+    const headers = new Array<HeaderPair>();
+    headers.push(new HeaderPair("retry-after", "1"));
+    sendRegistryError(503, "rate_limit_mark_failed", "UNAVAILABLE", "pull rate limit store unavailable", "null", headers);
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
   /** Implements HttpContext.onResponseHeaders: adds RateLimit-* to the response of an allowed pull. */
