@@ -152,6 +152,31 @@ for (const enforce of ["app", "filter"] as const) {
         const quota = await client.request("GET", "/v2/_quota", `repository:${user}/app:pull`);
         assert.equal(((await quota.json()) as { remaining: number }).remaining, LIMIT);
       });
+
+      it("refuses on the sidecar, without asking the service, once the pulls it saw admitted use the plan", async () => {
+        const user = "firsttier";
+        await personalUserWithImage(stack, user);
+        const scope = `repository:${user}/app:pull`;
+        const via = (i: number) => new RegistryClient(stack.replicas[i].url, user, PASSWORD);
+        const pull = async (c: RegistryClient) => {
+          const res = await c.request("GET", `/v2/${user}/app/manifests/latest`, scope, { headers: MANIFEST });
+          return { status: res.status, retry: res.headers.get("retry-after"), body: await res.text() };
+        };
+        // The service's decisions as replica 0's ratelimit filter counts them (ok, over_limit, error).
+        const asked = async (i: number) => Object.values(await stack.replicas[i].envoy.stats("\\.ratelimit\\.(ok|over_limit|error)$")).reduce((a, b) => a + b, 0);
+        const first = via(0);
+        const start = await asked(0);
+        for (let i = 0; i < LIMIT; i++) assert.equal((await pull(first)).status, 200);
+        const before = [await asked(0), await asked(1)];
+        assert.equal(before[0], start + LIMIT);
+        const local = await pull(first);
+        assert.equal(local.status, 429);
+        assert.equal(JSON.parse(local.body).errors[0].code, "TOOMANYREQUESTS");
+        assert.equal(await asked(0), before[0], "the first tier answered: replica 0 did not ask the service");
+        // Replica 1's first tier saw none of them: it asks the service, which refuses from Redis.
+        assert.equal((await pull(via(1))).status, 429);
+        assert.equal(await asked(1), before[1] + 1);
+      });
     }
 
     it("fails closed with 503 UNAVAILABLE while Redis is down and recovers by itself", async () => {
