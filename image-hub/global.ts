@@ -58,17 +58,21 @@ export function globalRateLimitFilter(): NativeFilterSpec {
 
 /**
  * globalLocalReply is the connection manager's local_reply_config: the ratelimit filter's failure
- * (response flag RLSE) becomes 503 UNAVAILABLE with Retry-After: 1 and the registry body.
+ * (response flag RLSE), and a quota route whose rate-limit service cannot be reached or does not
+ * answer (UF, UH, URX, UT on /v2/_quota), become 503 UNAVAILABLE with Retry-After: 1 and the
+ * registry body, instead of Envoy's plain-text answers.
  */
 export function globalLocalReply(): Record<string, unknown> {
+  const storeDown = {
+    status_code: 503,
+    headers_to_add: [{ header: { key: "retry-after", value: "1" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }],
+    body_format_override: { text_format_source: { inline_string: STORE_UNAVAILABLE_BODY }, content_type: "application/json" },
+  };
+  const quotaRoute = { header_filter: { header: { name: ":path", string_match: { prefix: "/v2/_quota" } } } };
   return {
     mappers: [
-      {
-        filter: { response_flag_filter: { flags: ["RLSE"] } },
-        status_code: 503,
-        headers_to_add: [{ header: { key: "retry-after", value: "1" }, append_action: "OVERWRITE_IF_EXISTS_OR_ADD" }],
-        body_format_override: { text_format_source: { inline_string: STORE_UNAVAILABLE_BODY }, content_type: "application/json" },
-      },
+      { filter: { response_flag_filter: { flags: ["RLSE"] } }, ...storeDown },
+      { filter: { and_filter: { filters: [quotaRoute, { response_flag_filter: { flags: ["UF", "UH", "URX", "UT"] } }] } }, ...storeDown },
     ],
   };
 }

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { EnforceMode } from "../../image-hub/access/policy.ts";
 import { findPlan, loadCatalog, type Catalog } from "../../image-hub/catalog.ts";
+import { startRateLimitService, type RateLimitServer } from "../../image-hub/ratelimit/start.ts";
 import { startRedis, type RedisServer } from "../../image-hub/redis.ts";
 import { RegistryClient } from "../../image-hub/seed/client.ts";
 import { buildImage } from "../../image-hub/seed/oci.ts";
@@ -226,6 +227,52 @@ for (const enforce of ["app", "filter"] as const) {
     });
   });
 }
+
+describe("global limits, filter mode, with a rate-limit service run elsewhere", () => {
+  const SECRET = "global-limits-external-secret";
+  let redis: RedisServer;
+  let rls: RateLimitServer;
+  let stack: Stack;
+  before(async () => {
+    redis = await startRedis();
+    rls = await startRateLimitService({ redisUrl: redis.url, sidecarSecret: SECRET, catalog });
+    const dataDir = mkdtempSync(join(tmpdir(), "image-hub-external-rls-"));
+    const ratelimit = { grpcAddress: rls.grpcAddress, httpUrl: rls.httpUrl, sidecarSecret: SECRET };
+    stack = await startStack({ enforce: "filter", limits: "global", replicas: 2, concurrency: 2, quiet: true, seed: false, dataDir, catalog, ratelimit });
+  });
+  after(async () => {
+    await stopStack(stack);
+    await rls?.stop();
+    await redis?.stop();
+  });
+
+  it("fails closed with 503 UNAVAILABLE while the service is down and recovers by itself", async () => {
+    const user = "rlsdown";
+    await personalUserWithImage(stack, user);
+    const client = new RegistryClient(stack.url, user, PASSWORD);
+    const scope = `repository:${user}/app:pull`;
+    const pull = () => client.request("GET", `/v2/${user}/app/manifests/latest`, scope, { headers: MANIFEST });
+    assert.equal((await pull()).status, 200);
+    const { grpcPort, httpPort } = rls;
+    await rls.stop();
+    for (const res of [await pull(), await client.request("GET", "/v2/_quota", scope)]) {
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("retry-after"), "1");
+      assert.equal(res.headers.get("content-type"), "application/json");
+      assert.equal(await res.text(), JSON.stringify(STORE_DOWN));
+    }
+    rls = await startRateLimitService({ redisUrl: redis.url, sidecarSecret: SECRET, catalog, grpcPort, httpPort });
+    let status = 0;
+    for (const deadline = Date.now() + 15_000; status !== 200 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      const res = await pull();
+      await res.arrayBuffer();
+      status = res.status;
+    }
+    assert.equal(status, 200, "pulls succeed again once the service is back");
+    const quota = await client.request("GET", "/v2/_quota", scope);
+    assert.equal(((await quota.json()) as { used: number }).used, 2, "the bucket in Redis outlived the service");
+  });
+});
 
 describe("global limits at start", () => {
   for (const enforce of ["app", "filter"] as const) {
