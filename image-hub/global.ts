@@ -24,8 +24,9 @@ export const STORE_UNAVAILABLE_BODY = JSON.stringify({ errors: [{ code: "UNAVAIL
 /**
  * globalRateLimitFilter is the native ratelimit filter to append after the policy wasm filters.
  * Every action lacks skip_if_absent on purpose: a request without the pull marker (anything but a
- * verified manifest GET) produces no descriptor and so no call. (With skip_if_absent Envoy 1.40 only
- * drops that entry and still sends the rest; checked in test/global.)
+ * verified manifest GET) produces no descriptor and so no call. (With skip_if_absent, Envoy 1.40 drops
+ * only that entry and still sends the rest: seen while building this, when unmarked requests reached
+ * the service. test/global checks that pushes, tag lists and a client's own marker consume nothing.)
  */
 export function globalRateLimitFilter(): NativeFilterSpec {
   return {
