@@ -1,7 +1,7 @@
 // UTF-8 decoding for what the host hands over (header values, bodies, properties). Header bytes are
 // not guaranteed to be UTF-8; AssemblyScript's String.UTF8.decode turns invalid input into lone
 // surrogates without a word, so the SDK decodes with the WHATWG rule instead: every maximal invalid
-// subpart becomes one U+FFFD. Valid input (the common case) still goes through String.UTF8.decode.
+// subpart becomes one U+FFFD, in one pass (decodeUtf8).
 
 /** The replacement character that stands for bytes that are not UTF-8 in decoded strings. */
 export const REPLACEMENT_CHARACTER: string = "\uFFFD";

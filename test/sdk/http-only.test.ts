@@ -31,7 +31,7 @@ for (const build of bothBuilds("build/test-sdk", "http-only")) {
       assert.deepEqual(request.at(-1), ["x-grpc", `0 ${UNIMPLEMENTED}`]);
       assert.equal(host.calls.get("proxy_grpc_call") ?? 0, 0);
       assert.deepEqual(host.logs.filter((l) => l.level === CRITICAL).map((l) => l.message), [
-        'proxy-wasm sdk: a gRPC callout needs the exports of proxy-wasm-as-sdk/abi/grpc',
+        'proxy-wasm sdk: gRPC callout needs abi/grpc exports',
       ]);
     });
 
@@ -42,7 +42,7 @@ for (const build of bothBuilds("build/test-sdk", "http-only")) {
       host.exports.proxy_on_done(2);
       host.exports.proxy_on_delete(2);
       assert.deepEqual(host.logs.map((l) => [l.level, l.message]), [
-        [CRITICAL, 'proxy-wasm sdk: a TcpContext needs the exports of proxy-wasm-as-sdk/abi/tcp'],
+        [CRITICAL, 'proxy-wasm sdk: TcpContext needs abi/tcp exports'],
       ]);
     });
   });
