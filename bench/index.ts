@@ -14,10 +14,11 @@ import { emulatorSection } from "./sections/emulator.ts";
 import { filterCostSection } from "./sections/filter-cost.ts";
 import { envoyChainSection } from "./sections/envoy-chain.ts";
 import { envoyCostSection } from "./sections/envoy-cost.ts";
+import { globalSection } from "./sections/global.ts";
 import { scenariosSection } from "./sections/scenarios.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const SECTIONS: Section[] = [emulatorSection, filterCostSection, envoyCostSection, envoyChainSection, scenariosSection];
+const SECTIONS: Section[] = [emulatorSection, filterCostSection, envoyCostSection, envoyChainSection, scenariosSection, globalSection];
 
 interface Args {
   quick: boolean;
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     filterCosts: [],
     envoyChain: null,
     envoyFilterCost: null,
+    globalLimits: null,
     scenarios: [],
     runs: [],
     findings: [],

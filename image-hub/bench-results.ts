@@ -164,6 +164,31 @@ export interface EnvoyFilterCost {
   arms: EnvoyCostArm[];
 }
 
+/** An arm of the "global limits" regime: one stack of N replicas in one enforcement mode and limits scope. */
+export type GlobalArmId = "app-local" | "app-global" | "filter-local" | "filter-global";
+
+/** One load run of the "global limits" regime; the load is split evenly over the replicas' listeners. */
+export interface GlobalRun extends Omit<RunResult, "scenario" | "workload" | "regime"> {
+  arm: GlobalArmId;
+  regime: "under" | "over";
+  /** 1-based round; the under-capacity runs of an arm's local and global stacks alternate round by round. */
+  round: number;
+  /** The stack's own child processes other than Envoy (redis-server, a rate-limit service), when there are any. */
+  store: ProcessUsage | null;
+}
+
+/** The "global limits" regime (issue 20): 2 replicas, filter vs app, local vs global, in one run. */
+export interface GlobalLimits {
+  replicas: number;
+  envoyConcurrency: number;
+  underRps: number;
+  rounds: number;
+  /** 1-minute load average before and after the section (the machine is shared). */
+  loadAverage: { start: number[]; end: number[] };
+  arms: { id: GlobalArmId; title: string; measured: boolean; reason?: string }[];
+  runs: GlobalRun[];
+}
+
 /** One headline ratio of issue 8, with its target and whether it was met. */
 export interface Finding {
   id: string;
@@ -199,6 +224,8 @@ export interface BenchResults {
   envoyChain: EnvoyChainCost | null;
   /** Issue 15's table; absent in results written before it existed. */
   envoyFilterCost?: EnvoyFilterCost | null;
+  /** Issue 20's "global limits" regime; absent in results written before it existed. */
+  globalLimits?: GlobalLimits | null;
   scenarios: ScenarioInfo[];
   runs: RunResult[];
   findings: Finding[];

@@ -2,6 +2,7 @@
 // each compared with its target exactly as measured.
 import type { BenchResults, Finding, RunResult, ScenarioId, Workload, Regime } from "../results-types.ts";
 import { envoyCostFindings } from "./report-envoy-cost.ts";
+import { globalFindings } from "./report-global.ts";
 
 /** Finds a run by scenario, workload and regime; undefined when it was not measured. */
 export function findRun(r: BenchResults, scenario: ScenarioId, workload: Workload, regime: Regime): RunResult | undefined {
@@ -135,5 +136,6 @@ export function computeFindings(r: BenchResults): Finding[] {
     ),
   );
   out.push(...envoyCostFindings(r));
+  out.push(...globalFindings(r));
   return out;
 }

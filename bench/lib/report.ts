@@ -3,6 +3,7 @@
 import type { BenchResults, LatencySummaryUs, RunResult } from "../results-types.ts";
 import { findRun } from "./findings.ts";
 import { envoyCostTable } from "./report-envoy-cost.ts";
+import { globalTable } from "./report-global.ts";
 import { barChart, type Bar } from "./svg.ts";
 
 const SCENARIO_ORDER = ["a-direct", "b-envoy", "c-filter", "d-app", "e-native"] as const;
@@ -51,6 +52,7 @@ export function renderTables(r: BenchResults): string {
     }
   }
   lines.push("", ...envoyCostTable(r.envoyFilterCost));
+  lines.push(...globalTable(r.globalLimits));
   lines.push("", "## Emulator and module sizes (issue 2)", "");
   if (r.emulator) lines.push(`- ${r.emulator.streams} streams through add-header: **${Math.round(r.emulator.streamsPerSecond)} streams/s**; linear memory ${r.emulator.memoryPagesBefore ?? "?"} → ${r.emulator.memoryPagesAfter ?? "?"} pages.`);
   for (const [name, s] of Object.entries(r.wasmSizes)) lines.push(`- ${name}.wasm: ${s.releaseBytes} bytes release${s.debugBytes !== null ? `, ${s.debugBytes} bytes debug` : ""}`);
