@@ -8,6 +8,7 @@
 //    `type` (UNSPECIFIED_PLUGIN_TYPE | HTTP | NETWORK): added here by hand and checked at run time.
 import { Gateway as GatewayV1beta1, VirtualService as VirtualServiceV1beta1, type IGateway as IGatewayV1beta1, type IVirtualService as IVirtualServiceV1beta1 } from "@kubernetes-models/istio/networking.istio.io/v1beta1";
 import { PeerAuthentication as PeerAuthenticationV1beta1, type IPeerAuthentication as IPeerAuthenticationV1beta1 } from "@kubernetes-models/istio/security.istio.io/v1beta1";
+import { EnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alpha3";
 import { WasmPlugin as WasmPluginModel, type IWasmPlugin as IWasmPluginModel } from "@kubernetes-models/istio/extensions.istio.io/v1alpha1";
 
 type Promoted<T extends { apiVersion: string }, V extends string> = Omit<T, "apiVersion"> & { apiVersion: V };
@@ -71,4 +72,6 @@ export const ISTIO_MODELS: Record<string, ModelClass> = {
   "networking.istio.io/v1/Gateway": promoted(GatewayV1beta1, "networking.istio.io/v1beta1"),
   "networking.istio.io/v1/VirtualService": promoted(VirtualServiceV1beta1, "networking.istio.io/v1beta1"),
   "security.istio.io/v1/PeerAuthentication": promoted(PeerAuthenticationV1beta1, "security.istio.io/v1beta1"),
+  // Still v1alpha3 in current Istio; the 2.3.0 model is current for it (patch values are free-form Structs).
+  "networking.istio.io/v1alpha3/EnvoyFilter": EnvoyFilter,
 };

@@ -47,6 +47,7 @@ const TYPES: Record<string, [string, string]> = {
   "networking.istio.io/v1/Gateway": [istioTypes, "IGateway"],
   "networking.istio.io/v1/VirtualService": [istioTypes, "IVirtualService"],
   "security.istio.io/v1/PeerAuthentication": [istioTypes, "IPeerAuthentication"],
+  "networking.istio.io/v1alpha3/EnvoyFilter": ["@kubernetes-models/istio/networking.istio.io/v1alpha3", "IEnvoyFilter"],
   "consul.hashicorp.com/v1alpha1/ServiceDefaults": [consulTypes, "IServiceDefaults"],
   "consul.hashicorp.com/v1alpha1/ServiceIntentions": [consulTypes, "IServiceIntentions"],
   "consul.hashicorp.com/v1alpha1/ServiceRouter": [consulTypes, "IServiceRouter"],

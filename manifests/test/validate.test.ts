@@ -8,7 +8,7 @@ import { readManifestDir } from "../src/files.ts";
 import { consulExtensionFindings, consulWasmArgumentsValidator, schemaCheckObjects, typecheckObjects, validateDeployments, type LocatedObject } from "../src/validate.ts";
 
 const manifests = fileURLToPath(new URL("../", import.meta.url));
-const dirs = ["consul", "consul/forked-build", "istio"];
+const dirs = ["consul", "consul/forked-build", "istio", "consul/global-app", "istio/global-app", "istio/global-filter"];
 
 function load(dir: string): LocatedObject[] {
   return readManifestDir(join(manifests, dir), manifests);
