@@ -175,6 +175,8 @@ export interface GlobalRun extends Omit<RunResult, "scenario" | "workload" | "re
   round: number;
   /** The stack's own child processes other than Envoy (redis-server, a rate-limit service), when there are any. */
   store: ProcessUsage | null;
+  /** Over capacity: the pulls sent through all replicas to empty the users' buckets first, and whether every replica got its full share before the deadline. */
+  drain?: { sent: number; rejected: number; complete: boolean };
 }
 
 /** The "global limits" regime (issue 20): 2 replicas, filter vs app, local vs global, in one run. */
@@ -224,6 +226,8 @@ export interface BenchResults {
   envoyChain: EnvoyChainCost | null;
   /** Issue 15's table; absent in results written before it existed. */
   envoyFilterCost?: EnvoyFilterCost | null;
+  /** Sections re-run alone into these results (`npm run bench -- --only <s> --merge`), with that run's time and load. */
+  mergedRuns?: { sections: string; generatedAt: string; wallSeconds: number; loadAverageAtStart: number[] }[];
   /** Issue 20's "global limits" regime; absent in results written before it existed. */
   globalLimits?: GlobalLimits | null;
   scenarios: ScenarioInfo[];

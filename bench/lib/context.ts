@@ -92,5 +92,10 @@ export interface SectionContext {
 /** A section of the benchmark; it fills its part of `ctx.results` and must not throw for a missing piece. */
 export interface Section {
   name: string;
+  /**
+   * The parts of the results only this section writes. A section that lists them can be re-run alone
+   * into the committed results (`--only <name> --merge`), keeping every other section's numbers.
+   */
+  owns?: Array<keyof BenchResults>;
   run(ctx: SectionContext): Promise<void>;
 }

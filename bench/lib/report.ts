@@ -23,7 +23,7 @@ export function machineLine(r: BenchResults): string {
 
 /** Renders results.md: every table of the run. Pure. */
 export function renderTables(r: BenchResults): string {
-  const lines: string[] = [`# Benchmark results${r.quick ? " (quick run: too short to quote)" : ""}`, "", `Generated ${r.generatedAt} in ${r.wallSeconds} s on ${machineLine(r)}.`, ""];
+  const lines: string[] = [`# Benchmark results${r.quick ? " (quick run: too short to quote)" : ""}`, "", `Generated ${r.generatedAt} in ${r.wallSeconds} s on ${machineLine(r)}.`, "", ...mergedLines(r)];
   lines.push("## Scenarios (issue 8)", "", "Latencies in µs (hrtime per response, split by status); CPU in ms per 1,000 responses.", "");
   lines.push("| run | conns | target rps | responses/s | 2xx | 429 | other | errors | 2xx p50 | 2xx p99 | 429 p50 | 429 p99 | app CPU/1k | app CPU/1k 429 | Envoy CPU/1k | app RSS MB | Envoy RSS MB |");
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -60,6 +60,13 @@ export function renderTables(r: BenchResults): string {
   return lines.join("\n") + "\n";
 }
 
+/** One line per section re-run alone into these results (`--only … --merge`), empty otherwise. */
+function mergedLines(r: BenchResults): string[] {
+  const runs = r.mergedRuns ?? [];
+  if (runs.length === 0) return [];
+  return [...runs.map((m) => `Section ${m.sections} re-run alone at ${m.generatedAt} (${m.wallSeconds} s; load average at start ${m.loadAverageAtStart.join(" / ")}); its numbers replace that section's, the rest is from the run above.`), ""];
+}
+
 function notMeasuredLines(r: BenchResults): string[] {
   if (r.notMeasured.length === 0) return [`Every part of the sections run (${r.settings.sections}) was measured.`];
   return ["## Not measured", "", ...r.notMeasured.map((n) => `- ${n.section} / ${n.item}: not measured: ${n.reason.split("\n")[0]}`)];
@@ -72,6 +79,7 @@ export function renderSummary(r: BenchResults): string {
     "",
     `Machine: ${machineLine(r)}.`,
     "",
+    ...mergedLines(r),
     "| finding | measured | target | met |",
     "|---|---|---|---|",
   ];

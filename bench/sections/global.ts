@@ -52,6 +52,7 @@ interface BenchStack extends RunningApp {
 /** Runs the regime into ctx.results.globalLimits. */
 export const globalSection: Section = {
   name: "global",
+  owns: ["globalLimits"],
   async run(ctx: SectionContext): Promise<void> {
     const s = ctx.settings;
     // An even count, so each arm runs first in as many rounds as it runs second.
@@ -143,7 +144,7 @@ async function calibrate(ctx: SectionContext, stack: BenchStack, key: BenchKey, 
   }
 }
 
-const drainSeconds = (ctx: SectionContext) => (ctx.settings.quick ? 5 : 20);
+const drainSeconds = (ctx: SectionContext) => (ctx.settings.quick ? 5 : 30);
 
 async function underRun(ctx: SectionContext, arm: GlobalArmId, stack: BenchStack, key: BenchKey, pulls: Record<string, number>, rate: number, round: number): Promise<GlobalRun> {
   const users = await makeUsers(key, `g-${arm}-r${round}-under`, ctx.settings.users.under, REPO);
@@ -154,12 +155,12 @@ async function underRun(ctx: SectionContext, arm: GlobalArmId, stack: BenchStack
 async function overRun(ctx: SectionContext, arm: GlobalArmId, stack: BenchStack, key: BenchKey, pulls: Record<string, number>): Promise<GlobalRun> {
   const users = await makeUsers(key, `g-${arm}-over`, ctx.settings.users.over, REPO);
   await stack.registerUsers(users);
-  // Through every replica: with local limits each one has its own buckets to empty.
-  for (const url of stack.urls) {
-    const drained = await drain(url, users, "bearer", REPO, REF, pulls, drainSeconds(ctx) * 1000);
-    ctx.log(`global ${arm}: drained ${users.length} users through ${url} with ${drained.sent} pulls (${drained.rejected} already rejected)`);
-  }
-  return measure(ctx, arm, "over", 1, stack, pullRequests(roundRobin(users), "bearer", REPO, REF), 0, ctx.settings.closedConnections);
+  // Through every replica at once: with local limits each one has its own buckets to empty.
+  const want = users.reduce((n, u) => n + (pulls[u.plan] ?? 0), 0);
+  const drains = await Promise.all(stack.urls.map((url) => drain(url, users, "bearer", REPO, REF, pulls, drainSeconds(ctx) * 1000)));
+  drains.forEach((d, i) => ctx.log(`global ${arm}: drained ${users.length} users through ${stack.urls[i]} with ${d.sent} of ${want} pulls (${d.rejected} already rejected)`));
+  const run = await measure(ctx, arm, "over", 1, stack, pullRequests(roundRobin(users), "bearer", REPO, REF), 0, ctx.settings.closedConnections);
+  return { ...run, drain: { sent: drains.reduce((n, d) => n + d.sent, 0), rejected: drains.reduce((n, d) => n + d.rejected, 0), complete: drains.every((d) => d.sent === want) } };
 }
 
 async function measure(ctx: SectionContext, arm: GlobalArmId, regime: "under" | "over", round: number, stack: BenchStack, next: ReturnType<typeof pullRequests>, rate: number, connections: number): Promise<GlobalRun> {
