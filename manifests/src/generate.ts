@@ -60,7 +60,7 @@ function globalFiles(params: ManifestParams, inputs: GeneratorInputs): Generated
   return [
     ...k8sFiles("consul/global-app", consulGlobalAppManifests(params, inputs.filters), note("app mode (the access service, rate-limiter-flexible + Redis)")),
     ...k8sFiles("istio/global-app", istioGlobalAppManifests(params, inputs.filters), note("app mode (the access service, rate-limiter-flexible + Redis)")),
-    ...k8sFiles("istio/global-filter", istioGlobalFilterManifests(params, inputs.filters), note("filter mode (wasm filters, then Envoy's ratelimit filter → the rate-limit service → Redis)")),
+    ...k8sFiles("istio/global-filter", istioGlobalFilterManifests(params, inputs), note("filter mode (wasm filters, then Envoy's ratelimit filter → the rate-limit service → Redis)")),
   ];
 }
 

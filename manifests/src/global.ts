@@ -13,7 +13,8 @@ import type { IContainer, IService, IServiceAccount } from "kubernetes-models/v1
 import type { IDeployment } from "kubernetes-models/apps/v1";
 import type { IServiceDefaults, IServiceIntentions } from "./consul-types.ts";
 import { consulManifests, consulMesh } from "./consul.ts";
-import type { FilterArtifact } from "./inputs.ts";
+import { rateLimitConfig } from "../../image-hub/filter-configs.ts";
+import type { FilterArtifact, GeneratorInputs } from "./inputs.ts";
 import { istioManifests, istioMesh } from "./istio.ts";
 import type { ManifestParams } from "./params.ts";
 import { globalRatelimitEnvoyFilter } from "./global-envoy.ts";
@@ -221,8 +222,8 @@ export function istioGlobalAppManifests(p: ManifestParams, filters: FilterArtifa
  * instead of counting them, plus Redis, the rate-limit service and the EnvoyFilter that puts Envoy's
  * ratelimit filter after the wasm filters.
  */
-export function istioGlobalFilterManifests(p: ManifestParams, filters: FilterArtifact[]): Record<string, unknown[]> {
-  const marked = filters.map((f) => (f.name === "rate-limit" ? { ...f, config: { ...f.config, global: true } } : f));
+export function istioGlobalFilterManifests(p: ManifestParams, inputs: GeneratorInputs): Record<string, unknown[]> {
+  const marked = inputs.filters.map((f) => (f.name === "rate-limit" ? { ...f, config: { ...rateLimitConfig(inputs.catalog, { global: true }) } } : f));
   const base = istioManifests(p, marked);
   return {
     ...base,
