@@ -246,15 +246,19 @@ async function startBenchStack(ctx: SectionContext, enforce: "app" | "filter", l
       for (const u of list) add.run(u.name, u.plan, Date.now());
     });
     // What the app answered, from each Envoy's counters for its access cluster (the app process has
-    // no control port here); in filter mode this includes token-auth's plan lookups, which the app answers too.
+    // no control port here); in filter mode the requests include token-auth's plan lookups, which the
+    // app answers too. Envoy's ratelimit filter charges its own 429s to the route's cluster
+    // (upstream_rq_429) as well, so those (ratelimit.over_limit) are taken out again.
     const counts = async (): Promise<AppCounts> => {
       let requests = 0;
       let rejected429 = 0;
       for (const e of ready.envoys) {
-        const stats = (await (await fetch(`${e.adminUrl}/stats?format=json&filter=${encodeURIComponent("^cluster\\.access\\.upstream_rq_(total|429)$")}`)).json()) as { stats: { name: string; value?: number }[] };
+        const filter = encodeURIComponent("^cluster\\.access\\.(upstream_rq_(total|429)|ratelimit\\.over_limit)$");
+        const stats = (await (await fetch(`${e.adminUrl}/stats?format=json&filter=${filter}`)).json()) as { stats: { name: string; value?: number }[] };
         for (const st of stats.stats) {
           if (st.name.endsWith("upstream_rq_total")) requests += st.value ?? 0;
-          else rejected429 += st.value ?? 0;
+          else if (st.name.endsWith("upstream_rq_429")) rejected429 += st.value ?? 0;
+          else rejected429 -= st.value ?? 0;
         }
       }
       return { requests, rejected429 };

@@ -134,6 +134,9 @@ describe("npm run bench -- --quick", () => {
       assert.equal(run.url.split(" ").length, 2, `${run.id}: the load went to both replicas`);
       if (run.regime === "under") assert.equal(q.rejected429, 0, `${run.id}: users within their limits were rejected`);
       if (run.regime === "over") assert.ok(q.rejected429 > q.ok2xx, `${run.id}: over capacity but mostly admitted: ${JSON.stringify(q)}`);
+      // Where the sidecar enforces, no rejection reaches the app (read from both Envoys' access-cluster counters).
+      if (run.arm.startsWith("filter-") && q.rejected429 > 0) assert.equal(run.appSaw?.rejected429, 0, `${run.id}: the app answered 429s`);
+      if (run.arm.startsWith("app-") && q.rejected429 > 0) assert.ok((run.appSaw?.rejected429 ?? 0) > 0, `${run.id}: 429s did not come from the app`);
       // A Redis of its own is metered only where the stack has one.
       if (run.arm.endsWith("-global")) assert.ok(run.store && run.store.processes.some((p) => p.includes("redis-server")), `${run.id}: redis-server not metered`);
       else assert.equal(run.store, null, `${run.id}: a store metered without global limits`);
