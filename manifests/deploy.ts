@@ -52,7 +52,7 @@ export interface DeployResult {
 const ORDER = [
   "Namespace",
   "ServiceDefaults", "ServiceIntentions", "ServiceRouter", "IngressGateway",
-  "PeerAuthentication", "WasmPlugin", "EnvoyFilter", "Gateway", "VirtualService",
+  "PeerAuthentication", "EnvoyFilter", "WasmPlugin", "Gateway", "VirtualService",
   "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment",
 ];
 
