@@ -73,7 +73,7 @@ test("filter mode (Istio): the wasm chain marks pulls, Envoy's ratelimit filter 
   // Limits still derive from plans.json: the same plans as the local chain, plus the marker switch.
   assert.deepEqual(rateLimit.spec.pluginConfig, { ...local.find((p) => p.metadata.name === "rate-limit")!.spec.pluginConfig, global: true });
   assert.deepEqual(rateLimit.spec.pluginConfig.plans, plans.plans.map((p) => ({ id: p.id, pullsPerWindow: p.pullsPerWindow })));
-  const [filter] = objects(dir).filter((o) => o.kind === "EnvoyFilter");
+  const filter = one(dir, "EnvoyFilter", "image-hub-global-ratelimit");
   assert.deepEqual(filter.spec.workloadSelector, { labels: { app: "access" } });
   const patch = (applyTo: string) => filter.spec.configPatches.find((c: any) => c.applyTo === applyTo);
   const http = patch("HTTP_FILTER");
@@ -153,7 +153,7 @@ function patchedBootstrap(filter: Record<string, any>): Record<string, unknown> 
 }
 
 test("the EnvoyFilter's own fields are checked like every manifest: a misspelled one fails with its name", () => {
-  const [filter] = objects("istio/global-filter").filter((o) => o.kind === "EnvoyFilter");
+  const filter = one("istio/global-filter", "EnvoyFilter", "image-hub-global-ratelimit");
   const bad = structuredClone(filter);
   bad.spec.workloadSelecter = bad.spec.workloadSelector;
   delete bad.spec.workloadSelector;
@@ -168,7 +168,7 @@ test("the EnvoyFilter's own fields are checked like every manifest: a misspelled
 
 test("real Envoy accepts every patch value of the EnvoyFilter, and refuses a misspelled field", async () => {
   const envoy = await envoyBinary();
-  const [filter] = objects("istio/global-filter").filter((o) => o.kind === "EnvoyFilter");
+  const filter = one("istio/global-filter", "EnvoyFilter", "image-hub-global-ratelimit");
   const dir = mkdtempSync(join(tmpdir(), "global-envoyfilter-"));
   try {
     const validate = (config: unknown) => {

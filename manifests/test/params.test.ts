@@ -61,7 +61,7 @@ test("an operator's namespace, URL, keys and secret reach every manifest that ne
   for (const d of access) assert.ok(d.spec.template.spec.containers[0].env.some((e: { name: string; value?: string }) => e.name === "REALM" && e.value === realm));
   const gateway = objects.find((o) => o.kind === "IngressGateway")!;
   assert.equal(gateway.spec.listeners[0].services[0].requestHeaders.set["x-hub-sidecar"], "prod-secret-0123456789");
-  const envoyFilter = objects.find((o) => o.kind === "EnvoyFilter")!;
+  const envoyFilter = objects.find((o) => o.kind === "EnvoyFilter" && o.metadata.name === "image-hub-global-ratelimit")!;
   const patchValue = (applyTo: string) => envoyFilter.spec.configPatches.find((c: { applyTo: string }) => c.applyTo === applyTo).patch.value;
   assert.equal(patchValue("HTTP_ROUTE").request_headers_to_add[0].header.value, "prod-secret-0123456789");
   assert.equal(patchValue("HTTP_ROUTE").route.cluster, "outbound|8082||ratelimit.hub-prod.svc.cluster.local");
