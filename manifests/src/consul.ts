@@ -17,7 +17,7 @@ export const INGRESS_PORT = 8080;
  * one the sidecar forwards inbound requests to after the filters. Not the access service's mesh
  * upstream: Consul names that `access.default.<dc>.internal.<trust-domain>.consul` (the trust domain is
  * the cluster's CA id, unknown here), and it would loop back through the access sidecar's own inbound
- * filters, where token-auth strips the sidecar secret the callout carries. So no intention is needed:
+ * filters, where token-auth strips the `x-hub-user` the callout carries. So no intention is needed:
  * the callout never leaves the pod.
  */
 export const CONSUL_PLAN_CLUSTER = "local_app";

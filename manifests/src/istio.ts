@@ -21,8 +21,8 @@ export const ISTIO_PLACEMENT: Record<FilterName, { phase: "AUTHN" | "AUTHZ"; pri
  * access container over the pod's loopback, added by `planLookupCluster`. Istio has no usable cluster
  * for it: the inbound one (`inbound|<port>||`) is ORIGINAL_DST since Istio 1.10 and finds no host for a
  * callout (no downstream connection), and the outbound one (`outbound|<port>||access.<ns>.svc.cluster.local`)
- * loops back through the access sidecar's own inbound WasmPlugins, where token-auth strips the sidecar
- * secret the callout carries. The callout never leaves the pod, so no AuthorizationPolicy is involved.
+ * loops back through the access sidecar's own inbound WasmPlugins, where token-auth strips the
+ * `x-hub-user` the callout carries. The callout never leaves the pod, so no AuthorizationPolicy is involved.
  */
 export const ISTIO_PLAN_CLUSTER = "image-hub-access-local";
 

@@ -30,9 +30,9 @@ export function sidecarSecretLua(secret: string): string {
 /**
  * Consul: the builtin/lua extension that sets the secret on the access sidecar's inbound listener.
  * List it after the three builtin/wasm extensions: Consul applies extensions in order and each inserts
- * its filter immediately before the router, so this one runs last. Consul has no extension that adds a
- * route header on the inbound listener (builtin/property-override patches RDS routes, and the inbound
- * listener's route is inline in its connection manager), so Lua is the supported way.
+ * its filter immediately before the router, so this one runs last. builtin/property-override cannot
+ * add members to repeated fields such as request_headers_to_add (Consul's docs), so Lua is the
+ * supported way.
  */
 export function consulSidecarSecretExtension(p: ManifestParams): ConsulEnvoyExtension {
   return {

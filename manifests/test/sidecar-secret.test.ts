@@ -20,6 +20,7 @@ import { loadCatalog } from "../../image-hub/catalog.ts";
 import { closeServer, listen } from "../../image-hub/services.ts";
 import { createStorage, type Storage } from "../../image-hub/storage/app.ts";
 import { readManifestDir } from "../src/files.ts";
+import { sidecarSecretLua } from "../src/sidecar-secret.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const catalog = loadCatalog();
@@ -146,6 +147,13 @@ for (const mesh of ["consul", "istio"] as const) {
       assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer realm="http:\/\/localhost:8080\/api\/token"/);
     });
 
+    test("/internal/plan through the sidecar gets the secret but not a client's x-hub-user: it answers no plan", async () => {
+      const res = await fetch(`${sidecar.envoy.url}/internal/plan`, { headers: { "x-hub-user": "alice", "x-hub-sidecar": FORGED } });
+      // alice signed up in the first test: 404 means the app saw no user, because token-auth removed the
+      // client's x-hub-user; only token-auth's own callout (around the listener) names one.
+      assert.equal(res.status, 404);
+    });
+
     test("/api/me's quota comes from the rate-limit filter at ENFORCER_URL (the sidecar)", async () => {
       await fetch(`${sidecar.envoy.url}/api/signup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "bob", password: "correct-horse-1" }) });
       const res = await fetch(`${sidecar.envoy.url}/api/me`, { headers: { authorization: `Basic ${Buffer.from("bob:correct-horse-1").toString("base64")}` } });
@@ -195,4 +203,18 @@ test("istio: the inbound route patch is what Envoy accepts in a route configurat
   const bad = await validateBootstrap(merged({ request_header_to_add: patch.patch.value.request_headers_to_add }));
   assert.equal(bad.ok, false);
   assert.match(bad.output.join("\n"), /request_header_to_add/);
+});
+
+test("the Lua script carries any visible-ASCII secret exactly, quotes and backslashes included", async () => {
+  const secret = `q"uote\\back\\"slash-0123456789`;
+  const echo = createServer((req, res) => res.end(String(req.headers["x-hub-sidecar"])));
+  const port = Number(new URL(await listen(echo)).port);
+  const envoy = await startEnvoy({ filters: [{ kind: "native", name: "lua", typedConfig: { "@type": LUA, inline_code: sidecarSecretLua(secret) } }], clusters: [{ name: "echo", port }] });
+  try {
+    const res = await fetch(envoy.url, { headers: { "x-hub-sidecar": FORGED } });
+    assert.equal(await res.text(), secret);
+  } finally {
+    await envoy.stop();
+    await closeServer(echo);
+  }
 });
