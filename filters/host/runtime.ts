@@ -46,7 +46,9 @@ export class Runtime {
   private readonly queuesByToken = new Map<number, SharedQueue>();
   private nextQueueToken = 1;
   private posted: (() => void)[] = [];
-  private readonly outstanding = new Set<Promise<unknown>>();
+  /** Tracked async work not settled yet, and who waits for the next one to settle. */
+  private outstanding = 0;
+  private wake: ((failure: { error: unknown } | undefined) => void) | undefined;
 
   constructor(clock?: ManualClock) {
     this.clock = clock ?? new ManualClock();
@@ -104,6 +106,7 @@ export class Runtime {
    * Throws if the limit is hit, which means two callbacks keep re-posting each other.
    */
   runPending(limit = 100_000): void {
+    if (this.posted.length === 0) return;
     for (let n = 0; this.posted.length > 0; n++) {
       if (n >= limit) throw new Error(`runPending: more than ${limit} posted callbacks; a queue or callout loop?`);
       this.posted.shift()!();
@@ -112,20 +115,30 @@ export class Runtime {
 
   /** track registers async work (a cluster handler's promise) that settle() must wait for. */
   track(work: Promise<unknown>): void {
-    const done = work.finally(() => this.outstanding.delete(done));
-    this.outstanding.add(done);
+    this.outstanding++;
+    work.then(
+      () => this.settled(undefined),
+      (error: unknown) => this.settled({ error }),
+    );
+  }
+
+  private settled(failure: { error: unknown } | undefined): void {
+    this.outstanding--;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.(failure);
   }
 
   /** True while tracked async work is unfinished or posted work is waiting. */
   get busy(): boolean {
-    return this.outstanding.size > 0 || this.posted.length > 0;
+    return this.outstanding > 0 || this.posted.length > 0;
   }
 
   /** settle runs posted work and waits for tracked async work until neither is left. */
   async settle(): Promise<void> {
     for (;;) {
       this.runPending();
-      if (this.outstanding.size === 0) return;
+      if (this.outstanding === 0) return;
       await this.waitOutstanding();
     }
   }
@@ -134,16 +147,23 @@ export class Runtime {
    * waitOutstanding waits until some tracked async work settles, or `ms` of real time passes.
    * Resolves true when the time ran out first (false immediately when nothing is tracked).
    */
-  async waitOutstanding(ms?: number): Promise<boolean> {
-    if (this.outstanding.size === 0) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const candidates: Promise<boolean>[] = [Promise.race(this.outstanding).then(() => false)];
-    if (ms !== undefined) candidates.push(new Promise((resolve) => (timer = setTimeout(() => resolve(true), ms))));
+  waitOutstanding(ms?: number): Promise<boolean> {
+    if (this.outstanding === 0) return Promise.resolve(false);
     // Tracked work includes its own .then() (the post of its delivery), so once it settles the
-    // delivery is already posted and the caller can run it.
-    const timedOut = await Promise.race(candidates);
-    clearTimeout(timer);
-    return timedOut;
+    // delivery is already posted and the caller can run it. A rejected work rejects the wait.
+    return new Promise<boolean>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const previous = this.wake;
+      this.wake = (failure) => {
+        clearTimeout(timer);
+        previous?.(failure);
+        if (failure) reject(failure.error);
+        else resolve(false);
+      };
+      if (ms !== undefined) {
+        timer = setTimeout(() => resolve(true), ms);
+      }
+    });
   }
 
   /** metric returns (creating on first use) the process-wide stat of that name. */
