@@ -90,19 +90,19 @@ export class Exchange {
       }
     }
     const map = new HeaderMap("requestHeaders");
-    map.add(":authority", toLatin1(host));
-    map.add(":path", toLatin1(req.path));
-    map.add(":method", toLatin1(req.method ?? "GET"));
-    map.add(":scheme", "http");
+    map.addKnown(":authority", host);
+    map.addKnown(":path", req.path);
+    map.addKnown(":method", req.method ?? "GET");
+    map.addKnown(":scheme", "http");
     for (let i = 0; i < given.length; i++) {
       const [k, v] = given[i];
-      if (!isHost(k)) map.add(toLatin1(k), toLatin1(v));
+      if (!isHost(k)) map.addInput(k, v);
     }
     const body = toBytes(req.body);
-    if (body.length > 0 && map.get("content-length") === undefined && map.get("transfer-encoding") === undefined) map.add("content-length", String(body.length));
+    if (body.length > 0 && map.get("content-length") === undefined && map.get("transfer-encoding") === undefined) map.addKnown("content-length", String(body.length));
     if (this.envoyHeaders) {
-      if (map.get("x-forwarded-proto") === undefined) map.add("x-forwarded-proto", "http");
-      if (map.get("x-request-id") === undefined) map.add("x-request-id", randomUUID());
+      if (map.get("x-forwarded-proto") === undefined) map.addKnown("x-forwarded-proto", "http");
+      if (map.get("x-request-id") === undefined) map.addKnown("x-request-id", randomUUID());
     }
     return map;
   }
@@ -165,15 +165,14 @@ export class Exchange {
 
   /** The router got the request headers (sink of the request direction). */
   routerHeaders(map: HeaderMap, eos: boolean): void {
-    const authority = latin1ToUtf8(map.get(":authority") ?? "");
+    const authority = map.getText(":authority") ?? "";
     const headers: [string, string][] = [["host", authority]];
     for (let i = 0; i < map.size; i++) {
-      const key = map.keyAt(i);
-      if (key.charCodeAt(0) !== 58 /* ":" */) headers.push([latin1ToUtf8(key), latin1ToUtf8(map.valueAt(i))]);
+      if (map.keyAt(i).charCodeAt(0) !== 58 /* ":" */) headers.push([map.keyTextAt(i), map.valueTextAt(i)]);
     }
     if (this.envoyHeaders) headers.push(["x-envoy-expected-rq-timeout-ms", "15000"]);
-    const method = latin1ToUtf8(map.get(":method") ?? "");
-    const path = latin1ToUtf8(map.get(":path") ?? "");
+    const method = map.getText(":method") ?? "";
+    const path = map.getText(":path") ?? "";
     this.upstreamRequest = { method, path, authority, headers, body: noBytes, trailers: [] };
     if (eos) this.callUpstream();
   }
@@ -231,10 +230,10 @@ export class Exchange {
     this.info.responseCode = response.status;
     this.info.responseCodeDetails = "via_upstream";
     const map = new HeaderMap("responseHeaders");
-    map.add(":status", String(response.status));
+    map.addKnown(":status", String(response.status));
     const given = response.headers;
-    if (given) for (let i = 0; i < given.length; i++) map.add(toLatin1(given[i][0]), toLatin1(given[i][1]));
-    if (this.envoyHeaders) map.add("x-envoy-upstream-service-time", String(elapsedMs));
+    if (given) for (let i = 0; i < given.length; i++) map.addInput(given[i][0], given[i][1]);
+    if (this.envoyHeaders) map.addKnown("x-envoy-upstream-service-time", String(elapsedMs));
     const body = toBytes(response.body);
     const trailers = response.trailers?.length ? HeaderMap.fromUtf8("responseTrailers", response.trailers) : undefined;
     this.feedResponse(map, body, trailers);
@@ -468,9 +467,8 @@ function clientHeaders(map: HeaderMap, date: string | undefined): [string, strin
   let dateSet = false;
   let serverSet = false;
   for (let i = 0; i < map.size; i++) {
-    const raw = map.keyAt(i);
-    if (raw.charCodeAt(0) === 58 /* ":" */) continue;
-    const k = latin1ToUtf8(raw);
+    if (map.keyAt(i).charCodeAt(0) === 58 /* ":" */) continue;
+    const k = map.keyTextAt(i);
     if (date !== undefined) {
       if (HOP_BY_HOP.has(k)) continue;
       if (k === "date") {
@@ -484,7 +482,7 @@ function clientHeaders(map: HeaderMap, date: string | undefined): [string, strin
         continue;
       }
     }
-    out.push([k, latin1ToUtf8(map.valueAt(i))]);
+    out.push([k, map.valueTextAt(i)]);
   }
   if (date !== undefined && !dateSet) out.push(["date", date]);
   if (date !== undefined && !serverSet) out.push(["server", "envoy"]);

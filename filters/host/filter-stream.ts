@@ -23,7 +23,7 @@ export const failStreamReply: LocalReply = {
 
 type Callback = "headers" | "data" | "trailers";
 
-/** The maps on_log may read (copies are taken). */
+/** The maps on_log may read (read-only during on_log). */
 export interface FinalMaps {
   requestHeaders?: HeaderMap;
   responseHeaders?: HeaderMap;
@@ -132,7 +132,7 @@ export class FilterStream {
   }
 
   /**
-   * log runs on_log with read-only copies of the final maps. A context no decode callback
+   * log runs on_log with the final maps, read-only. A context no decode callback
    * created is created first (Envoy's Context::log).
    */
   log(finalMaps: FinalMaps): void {
@@ -140,9 +140,11 @@ export class FilterStream {
     if (!ctx || ctx.deleted || this.vm.failed) return;
     this.ensureCreated(ctx);
     ctx.inLog = true;
-    ctx.requestHeaders = finalMaps.requestHeaders?.clone();
-    ctx.responseHeaders = finalMaps.responseHeaders?.clone();
-    ctx.responseTrailers = finalMaps.responseTrailers?.clone();
+    // The stream's own maps, not copies: nothing changes them any more, and while inLog is set
+    // every mutation hostcall refuses them (BadArgument), as Envoy's log-phase maps are read-only.
+    ctx.requestHeaders = finalMaps.requestHeaders;
+    ctx.responseHeaders = finalMaps.responseHeaders;
+    ctx.responseTrailers = finalMaps.responseTrailers;
     ctx.requestTrailers = undefined;
     ctx.requestBody = undefined;
     ctx.responseBody = undefined;

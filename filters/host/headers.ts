@@ -44,23 +44,43 @@ export const inlineHeaders: Record<HeaderMapKind, ReadonlySet<string>> = {
 // Strings with only ASCII characters are the same text whether read as UTF-8 or latin1, so every
 // conversion below returns them as they are; only the rare non-ASCII string goes through Buffer.
 const nonAscii = /[^\x00-\x7f]/;
-const upperAscii = /[A-Z]/;
+
+/** Text kinds found by scan(). */
+const ASCII_LOWER = 0;
+const ASCII_UPPER = 1;
+const NOT_ASCII = 2;
+
+/**
+ * scan classifies a string in one pass: ASCII without A-Z, ASCII with A-Z, or not ASCII. Header
+ * names and most values are short, where a plain loop beats a regular expression call.
+ */
+function scan(s: string): number {
+  if (s.length > 64) return nonAscii.test(s) ? NOT_ASCII : /[A-Z]/.test(s) ? ASCII_UPPER : ASCII_LOWER;
+  let kind = ASCII_LOWER;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127) return NOT_ASCII;
+    if (c >= 65 && c <= 90) kind = ASCII_UPPER;
+  }
+  return kind;
+}
 
 /** lowerAscii lowercases A-Z only, as Envoy's LowerCaseString does. */
 export function lowerAscii(key: string): string {
-  if (!upperAscii.test(key)) return key;
-  if (!nonAscii.test(key)) return key.toLowerCase();
+  const kind = scan(key);
+  if (kind === ASCII_LOWER) return key;
+  if (kind === ASCII_UPPER) return key.toLowerCase();
   return key.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
 }
 
 /** utf8ToLatin1 turns a JS string into the latin1 form that holds its UTF-8 bytes. */
 export function utf8ToLatin1(text: string): string {
-  return nonAscii.test(text) ? Buffer.from(text, "utf8").toString("latin1") : text;
+  return scan(text) === NOT_ASCII ? Buffer.from(text, "utf8").toString("latin1") : text;
 }
 
 /** latin1ToUtf8 decodes a latin1-held byte string as UTF-8. */
 export function latin1ToUtf8(bytes: string): string {
-  return nonAscii.test(bytes) ? Buffer.from(bytes, "latin1").toString("utf8") : bytes;
+  return scan(bytes) === NOT_ASCII ? Buffer.from(bytes, "latin1").toString("utf8") : bytes;
 }
 
 /**
@@ -93,6 +113,8 @@ export class HeaderMap {
   private values: string[] = [];
   private pseudoCount = 0;
   private readonly inline: ReadonlySet<string>;
+  /** Every key and value is ASCII, so its latin1 form is its UTF-8 text: toUtf8() converts nothing. */
+  private ascii = true;
 
   constructor(readonly kind: HeaderMapKind = "other") {
     this.inline = inlineHeaders[kind];
@@ -110,8 +132,41 @@ export class HeaderMap {
    */
   static fromUtf8(kind: HeaderMapKind, pairs: HeaderInput): HeaderMap {
     const map = new HeaderMap(kind);
-    for (let i = 0; i < pairs.length; i++) map.add(toLatin1(pairs[i][0]), toLatin1(pairs[i][1]));
+    for (let i = 0; i < pairs.length; i++) map.addInput(pairs[i][0], pairs[i][1]);
     return map;
+  }
+
+  /**
+   * addInput adds a pair as a test or the emulator gives it (text as UTF-8, or raw bytes), with
+   * add()'s rules; text is classified once here instead of at every conversion later.
+   */
+  addInput(key: HeaderValue, value: HeaderValue): void {
+    let k: string;
+    if (typeof key === "string") {
+      const kind = scan(key);
+      if (kind === NOT_ASCII) {
+        this.ascii = false;
+        k = lowerAscii(utf8ToLatin1(key));
+      } else k = kind === ASCII_UPPER ? key.toLowerCase() : key;
+    } else {
+      this.ascii = false;
+      k = lowerAscii(toLatin1(key));
+    }
+    this.insert(k === "host" && this.kind === "requestHeaders" ? ":authority" : k, this.inputValue(value));
+  }
+
+  /**
+   * addKnown is addInput for a name the emulator itself spells (lowercase ASCII, already canonical,
+   * e.g. `:status` or `x-request-id`), so only the value is classified.
+   */
+  addKnown(key: string, value: HeaderValue): void {
+    this.insert(key, this.inputValue(value));
+  }
+
+  private inputValue(value: HeaderValue): string {
+    if (typeof value === "string" && scan(value) !== NOT_ASCII) return value;
+    this.ascii = false;
+    return toLatin1(value);
   }
 
   /** Number of entries, pseudo-headers included (what Envoy passes as num_headers). */
@@ -143,6 +198,12 @@ export class HeaderMap {
   /** add appends a value: joined into the existing entry for inline headers, else a new entry. */
   add(key: string, value: string): void {
     const k = this.canonical(key);
+    if (this.ascii && (scan(k) === NOT_ASCII || scan(value) === NOT_ASCII)) this.ascii = false;
+    this.insert(k, value);
+  }
+
+  /** Adds a canonical key (add()'s rules). */
+  private insert(k: string, value: string): void {
     if (this.inline.has(k)) {
       const i = this.keys.indexOf(k);
       if (i >= 0) {
@@ -151,10 +212,11 @@ export class HeaderMap {
         return;
       }
     }
-    if (k.charCodeAt(0) === 58 /* ":" */) {
+    if (k.charCodeAt(0) === 58 /* ":" */ && this.pseudoCount < this.keys.length) {
       this.keys.splice(this.pseudoCount, 0, k);
       this.values.splice(this.pseudoCount++, 0, value);
     } else {
+      if (k.charCodeAt(0) === 58) this.pseudoCount++;
       this.keys.push(k);
       this.values.push(value);
     }
@@ -187,6 +249,7 @@ export class HeaderMap {
     this.keys = [];
     this.values = [];
     this.pseudoCount = 0;
+    this.ascii = true;
   }
 
   /** keyAt / valueAt read entry i (0 ≤ i < size) in iteration order, as latin1, without copying the map. */
@@ -199,6 +262,22 @@ export class HeaderMap {
     return this.values[i];
   }
 
+  /** keyTextAt / valueTextAt read entry i decoded as UTF-8 (see toUtf8()). */
+  keyTextAt(i: number): string {
+    return this.ascii ? this.keys[i] : latin1ToUtf8(this.keys[i]);
+  }
+
+  /** See keyTextAt. */
+  valueTextAt(i: number): string {
+    return this.ascii ? this.values[i] : latin1ToUtf8(this.values[i]);
+  }
+
+  /** getText is get() decoded as UTF-8. */
+  getText(key: string): string | undefined {
+    const v = this.get(key);
+    return v === undefined || this.ascii ? v : latin1ToUtf8(v);
+  }
+
   /** pairs returns the entries in Envoy's iteration order (pseudo-headers first), as latin1. */
   pairs(): HeaderEntry[] {
     return this.keys.map((key, i) => ({ key, value: this.values[i] }));
@@ -209,6 +288,7 @@ export class HeaderMap {
    * Lossy: a byte sequence that is not UTF-8 becomes U+FFFD; use toBytes() to see the bytes.
    */
   toUtf8(): [string, string][] {
+    if (this.ascii) return this.keys.map((key, i) => [key, this.values[i]]);
     return this.keys.map((key, i) => [latin1ToUtf8(key), latin1ToUtf8(this.values[i])]);
   }
 
@@ -223,6 +303,7 @@ export class HeaderMap {
     copy.keys = this.keys.slice();
     copy.values = this.values.slice();
     copy.pseudoCount = this.pseudoCount;
+    copy.ascii = this.ascii;
     return copy;
   }
 }
