@@ -3,13 +3,13 @@
  * directions, the router (calls the upstream once the request is complete), local replies (three
  * cases of §4.4), resets, the end-of-stream log/destroy order, and stall handling in virtual time.
  */
-import { randomUUID } from "node:crypto";
 import { type ChainRequest, type ChainResult, type ChainState, type Upstream, type UpstreamRequest, type UpstreamResponse } from "./chain-types.ts";
 import { type LocalReply, type StreamHandle, type StreamInfo } from "./context.ts";
 import { FilterStream } from "./filter-stream.ts";
 import { type HeaderInput, HeaderMap, type HeaderValue, latin1ToUtf8, toLatin1, utf8ToLatin1 } from "./headers.ts";
 import { type StreamOptions, newStreamInfo, toBytes } from "./host.ts";
 import { Direction, type DirectionSink } from "./pipeline.ts";
+import { clientHeaders, httpDate, isHost, requestId } from "./envoy-headers.ts";
 
 const latin1Bytes = (text: string) => new Uint8Array(Buffer.from(text, "latin1"));
 /** The empty body: one shared zero-length array (it has no element to change). */
@@ -102,7 +102,7 @@ export class Exchange {
     if (body.length > 0 && map.get("content-length") === undefined && map.get("transfer-encoding") === undefined) map.addKnown("content-length", String(body.length));
     if (this.envoyHeaders) {
       if (map.get("x-forwarded-proto") === undefined) map.addKnown("x-forwarded-proto", "http");
-      if (map.get("x-request-id") === undefined) map.addKnown("x-request-id", randomUUID());
+      if (map.get("x-request-id") === undefined) map.addKnown("x-request-id", requestId());
     }
     return map;
   }
@@ -360,24 +360,6 @@ function envoyReply(status: number, body: string, details: string): LocalReply {
   return { status, details, body: latin1Bytes(utf8ToLatin1(body)), headers: [], grpcStatus: undefined };
 }
 
-/** True for a `host` header name (any case), which becomes `:authority`. */
-function isHost(name: HeaderValue): boolean {
-  if (typeof name === "string" && name.length !== 4) return false;
-  return toLatin1(name).toLowerCase() === "host";
-}
-
-let dateMs = NaN;
-let dateText = "";
-
-/** The `date` header for a clock reading; the last one is kept, as the clock rarely moves between streams. */
-function httpDate(ms: number): string {
-  if (ms !== dateMs) {
-    dateText = new Date(ms).toUTCString();
-    dateMs = ms;
-  }
-  return dateText;
-}
-
 /** The StreamHandle of filter i: its deferred actions become ops of the exchange. */
 class FilterHandle implements StreamHandle {
   readonly info: StreamInfo;
@@ -453,38 +435,3 @@ function isHeaderList(headers: ChainRequest["headers"]): headers is HeaderInput 
   return Array.isArray(headers);
 }
 
-/** Hop-by-hop headers of the upstream connection; filters see them, the client never does. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
-
-/**
- * The response headers the client gets (no pseudo-headers), decoded as UTF-8. With Envoy's headers
- * on (`date` given), also what Envoy 1.40's connection manager does after the encoder filters: drops
- * the upstream's hop-by-hop headers (the client connection has its own framing), sets `date` (in
- * place when the upstream sent one, so the client sees exactly one) and `server: envoy` the same way.
- */
-function clientHeaders(map: HeaderMap, date: string | undefined): [string, string][] {
-  const out: [string, string][] = [];
-  let dateSet = false;
-  let serverSet = false;
-  for (let i = 0; i < map.size; i++) {
-    if (map.keyAt(i).charCodeAt(0) === 58 /* ":" */) continue;
-    const k = map.keyTextAt(i);
-    if (date !== undefined) {
-      if (HOP_BY_HOP.has(k)) continue;
-      if (k === "date") {
-        if (!dateSet) out.push([k, date]);
-        dateSet = true;
-        continue;
-      }
-      if (k === "server") {
-        if (!serverSet) out.push([k, "envoy"]);
-        serverSet = true;
-        continue;
-      }
-    }
-    out.push([k, map.valueTextAt(i)]);
-  }
-  if (date !== undefined && !dateSet) out.push(["date", date]);
-  if (date !== undefined && !serverSet) out.push(["server", "envoy"]);
-  return out;
-}
