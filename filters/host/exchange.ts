@@ -12,8 +12,10 @@ import { Direction, type DirectionSink } from "./pipeline.ts";
 import { clientHeaders, httpDate, isHost, requestId } from "./envoy-headers.ts";
 
 const latin1Bytes = (text: string) => new Uint8Array(Buffer.from(text, "latin1"));
-/** The empty body: one shared zero-length array (it has no element to change). */
+/** The empty body: one shared zero-length array (it has no element to change; allocating one costs more than a whole header map). */
 const noBytes = new Uint8Array(0);
+/** Decodes bodies as Buffer's toString("utf8") does (U+FFFD for bad bytes, a BOM kept), in half the time. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Exchange: the state machine of one stream; create per request and call run() once. */
 export class Exchange {
@@ -74,7 +76,7 @@ export class Exchange {
     if (this.error !== undefined) throw this.error;
     const logs = this.chain.runtime.logs.slice(logStart);
     const { bodyBytes } = this.result;
-    const body = bodyBytes.length === 0 ? "" : Buffer.from(bodyBytes.buffer, bodyBytes.byteOffset, bodyBytes.length).toString("utf8");
+    const body = bodyBytes.length === 0 ? "" : utf8.decode(bodyBytes);
     const r = this.result;
     return { status: r.status, headers: r.headers, bodyBytes, trailers: r.trailers, localReply: r.localReply, details: r.details, reset: r.reset, body, upstreamRequest: this.upstreamRequest, logs };
   }

@@ -197,9 +197,10 @@ export class HeaderMap {
 
   /** add appends a value: joined into the existing entry for inline headers, else a new entry. */
   add(key: string, value: string): void {
-    const k = this.canonical(key);
-    if (this.ascii && (scan(k) === NOT_ASCII || scan(value) === NOT_ASCII)) this.ascii = false;
-    this.insert(k, value);
+    const kind = scan(key);
+    const lower = kind === ASCII_LOWER ? key : kind === ASCII_UPPER ? key.toLowerCase() : lowerAscii(key);
+    if (this.ascii && (kind === NOT_ASCII || scan(value) === NOT_ASCII)) this.ascii = false;
+    this.insert(lower === "host" && this.kind === "requestHeaders" ? ":authority" : lower, value);
   }
 
   /** Adds a canonical key (add()'s rules). */

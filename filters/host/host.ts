@@ -68,7 +68,7 @@ export class HttpStream {
   resetDetails: string | undefined;
   private readonly filter: FilterStream;
   private readonly maps: Partial<Record<HeaderMapKind, HeaderMap>> = {};
-  private readonly bodies: { request: BodyBuffer; response: BodyBuffer } = { request: { bytes: new Uint8Array(0) }, response: { bytes: new Uint8Array(0) } };
+  private readonly bodies: { request: BodyBuffer; response: BodyBuffer } = { request: { bytes: noBytes }, response: { bytes: noBytes } };
   private buffering = { request: false, response: false };
 
   constructor(

@@ -36,6 +36,9 @@ export function rootOf(ctx: Context): RootContext {
   return ctx instanceof RootContext ? ctx : ctx.root;
 }
 
+/** One shared empty value (nothing can change a zero-length array, and allocating one is slow). */
+const noBytes = new Uint8Array(0);
+
 /** What mutate() does to the map: no closure per hostcall. */
 const MapOp = { add: 0, replace: 1, remove: 2 } as const;
 type MapOp = (typeof MapOp)[keyof typeof MapOp];
@@ -127,17 +130,17 @@ export function httpHostcalls(vm: WasmVm): Record<string, (...args: never[]) => 
       const c = ctx();
       const { map } = mapFor(c, type, false);
       if (!map) {
-        if (c instanceof HttpContext && c.inLog) return abi010 ? mem().copyOut(new Uint8Array(0), retPtr, retSize) : R.notFound;
+        if (c instanceof HttpContext && c.inLog) return abi010 ? mem().copyOut(noBytes, retPtr, retSize) : R.notFound;
         return R.badArgument;
       }
       const value = map.get(key);
-      if (value === undefined) return abi010 ? mem().copyOut(new Uint8Array(0), retPtr, retSize) : R.notFound;
+      if (value === undefined) return abi010 ? mem().copyOut(noBytes, retPtr, retSize) : R.notFound;
       return mem().copyOutLatin1(value, retPtr, retSize);
     },
     "env.proxy_get_header_map_pairs": (type: number, retPtr: number, retSize: number) => {
       if (type >>> 0 > MapType.httpCallResponseTrailers) return R.badArgument;
       const { map } = mapFor(ctx(), type, false);
-      if (!map || map.size === 0) return mem().copyOut(new Uint8Array(0), retPtr, retSize);
+      if (!map || map.size === 0) return mem().copyOut(noBytes, retPtr, retSize);
       return mem().copyOut(serializeMap(map), retPtr, retSize);
     },
     "env.proxy_set_header_map_pairs": (type: number, ptr: number, size: number) => {
@@ -174,7 +177,7 @@ export function httpHostcalls(vm: WasmVm): Record<string, (...args: never[]) => 
       const buffer = bufferFor(vm, ctx(), type >>> 0);
       if (buffer === undefined) return R.notFound;
       if ((start >>> 0) + (maxSize >>> 0) > 0xffffffff) return R.badArgument;
-      const bytes = buffer === "empty" ? new Uint8Array(0) : buffer instanceof Uint8Array ? buffer : buffer.bytes;
+      const bytes = buffer === "empty" ? noBytes : buffer instanceof Uint8Array ? buffer : buffer.bytes;
       const from = Math.min(start >>> 0, bytes.length);
       return mem().copyOut(bytes.slice(from, Math.min(bytes.length, from + (maxSize >>> 0))), retPtr, retSize);
     },
@@ -272,7 +275,7 @@ export function httpHostcalls(vm: WasmVm): Record<string, (...args: never[]) => 
       if (name === undefined || args === undefined) return R.invalidMemoryAccess;
       const fn = vm.settings.foreignFunctions.get(Buffer.from(name).toString("utf8"));
       if (!fn) return R.notFound;
-      const result = fn(args) ?? new Uint8Array(0);
+      const result = fn(args) ?? noBytes;
       return retPtr === 0 ? R.ok : mem().copyOut(result, retPtr, retSize);
     },
   };
