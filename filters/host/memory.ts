@@ -12,6 +12,8 @@ import { WasmResult } from "./abi.ts";
 export class GuestMemory {
   private bytes: Buffer = Buffer.alloc(0);
   private view: DataView = new DataView(new ArrayBuffer(0));
+  /** Short strings read lately, by a hash of their bytes (see readLatin1). */
+  private readonly recent: (string | undefined)[] = new Array<string | undefined>(256).fill(undefined);
 
   /**
    * @param memory the instance's memory (exported or imported)
@@ -49,11 +51,30 @@ export class GuestMemory {
     return new Uint8Array(this.bytes.buffer, p, size >>> 0).slice();
   }
 
-  /** readLatin1 reads [ptr, ptr+size) as a latin1 string (one char per byte), or undefined when out of bounds. */
+  /**
+   * readLatin1 reads [ptr, ptr+size) as a latin1 string (one char per byte), or undefined when out
+   * of bounds. Short strings are memoised by content: a filter passes the same header names and
+   * values on every stream, and comparing a few bytes in JavaScript is cheaper than decoding them
+   * in C++; the same string object back also keeps its hash for the header maps' lookups.
+   */
   readLatin1(ptr: number, size: number): string | undefined {
     if (!this.inBounds(ptr, size)) return undefined;
     const p = ptr >>> 0;
-    return this.bytes.toString("latin1", p, p + (size >>> 0));
+    const n = size >>> 0;
+    const bytes = this.bytes;
+    if (n > 32) return bytes.toString("latin1", p, p + n);
+    let h = n;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ bytes[p + i], 0x01000193);
+    const slot = (h ^ (h >>> 16)) & 255;
+    const cached = this.recent[slot];
+    if (cached !== undefined && cached.length === n) {
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === bytes[p + i]) i++;
+      if (i === n) return cached;
+    }
+    const text = bytes.toString("latin1", p, p + n);
+    this.recent[slot] = text;
+    return text;
   }
 
   /** readUtf8 reads [ptr, ptr+size) decoded as UTF-8, or undefined when out of bounds. */
