@@ -6,7 +6,7 @@
 import { type ChainRequest, type ChainResult, type ChainState, type Upstream, type UpstreamRequest, type UpstreamResponse } from "./chain-types.ts";
 import { type LocalReply, type StreamHandle, type StreamInfo } from "./context.ts";
 import { FilterStream } from "./filter-stream.ts";
-import { type HeaderInput, HeaderMap, type HeaderValue, latin1ToUtf8, toLatin1, utf8ToLatin1 } from "./headers.ts";
+import { type HeaderInput, HeaderMap, type HeaderValue, utf8ToLatin1 } from "./headers.ts";
 import { type StreamOptions, newStreamInfo, toBytes } from "./host.ts";
 import { Direction, type DirectionSink } from "./pipeline.ts";
 import { clientHeaders, httpDate, isHost, requestId } from "./envoy-headers.ts";
