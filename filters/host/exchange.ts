@@ -62,17 +62,26 @@ export class Exchange {
   }
 
   /** run sends the request and resolves when the client has the whole response (or a reset). */
-  async run(req: ChainRequest): Promise<ChainResult> {
+  run(req: ChainRequest): Promise<ChainResult> {
     const logStart = this.chain.runtime.logs.length;
-    const headers = this.requestHeaders(req);
-    const requestBody = toBytes(req.body);
-    const trailers = req.trailers?.length ? HeaderMap.fromUtf8("requestTrailers", req.trailers) : undefined;
-    this.enqueue(() => {
-      this.request.feedHeaders(headers, requestBody.length === 0 && !trailers);
-      if (requestBody.length > 0 || (trailers && !this.request.aborted)) this.request.feedData(requestBody, !trailers);
-      if (trailers && !this.request.aborted) this.request.feedTrailers(trailers);
-    });
-    if (!this.done) await this.waitUntilDone();
+    try {
+      const headers = this.requestHeaders(req);
+      const requestBody = toBytes(req.body);
+      const trailers = req.trailers?.length ? HeaderMap.fromUtf8("requestTrailers", req.trailers) : undefined;
+      this.enqueue(() => {
+        this.request.feedHeaders(headers, requestBody.length === 0 && !trailers);
+        if (requestBody.length > 0 || (trailers && !this.request.aborted)) this.request.feedData(requestBody, !trailers);
+        if (trailers && !this.request.aborted) this.request.feedTrailers(trailers);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // One async function per stream: it waits (when the stream did not end at once) and answers.
+    return this.waitUntilDone(logStart);
+  }
+
+  /** The client's view of the finished stream. */
+  private answer(logStart: number): ChainResult {
     if (this.error !== undefined) throw this.error;
     const logs = this.chain.runtime.logs.slice(logStart);
     const { bodyBytes } = this.result;
@@ -314,13 +323,13 @@ export class Exchange {
   }
 
   /**
-   * Waits for the stream to end. While async work (upstream, cluster handlers) is in flight,
+   * Waits for the stream to end, then answers with the client's view. While async work (upstream, cluster handlers) is in flight,
    * virtual time follows real time, so a slow handler meets its callout timeout; with nothing in
    * flight, virtual time jumps to the next timer; with no timer left, Envoy's stream idle timeout
    * fires (408 before a response, reset after). A callout the test itself must answer is waited
    * for in real time, up to 10 s.
    */
-  private async waitUntilDone(): Promise<void> {
+  private async waitUntilDone(logStart: number): Promise<ChainResult> {
     const { runtime } = this.chain;
     const { clock } = runtime;
     const idleDeadline = clock.now() + (this.chain.options.streamIdleTimeoutMs ?? 300_000);
@@ -348,6 +357,7 @@ export class Exchange {
       this.advanceTo(idleDeadline);
       if (!this.done) this.enqueue(() => (this.responseStarted ? this.reset("stream_idle_timeout") : this.localReply(-1, envoyReply(408, "stream timeout", "stream_idle_timeout"))));
     }
+    return this.answer(logStart);
   }
 
   /** Moves virtual time to `due`, firing timers (and the work they post) on the way. */

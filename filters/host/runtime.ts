@@ -35,6 +35,13 @@ export interface SharedQueue {
   notify?: (token: number) => void;
 }
 
+/** Someone in waitOutstanding(): its promise's settle functions and its real-time bound. */
+interface Waiter {
+  resolve(timedOut: boolean): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
 /** Runtime: the shared world of one emulated Envoy process. Create one per test or per chain. */
 export class Runtime {
   readonly clock: ManualClock;
@@ -48,7 +55,7 @@ export class Runtime {
   private posted: (() => void)[] = [];
   /** Tracked async work not settled yet, and who waits for the next one to settle. */
   private outstanding = 0;
-  private wake: ((failure: { error: unknown } | undefined) => void) | undefined;
+  private waiters: Waiter[] = [];
 
   constructor(clock?: ManualClock) {
     this.clock = clock ?? new ManualClock();
@@ -124,9 +131,20 @@ export class Runtime {
 
   private settled(failure: { error: unknown } | undefined): void {
     this.outstanding--;
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.(failure);
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (w.timer !== undefined) clearTimeout(w.timer);
+      if (failure) w.reject(failure.error);
+      else w.resolve(false);
+    }
+  }
+
+  private timedOut(waiter: Waiter): void {
+    const i = this.waiters.indexOf(waiter);
+    if (i >= 0) this.waiters.splice(i, 1);
+    waiter.resolve(true);
   }
 
   /** True while tracked async work is unfinished or posted work is waiting. */
@@ -152,17 +170,9 @@ export class Runtime {
     // Tracked work includes its own .then() (the post of its delivery), so once it settles the
     // delivery is already posted and the caller can run it. A rejected work rejects the wait.
     return new Promise<boolean>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const previous = this.wake;
-      this.wake = (failure) => {
-        clearTimeout(timer);
-        previous?.(failure);
-        if (failure) reject(failure.error);
-        else resolve(false);
-      };
-      if (ms !== undefined) {
-        timer = setTimeout(() => resolve(true), ms);
-      }
+      const waiter: Waiter = { resolve, reject, timer: undefined };
+      this.waiters.push(waiter);
+      if (ms !== undefined) waiter.timer = setTimeout(() => this.timedOut(waiter), ms);
     });
   }
 
