@@ -79,6 +79,24 @@ export interface ScenarioInfo {
   description: string;
 }
 
+/** The emulator's own speed: full streams through add-header (release build) and through an empty chain, one at a time. */
+export interface EmulatorSpeed {
+  /** Measured add-header streams (all rounds). */
+  streams: number;
+  /** add-header streams per second of wall clock (median over rounds). */
+  streamsPerSecond: number;
+  /** add-header streams per CPU-second of the bench process, all threads (median over rounds); absent in results from before it was recorded. */
+  cpuStreamsPerSecond?: number;
+  /** The empty chain: µs per stream by wall clock and by CPU time (medians over rounds). */
+  emptyChain?: { streams: number; usPerStream: number; cpuUsPerStream: number };
+  /** Rounds, alternating between the two arms. */
+  rounds?: number;
+  /** The machine's 1-minute load average when the rounds started. */
+  loadAverage?: number;
+  memoryPagesBefore: number | null;
+  memoryPagesAfter: number | null;
+}
+
 /** Per-request cost of one filter (or an empty chain) in the emulator. */
 export interface FilterCost {
   filter: string;
@@ -232,7 +250,7 @@ export interface BenchResults {
   machine: { cpuModel: string; cores: number; memMb: number; os: string; loadAverageAtStart: number[] };
   versions: { node: string; envoy: string | null; autocannon: string; wrk: string | null; filters: Record<string, { bytes: number; sha256: string }> };
   settings: Record<string, string | number | boolean>;
-  emulator: { streams: number; streamsPerSecond: number; memoryPagesBefore: number | null; memoryPagesAfter: number | null } | null;
+  emulator: EmulatorSpeed | null;
   wasmSizes: Record<string, { releaseBytes: number; debugBytes: number | null }>;
   filterCosts: FilterCost[];
   envoyChain: EnvoyChainCost | null;

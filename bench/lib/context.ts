@@ -5,7 +5,7 @@ import type { BenchResults } from "../results-types.ts";
 /** Knobs of one run; `--quick` picks a small set so every section runs in well under 2 minutes. */
 export interface BenchSettings {
   quick: boolean;
-  /** Streams through add-header in the emulator. */
+  /** Streams through add-header in the emulator, and as many through an empty chain (split into rounds). */
   emulatorStreams: number;
   /** Measured iterations per filter in the emulator (after warm-up). */
   filterIterations: number;
@@ -37,7 +37,7 @@ export interface BenchSettings {
 /** Settings of `npm run bench -- --quick` (about 3 minutes with every section). */
 export const QUICK: BenchSettings = {
   quick: true,
-  emulatorStreams: 2_000,
+  emulatorStreams: 20_000,
   filterIterations: 300,
   sectionSeconds: 5,
   chainRounds: 1,
@@ -58,7 +58,7 @@ export const QUICK: BenchSettings = {
 /** Settings of the full run (`npm run bench`), sized to finish in about 17 minutes on 2 cores (about 5 of them the global-limits section). */
 export const FULL: BenchSettings = {
   quick: false,
-  emulatorStreams: 20_000,
+  emulatorStreams: 200_000,
   filterIterations: 10_000,
   sectionSeconds: 20,
   chainRounds: 7,

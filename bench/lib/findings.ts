@@ -139,5 +139,16 @@ export function computeFindings(r: BenchResults): Finding[] {
   );
   out.push(...envoyCostFindings(r));
   out.push(...globalFindings(r));
+  out.push(...emulatorFindings(r));
   return out;
+}
+
+/** Issue 15's emulator targets, on the CPU-time figures (one core; the wall figures also count other processes). */
+function emulatorFindings(r: BenchResults): Finding[] {
+  const e = r.emulator;
+  const how = e ? `medians of ${e.rounds ?? "?"} alternating rounds; ${e.streamsPerSecond} add-header streams/s and ${e.emptyChain?.usPerStream ?? "?"} µs per empty-chain stream by wall clock; load average ${e.loadAverage ?? "?"}` : "not measured";
+  return [
+    finding("emulator-empty", "Emulator: an empty chain, CPU µs per full stream", e?.emptyChain?.cpuUsPerStream ?? null, "µs", "≤ 5 µs", (v) => v <= 5, how),
+    finding("emulator-add-header", "Emulator: add-header (release build), full streams per CPU-second on one core", e?.cpuStreamsPerSecond ?? null, "streams/s", "≥ 150000", (v) => v >= 150_000, how),
+  ];
 }

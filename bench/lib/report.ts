@@ -58,7 +58,7 @@ export function renderTables(r: BenchResults): string {
   lines.push("", ...envoyCostTable(r.envoyFilterCost));
   lines.push(...globalTable(r.globalLimits));
   lines.push("", "## Emulator and module sizes (issue 2)", "");
-  if (r.emulator) lines.push(`- ${r.emulator.streams} streams through add-header: **${Math.round(r.emulator.streamsPerSecond)} streams/s**; linear memory ${r.emulator.memoryPagesBefore ?? "?"} → ${r.emulator.memoryPagesAfter ?? "?"} pages.`);
+  if (r.emulator) lines.push(...emulatorLines(r.emulator));
   for (const [name, s] of Object.entries(r.wasmSizes)) lines.push(`- ${name}.wasm: ${s.releaseBytes} bytes release${s.debugBytes !== null ? `, ${s.debugBytes} bytes debug` : ""}`);
   lines.push("", ...notMeasuredLines(r));
   return lines.join("\n") + "\n";
@@ -148,4 +148,13 @@ export function renderCharts(r: BenchResults): Record<string, string> {
 
 function label(r: BenchResults, id: string): string {
   return r.scenarios.find((s) => s.id === id)?.title ?? id;
+}
+
+/** The emulator's speed (issue 15's targets: add-header ≥ 150k streams/s on one core, empty chain ≤ 5 µs per stream). */
+function emulatorLines(e: NonNullable<BenchResults["emulator"]>): string[] {
+  const cpu = e.cpuStreamsPerSecond === undefined ? "" : ` (**${e.cpuStreamsPerSecond} per CPU-second**, the one-core figure)`;
+  const lines = [`- ${e.streams} full streams through add-header (release build): ${Math.round(e.streamsPerSecond)} streams/s by wall clock${cpu}; linear memory ${e.memoryPagesBefore ?? "?"} → ${e.memoryPagesAfter ?? "?"} pages.`];
+  if (e.emptyChain) lines.push(`- ${e.emptyChain.streams} streams through an empty chain: **${e.emptyChain.cpuUsPerStream} µs CPU per stream** (${e.emptyChain.usPerStream} µs wall).`);
+  if (e.rounds !== undefined) lines.push(`- Medians of ${e.rounds} alternating rounds; 1-minute load average ${e.loadAverage ?? "?"} when they started.`);
+  return lines;
 }

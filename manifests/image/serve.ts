@@ -2,8 +2,10 @@
 // The local run starts the services in one process on loopback; in Kubernetes each runs in its own pod
 // and must listen on the pod's address, configured from the environment the Deployments set:
 //   PORT (required), HOST (default 0.0.0.0), DATA_DIR (access, storage), STORAGE_URL, REALM,
-//   ENFORCE (filter|app), SIGNING_KEYS (JSON [{kid,k}]), SIDECAR_SECRET (access), and REDIS_URL (access,
-//   app mode: global limits, the pull buckets shared by every replica in that Redis).
+//   ENFORCE (filter|app), SIGNING_KEYS (JSON [{kid,k}]), SIDECAR_SECRET (access), and optionally
+//   ENFORCER_URL (access, filter mode: where the rate-limit filter answers GET /v2/_quota for /api/me;
+//   defaults to REALM's origin, which a pod usually cannot reach) and REDIS_URL (access, app mode:
+//   global limits, the pull buckets shared by every replica in that Redis).
 import { createServer, type Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createAccess } from "../../image-hub/access/app.ts";
@@ -27,6 +29,13 @@ function port(env: Env): number {
   const p = Number(required(env, "PORT"));
   if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`PORT must be an integer 1-65535, not "${env.PORT}"`);
   return p;
+}
+
+function optionalUrl(env: Env, name: string): string | undefined {
+  const v = env[name];
+  if (v === undefined || v === "") return undefined;
+  if (!/^https?:\/\/[^\s/]+/.test(v) || !URL.canParse(v)) throw new Error(`${name} must be an http(s) URL, not "${v}"`);
+  return v.replace(/\/+$/, "");
 }
 
 function signingKeys(env: Env): SigningKey[] {
@@ -86,6 +95,7 @@ export async function serve(role: string, env: Env): Promise<Served> {
       realm: required(env, "REALM"),
       sidecarSecret: required(env, "SIDECAR_SECRET"),
       buckets,
+      enforcerUrl: optionalUrl(env, "ENFORCER_URL"),
     });
     app = access.app;
     release = () => {

@@ -62,6 +62,8 @@ function globalAccess(d: IDeployment, mode: Mode, meshName: MeshName): IDeployme
   const c = pod.containers[0];
   c.env = (c.env ?? []).map((e) => (e.name === "ENFORCE" ? { name: "ENFORCE", value: mode } : e));
   if (mode === "app") {
+    // The app answers the quota from its own (Redis) buckets: no enforcer to ask.
+    c.env = c.env.filter((e) => e.name !== "ENFORCER_URL");
     c.env.push({ name: "REDIS_URL", value: `redis://${new URL(mesh.serviceUrl(REDIS.name, REDIS.port)).host}` });
     if (meshName === "consul") {
       const a = spec.template.metadata!.annotations!;
