@@ -7,18 +7,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { ChainStartError, createChain, type CalloutOutcome, type ChainResult } from "proxy-wasm-host-emulator";
 import { exampleComposedConfigText, exampleConfigs, PLAN_LOOKUP_PATH } from "../../image-hub/filter-configs.ts";
-import { badInputCases } from "../../test/policy/cases.ts";
+import { equivalenceSteps } from "../../test/policy/cases.ts";
 import { BUILDS, header, startPolicy, type PolicyHarness, type StartPolicyOptions } from "../../test/policy/emulator.ts";
 import { mintToken } from "../../test/policy/tokens.ts";
-
-/** One request of the table. */
-interface Step {
-  name: string;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: string;
-}
 
 /** What the client and the upstream saw, and what the filters logged. */
 function observed(r: ChainResult) {
@@ -31,33 +22,6 @@ function observed(r: ChainResult) {
     upstream: r.upstreamRequest && { method: r.upstreamRequest.method, path: r.upstreamRequest.path, headers: r.upstreamRequest.headers.filter(([n]) => n !== "x-request-id") },
     logs: r.logs.map((l) => `${l.level} ${l.message}`),
   };
-}
-
-function steps(now: number): Step[] {
-  const token = (plan: string, sub = "alice", actions = ["pull", "push", "delete"]) =>
-    `Bearer ${mintToken({ now, sub, plan, access: [{ name: `${sub}/app`, actions }] })}`;
-  const table: Step[] = badInputCases(now).map((c) => ({ name: c.name, method: c.method, path: c.path, headers: c.headers }));
-  table.push(
-    { name: "a valid team pull with a forged x-hub-user", method: "GET", path: "/v2/alice/app/manifests/1.0", headers: { authorization: token("team"), "x-hub-user": "mallory" } },
-    { name: "a forged sidecar header on a registry path", method: "GET", path: "/v2/alice/app/manifests/1.0", headers: { authorization: token("team"), "x-hub-sidecar": "guess" } },
-    { name: "forged identity on a non-registry path", method: "GET", path: "/api/me", headers: { "x-hub-user": "root", "x-hub-plan": "enterprise", "x-hub-access": "*", "x-hub-sidecar": "guess" } },
-    { name: "a plain non-registry request", method: "GET", path: "/", headers: {} },
-    { name: "the base endpoint with a token", method: "GET", path: "/v2/", headers: { authorization: token("personal") } },
-    { name: "the quota answer", method: "GET", path: "/v2/_quota", headers: { authorization: token("team") } },
-    { name: "an upload start", method: "POST", path: "/v2/alice/app/blobs/uploads/", headers: { authorization: token("personal") } },
-    { name: "a delete on the enterprise plan", method: "DELETE", path: "/v2/alice/app/manifests/sha256:00", headers: { authorization: token("enterprise") } },
-    {
-      name: "an upload body past the personal limit without a length",
-      method: "PATCH",
-      path: "/v2/alice/app/blobs/uploads/3f1c",
-      headers: { authorization: token("personal"), "transfer-encoding": "chunked" },
-      body: "x".repeat(2048),
-    },
-  );
-  // Personal allows 10 pulls per window: the 11th and 12th are 429 with Retry-After.
-  for (let i = 0; i < 12; i++) table.push({ name: `personal pull ${i + 1}`, method: "GET", path: "/v2/erin/app/manifests/latest", headers: { authorization: token("personal", "erin", ["pull"]) } });
-  table.push({ name: "the quota after the limit", method: "GET", path: "/v2/_quota", headers: { authorization: token("personal", "erin", ["pull"]) } });
-  return table;
 }
 
 const METRICS = [
@@ -100,7 +64,7 @@ for (const build of BUILDS) {
   describe(`policy: three filters in one module (${build.label})`, () => {
     it("should answer every request exactly as the three separate modules do", async () => {
       const [separate, composed] = await both({ debug: build.debug });
-      for (const step of steps(separate.nowSeconds())) {
+      for (const step of equivalenceSteps(separate.nowSeconds())) {
         const a = await separate.send(step.method, step.path, step.headers, step.body);
         const b = await composed.send(step.method, step.path, step.headers, step.body);
         assert.deepEqual(observed(b), observed(a), step.name);
