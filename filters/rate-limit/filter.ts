@@ -9,7 +9,7 @@ import {
   ConfigReader,
   Counter,
   FilterHeadersStatus,
-  getCurrentTimeNanoseconds,
+  callbackTimeNanoseconds,
   getPluginConfigurationString,
   getSharedData,
   getSharedDataBytes,
@@ -156,7 +156,7 @@ class RateLimit extends HttpContext {
     const key = unchecked(root.shardKeyBytes[shardOf(user, root.shards)]);
     if (route.isQuota) return this.quota(root, plan, user, key, windowMs);
     for (let attempt = 0; attempt < root.casRetries; attempt++) {
-      const nowMs = <f64>(getCurrentTimeNanoseconds() / 1000000);
+      const nowMs = <f64>(callbackTimeNanoseconds() / 1000000);
       const stored = getSharedDataBytes(key);
       if (stored === null && lastResult() != WasmResult.NotFound) break;
       const buckets = stored === null ? new Array<Bucket>() : decodeShard(stored.value);
@@ -215,7 +215,7 @@ class RateLimit extends HttpContext {
    * remaining/reset numbers a pull's RateLimit-* headers would carry, and the count of pulls served.
    */
   private quota(root: RateLimitRoot, plan: PlanLimit, user: string, key: ArrayBuffer, windowMs: f64): FilterHeadersStatus {
-    const nowMs = <f64>(getCurrentTimeNanoseconds() / 1000000);
+    const nowMs = <f64>(callbackTimeNanoseconds() / 1000000);
     const stored = getSharedDataBytes(key);
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair("cache-control", "no-store"));

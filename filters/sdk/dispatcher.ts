@@ -2,7 +2,7 @@
 // root factories by root id, live contexts by id, pending callouts by token.
 import { CalloutHandler, HttpContext, RootContext, TcpContext } from "./context";
 import { E_NO_ROOT_FACTORY } from "./errors";
-import { invalidateHeaderSnapshots } from "./hostcalls/headers";
+import { beginCallback } from "./hostcalls/callback";
 import { logCritical } from "./hostcalls/log";
 import { getPropertyString } from "./hostcalls/properties";
 
@@ -146,7 +146,7 @@ export function forgetContext(contextId: u32): void {
 export function setActiveContext(contextId: u32): void {
   active = contextId;
   // A new callback: header maps may have changed since the last one.
-  invalidateHeaderSnapshots();
+  beginCallback();
 }
 
 /** activeContextId returns the context id of the callback in progress (0 outside callbacks). */

@@ -99,7 +99,7 @@ export {
 } from "./hostcalls/shared";
 export { Counter, defineMetric, Gauge, Histogram, Metric } from "./hostcalls/metrics";
 export { grpcCall, grpcCancel, grpcClose, grpcSend, grpcStream, httpCall } from "./hostcalls/callouts";
-export { callForeignFunction, done, getCurrentTimeNanoseconds, setEffectiveContext, setTickPeriod } from "./hostcalls/misc";
+export { callbackTimeNanoseconds, callForeignFunction, done, getCurrentTimeNanoseconds, setEffectiveContext, setTickPeriod } from "./hostcalls/misc";
 
 export { deserializePairs, Pair, serializePairs } from "./pairs";
 export {

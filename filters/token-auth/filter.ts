@@ -9,7 +9,7 @@ import {
   ConfigReader,
   Counter,
   FilterHeadersStatus,
-  getCurrentTimeNanoseconds,
+  callbackTimeNanoseconds,
   getPluginConfigurationString,
   continueRequest,
   HeaderPair,
@@ -212,7 +212,7 @@ class TokenAuth extends HttpContext {
     if (!written) return this.refuse(root, scope, "client identity headers could not be removed");
     if (verifier === null) return this.refuse(root, scope, "not configured");
     if (token === null) return this.refuse(root, scope, "no bearer token");
-    const nowSeconds = <f64>getCurrentTimeNanoseconds() / 1e9;
+    const nowSeconds = <f64>callbackTimeNanoseconds() / 1e9;
     const identity = verifier.verify(token, nowSeconds);
     if (identity === null) return this.refuse(root, scope, verifier.reason);
     const lookup = root.lookup;
@@ -251,7 +251,7 @@ class TokenAuth extends HttpContext {
       this.unavailable(root);
       return;
     }
-    lookup.cache.confirm(identity.subject, body, <f64>getCurrentTimeNanoseconds() / 1e6);
+    lookup.cache.confirm(identity.subject, body, <f64>callbackTimeNanoseconds() / 1e6);
     if (this.pass(root, identity, body) == FilterHeadersStatus.Continue) continueRequest();
   }
 

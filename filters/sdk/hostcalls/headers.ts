@@ -14,6 +14,7 @@ import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { deserializePairs, Pair, serializePairs } from "../pairs";
 import { MapType, WasmResult } from "../types";
 import { asciiLower, utf8 } from "../utf8";
+import { callbackGeneration } from "./callback";
 import { setLastResult } from "./status";
 import { decodeUtf8 } from "../utf8";
 
@@ -40,15 +41,6 @@ export function fromPairs(pairs: Array<Pair>): Array<HeaderPair> {
     unchecked((out[i] = new HeaderPair(decodeUtf8(p.key), decodeUtf8(p.value))));
   }
   return out;
-}
-
-// Bumped at the start of every callback (dispatcher.setActiveContext), so a snapshot never outlives
-// the callback it was read in: between callbacks the host and other filters may change the map.
-let generation: u32 = 1;
-
-/** invalidateHeaderSnapshots makes every HeaderMap read its snapshot afresh; the SDK calls it when a callback starts. */
-export function invalidateHeaderSnapshots(): void {
-  generation++;
 }
 
 /** Compares header names ASCII-case-insensitively (the host keeps names lowercase; callers may not). */
@@ -168,18 +160,18 @@ export class HeaderMap {
    * false and every read returns null (lastResult() says why).
    */
   snapshot(): HeaderSnapshot {
-    if (this.snapGeneration == generation) return this.snap;
+    if (this.snapGeneration == callbackGeneration()) return this.snap;
     clearRet();
     const r = setLastResult(proxy_get_header_map_pairs(<u32>this.type, retPtr(), retPtr() + 4));
     const raw = r == WasmResult.Ok ? takeResult() : new ArrayBuffer(0);
     if (!this.snap.load(raw, r == WasmResult.Ok)) setLastResult(WasmResult.SerializationFailure);
-    this.snapGeneration = generation;
+    this.snapGeneration = callbackGeneration();
     return this.snap;
   }
 
   /** Applies an accepted write to a current snapshot, or drops the snapshot when the write failed. */
   private track(result: WasmResult, name: ArrayBuffer, value: ArrayBuffer | null): WasmResult {
-    if (this.snapGeneration == generation) {
+    if (this.snapGeneration == callbackGeneration()) {
       if (result == WasmResult.Ok) this.snap.wrote(name, value);
       else this.snapGeneration = 0;
     }
@@ -251,7 +243,7 @@ export class HeaderMap {
   /** replaceBytes is replace with pre-encoded name and value. */
   replaceBytes(name: ArrayBuffer, value: ArrayBuffer): WasmResult {
     // A current snapshot keeps a copy: the caller may reuse its buffer.
-    return this.replaceEncoded(name, this.snapGeneration == generation ? value.slice(0) : value);
+    return this.replaceEncoded(name, this.snapGeneration == callbackGeneration() ? value.slice(0) : value);
   }
 
   private replaceEncoded(name: ArrayBuffer, value: ArrayBuffer): WasmResult {
