@@ -8,8 +8,8 @@
 //
 // Configuration: one JSON object keyed by filter name, each value the filter's own configuration
 // (an object, or a string handed over as-is). Filters run in the order they were added.
-import { HttpContext, RootContext } from "./context";
-import { activeContextId, httpContext, registerRootBuilder, RootBuilder, RootFactory } from "./dispatcher";
+import { CalloutHandler, HttpContext, RootContext } from "./context";
+import { activeContextId, CalloutWrapper, httpContext, registerRootBuilder, RootBuilder, RootFactory, setCalloutWrapper } from "./dispatcher";
 import { ConfigReader } from "./config";
 import { getPluginConfigurationString, setPluginConfigurationOverride } from "./hostcalls/buffers";
 import { hostContinueStream, localResponsesSent, setStreamInterceptor, StreamInterceptor } from "./hostcalls/stream";
@@ -43,6 +43,7 @@ export class Composition extends RootBuilder {
 /** registerComposition binds `rootId` to the composition (see registerRootContext for root id rules). */
 export function registerComposition(composition: Composition, rootId: string = ""): void {
   setStreamInterceptor(new Resumer());
+  setCalloutWrapper(new AnswerWatcher());
   registerRootBuilder(composition, rootId);
 }
 
@@ -147,6 +148,12 @@ export class ComposedHttp extends HttpContext {
   /** How many filters the request headers have reached (each one's context exists). */
   private reached: i32 = 0;
   private headersPassed: bool = false;
+  /** Set when a filter sent a local response or closed the stream: no request callback runs after it. */
+  private ended: bool = false;
+  /** True while a filter handles a callout's answer: a resume then waits until the handler returned. */
+  answering: bool = false;
+  /** The stream type a filter resumed while answering, or -1. */
+  private deferred: i32 = -1;
   // The arguments of the callback in progress, for a filter that resumes it later.
   private count: u32 = 0;
   private endOfStream: bool = false;
@@ -183,6 +190,8 @@ export class ComposedHttp extends HttpContext {
 
   /** Runs the request side of `phase` from filter `from` on; 0 when every filter continued. */
   private request(phase: i32, from: i32): i32 {
+    // Envoy delivers nothing more of a request that a filter answered.
+    if (this.ended) return this.stop(-1, phase, -1);
     const n = this.kids.length;
     // Body and trailers reach only the filters the headers reached (Envoy does not iterate past a stop).
     const limit = phase == REQUEST_HEADERS || this.headersPassed ? n : this.reached;
@@ -217,6 +226,7 @@ export class ComposedHttp extends HttpContext {
     }
     this.stoppedAt = -1;
     this.stoppedPhase = NONE;
+    this.ended = true;
     if (phase == REQUEST_HEADERS || phase == RESPONSE_HEADERS) return <i32>FilterHeadersStatus.StopAllIterationAndWatermark;
     if (phase == REQUEST_BODY || phase == RESPONSE_BODY) return <i32>FilterDataStatus.StopIterationNoBuffer;
     return <i32>FilterTrailersStatus.StopIteration;
@@ -234,6 +244,25 @@ export class ComposedHttp extends HttpContext {
    * happens only once every remaining filter continued.
    */
   resume(streamType: StreamType): i32 {
+    const phase = this.stoppedPhase;
+    if (phase != NONE && this.answering) {
+      // Envoy acts on a continue only after the callback returns, so the next filter runs after
+      // the resuming one's handler, not inside it (finishAnswer).
+      this.deferred = <i32>streamType;
+      return 0;
+    }
+    return this.resumeNow(streamType);
+  }
+
+  /** Ends a callout answer: runs a resume the handler asked for. */
+  finishAnswer(): void {
+    this.answering = false;
+    const deferred = this.deferred;
+    this.deferred = -1;
+    if (deferred >= 0 && this.resumeNow(<StreamType>deferred) < 0) hostContinueStream(<StreamType>deferred);
+  }
+
+  private resumeNow(streamType: StreamType): i32 {
     const phase = this.stoppedPhase;
     const requestSide = phase >= REQUEST_HEADERS && phase <= REQUEST_TRAILERS;
     if (phase == NONE || (streamType == StreamType.HttpRequest) != requestSide) return -1;
@@ -304,6 +333,47 @@ export class ComposedHttp extends HttpContext {
       const kid = unchecked(this.kids[i]);
       if (kid !== null) kid.onDelete();
     }
+  }
+}
+
+/** Calls a filter's callout handler, then lets its composition run a resume the handler asked for. */
+class WatchedAnswer extends CalloutHandler {
+  constructor(readonly handler: CalloutHandler, readonly stream: ComposedHttp) {
+    super();
+  }
+  onHttpCallResponse(token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+    this.stream.answering = true;
+    this.handler.onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
+    this.stream.finishAnswer();
+  }
+  onGrpcReceiveInitialMetadata(token: u32, numElements: u32): void {
+    this.stream.answering = true;
+    this.handler.onGrpcReceiveInitialMetadata(token, numElements);
+    this.stream.finishAnswer();
+  }
+  onGrpcReceive(token: u32, messageSize: u32): void {
+    this.stream.answering = true;
+    this.handler.onGrpcReceive(token, messageSize);
+    this.stream.finishAnswer();
+  }
+  onGrpcReceiveTrailingMetadata(token: u32, numElements: u32): void {
+    this.stream.answering = true;
+    this.handler.onGrpcReceiveTrailingMetadata(token, numElements);
+    this.stream.finishAnswer();
+  }
+  onGrpcClose(token: u32, statusCode: u32): void {
+    this.stream.answering = true;
+    this.handler.onGrpcClose(token, statusCode);
+    this.stream.finishAnswer();
+  }
+}
+
+/** Wraps the callouts a composed stream issues (the only callout wrapper a module installs). */
+class AnswerWatcher extends CalloutWrapper {
+  wrap(handler: CalloutHandler, contextId: u32): CalloutHandler {
+    const ctx = httpContext(contextId);
+    if (ctx === null || !(ctx instanceof ComposedHttp)) return handler;
+    return new WatchedAnswer(handler, changetype<ComposedHttp>(ctx));
   }
 }
 

@@ -154,9 +154,28 @@ export function activeContextId(): u32 {
   return active;
 }
 
+/**
+ * CalloutWrapper lets a composition (compose.ts) wrap the handler of every callout a stream issues,
+ * to act once the answer has been handled. The default keeps the handler.
+ */
+export class CalloutWrapper {
+  /** wrap returns the handler to call with the answer of a callout `contextId` issued. */
+  wrap(handler: CalloutHandler, contextId: u32): CalloutHandler {
+    return handler;
+  }
+}
+
+let calloutWrapper: CalloutWrapper | null = null;
+
+/** setCalloutWrapper installs the module's wrapper (registerComposition does; filters never need to). */
+export function setCalloutWrapper(wrapper: CalloutWrapper | null): void {
+  calloutWrapper = wrapper;
+}
+
 /** rememberCallout stores the handler of a callout token and the context that issued it. */
 export function rememberCallout(token: u32, handler: CalloutHandler): void {
-  callouts.set(token, new PendingCallout(handler, active));
+  const wrapper = calloutWrapper;
+  callouts.set(token, new PendingCallout(wrapper === null ? handler : wrapper.wrap(handler, active), active));
 }
 
 /** findCallout returns a pending callout (its handler and issuing context), or null when the token is unknown. */
