@@ -121,6 +121,8 @@ export function envoyCostFindings(r: BenchResults): Finding[] {
   const cheaperPeer = peers.every((p) => p !== null) ? Math.min(...(peers as number[])) : null;
   const chainRps = arm("policy-composed")?.rpsVsBare ?? null;
   const separateRps = arm("policy-chain")?.rpsVsBare ?? null;
+  const withLookup = over("policy-composed-lookup");
+  const lookupAdded = withLookup !== null && chain !== null ? Math.round((withLookup - chain) * 10) / 10 : null;
   const r1 = (n: number) => Math.round(n * 10) / 10;
   return [
     costFinding("cost-empty", "Envoy: our SDK's empty filter, added p50 over the no-op floor", empty, "µs", "≤ 3 µs", (v) => v <= 3, `${how}`),
@@ -151,6 +153,15 @@ export function envoyCostFindings(r: BenchResults): Finding[] {
       "≥ 0.9×",
       (v) => v >= 0.9,
       `as three separate modules: ${separateRps ?? "–"}×; ${how}`,
+    ),
+    costFinding(
+      "cost-plan-lookup",
+      "Envoy: the cached plan lookup (token-auth's planLookup, issue 19) in the composed module, added p50 over the same module without it",
+      lookupAdded,
+      "µs",
+      "≤ 5 µs",
+      (v) => v <= 5,
+      `composed with the lookup ${over("policy-composed-lookup") ?? "–"} µs, without ${chain ?? "–"} µs over the floor; plans cached 1 s, 300 users; ${how}`,
     ),
     costFinding(
       "cost-hello-vs-peers",
