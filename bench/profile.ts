@@ -1,5 +1,6 @@
 // `npx tsx bench/profile.ts [--streams N] [--filters a,b] [--wasm-dir D]`: where a request's time goes in V8. Each
-// policy filter (and add-header, and an empty chain) runs N streams in the emulator, the same
+// policy filter (and add-header, an empty chain, and `token-auth+lookup`: token-auth on its cached
+// plan-lookup path) runs N streams in the emulator, the same
 // requests as the "filters" section, under V8's CPU profiler (node:inspector, 50 µs sampling); the
 // modules are compiled like the release build but keep their function names (asc --debug), so the
 // profile names SDK and filter functions (--wasm-dir D profiles D/<name>.wasm instead, e.g. an older
@@ -54,12 +55,17 @@ async function main(): Promise<void> {
   for (const label of wanted) {
     let filters: EmulatedFilter[] = [];
     if (label === "add-header") filters = [{ name: label, wasmPath: namedBuild(label), pluginConfig: readFileSync(join(root, "filters/add-header/config.example.json"), "utf8"), rootId: "add_header" }];
-    else if (label !== "(empty chain)") {
+    else if (label === "token-auth+lookup") {
+      // token-auth with its live-plan lookup; the emulator's clock stands still, so after each user's
+      // first request every request takes the cached path (README "Live plans").
+      const spec = configs.policyFilterChain({ realm: "http://127.0.0.1/api/token", keys: [{ kid: key.kid, k: key.k }], planLookup: { cluster: "plans", secret: "bench-only-sidecar-secret" } }, { only: ["token-auth"] })[0];
+      filters = [{ name: "token-auth", wasmPath: namedBuild("token-auth"), pluginConfig: spec.pluginConfig, rootId: spec.rootId }];
+    } else if (label !== "(empty chain)") {
       const spec = policy.find((p) => p.name === label);
       if (!spec) throw new Error(`unknown filter ${label}`);
       filters = [{ name: label, wasmPath: namedBuild(label), pluginConfig: spec.pluginConfig, rootId: spec.rootId }];
     }
-    const chain = await startEmulatedChain(root, filters);
+    const chain = await startEmulatedChain(root, filters, label === "token-auth+lookup" ? "enterprise" : undefined);
     let i = 0;
     const request = (): EmulatedRequest => {
       const u = users[Math.floor(i++ / 900) % users.length];

@@ -120,13 +120,25 @@ export interface EnvoyChainCost {
   addedP50Us: number;
   addedP99Us: number;
   /**
-   * The same chain with token-auth's live-plan lookup (callout to a trivial plan server, 1 s cache in
-   * shared data), interleaved with the other arms; absent when that arm was not run.
+   * The same chain with token-auth's live-plan lookup (callouts to the access service in its own
+   * process, 1 s cache in shared data), interleaved with the other arms; absent when not run.
    */
   planLookup?: WrkArm | null;
-  /** p50 / p99 of the lookup arm minus the chain without lookup, µs. */
+  /**
+   * The cached path's added p50: median over the rounds of (the lookup arm's median without its
+   * `callouts` slowest requests) minus the chain's p50, µs; null when not measured.
+   */
   planLookupAddedP50Us?: number | null;
+  /** Median of the per-round differences of the plain p50 (callout requests included), µs. */
+  planLookupMixedAddedP50Us?: number | null;
+  /** Median of the per-round differences p99 (lookup arm minus the chain without lookup), µs. */
   planLookupAddedP99Us?: number | null;
+  /** Callouts the access service answered during the measured lookup rounds (the rest took the cached path). */
+  planLookupCallouts?: number | null;
+  /** Users the measured rounds rotated through (as few as the plan's limit allows); absent in older results. */
+  users?: number;
+  /** Load average (1, 5, 15 min) before and after the section; absent in older results. */
+  loadAverage?: { start: number[]; end: number[] };
 }
 
 /** One arm of the "filter cost in Envoy" table (issue 15); latencies µs, medians over the rounds. */

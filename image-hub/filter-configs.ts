@@ -97,6 +97,8 @@ export interface RateLimitConfig {
   maxUsersPerShard: number;
   /** Bounded CAS retries per request; past them the filter fails closed (429, Retry-After: 1, nothing consumed). */
   casRetries: number;
+  /** Global limits: mark pulls for Envoy's ratelimit filter instead of counting (absent: local). */
+  global?: true;
 }
 
 function checkKey(key: SigningKey, index: number): void {
@@ -153,14 +155,18 @@ export function planEnforcementConfig(params: Pick<TokenAuthParams, "realm" | "s
   };
 }
 
-/** rateLimitConfig builds rate-limit's config from the catalog; throws only if the catalog is invalid. */
-export function rateLimitConfig(catalog: Catalog = loadCatalog()): RateLimitConfig {
+/**
+ * rateLimitConfig builds rate-limit's config from the catalog; `global` switches it to marking pulls
+ * for the global tier (global.ts). Throws only if the catalog is invalid.
+ */
+export function rateLimitConfig(catalog: Catalog = loadCatalog(), options: { global?: boolean } = {}): RateLimitConfig {
   return {
     windowSeconds: catalog.windowSeconds,
     plans: catalog.plans.map((p) => ({ id: p.id, pullsPerWindow: p.pullsPerWindow })),
     shards: 256,
     maxUsersPerShard: 64,
     casRetries: 32,
+    ...(options.global ? { global: true as const } : {}),
   };
 }
 
@@ -171,12 +177,12 @@ export interface PolicyConfigs {
   "rate-limit": RateLimitConfig;
 }
 
-/** policyConfigs builds all three configs; throws like tokenAuthConfig on a bad parameter. */
-export function policyConfigs(params: TokenAuthParams, catalog: Catalog = loadCatalog()): PolicyConfigs {
+/** policyConfigs builds all three configs (rate-limit in global mode with `global`); throws like tokenAuthConfig on a bad parameter. */
+export function policyConfigs(params: TokenAuthParams, catalog: Catalog = loadCatalog(), options: { global?: boolean } = {}): PolicyConfigs {
   return {
     "token-auth": tokenAuthConfig(params),
     "plan-enforcement": planEnforcementConfig(params, catalog),
-    "rate-limit": rateLimitConfig(catalog),
+    "rate-limit": rateLimitConfig(catalog, options),
   };
 }
 
@@ -199,14 +205,15 @@ export interface PolicyFilterSpec {
 
 /**
  * policyFilterChain lists the filters to install, in chain order; pass `only` to get a subset
- * (e.g. one filter for per-filter benchmarks). Does not check that the wasm files exist. Throws
+ * (e.g. one filter for per-filter benchmarks); `global` configures rate-limit for global limits
+ * (it then needs Envoy's ratelimit filter after it, see global.ts). Does not check that the wasm files exist. Throws
  * like tokenAuthConfig on a bad parameter.
  */
 export function policyFilterChain(
   params: TokenAuthParams,
-  options: { only?: readonly PolicyFilterName[]; debug?: boolean; catalog?: Catalog } = {},
+  options: { only?: readonly PolicyFilterName[]; debug?: boolean; catalog?: Catalog; global?: boolean } = {},
 ): PolicyFilterSpec[] {
-  const configs = policyConfigs(params, options.catalog ?? loadCatalog());
+  const configs = policyConfigs(params, options.catalog ?? loadCatalog(), { global: options.global });
   const names = POLICY_FILTERS.filter((n) => !options.only || options.only.includes(n));
   return names.map((name) => {
     const text = JSON.stringify(configs[name]);
@@ -238,7 +245,7 @@ export function composedConfigText(chain: readonly PolicyFilterSpec[]): string {
  * composedPolicyFilter is policyFilterChain's three filters as ONE module (filters/policy): same
  * configurations, same semantics, one wasm filter in the chain. Throws like policyFilterChain.
  */
-export function composedPolicyFilter(params: TokenAuthParams, options: { debug?: boolean; catalog?: Catalog } = {}): ComposedPolicySpec {
+export function composedPolicyFilter(params: TokenAuthParams, options: { debug?: boolean; catalog?: Catalog; global?: boolean } = {}): ComposedPolicySpec {
   const text = composedConfigText(policyFilterChain(params, options));
   return {
     name: "policy",

@@ -1,8 +1,11 @@
 /**
  * The local run (`npm start`, `npm start -- --enforce app`): storage, access, the UI server and
  * Envoy as ingress + sidecar on one port, seeded with demo users and images, data kept in ./.data.
- * `--replicas N` runs N access + Envoy pairs on N consecutive ports sharing storage and accounts;
- * `--limits global` keeps their pull buckets in one Redis (started here unless `--redis-url`).
+ * `--replicas N` (N > 1) runs N access + Envoy pairs sharing storage and accounts behind one
+ * round-robin Envoy front on `--port` (the replicas on the N ports after it); `--limits global` keeps
+ * their pull buckets in one Redis (started here unless `--redis-url`): the access services use it in
+ * app mode, the rate-limit service (image-hub/ratelimit, started here unless `--ratelimit-address`)
+ * behind Envoy's ratelimit filter in filter mode.
  * `startStack` is the same start as a function, for UI end-to-end tests and benchmarks (free
  * ports, temp data folders).
  * @module
@@ -17,6 +20,8 @@ import { EnvoyStartError, startEnvoy, type ClusterSpec, type EnvoyInstance, type
 import type { EnforceMode } from "./access/policy.ts";
 import { loadCatalog, type Catalog } from "./catalog.ts";
 import { composedPolicyFilter } from "./filter-configs.ts";
+import { globalLocalReply, globalRateLimitFilter, RATELIMIT_GRPC_CLUSTER, RATELIMIT_HTTP_CLUSTER } from "./global.ts";
+import { checkRateLimitService, startRateLimitService } from "./ratelimit/start.ts";
 import { startRedis } from "./redis.ts";
 import { seedDemo, type DemoUser } from "./seed/index.ts";
 import { closeServer, listen, loadKeys, startServices, type Services } from "./services.ts";
@@ -45,7 +50,12 @@ export interface StackOptions {
   replicas?: number;
   /** With global limits, use this Redis instead of starting one. */
   redisUrl?: string;
-  /** The plan catalog (app mode); defaults to image-hub/plans.json. */
+  /**
+   * Global limits in filter mode: use the rate-limit service at this gRPC host:port and this HTTP URL
+   * (quota, /healthz) instead of starting one, sharing its sidecar secret (RATELIMIT_SIDECAR_SECRET).
+   */
+  ratelimit?: { grpcAddress: string; httpUrl: string; sidecarSecret: string };
+  /** The plan catalog; defaults to image-hub/plans.json (filter configs and services derive from it). */
   catalog?: Catalog;
 }
 
@@ -62,14 +72,18 @@ export interface Replica {
 
 /** A running stack. */
 export interface Stack {
-  /** http://127.0.0.1:<port>, the first replica's Envoy listener. */
+  /** http://127.0.0.1:<port>: the round-robin front with several replicas, else the one replica's Envoy. */
   url: string;
+  /** The front Envoy balancing over the replicas (only with more than one). */
+  front?: EnvoyInstance;
   enforce: EnforceMode;
   limits: Limits;
-  /** Every replica, the first one being `url`, `envoy` and `services`. */
+  /** Every replica; the first one's are `envoy` and `services`. */
   replicas: Replica[];
   /** The Redis the replicas share, with global limits. */
   redisUrl?: string;
+  /** The rate-limit service the Envoys ask, with global limits in filter mode. */
+  ratelimit?: { grpcAddress: string; httpUrl: string };
   /** Absolute data folder; demo OCI layouts are in `<dataDir>/seed`. */
   dataDir: string;
   demoUsers: DemoUser[];
@@ -87,12 +101,14 @@ export interface Stack {
  * per-request cost (filters/sdk/PERFORMANCE.md), so what runs locally is what the benchmark
  * measures. Throws when the wasm has not been built.
  */
-export function policyFilters(realm: string, keys: Services["keys"], sidecarSecret?: string): HttpFilterSpec[] {
+export function policyFilters(realm: string, keys: Services["keys"], sidecarSecret?: string, options: { global?: boolean; catalog?: Catalog } = {}): HttpFilterSpec[] {
   // With the sidecar secret, token-auth resolves each user's current plan from the access cluster.
   const planLookup = sidecarSecret === undefined ? undefined : { cluster: "access", secret: sidecarSecret };
-  const f = composedPolicyFilter({ realm, keys, planLookup });
+  const f = composedPolicyFilter({ realm, keys, planLookup }, { catalog: options.catalog, global: options.global });
   if (!existsSync(f.wasm)) throw new Error(`filter mode needs ${f.wasm}; run \`npm run build\` first`);
-  return [{ name: f.name, wasm: f.wasm, rootId: f.rootId, configuration: f.configuration, failurePolicy: f.failurePolicy }];
+  const composed: HttpFilterSpec = { name: f.name, wasm: f.wasm, rootId: f.rootId, configuration: f.configuration, failurePolicy: f.failurePolicy };
+  // Global limits: Envoy's ratelimit filter decides the pulls rate-limit marked.
+  return options.global ? [composed, globalRateLimitFilter()] : [composed];
 }
 
 /** Ports, sidecar secret and filters of the stack's Envoy. */
@@ -102,6 +118,8 @@ export interface StackEnvoyParams {
   uiPort: number;
   sidecarSecret: string;
   filters: HttpFilterSpec[];
+  /** Global limits in filter mode: where the rate-limit service's gRPC and HTTP ports are. */
+  ratelimit?: { grpc: { host: string; port: number }; http: { host: string; port: number } };
 }
 
 /**
@@ -113,30 +131,36 @@ export function stackEnvoyOptions(p: StackEnvoyParams): { listeners: ListenerSpe
   // none) and let a client tell the modes apart, so it is dropped in both.
   const toAccess = { cluster: "access", timeoutMs: 0, requestHeadersToAdd: { "x-hub-sidecar": p.sidecarSecret }, responseHeadersToRemove: ["x-envoy-upstream-service-time"] };
   const routes: RouteSpec[] = [{ path: "/v2", ...toAccess }, { prefix: "/v2/", ...toAccess }, { prefix: "/api/", ...toAccess }, { prefix: "/", cluster: "ui" }];
-  return {
-    listeners: [{ name: "ingress", port: p.port, filters: p.filters, routes }],
-    clusters: [
-      { name: "access", port: p.accessPort, requestTimeoutMs: 0 },
-      { name: "ui", port: p.uiPort },
-    ],
-  };
+  const clusters: ClusterSpec[] = [
+    { name: "access", port: p.accessPort, requestTimeoutMs: 0 },
+    { name: "ui", port: p.uiPort },
+  ];
+  if (!p.ratelimit) return { listeners: [{ name: "ingress", port: p.port, filters: p.filters, routes }], clusters };
+  // Global limits: the quota comes from the service that enforces, reading the same bucket; the
+  // secret tells it the identity headers were set by token-auth.
+  routes.unshift({ path: "/v2/_quota", cluster: RATELIMIT_HTTP_CLUSTER, requestHeadersToAdd: { "x-hub-sidecar": p.sidecarSecret }, responseHeadersToRemove: ["x-envoy-upstream-service-time"] });
+  clusters.push({ name: RATELIMIT_GRPC_CLUSTER, ...p.ratelimit.grpc, http2: true }, { name: RATELIMIT_HTTP_CLUSTER, ...p.ratelimit.http });
+  return { listeners: [{ name: "ingress", port: p.port, filters: p.filters, routes, localReplyConfig: globalLocalReply() }], clusters };
 }
 
 /**
  * startStack starts the whole stack and seeds it. Rejects (after stopping whatever had started)
- * when a port is taken, a wasm filter is missing in filter mode, Envoy refuses its config, or the
- * seeding fails. The caller must call stop().
+ * when a port is taken, a wasm filter is missing in filter mode, Envoy refuses its config, Redis or
+ * the rate-limit service cannot be reached (one line naming it), or the seeding fails. The caller
+ * must call stop().
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const replicas = options.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new Error("replicas: must be an integer 1-16");
-  if (options.port) return startStackOn(options, Array.from({ length: replicas }, (_, i) => (options.port as number) + i));
+  // Several replicas get a front Envoy on the first port; the replicas take the next ones.
+  const count = replicas > 1 ? replicas + 1 : 1;
+  if (options.port) return startStackOn(options, Array.from({ length: count }, (_, i) => (options.port as number) + i));
   // Envoy's port must be known before start (it is part of the realm the filter and tokens name), so
   // a port probed free can be taken by another process before Envoy binds it: try a fresh one.
   for (let attempt = 1; ; attempt++) {
     try {
       const ports: number[] = [];
-      while (ports.length < replicas) {
+      while (ports.length < count) {
         const p = await freePort();
         if (!ports.includes(p)) ports.push(p);
       }
@@ -148,19 +172,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
+function hostPort(address: string, field: string): { host: string; port: number } {
+  const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(address);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`${field}: expected host:port, got ${JSON.stringify(address)}`);
+  return { host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) };
+}
+
 async function startStackOn(options: StackOptions, ports: number[]): Promise<Stack> {
   const enforce = options.enforce ?? "filter";
   if (enforce !== "filter" && enforce !== "app") throw new Error("enforce: must be filter or app");
   const limits = options.limits ?? "local";
   if (limits !== "local" && limits !== "global") throw new Error("limits: must be local or global");
-  if (limits === "global" && enforce !== "app") throw new Error("limits: global limits are only implemented with --enforce app for now");
+  if (options.ratelimit && (limits !== "global" || enforce !== "filter")) throw new Error("ratelimit: a rate-limit service is used only with global limits in filter mode");
+  const globalFilter = limits === "global" && enforce === "filter";
   const dataDir = resolve(options.dataDir ?? ".data");
   const log = options.quiet ? () => undefined : (msg: string) => console.log(msg);
-  // The filters' configs are rendered from plans.json, so only app mode may run another catalog.
-  if (options.catalog && enforce !== "app") throw new Error("catalog: a custom plan catalog needs enforce app");
   const catalog = options.catalog ?? loadCatalog();
   const keys = loadKeys(dataDir);
-  const sidecarSecret = randomBytes(24).toString("base64url");
+  const sidecarSecret = options.ratelimit?.sidecarSecret ?? randomBytes(24).toString("base64url");
+  if (sidecarSecret.length < 16) throw new Error("ratelimit.sidecarSecret: must be at least 16 characters");
   const stops: (() => Promise<void>)[] = [];
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= (async () => {
@@ -168,40 +198,67 @@ async function startStackOn(options: StackOptions, ports: number[]): Promise<Sta
   })());
   try {
     let redisUrl = options.redisUrl;
-    if (limits === "global" && redisUrl === undefined) {
+    let ratelimit = options.ratelimit && { grpcAddress: options.ratelimit.grpcAddress, httpUrl: options.ratelimit.httpUrl };
+    if (ratelimit) {
+      hostPort(ratelimit.grpcAddress, "ratelimit.grpcAddress");
+      await checkRateLimitService(ratelimit.grpcAddress, ratelimit.httpUrl);
+    } else if (limits === "global" && redisUrl === undefined) {
       const redis = await startRedis();
       stops.push(redis.stop);
       redisUrl = redis.url;
     }
+    if (globalFilter && !ratelimit) {
+      const rls = await startRateLimitService({ redisUrl: redisUrl as string, sidecarSecret, catalog, logError: options.quiet ? () => undefined : undefined });
+      stops.push(rls.stop);
+      ratelimit = { grpcAddress: rls.grpcAddress, httpUrl: rls.httpUrl };
+    }
+    const rlsEndpoints = ratelimit && {
+      grpc: hostPort(ratelimit.grpcAddress, "ratelimit.grpcAddress"),
+      http: { host: new URL(ratelimit.httpUrl).hostname, port: Number(new URL(ratelimit.httpUrl).port) },
+    };
     const uiServer = createHttpServer(createUiApp(options.uiDir));
     const uiUrl = await listen(uiServer);
     stops.push(() => closeServer(uiServer));
+    const frontPort = ports.length > 1 ? ports[0] : undefined;
+    const url = `http://127.0.0.1:${ports[0]}`;
+    // Tokens are fetched where clients come in: the front when there is one.
+    const realm = `${url}/api/token`;
     const replicas: Replica[] = [];
-    for (const port of ports) {
-      const url = `http://127.0.0.1:${port}`;
-      const realm = `${url}/api/token`;
-      const filters = enforce === "filter" ? policyFilters(realm, keys, sidecarSecret) : [];
+    for (const port of frontPort === undefined ? ports : ports.slice(1)) {
+      const filters = enforce === "filter" ? policyFilters(realm, keys, sidecarSecret, { global: globalFilter, catalog }) : [];
       // The first replica starts storage; the others use it (and share access.db through dataDir).
       const storageUrl = replicas[0]?.services.storageUrl;
-      const services = await startServices({ dataDir, mode: enforce, realm, sidecarSecret, keys, catalog, storageUrl, redisUrl: limits === "global" ? redisUrl : undefined, logError: options.quiet ? () => undefined : undefined });
+      const services = await startServices({ dataDir, mode: enforce, realm, sidecarSecret, keys, catalog, storageUrl, redisUrl: limits === "global" && enforce === "app" ? redisUrl : undefined, logError: options.quiet ? () => undefined : undefined });
       stops.push(services.stop);
       const envoy = await startEnvoy({
-        ...stackEnvoyOptions({ port, accessPort: Number(new URL(services.accessUrl).port), uiPort: Number(new URL(uiUrl).port), sidecarSecret, filters }),
+        ...stackEnvoyOptions({ port, accessPort: Number(new URL(services.accessUrl).port), uiPort: Number(new URL(uiUrl).port), sidecarSecret, filters, ratelimit: rlsEndpoints }),
         concurrency: options.concurrency ?? 2,
         logLevel: "warning",
       });
       stops.push(() => envoy.stop());
-      replicas.push({ url, envoy, services });
+      replicas.push({ url: `http://127.0.0.1:${port}`, envoy, services });
     }
-    const { url, envoy, services } = replicas[0];
+    let front: EnvoyInstance | undefined;
+    if (frontPort !== undefined) {
+      const [first, ...more] = replicas.map((r) => Number(new URL(r.url).port));
+      const started = await startEnvoy({
+        listeners: [{ name: "front", port: frontPort, routes: [{ prefix: "/", cluster: "replicas", responseHeadersToRemove: ["x-envoy-upstream-service-time"] }] }],
+        clusters: [{ name: "replicas", port: first, moreEndpoints: more.map((p) => ({ port: p })), requestTimeoutMs: 0 }],
+        concurrency: options.concurrency ?? 2,
+        logLevel: "warning",
+      });
+      front = started;
+      stops.push(() => started.stop());
+    }
+    const { envoy, services } = replicas[0];
     const demoUsers = options.seed === false ? [] : await seedDemo(url, catalog, join(dataDir, "seed"));
     log(`Image Hub is running at ${url}  (enforcement: ${enforce === "filter" ? "wasm filters in Envoy" : "in the access service"})`);
-    if (replicas.length > 1) log(`  ${replicas.length} replicas sharing storage and accounts: ${replicas.map((r) => r.url).join("  ")}`);
-    log(`  pull limits: ${limits === "global" ? `global, in Redis at ${redisUrl}` : "local to each replica"}`);
+    if (front) log(`  round-robin front over ${replicas.length} replicas sharing storage and accounts: ${replicas.map((r) => r.url).join("  ")}`);
+    log(`  pull limits: ${limits === "global" ? `global, in Redis${redisUrl ? ` at ${redisUrl}` : ""}${ratelimit ? `, decided by the rate-limit service at ${ratelimit.grpcAddress} (quota ${ratelimit.httpUrl})` : ""}` : "local to each replica"}`);
     log(`  registry: ${url}/v2/   accounts: ${url}/api/   UI: ${url}/   data: ${dataDir}`);
     if (demoUsers.length > 0) log(`  demo images as OCI layouts (for skopeo oci:<dir>:<tag>): ${join(dataDir, "seed")}`);
     for (const u of demoUsers) log(`  demo login (${u.plan}): ${u.username} / ${u.password}`);
-    return { url, enforce, limits, replicas, redisUrl: limits === "global" ? redisUrl : undefined, dataDir, demoUsers, envoy, services, stop };
+    return { url, front, enforce, limits, replicas, redisUrl: limits === "global" ? redisUrl : undefined, ratelimit, dataDir, demoUsers, envoy, services, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -218,6 +275,8 @@ async function main(): Promise<void> {
       limits: { type: "string", default: "local" },
       replicas: { type: "string", default: "1" },
       "redis-url": { type: "string" },
+      "ratelimit-address": { type: "string" },
+      "ratelimit-http": { type: "string" },
     },
   });
   const enforce = values.enforce as EnforceMode;
@@ -228,10 +287,20 @@ async function main(): Promise<void> {
   if (limits !== "local" && limits !== "global") throw new Error("--limits must be local or global");
   const replicas = Number(values.replicas);
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new Error("--replicas must be an integer 1-16");
-  if (port + replicas - 1 > 65535) throw new Error("--port: the replicas' ports (--port + 0..N-1) must stay within 65535");
+  if (replicas > 1 && port + replicas > 65535) throw new Error("--port: the front and replica ports (--port + 0..N) must stay within 65535");
   const redisUrl = values["redis-url"];
   if (redisUrl !== undefined && limits !== "global") throw new Error("--redis-url needs --limits global");
-  const stack = await startStack({ enforce, port, dataDir: values["data-dir"], concurrency: Number(values.concurrency), limits, replicas, redisUrl });
+  const grpcAddress = values["ratelimit-address"];
+  const httpUrl = values["ratelimit-http"];
+  let ratelimit: StackOptions["ratelimit"];
+  if (grpcAddress !== undefined || httpUrl !== undefined) {
+    if (grpcAddress === undefined || httpUrl === undefined) throw new Error("--ratelimit-address (gRPC host:port) and --ratelimit-http (http://host:port) go together");
+    if (limits !== "global" || enforce !== "filter") throw new Error("--ratelimit-address needs --limits global --enforce filter");
+    if (redisUrl !== undefined) throw new Error("--redis-url: with --ratelimit-address the rate-limit service's own Redis is used");
+    ratelimit = { grpcAddress, httpUrl, sidecarSecret: process.env.RATELIMIT_SIDECAR_SECRET ?? "" };
+    if (ratelimit.sidecarSecret.length < 16) throw new Error("RATELIMIT_SIDECAR_SECRET: set it to the rate-limit service's secret (at least 16 characters)");
+  }
+  const stack = await startStack({ enforce, port, dataDir: values["data-dir"], concurrency: Number(values.concurrency), limits, replicas, redisUrl, ratelimit });
   console.log("Press Ctrl-C to stop.");
   let stopping = false;
   const onSignal = () => {

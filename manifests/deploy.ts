@@ -42,7 +42,7 @@ export interface DeployResult {
 const ORDER = [
   "Namespace",
   "ServiceDefaults", "ServiceIntentions", "ServiceRouter", "IngressGateway",
-  "PeerAuthentication", "WasmPlugin", "Gateway", "VirtualService",
+  "PeerAuthentication", "EnvoyFilter", "WasmPlugin", "Gateway", "VirtualService",
   "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "Deployment",
 ];
 

@@ -4,7 +4,7 @@
 // timestamps, label values strings); test/bench checks each part against the official protos.
 // SMP's PerformanceTestResult has one latency block, so each run yields one result per status
 // class (all, 2xx, 429) told apart by labels.status; actual_qps is always the test's whole rate.
-import type { BenchResults, LatencySummaryUs, RunResult } from "../results-types.ts";
+import type { BenchResults, LatencySummaryUs, RunResult, WrkArm } from "../results-types.ts";
 
 /** The SMP release whose protos the messages follow (Go module github.com/layer5io/service-mesh-performance). */
 export const SMP_VERSION = "v0.6.1";
@@ -192,21 +192,32 @@ export function buildSmp(r: BenchResults, settings: { envoyConcurrency: number }
 
   if (r.envoyChain) {
     const c = r.envoyChain;
-    for (const arm of ["baseline", "chain"] as const) {
+    const arms: { arm: "baseline" | "chain" | "lookup"; w: WrkArm; name: string; labels: Record<string, string> }[] = [
+      { arm: "baseline", w: c.baseline, name: "Envoy with no filter", labels: { added_p50_us: String(c.addedP50Us), added_p99_us: String(c.addedP99Us) } },
+      { arm: "chain", w: c.chain, name: "Envoy with the three policy filters", labels: { added_vs: "baseline", added_p50_us: String(c.addedP50Us), added_p99_us: String(c.addedP99Us) } },
+    ];
+    if (c.planLookup) {
+      arms.push({
+        arm: "lookup",
+        w: c.planLookup,
+        name: "Envoy with the three policy filters and token-auth's live-plan lookup (1 s cache, access service in its own process)",
+        labels: { added_vs: "chain", added_p50_us: String(c.planLookupMixedAddedP50Us ?? ""), cached_path_added_p50_us: String(c.planLookupAddedP50Us ?? ""), added_p99_us: String(c.planLookupAddedP99Us ?? ""), callouts: String(c.planLookupCallouts ?? "") },
+      });
+    }
+    for (const { arm, w, name, labels } of arms) {
       const id = `envoy-chain/${arm}`;
-      const w = c[arm];
-      meshConfigs.push({ smp_version: SMP_VERSION, id: `mesh-${id}`, labels: { arm }, mesh_policy_enabled: arm === "chain", proxy_concurrency: settings.envoyConcurrency, proxy_build: proxyBuild });
+      meshConfigs.push({ smp_version: SMP_VERSION, id: `mesh-${id}`, labels: { arm }, mesh_policy_enabled: arm !== "baseline", proxy_concurrency: settings.envoyConcurrency, proxy_build: proxyBuild });
       const config: SmpTestConfig = {
         smp_version: SMP_VERSION,
         id,
-        name: arm === "chain" ? "Envoy with the three policy filters (wrk)" : "Envoy with no filter (wrk)",
+        name,
         labels: { section: "filters", arm },
         clients: [client(c.tool, c.connections, 0, ["envoy://manifest-get"], { threads: 1, rounds: c.rounds, secondsPerRound: c.durationSeconds })],
-        // Each arm ran `rounds` times, interleaved with the other arm.
+        // Each arm ran `rounds` times, interleaved with the other arms.
         duration: `${c.rounds * c.durationSeconds}s`,
       };
       const lat: LatencySummaryUs = { count: w.requests, min: w.min, mean: w.mean, p50: w.p50, p90: w.p90, p99: w.p99, max: w.max };
-      tests.push({ config, results: [result(`${id}#all`, id, `mesh-${id}`, envId, c.startTime, c.endTime, lat, w.rps, { status: "all", rounds: String(c.rounds), non2xx: String(w.non2xx), added_p50_us: String(c.addedP50Us), added_p99_us: String(c.addedP99Us) })] });
+      tests.push({ config, results: [result(`${id}#all`, id, `mesh-${id}`, envId, c.startTime, c.endTime, lat, w.rps, { status: "all", rounds: String(c.rounds), non2xx: String(w.non2xx), ...labels })] });
     }
   }
   return { smp_version: SMP_VERSION, environment, mesh_configs: meshConfigs, tests };

@@ -19,6 +19,26 @@ export interface WrkResult {
   socketErrors: number;
   durationSeconds: number;
   rps: number;
+  /**
+   * Latency at the quantiles LOW_QUANTILES (40 % to 50 % in steps of 0.25 %), µs: what lowQuantile()
+   * interpolates, e.g. the median of a run's requests without its slowest ones. Absent from older runs.
+   */
+  lowQuantiles?: number[];
+}
+
+/** The percentiles a run reports in `lowQuantiles`: 40, 40.25, …, 50. */
+export const LOW_QUANTILES: readonly number[] = Array.from({ length: 41 }, (_, i) => 40 + i / 4);
+
+/**
+ * The latency at percentile `q` (40–50) of a run, interpolated between its `lowQuantiles`; undefined
+ * when the run has none or `q` is outside 40–50.
+ */
+export function lowQuantile(w: WrkResult, q: number): number | undefined {
+  const l = w.lowQuantiles;
+  if (!l || l.length !== LOW_QUANTILES.length || !(q >= 40 && q <= 50)) return undefined;
+  const x = (q - 40) * 4;
+  const i = Math.min(Math.floor(x), l.length - 2);
+  return l[i] + (l[i + 1] - l[i]) * (x - i);
 }
 
 /** One request's extra headers (name → value); the client adds Host and keep-alive. */
@@ -115,5 +135,6 @@ function summarize(lat: number[], non2xx: number, durationSeconds: number): WrkR
     socketErrors: 0,
     durationSeconds,
     rps: r2(sorted.length / durationSeconds),
+    lowQuantiles: LOW_QUANTILES.map((q) => r2(pct(q))),
   };
 }

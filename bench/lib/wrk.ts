@@ -7,6 +7,7 @@ import { delimiter, join } from "node:path";
 import { runUsClient, type HeaderSet, type WrkResult } from "./us-client.ts";
 
 export type { WrkResult };
+export { lowQuantile } from "./us-client.ts";
 
 /** Path of Debian's wrk. */
 export const WRK = "/usr/bin/wrk";
@@ -43,9 +44,11 @@ function request()
 end
 function done(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('BENCHJSON {"min":%d,"p50":%d,"p90":%d,"p99":%d,"mean":%f,"max":%d,"requests":%d,"non2xx":%d,"socketErrors":%d,"durationUs":%d}\\n',
+  local low = {}
+  for i = 0, 40 do low[#low + 1] = string.format("%d", latency:percentile(40 + i / 4)) end
+  io.write(string.format('BENCHJSON {"min":%d,"p50":%d,"p90":%d,"p99":%d,"mean":%f,"max":%d,"requests":%d,"non2xx":%d,"socketErrors":%d,"durationUs":%d,"lowQuantiles":[%s]}\\n',
     latency.min, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max,
-    summary.requests, e.status, e.connect + e.read + e.write + e.timeout, summary.duration))
+    summary.requests, e.status, e.connect + e.read + e.write + e.timeout, summary.duration, table.concat(low, ",")))
 end
 `;
 
@@ -93,6 +96,7 @@ export async function runWrkSets(opts: { origin: string; path: string; headerSet
       socketErrors: raw.socketErrors,
       durationSeconds,
       rps: Math.round((raw.requests / durationSeconds) * 100) / 100,
+      lowQuantiles: raw.lowQuantiles,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

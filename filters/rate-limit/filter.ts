@@ -4,6 +4,11 @@
 // GET /v2/_quota itself from the same bucket, read-only (CONTRACT.md "Quota"), so what a user sees is
 // what this filter enforces. FAILS CLOSED: missing identity → 403; CAS contention past casRetries or
 // a shared-data failure → 429 Retry-After: 1.
+// With `"global": true` (global limits, CONTRACT.md "Global limits") the rate-limit service decides:
+// this filter marks each verified pull with x-hub-pull for Envoy's ratelimit filter, which asks the
+// service, and lets GET /v2/_quota through to that service's route. Its own bucket stays as a first
+// tier charged only with the pulls the service admitted (assembly/first-tier.ts): when it is empty the
+// pull is refused here, without a round trip.
 // The filter itself; index.ts builds it as its own module, filters/policy composes it with the others.
 import {
   ConfigReader,
@@ -30,10 +35,13 @@ import {
 import { parseRoute } from "proxy-wasm-as-sdk/registry/routes";
 import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "proxy-wasm-as-sdk/registry/errors";
 import { Bucket, decodeShard, encodeShard, pruneShard, shardOf } from "./assembly/buckets";
+import { chargeAdmitted, localTokens } from "./assembly/first-tier";
 
 /** FILTER is the filter's name: its root id, and the prefix of its log lines and configuration errors. */
 export const FILTER = "rate-limit";
 const KEY_PREFIX = "image-hub.rate-limit.shard.";
+/** The pull marker Envoy's ratelimit filter builds its descriptor from (global mode only). */
+const HEADER_PULL = "x-hub-pull";
 
 class PlanLimit {
   readonly allowed: Counter;
@@ -58,6 +66,8 @@ export class RateLimitRoot extends RootContext {
   shards: i32 = 256;
   maxUsersPerShard: i32 = 64;
   casRetries: i32 = 32;
+  /** Global mode: the rate-limit service decides; this filter only marks pulls. */
+  global: bool = false;
   /** Shared-data key of each shard, built once so a request does not format one. */
   /** The shard keys' UTF-8, encoded once per configuration instead of twice per request. */
   shardKeyBytes: Array<ArrayBuffer> = new Array<ArrayBuffer>();
@@ -65,18 +75,21 @@ export class RateLimitRoot extends RootContext {
   readonly contention: Counter = new Counter("image_hub.rate_limit.cas_exhausted");
   /** CAS writes that lost to another worker and were retried: evidence that the count is shared. */
   readonly retries: Counter = new Counter("image_hub.rate_limit.cas_retries");
+  /** Global mode: pulls refused by this sidecar's first tier, without asking the rate-limit service. */
+  readonly firstTier: Counter = new Counter("image_hub.rate_limit.first_tier_limited");
 
   /** Implements RootContext.onConfigure: any invalid field refuses the whole configuration. */
   onConfigure(pluginConfigurationSize: u32): bool {
     const reader = new ConfigReader(FILTER);
     const config = reader.parse(getPluginConfigurationString());
     if (config === null) return reader.finish();
-    reader.allowOnly(config, ["windowSeconds", "plans", "shards", "maxUsersPerShard", "casRetries"]);
+    reader.allowOnly(config, ["windowSeconds", "plans", "shards", "maxUsersPerShard", "casRetries", "global"]);
     const windowSeconds = reader.optionalInteger(config, "windowSeconds", -1, 1, 86400);
     if (windowSeconds < 0 && reader.ok()) reader.fail("config.windowSeconds", "required field is missing");
     const shards = <i32>reader.optionalInteger(config, "shards", 256, 1, 65536);
     const maxUsers = <i32>reader.optionalInteger(config, "maxUsersPerShard", 64, 1, 4096);
     const casRetries = <i32>reader.optionalInteger(config, "casRetries", 32, 1, 1000);
+    const global = reader.optionalBool(config, "global", false);
     const list = reader.requireArray(config, "plans");
     if (list !== null && list.items.length == 0) reader.fail("config.plans", "expected at least one plan");
     const plans = new Array<PlanLimit>();
@@ -101,6 +114,7 @@ export class RateLimitRoot extends RootContext {
     this.shards = shards;
     this.maxUsersPerShard = maxUsers;
     this.casRetries = casRetries;
+    this.global = global;
     this.createShards();
     return true;
   }
@@ -132,6 +146,11 @@ class RateLimit extends HttpContext {
   private plan: PlanLimit | null = null;
   private remaining: f64 = 0;
   private resetSeconds: f64 = 0;
+  /** Global mode: a marked pull, charged to the first tier if the global tier admits it. */
+  private pending: PlanLimit | null = null;
+  private pendingUser: string = "";
+  private pendingKey: ArrayBuffer = new ArrayBuffer(0);
+  private pendingAtMs: f64 = 0;
 
   /** Implements HttpContext.onRequestHeaders. */
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
@@ -141,6 +160,8 @@ class RateLimit extends HttpContext {
     const path = request.get(":path");
     const method = request.get(":method");
     if (path === null || method === null) return FilterHeadersStatus.Continue;
+    // Only this filter may mark a pull: a client's own marker is dropped.
+    if (root.global && request.has(HEADER_PULL)) requestHeaders.remove(HEADER_PULL);
     const route = parseRoute(method, path);
     if (!route.isManifestGet && !route.isQuota) return FilterHeadersStatus.Continue;
     const user = request.get(HEADER_USER);
@@ -154,6 +175,7 @@ class RateLimit extends HttpContext {
     const plan = unchecked(root.plans[index]);
     const windowMs = <f64>root.windowSeconds * 1000;
     const key = unchecked(root.shardKeyBytes[shardOf(user, root.shards)]);
+    if (root.global) return route.isManifestGet ? this.passToGlobal(root, plan, user, key, windowMs) : FilterHeadersStatus.Continue;
     if (route.isQuota) return this.quota(root, plan, user, key, windowMs);
     for (let attempt = 0; attempt < root.casRetries; attempt++) {
       const nowMs = <f64>(callbackTimeNanoseconds() / 1000000);
@@ -199,8 +221,70 @@ class RateLimit extends HttpContext {
     return this.limit(root, plan, 0, plan.capacity / <f64>root.windowSeconds, 1);
   }
 
+  /**
+   * Global mode: a verified pull is refused here when this sidecar's first-tier bucket is empty (it
+   * never holds fewer tokens than the global one); otherwise it goes on marked, for Envoy's ratelimit
+   * filter (placed after this one) to ask the rate-limit service. A first tier that cannot be read is
+   * skipped (the service still decides); a failed mark refuses the pull (fail closed).
+   */
+  private passToGlobal(root: RateLimitRoot, plan: PlanLimit, user: string, key: ArrayBuffer, windowMs: f64): FilterHeadersStatus {
+    const nowMs = <f64>(callbackTimeNanoseconds() / 1000000);
+    const stored = getSharedDataBytes(key);
+    if (stored !== null) {
+      const tokens = localTokens(stored.value, user, plan.capacity, nowMs, windowMs);
+      if (tokens < 1) {
+        root.firstTier.increment();
+        const perSecond = plan.capacity / <f64>root.windowSeconds;
+        return this.limit(root, plan, tokens, perSecond, Math.ceil((1 - tokens) / perSecond));
+      }
+    }
+    if (requestHeaders.replace(HEADER_PULL, "1") != WasmResult.Ok) {
+      const headers = new Array<HeaderPair>();
+      headers.push(new HeaderPair("retry-after", "1"));
+      sendRegistryError(503, "rate_limit_mark_failed", "UNAVAILABLE", "pull rate limit store unavailable", "null", headers);
+      return FilterHeadersStatus.StopAllIterationAndWatermark;
+    }
+    this.pending = plan;
+    this.pendingUser = user;
+    this.pendingKey = key;
+    this.pendingAtMs = nowMs;
+    return FilterHeadersStatus.Continue;
+  }
+
+  /**
+   * Global mode, on the response of a marked pull: charges the first tier when the global tier
+   * admitted it. Envoy's ratelimit filter adds the service's RateLimit-* headers to an admitted pull's
+   * response (whatever the registry answered) and answers a refused one 429; its failure (503) has none.
+   */
+  private chargeFirstTier(root: RateLimitRoot, plan: PlanLimit): void {
+    const response = responseHeaders.snapshot();
+    const status = response.get(":status");
+    if (status === null || status == "429" || response.get("ratelimit-limit") === null) return;
+    const windowMs = <f64>root.windowSeconds * 1000;
+    for (let attempt = 0; attempt < root.casRetries; attempt++) {
+      const stored = getSharedDataBytes(this.pendingKey);
+      if (stored === null && lastResult() != WasmResult.NotFound) return;
+      const buckets = stored === null ? new Array<Bucket>() : decodeShard(stored.value);
+      const bucket = chargeAdmitted(buckets, this.pendingUser, plan.capacity, this.pendingAtMs, windowMs);
+      const nowMs = <f64>(callbackTimeNanoseconds() / 1000000);
+      const value = encodeShard(pruneShard(buckets, nowMs, windowMs, root.maxUsersPerShard, bucket));
+      const result = setSharedDataBytes(this.pendingKey, value, stored === null ? 0 : stored.cas);
+      if (result != WasmResult.CasMismatch) return;
+      root.retries.increment();
+    }
+    // Past the retries the pull stays uncharged: this bucket then holds more than the global one,
+    // which can only send more pulls to the service, never refuse one it would admit.
+    root.contention.increment();
+  }
+
   /** Implements HttpContext.onResponseHeaders: adds RateLimit-* to the response of an allowed pull. */
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    const pending = this.pending;
+    if (pending !== null) {
+      this.pending = null;
+      this.chargeFirstTier(changetype<RateLimitRoot>(this.root), pending);
+      return FilterHeadersStatus.Continue;
+    }
     const plan = this.plan;
     if (plan === null) return FilterHeadersStatus.Continue;
     responseHeaders.replace("ratelimit-limit", plan.limitText);

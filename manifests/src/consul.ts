@@ -2,7 +2,7 @@
 // envoyExtensions attach the policy filters with builtin/wasm, intentions that deny by default, and an
 // ingress gateway routing /v2/ and /api/ to access and everything else to ui.
 import type { ConsulEnvoyExtension, IIngressGateway, IServiceDefaults, IServiceIntentions, IServiceRouter } from "./consul-types.ts";
-import type { FilterArtifact } from "./inputs.ts";
+import { withPlanLookup, type FilterArtifact } from "./inputs.ts";
 import type { ManifestParams } from "./params.ts";
 import { appWorkloads, FILTER_SERVER, filterServer, type AppService, type MeshDecoration } from "./workloads.ts";
 
@@ -10,6 +10,16 @@ import { appWorkloads, FILTER_SERVER, filterServer, type AppService, type MeshDe
 export const INGRESS_GATEWAY = "ingress-gateway";
 /** Port of the ingress gateway's HTTP listener. */
 export const INGRESS_PORT = 8080;
+/**
+ * The Envoy cluster token-auth's plan lookup calls in the access sidecar: `local_app`, the static
+ * cluster every Consul sidecar has for its own service instance (127.0.0.1 at the service port), the
+ * one the sidecar forwards inbound requests to after the filters. Not the access service's mesh
+ * upstream: Consul names that `access.default.<dc>.internal.<trust-domain>.consul` (the trust domain is
+ * the cluster's CA id, unknown here), and it would loop back through the access sidecar's own inbound
+ * filters, where token-auth strips the sidecar secret the callout carries. So no intention is needed:
+ * the callout never leaves the pod.
+ */
+export const CONSUL_PLAN_CLUSTER = "local_app";
 
 /** Consul connect-inject annotations; upstreams are explicit so builtin/wasm can fetch from the filter server. */
 export const consulMesh: MeshDecoration = {
@@ -136,7 +146,7 @@ export function consulManifests(p: ManifestParams, filters: FilterArtifact[]): R
     "filter-server.yaml": filterServer(p, consulMesh, filters),
     "service-defaults.yaml": [
       // builtin/wasm inserts each filter immediately before the router, so list order is chain order.
-      serviceDefaults("access", p, filters.map(wasmExtension)),
+      serviceDefaults("access", p, withPlanLookup(filters, p, CONSUL_PLAN_CLUSTER).map(wasmExtension)),
       serviceDefaults("storage", p),
       serviceDefaults("ui", p),
       serviceDefaults(FILTER_SERVER, p),

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadCatalog, type Catalog } from "../../image-hub/catalog.ts";
-import { policyConfigs } from "../../image-hub/filter-configs.ts";
+import { policyConfigs, tokenAuthConfig } from "../../image-hub/filter-configs.ts";
 import { FILTER_ORDER, type FilterName, type ManifestParams, realm } from "./params.ts";
 
 /** Repository root (manifests/src/../..). */
@@ -71,4 +71,14 @@ export function loadInputs(params: ManifestParams, root = repoRoot): GeneratorIn
     return { name, path, wasm, sha256: sha256Hex(wasm), config: { ...configs[name] } };
   });
   return { catalog, filters };
+}
+
+/**
+ * The filters with token-auth's live-plan lookup (CONTRACT.md "Live plans") pointed at `cluster`, the
+ * name under which the mesh's sidecar reaches its own access service; the other filters unchanged.
+ * Pure; throws like tokenAuthConfig on bad parameters.
+ */
+export function withPlanLookup(filters: FilterArtifact[], params: ManifestParams, cluster: string): FilterArtifact[] {
+  const config = tokenAuthConfig({ realm: realm(params), keys: params.jwtKeys, planLookup: { cluster, secret: params.sidecarSecret } });
+  return filters.map((f) => (f.name === "token-auth" ? { ...f, config: { ...config } } : f));
 }

@@ -9,6 +9,10 @@
 import { Gateway as GatewayV1beta1, VirtualService as VirtualServiceV1beta1, type IGateway as IGatewayV1beta1, type IVirtualService as IVirtualServiceV1beta1 } from "@kubernetes-models/istio/networking.istio.io/v1beta1";
 import { PeerAuthentication as PeerAuthenticationV1beta1, type IPeerAuthentication as IPeerAuthenticationV1beta1 } from "@kubernetes-models/istio/security.istio.io/v1beta1";
 import { WasmPlugin as WasmPluginModel, type IWasmPlugin as IWasmPluginModel } from "@kubernetes-models/istio/extensions.istio.io/v1alpha1";
+import { EnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alpha3";
+
+/** networking.istio.io/v1alpha3 EnvoyFilter, as the 2.3.0 model has it (still v1alpha3 in Istio 1.22+). */
+export type { IEnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alpha3";
 
 type Promoted<T extends { apiVersion: string }, V extends string> = Omit<T, "apiVersion"> & { apiVersion: V };
 
@@ -68,6 +72,7 @@ class WasmPlugin {
 /** Runtime models of the Istio kinds, keyed by `apiVersion/kind`. */
 export const ISTIO_MODELS: Record<string, ModelClass> = {
   "extensions.istio.io/v1alpha1/WasmPlugin": WasmPlugin,
+  "networking.istio.io/v1alpha3/EnvoyFilter": EnvoyFilter,
   "networking.istio.io/v1/Gateway": promoted(GatewayV1beta1, "networking.istio.io/v1beta1"),
   "networking.istio.io/v1/VirtualService": promoted(VirtualServiceV1beta1, "networking.istio.io/v1beta1"),
   "security.istio.io/v1/PeerAuthentication": promoted(PeerAuthenticationV1beta1, "security.istio.io/v1beta1"),

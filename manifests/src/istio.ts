@@ -1,7 +1,7 @@
 // Istio: the same workloads with sidecar injection, one WasmPlugin per policy filter (fetched over HTTP
 // from the in-cluster filter server and pinned by sha256), a Gateway + VirtualService, and STRICT mTLS.
-import type { IGateway, IPeerAuthentication, IVirtualService, IWasmPlugin } from "./istio-types.ts";
-import type { FilterArtifact } from "./inputs.ts";
+import type { IEnvoyFilter, IGateway, IPeerAuthentication, IVirtualService, IWasmPlugin } from "./istio-types.ts";
+import { withPlanLookup, type FilterArtifact } from "./inputs.ts";
 import type { FilterName, ManifestParams } from "./params.ts";
 import { appWorkloads, FILTER_SERVER, filterServer, type AppService, type MeshDecoration } from "./workloads.ts";
 
@@ -14,6 +14,16 @@ export const ISTIO_PLACEMENT: Record<FilterName, { phase: "AUTHN" | "AUTHZ"; pri
   "plan-enforcement": { phase: "AUTHZ", priority: 20 },
   "rate-limit": { phase: "AUTHZ", priority: 10 },
 };
+
+/**
+ * The Envoy cluster token-auth's plan lookup calls in the access sidecar: a static cluster to the
+ * access container over the pod's loopback, added by `planLookupCluster`. Istio has no usable cluster
+ * for it: the inbound one (`inbound|<port>||`) is ORIGINAL_DST since Istio 1.10 and finds no host for a
+ * callout (no downstream connection), and the outbound one (`outbound|<port>||access.<ns>.svc.cluster.local`)
+ * loops back through the access sidecar's own inbound WasmPlugins, where token-auth strips the sidecar
+ * secret the callout carries. The callout never leaves the pod, so no AuthorizationPolicy is involved.
+ */
+export const ISTIO_PLAN_CLUSTER = "image-hub-access-local";
 
 /** Istio sidecar injection on the namespace; the filter server opts out (see `podLabels`). */
 export const istioMesh: MeshDecoration = {
@@ -47,6 +57,40 @@ export function wasmPlugin(f: FilterArtifact, p: ManifestParams): IWasmPlugin {
       type: "HTTP",
       match: [{ mode: "SERVER" }],
       pluginConfig: f.config,
+    },
+  };
+}
+
+/**
+ * The EnvoyFilter that adds ISTIO_PLAN_CLUSTER (127.0.0.1 at the access port, plain HTTP: the app in
+ * the same pod) to the access sidecar only. Sidecar traffic to 127.0.0.1 is not redirected by Istio's
+ * iptables rules, and the access container listens on 0.0.0.0.
+ */
+export function planLookupCluster(p: ManifestParams): IEnvoyFilter {
+  return {
+    apiVersion: "networking.istio.io/v1alpha3",
+    kind: "EnvoyFilter",
+    metadata: meta("access-plan-lookup", p),
+    spec: {
+      workloadSelector: { labels: { app: "access" } },
+      configPatches: [
+        {
+          applyTo: "CLUSTER",
+          match: { context: "SIDECAR_OUTBOUND" },
+          patch: {
+            operation: "ADD",
+            value: {
+              name: ISTIO_PLAN_CLUSTER,
+              type: "STATIC",
+              connect_timeout: "1s",
+              load_assignment: {
+                cluster_name: ISTIO_PLAN_CLUSTER,
+                endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: p.ports.access } } } }] }],
+              },
+            },
+          },
+        },
+      ],
     },
   };
 }
@@ -91,7 +135,8 @@ export function istioManifests(p: ManifestParams, filters: FilterArtifact[]): Re
     "namespace.yaml": [app.namespace],
     "workloads.yaml": app.workloads,
     "filter-server.yaml": filterServer(p, istioMesh, filters),
-    "wasm-plugins.yaml": filters.map((f) => wasmPlugin(f, p)),
+    "wasm-plugins.yaml": withPlanLookup(filters, p, ISTIO_PLAN_CLUSTER).map((f) => wasmPlugin(f, p)),
+    "plan-lookup.yaml": [planLookupCluster(p)],
     "gateway.yaml": [gateway, virtualService],
     "peer-authentication.yaml": [peerAuthentication],
   };

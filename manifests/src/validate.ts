@@ -44,6 +44,7 @@ const TYPES: Record<string, [string, string]> = {
   "v1/PersistentVolumeClaim": ["kubernetes-models/v1", "IPersistentVolumeClaim"],
   "apps/v1/Deployment": ["kubernetes-models/apps/v1", "IDeployment"],
   "extensions.istio.io/v1alpha1/WasmPlugin": [istioTypes, "IWasmPlugin"],
+  "networking.istio.io/v1alpha3/EnvoyFilter": [istioTypes, "IEnvoyFilter"],
   "networking.istio.io/v1/Gateway": [istioTypes, "IGateway"],
   "networking.istio.io/v1/VirtualService": [istioTypes, "IVirtualService"],
   "security.istio.io/v1/PeerAuthentication": [istioTypes, "IPeerAuthentication"],

@@ -29,6 +29,7 @@ const DISCOVERY: Record<string, Array<[string, string, boolean]>> = {
   "/apis/consul.hashicorp.com/v1alpha1": [["servicedefaults", "ServiceDefaults", true], ["serviceintentions", "ServiceIntentions", true], ["servicerouters", "ServiceRouter", true], ["ingressgateways", "IngressGateway", true]],
   "/apis/extensions.istio.io/v1alpha1": [["wasmplugins", "WasmPlugin", true]],
   "/apis/networking.istio.io/v1": [["gateways", "Gateway", true], ["virtualservices", "VirtualService", true]],
+  "/apis/networking.istio.io/v1alpha3": [["envoyfilters", "EnvoyFilter", true]],
   "/apis/security.istio.io/v1": [["peerauthentications", "PeerAuthentication", true]],
 };
 

@@ -45,6 +45,14 @@ const expectedConfigs = Object.fromEntries(
   }),
 );
 
+/**
+ * token-auth's config in a mesh: the example's, plus the live-plan lookup (CONTRACT.md "Live plans")
+ * through `cluster` with the deployment's sidecar secret, a 1 s cache and a 500 ms timeout.
+ */
+function meshTokenAuth(cluster: string, secret: string): Record<string, unknown> {
+  return { ...expectedConfigs["token-auth"], planLookup: { cluster, authority: cluster, path: "/internal/plan", secret, ttlMs: 1000, timeoutMs: 500, slots: 1024 } };
+}
+
 test("every listed policy filter has a source and a built release module", () => {
   const missing = missingFilters(root);
   assert.deepEqual(missing, [], `manifests need all of ${FILTER_ORDER.join(", ")}:\n  ${missing.join("\n  ")}`);
@@ -85,7 +93,9 @@ test("Consul ServiceDefaults attach every filter in order, pinned to the built .
     assert.equal(remote.HttpURI.Service.Name, "image-hub-filters");
     assert.equal(remote.HttpURI.URI, `http://image-hub-filters/${name}.wasm`);
     assert.equal(typeof e.arguments.PluginConfig.Configuration, "string");
-    assert.deepEqual(JSON.parse(e.arguments.PluginConfig.Configuration), expectedConfigs[name]);
+    // token-auth asks its own access service through local_app, Consul's cluster for the sidecar's service.
+    const secret = objectsOf("consul", "Secret")[0].stringData.sidecarSecret as string;
+    assert.deepEqual(JSON.parse(e.arguments.PluginConfig.Configuration), name === "token-auth" ? meshTokenAuth("local_app", secret) : expectedConfigs[name]);
   }
 });
 
@@ -102,11 +112,46 @@ test("Istio WasmPlugins run token-auth → plan-enforcement → rate-limit, fail
     assert.equal(p.spec.sha256, builtSha(name), `${name}: sha256 differs from ${wasmPath(name)}`);
     assert.equal(p.spec.url, `http://image-hub-filters.image-hub.svc.cluster.local:8080/${name}.wasm`);
     assert.deepEqual(p.spec.selector.matchLabels, { app: "access" });
-    assert.deepEqual(p.spec.pluginConfig, expectedConfigs[name]);
+    const secret = objectsOf("istio", "Secret")[0].stringData.sidecarSecret as string;
+    assert.deepEqual(p.spec.pluginConfig, name === "token-auth" ? meshTokenAuth("image-hub-access-local", secret) : expectedConfigs[name]);
     assert.deepEqual({ phase: p.spec.phase, priority: p.spec.priority }, ISTIO_PLACEMENT[name]);
   }
   const [peer] = objectsOf("istio", "PeerAuthentication");
   assert.equal(peer.spec.mtls.mode, "STRICT");
+});
+
+test("Istio: the plan lookup's cluster reaches the access container over loopback, and Envoy accepts it", async () => {
+  const [ef] = objectsOf("istio", "EnvoyFilter");
+  assert.equal(ef.metadata.name, "access-plan-lookup");
+  assert.deepEqual(ef.spec.workloadSelector.labels, { app: "access" }, "only the access sidecar gets the cluster");
+  assert.equal(ef.spec.configPatches.length, 1);
+  const [patch] = ef.spec.configPatches;
+  assert.deepEqual([patch.applyTo, patch.match.context, patch.patch.operation], ["CLUSTER", "SIDECAR_OUTBOUND", "ADD"]);
+  const cluster = patch.patch.value;
+  const [plugin] = objectsOf("istio", "WasmPlugin").filter((p) => p.metadata.name === "token-auth");
+  assert.equal(cluster.name, plugin.spec.pluginConfig.planLookup.cluster, "token-auth calls the cluster the EnvoyFilter adds");
+  // The endpoint is the access container itself: its port, and it listens on every address (HOST unset or 0.0.0.0).
+  const [deployment] = objectsOf("istio", "Deployment").filter((d) => d.metadata.name === "access");
+  const container = deployment.spec.template.spec.containers[0];
+  const endpoint = cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+  assert.equal(endpoint.address, "127.0.0.1");
+  assert.equal(endpoint.port_value, Number(container.env.find((e: { name: string }) => e.name === "PORT").value));
+  assert.ok([undefined, "0.0.0.0"].includes(container.env.find((e: { name: string }) => e.name === "HOST")?.value), "the access container listens on loopback too");
+  // The cluster as Envoy 1.40 parses it (Istio passes the value through as an envoy.config.cluster.v3.Cluster).
+  const envoy = await envoyBinary();
+  const dir = mkdtempSync(join(tmpdir(), "plan-cluster-"));
+  try {
+    const bootstrap = (c: unknown) => JSON.stringify({ static_resources: { clusters: [c] } });
+    writeFileSync(join(dir, "ok.json"), bootstrap(cluster));
+    const ok = spawnSync(envoy, ["--mode", "validate", "-c", join(dir, "ok.json"), "--log-level", "warn"], { encoding: "utf8", timeout: 90_000 });
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    writeFileSync(join(dir, "bad.json"), bootstrap({ ...cluster, conect_timeout: "1s" }));
+    const bad = spawnSync(envoy, ["--mode", "validate", "-c", join(dir, "bad.json"), "--log-level", "warn"], { encoding: "utf8", timeout: 90_000 });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout + bad.stderr, /conect_timeout/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("the filter servers serve exactly the built bytes", () => {

@@ -62,6 +62,9 @@ test("misspelled fields fail the typed-model check, each reported with its field
   add(find(istio, "PeerAuthentication", "default"), (o) => {
     o.spec.mtls.mod = "STRICT";
   }, "mod");
+  add(find(istio, "EnvoyFilter", "access-plan-lookup"), (o) => {
+    o.spec.configPatches[0].aplyTo = "CLUSTER";
+  }, "aplyTo");
   const untouched = find(istio, "Deployment", "ui");
   const findings = typecheckObjects([...cases.map(([lo]) => lo), untouched]);
   for (const [lo, pattern] of cases) {

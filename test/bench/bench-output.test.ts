@@ -112,7 +112,7 @@ describe("npm run bench -- --quick", () => {
   test("smp.json is well-formed SMP with latencies in milliseconds", () => {
     assert.deepEqual(checkSmpDocument(smp), []);
     const doc = smp as { tests: { config: { id: string }; results: { id: string; latencies_ms: { p50: number } }[] }[] };
-    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? 2 : 0) + (results.envoyFilterCost?.arms.length ?? 0);
+    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? (results.envoyChain.planLookup ? 3 : 2) : 0) + (results.envoyFilterCost?.arms.length ?? 0);
     assert.ok(results.runs.length > 0 && results.filterCosts.length > 0, "nothing was measured, so nothing in smp.json was checked");
     assert.equal(doc.tests.length, expected);
     for (const run of results.runs) {

@@ -50,6 +50,20 @@ describe("SMP from a full run", () => {
     assert.equal(chain.results[0]!.actual_qps, r.envoyChain!.chain.rps);
   });
 
+  test("carries the plan-lookup arm with its added latency over the chain, when it was run", () => {
+    const lookup = { min: 250, mean: 330, p50: 310.8, p90: 539.5, p99: 6121, max: 9000, requests: 39497, rps: 1899.3, non2xx: 0 };
+    const withLookup = buildSmp({ ...r, envoyChain: { ...r.envoyChain!, planLookup: lookup, planLookupAddedP50Us: 4.2, planLookupMixedAddedP50Us: 9.7, planLookupAddedP99Us: 3788, planLookupCallouts: 1050 } }, { envoyConcurrency: 1 });
+    assert.deepEqual(checkSmpDocument(withLookup), []);
+    const t = withLookup.tests.find((x) => x.config.id === "envoy-chain/lookup")!;
+    assert.ok(t, "no envoy-chain/lookup test");
+    assert.equal(t.results[0]!.latencies_ms.p50, 0.3108);
+    assert.equal(t.results[0]!.actual_qps, 1899.3);
+    assert.deepEqual([t.results[0]!.labels.added_vs, t.results[0]!.labels.added_p50_us, t.results[0]!.labels.cached_path_added_p50_us, t.results[0]!.labels.added_p99_us, t.results[0]!.labels.callouts], ["chain", "9.7", "4.2", "3788", "1050"]);
+    assert.equal(withLookup.mesh_configs.find((m) => m.id === "mesh-envoy-chain/lookup")?.mesh_policy_enabled, true);
+    // Without the arm, no test claims it.
+    assert.equal(doc.tests.some((x) => x.config.id === "envoy-chain/lookup"), Boolean(r.envoyChain?.planLookup));
+  });
+
   test("names load generators without their output and says no µs where values are ms", () => {
     const generators = new Set(doc.tests.map((x) => x.config.clients[0]!.load_generator));
     for (const g of generators) assert.doesNotMatch(g, /[()µ]|late sends/);

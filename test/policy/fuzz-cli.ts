@@ -18,7 +18,7 @@ if (values.only !== "envoy") {
   for (const debug of [false, true]) {
     const report = await fuzzEmulator("chain", { debug, seed, count, maxFailures: 5 });
     const failedVms = report.policy.chain.plugins.flatMap((p) => p.vms).filter((vm) => vm.failed).length;
-    console.log(`emulator (${debug ? "debug" : "release"}), seed ${seed}: ${report.requests} requests in ${report.seconds.toFixed(1)} s (${(report.requests / report.seconds).toFixed(0)}/s), statuses ${JSON.stringify(report.statuses)}, failed VMs ${failedVms}`);
+    console.log(`emulator (${debug ? "debug" : "release"}), seed ${seed}: ${report.requests} requests in ${report.seconds.toFixed(1)} s (${(report.requests / report.seconds).toFixed(0)}/s), statuses ${JSON.stringify(report.statuses)}, quota answers ${report.quotaAnswers}, failed VMs ${failedVms}`);
     for (const f of report.failures) console.log(f);
     failed ||= report.failures.length > 0 || failedVms > 0;
   }
@@ -29,7 +29,7 @@ if (values.only !== "emulator") {
     const report = await runEnvoyFuzz(target, seed, count, lanes);
     const changed = Object.entries(report.health.stats).filter(([n, v]) => /v8\.(created|active)|vm_reload|wasm_vm_count/.test(n) && v !== (report.before[n] ?? 0));
     const serverErrors = Object.entries(report.statuses).filter(([s]) => Number(s) >= 500);
-    console.log(`Envoy, seed ${seed}: ${report.requests} requests in ${report.seconds.toFixed(1)} s (${(report.requests / report.seconds).toFixed(0)}/s over ${lanes} connections), statuses ${JSON.stringify(report.statuses)}`);
+    console.log(`Envoy, seed ${seed}: ${report.requests} requests in ${report.seconds.toFixed(1)} s (${(report.requests / report.seconds).toFixed(0)}/s over ${lanes} connections), statuses ${JSON.stringify(report.statuses)}, quota answers ${report.quotaAnswers}`);
     console.log(`Envoy wasm: VM restarts/failures during the run ${JSON.stringify(changed)}, trap lines ${report.health.trapLines.length}, error logs ${report.health.errors.length}`);
     console.log(`Envoy wasm stats: ${JSON.stringify(report.health.stats)}`);
     for (const f of report.failures) console.log(f);

@@ -18,6 +18,7 @@ export type Action = "pull" | "push" | "delete";
 export type RouteTruth =
   | { kind: "outside" }
   | { kind: "base" }
+  | { kind: "quota" }
   | { kind: "unsupported" }
   | { kind: "invalid-name"; fault: string }
   | { kind: "repository"; repository: string; action: Action; manifestGet: boolean; blobUpload: boolean; mountFrom?: string };
@@ -147,6 +148,9 @@ export const routeArbitrary: fc.Arbitrary<RouteSpec> = fc.oneof(
   fc.tuple(fc.constantFrom("GET", "DELETE"), validName, uploadId).map(([m, n, u]) => repositoryRoute(m, n, `/blobs/uploads/${u}`, "push")),
   fc.tuple(fc.constantFrom("GET", "HEAD"), fc.constantFrom("/v2", "/v2/")).map(([m, p]) => ({ method: m, path: p, truth: { kind: "base" } as RouteTruth })),
   fc.constant<RouteSpec>({ method: "GET", path: "/v2/_catalog", truth: { kind: "base" } }),
+  // The caller's quota (CONTRACT.md "Quota"): answered by rate-limit, read-only; other methods are not routes.
+  { weight: 4, arbitrary: query.map((q) => ({ method: "GET", path: `/v2/_quota${q}`, truth: { kind: "quota" } as RouteTruth })) },
+  fc.constantFrom("HEAD", "POST", "DELETE", "PUT").map((m) => ({ method: m, path: "/v2/_quota", truth: { kind: "unsupported" } as RouteTruth })),
   { weight: 2, arbitrary: fc.tuple(invalidName, reference).map(([n, r]) => ({ method: "GET", path: `/v2/${n.name}/manifests/${r}`, truth: { kind: "invalid-name", fault: n.fault } as RouteTruth })) },
   // Percent escapes are decoded in a mount source ("%61" is "a"), so those faults do not apply there.
   fc.tuple(validName, invalidName.filter((n) => !n.name.includes("%"))).map(([n, from]) => ({

@@ -31,6 +31,11 @@ export interface Expected {
   identity?: Identity | null;
   /** RateLimit-* values (reset and retry-after only when exact; see Bucket). */
   rate?: { limit: string; remaining: string; policy: string; reset?: string; retryAfter?: string; windowSeconds: number };
+  /**
+   * A 200 answered by the filter itself with a JSON body (GET /v2/_quota): these fields exactly, the
+   * `ranges` fields within [min, max] (times read from Envoy's own clock), no other field.
+   */
+  json?: { exact: Record<string, unknown>; ranges: Record<string, [number, number]>; cacheControl: string };
 }
 
 /** What the client saw, from the emulator or from real Envoy. */
@@ -58,6 +63,9 @@ interface Bucket {
   tokens: number;
   updatedMs: number;
   capacity: number;
+  /** The count window of the quota answer: opened by the first served pull after the last one ended. */
+  windowStartMs: number;
+  used: number;
 }
 
 const ORDER: Action[] = ["pull", "push", "delete"];
@@ -141,13 +149,35 @@ export class Oracle {
       const refusal = this.planEnforcement(spec, user, plan, access);
       if (refusal) return refusal;
     }
-    if (target === "plan-enforcement" || route.kind !== "repository" || !route.manifestGet) return pass();
-    // rate-limit: only manifest GETs count.
+    const quota = route.kind === "quota";
+    if (target === "plan-enforcement" || (!quota && (route.kind !== "repository" || !route.manifestGet))) return pass();
+    // rate-limit: only manifest GETs count, and it answers GET /v2/_quota itself.
     const planLimit = this.plans.find((p) => p.id === plan);
     if (user === undefined || user.length === 0 || Buffer.byteLength(user) > 255 || planLimit === undefined) {
       return { status: 403, code: "DENIED", message: "no verified identity or unknown plan", upstream: false };
     }
+    if (quota) return this.quota(user, planLimit.id, planLimit.pullsPerWindow, nowMs);
     return this.take(user, planLimit.pullsPerWindow, nowMs, pass());
+  }
+
+  /** The bucket of `user` at `nowMs` under `capacity` (no bucket: full, nothing used); writes nothing. */
+  private peek(user: string, capacity: number, nowMs: number): { tokens: number; bucket: Bucket | undefined } {
+    const bucket = this.buckets.get(user);
+    const tokens = bucket ? Math.min(capacity, bucket.tokens + (Math.max(0, nowMs - bucket.updatedMs) * capacity) / (this.windowSeconds * 1000)) : capacity;
+    return { tokens, bucket };
+  }
+
+  /** CONTRACT.md "Quota": the caller's bucket and count, read-only (the model is not updated). */
+  private quota(user: string, plan: string, capacity: number, nowMs: number): Expected {
+    const windowMs = this.windowSeconds * 1000;
+    const perSecond = capacity / this.windowSeconds;
+    const { tokens, bucket } = this.peek(user, capacity, nowMs);
+    const used = bucket && nowMs - bucket.windowStartMs < windowMs ? bucket.used : 0;
+    const exact: Record<string, unknown> = { plan, limit: capacity, used, remaining: Math.floor(tokens), windowSeconds: this.windowSeconds };
+    const timed = { resetSeconds: Math.ceil((capacity - tokens) / perSecond), usedResetSeconds: used > 0 ? Math.ceil((bucket!.windowStartMs + windowMs - nowMs) / 1000) : 0 };
+    // Envoy reads its own clock: the times are checked for range there.
+    const ranges: Record<string, [number, number]> = this.exactTime ? {} : { resetSeconds: [0, this.windowSeconds], usedResetSeconds: [0, this.windowSeconds] };
+    return { status: 200, upstream: false, json: { exact: this.exactTime ? { ...exact, ...timed } : exact, ranges, cacheControl: "no-store" } };
   }
 
   private planEnforcement(spec: RequestSpec, user: string | undefined, plan: string | undefined, access: string | undefined): Expected | undefined {
@@ -199,7 +229,9 @@ export class Oracle {
       };
     }
     const left = tokens - 1;
-    this.buckets.set(user, { tokens: left, updatedMs: nowMs, capacity });
+    // A served pull opens a new count window when the last one has ended, and counts in it.
+    const fresh = !bucket || nowMs - bucket.windowStartMs >= windowMs;
+    this.buckets.set(user, { tokens: left, updatedMs: nowMs, capacity, windowStartMs: fresh ? nowMs : bucket.windowStartMs, used: (fresh ? 0 : bucket.used) + 1 });
     return { ...allowed, rate: { limit: String(capacity), remaining: String(Math.floor(left)), policy, windowSeconds: this.windowSeconds, reset: exact ? String(Math.ceil((capacity - left) / perSecond)) : undefined } };
   }
 }
@@ -227,6 +259,20 @@ export function mismatches(expected: Expected, observed: Observed, windowSeconds
     check("error message", expected.message, error.message);
   }
   check("www-authenticate", expected.challenge, observed.headers["www-authenticate"]);
+  if (expected.json) {
+    check("content-type", "application/json", observed.headers["content-type"]);
+    check("cache-control", expected.json.cacheControl, observed.headers["cache-control"]);
+    try {
+      const body = JSON.parse(observed.body) as Record<string, unknown>;
+      check("answer fields", [...Object.keys(expected.json.exact), ...Object.keys(expected.json.ranges)].sort(), Object.keys(body).sort());
+      for (const [k, v] of Object.entries(expected.json.exact)) check(`answer ${k}`, v, body[k]);
+      for (const [k, [min, max]] of Object.entries(expected.json.ranges)) {
+        if (!(Number.isInteger(body[k]) && (body[k] as number) >= min && (body[k] as number) <= max)) out.push(`answer ${k}: ${JSON.stringify(body[k])} outside ${min}..${max}`);
+      }
+    } catch {
+      out.push(`answer is not JSON: ${JSON.stringify(observed.body.slice(0, 200))}`);
+    }
+  }
   if (expected.identity !== undefined && observed.upstream) {
     const want = expected.identity;
     check("upstream x-hub-user", want ? [want.user] : [], observed.upstream["x-hub-user"]);

@@ -34,6 +34,8 @@ export function countFor(fallback: number): number {
 /** What one run saw. */
 export interface FuzzReport {
   requests: number;
+  /** Requests the oracle expected the filters to answer with the quota (GET /v2/_quota, 200). */
+  quotaAnswers: number;
   statuses: Record<number, number>;
   seconds: number;
   failures: string[];
@@ -79,7 +81,7 @@ export async function fuzzEmulator(target: Target, options: { debug: boolean; se
   const policy = await startPolicy({ only: TARGET_FILTERS[target], debug: options.debug, workers: 2 });
   const oracle = new Oracle(target, 60, true);
   const specs = fc.sample(requestArbitrary({ wire: false, users: usersFor("u"), unknownPlan: "gold" }), { seed: options.seed, numRuns: options.count });
-  const report: FuzzReport = { requests: 0, statuses: {}, seconds: 0, failures: [] };
+  const report: FuzzReport = { requests: 0, quotaAnswers: 0, statuses: {}, seconds: 0, failures: [] };
   const started = performance.now();
   for (const [index, spec] of specs.entries()) {
     if (spec.advanceMs > 0) policy.chain.advanceTime(spec.advanceMs);
@@ -96,6 +98,7 @@ export async function fuzzEmulator(target: Target, options: { debug: boolean; se
       upstream: result.upstreamRequest && Object.fromEntries(IDENTITY_HEADERS.map((n) => [n, result.upstreamRequest!.headers.filter(([h]) => h === n).map(([, v]) => v)])) as Observed["upstream"],
     };
     report.requests++;
+    if (expected.json) report.quotaAnswers++;
     report.statuses[result.status] = (report.statuses[result.status] ?? 0) + 1;
     const problems = mismatches(expected, observed, 60);
     if (problems.length > 0) {
@@ -123,7 +126,7 @@ export async function fuzzEnvoy(
   const arbitrary = requestArbitrary({ wire: true, users, unknownPlan: "gold" });
   const specs = fc.sample(arbitrary, { seed: options.seed, numRuns: options.count });
   const lanes = options.lanes ?? 8;
-  const report: FuzzReport = { requests: 0, statuses: {}, seconds: 0, failures: [] };
+  const report: FuzzReport = { requests: 0, quotaAnswers: 0, statuses: {}, seconds: 0, failures: [] };
   const byId = new Map<string, (typeof upstream.seen)[number]>();
   const laneOf = (spec: RequestSpec, index: number): number => {
     const sub = spec.auth.kind === "token" ? spec.auth.token.user.sub : "";
@@ -156,6 +159,7 @@ export async function fuzzEnvoy(
           upstream: seen && (Object.fromEntries(IDENTITY_HEADERS.map((n) => [n, seen.headers[n] === undefined ? [] : [seen.headers[n]].flat()])) as Observed["upstream"]),
         };
         report.requests++;
+        if (expected.json) report.quotaAnswers++;
         report.statuses[response.status] = (report.statuses[response.status] ?? 0) + 1;
         const problems = mismatches(expected, observed, options.windowSeconds);
         if (problems.length > 0) {

@@ -51,6 +51,8 @@ export interface ClusterSpec {
   http2?: boolean;
   /** Forward HTTP/1.1 trailers to this upstream (Envoy drops them by default). */
   http1Trailers?: boolean;
+  /** More endpoints (same host unless given) after `port`, balanced round-robin (Envoy's default). */
+  moreEndpoints?: { host?: string; port: number }[];
 }
 
 /** One route; the first matching route wins, so put longer prefixes first. */
@@ -89,6 +91,8 @@ export interface ListenerSpec {
   perConnectionBufferLimitBytes?: number;
   /** Accept HTTP/1.1 trailers from clients (Envoy drops them by default, and filters never see them). */
   http1Trailers?: boolean;
+  /** The connection manager's `local_reply_config`, copied verbatim (e.g. a body for a response flag). */
+  localReplyConfig?: Record<string, unknown>;
 }
 
 /** Input of `buildBootstrap`. Either `listeners`, or the one-listener shorthand `filters` + `routes`. */
@@ -113,8 +117,8 @@ const FAILURE_POLICIES: readonly FailurePolicy[] = ["FAIL_CLOSED", "FAIL_OPEN", 
 // Known fields: a misspelt or unsupported option must fail loudly instead of silently changing what
 // Envoy does. Filter specs are not checked, as callers reuse objects that carry emulator options.
 const ROUTE_FIELDS = ["prefix", "path", "cluster", "directResponse", "timeoutMs", "prefixRewrite", "requestHeadersToAdd", "responseHeadersToAdd", "responseHeadersToRemove", "typedPerFilterConfig"];
-const CLUSTER_FIELDS = ["name", "port", "host", "connectTimeoutMs", "requestTimeoutMs", "http2", "http1Trailers"];
-const LISTENER_FIELDS = ["name", "address", "port", "filters", "routes", "perConnectionBufferLimitBytes", "http1Trailers"];
+const CLUSTER_FIELDS = ["name", "port", "host", "connectTimeoutMs", "requestTimeoutMs", "http2", "http1Trailers", "moreEndpoints"];
+const LISTENER_FIELDS = ["name", "address", "port", "filters", "routes", "perConnectionBufferLimitBytes", "http1Trailers", "localReplyConfig"];
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
 /**
@@ -132,6 +136,8 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
     if (clusterNames.has(c.name)) throw new Error(`clusters[${i}].name: duplicate cluster "${c.name}"`);
     clusterNames.add(c.name);
     checkPort(c.port, `clusters[${i}].port`, false);
+    if (c.moreEndpoints !== undefined && !Array.isArray(c.moreEndpoints)) throw new Error(`clusters[${i}].moreEndpoints: must be an array of { host?, port }`);
+    c.moreEndpoints?.forEach((e, j) => checkPort(e?.port, `clusters[${i}].moreEndpoints[${j}].port`, false));
     checkMs(c.connectTimeoutMs, `clusters[${i}].connectTimeoutMs`);
     checkMs(c.requestTimeoutMs, `clusters[${i}].requestTimeoutMs`);
   });
@@ -197,6 +203,7 @@ function listenerConfig(l: ListenerSpec, at: string, clusters: ClusterSpec[], ru
     route_config: { name: `${l.name}_routes`, virtual_hosts: [{ name: "all", domains: ["*"], routes }] },
     http_filters: httpFilters,
     ...(l.http1Trailers ? { http_protocol_options: { enable_trailers: true } } : {}),
+    ...(l.localReplyConfig !== undefined ? { local_reply_config: l.localReplyConfig } : {}),
   };
   const out: Record<string, unknown> = {
     name: l.name,
@@ -279,7 +286,7 @@ function clusterConfig(c: ClusterSpec): Record<string, unknown> {
     connect_timeout: seconds(c.connectTimeoutMs ?? 1000),
     load_assignment: {
       cluster_name: c.name,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(host, c.port) } }] }],
+      endpoints: [{ lb_endpoints: [{ host, port: c.port }, ...(c.moreEndpoints ?? [])].map((e) => ({ endpoint: { address: socket(e.host ?? host, e.port) } })) }],
     },
   };
   if (c.http2 || c.http1Trailers) {

@@ -96,6 +96,16 @@ describe("buildBootstrap", () => {
       () => buildBootstrap({ clusters: [{ name: "a", port: 1 }], filters: [{ name: "f", wasm: "/f.wasm", failurePolicy: "NOPE" as "FAIL_OPEN" }] }),
       /listeners\[0\]\.filters\[0\]\.failurePolicy/,
     );
+    assert.throws(() => buildBootstrap({ clusters: [{ name: "a", port: 1, moreEndpoints: [{ port: 70000 }] }] }), /clusters\[0\]\.moreEndpoints\[0\]\.port/);
+  });
+
+  it("balances a cluster over more endpoints and copies a listener's local reply config", () => {
+    const localReplyConfig = { mappers: [{ filter: { response_flag_filter: { flags: ["RLSE"] } }, status_code: 503 }] };
+    const { config } = buildBootstrap({ listeners: [{ name: "front", localReplyConfig }], clusters: [{ name: "a", port: 1, moreEndpoints: [{ port: 2 }, { host: "127.0.0.2", port: 3 }] }] });
+    const resources = config.static_resources as { listeners: any[]; clusters: any[] };
+    const endpoints = resources.clusters[0].load_assignment.endpoints[0].lb_endpoints.map((e: any) => e.endpoint.address.socket_address);
+    assert.deepEqual(endpoints, [{ address: "127.0.0.1", port_value: 1 }, { address: "127.0.0.1", port_value: 2 }, { address: "127.0.0.2", port_value: 3 }]);
+    assert.deepEqual(resources.listeners[0].filter_chains[0].filters[0].typed_config.local_reply_config, localReplyConfig);
   });
 });
 
