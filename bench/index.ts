@@ -1,7 +1,7 @@
 // `npm run bench` (after the filters are built): every benchmark section in one run, results to
 // bench/results/ (or `--out <dir>`). `--quick` runs each scenario briefly; `--only a,b` picks
 // sections by name. A section whose piece is missing is reported as "not measured: <reason>".
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FULL, QUICK, type Section, type SectionContext } from "./lib/context.ts";
@@ -14,34 +14,43 @@ import { emulatorSection } from "./sections/emulator.ts";
 import { filterCostSection } from "./sections/filter-cost.ts";
 import { envoyChainSection } from "./sections/envoy-chain.ts";
 import { envoyCostSection } from "./sections/envoy-cost.ts";
+import { globalSection } from "./sections/global.ts";
 import { scenariosSection } from "./sections/scenarios.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const SECTIONS: Section[] = [emulatorSection, filterCostSection, envoyCostSection, envoyChainSection, scenariosSection];
+const SECTIONS: Section[] = [emulatorSection, filterCostSection, envoyCostSection, envoyChainSection, scenariosSection, globalSection];
 
 interface Args {
   quick: boolean;
+  merge: boolean;
   out: string | undefined;
   only: string[] | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, out: undefined, only: undefined };
+  const args: Args = { quick: false, merge: false, out: undefined, only: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") args.quick = true;
+    else if (a === "--merge") args.merge = true;
     else if (a === "--out" || a === "--only") {
       const v = argv[++i];
       if (!v || v.startsWith("--")) throw new Error(`${a} needs a value`);
       if (a === "--out") args.out = isAbsolute(v) ? v : resolve(v);
       else args.only = v.split(",").map((s) => s.trim()).filter(Boolean);
     } else if (a === "--help" || a === "-h") {
-      console.log("usage: npm run bench -- [--quick] [--out <dir>] [--only " + SECTIONS.map((s) => s.name).join(",") + "]");
+      console.log("usage: npm run bench -- [--quick] [--out <dir>] [--only " + SECTIONS.map((s) => s.name).join(",") + " [--merge]]");
+      console.log("  --merge: write the --only sections' results into the existing latest.json of the output folder, keeping the other sections' numbers");
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
   const unknown = (args.only ?? []).filter((n) => !SECTIONS.some((s) => s.name === n));
   if (unknown.length) throw new Error(`--only: unknown section(s) ${unknown.join(", ")}; known: ${SECTIONS.map((s) => s.name).join(", ")}`);
+  if (args.merge) {
+    if (!args.only) throw new Error("--merge needs --only <sections>");
+    const unowned = args.only.filter((n) => !SECTIONS.find((s) => s.name === n)?.owns);
+    if (unowned.length) throw new Error(`--merge: section(s) ${unowned.join(", ")} do not declare their results; run them in a full run`);
+  }
   return args;
 }
 
@@ -74,6 +83,7 @@ async function main(): Promise<void> {
     filterCosts: [],
     envoyChain: null,
     envoyFilterCost: null,
+    globalLimits: null,
     scenarios: [],
     runs: [],
     findings: [],
@@ -102,14 +112,33 @@ async function main(): Promise<void> {
     ctx.log(`section ${section.name} done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
   results.wallSeconds = Math.round((Date.now() - started) / 100) / 10;
-  results.findings = computeFindings(results);
-  const written = writeOutputs(out, results, settings.envoyConcurrency);
+  const final = args.merge ? mergeInto(join(out, "latest.json"), results, args.only ?? []) : results;
+  final.findings = computeFindings(final);
+  const written = writeOutputs(out, final, settings.envoyConcurrency);
   // Only a full run into bench/results/ updates the committed README; quick or redirected runs do not.
-  if (!args.quick && !args.out && spliceReadme(join(root, "bench/README.md"), renderSummary(results))) written.push(join(root, "bench/README.md"));
+  if (!args.quick && !args.out && spliceReadme(join(root, "bench/README.md"), renderSummary(final))) written.push(join(root, "bench/README.md"));
   // Issues 2 and 4 ask for these figures to be printed, issue 8 for the findings.
-  console.log(renderTables(results));
-  console.log(renderSummary(results));
+  console.log(renderTables(final));
+  console.log(renderSummary(final));
   console.log(`bench: wrote ${written.length} files to ${out} in ${results.wallSeconds} s`);
+}
+
+/**
+ * The results at `path` with the parts the `only` sections own (and their not-measured entries)
+ * replaced by this run's. The run's own time and machine load are kept in `mergedRuns`. Throws when
+ * there is nothing to merge into, or when the earlier results were a quick run and this one is not
+ * (or the reverse): numbers of both kinds must not mix.
+ */
+function mergeInto(path: string, fresh: BenchResults, only: string[]): BenchResults {
+  if (!existsSync(path)) throw new Error(`--merge: ${path} does not exist; run the full benchmark first`);
+  const base = JSON.parse(readFileSync(path, "utf8")) as BenchResults;
+  if (base.quick !== fresh.quick) throw new Error(`--merge: ${path} is ${base.quick ? "a quick" : "a full"} run and this one is not`);
+  const merged: BenchResults = { ...base, notMeasured: base.notMeasured.filter((n) => !only.includes(n.section)).concat(fresh.notMeasured) };
+  for (const section of SECTIONS.filter((s) => only.includes(s.name))) {
+    for (const key of section.owns ?? []) (merged as unknown as Record<string, unknown>)[key] = fresh[key];
+  }
+  merged.mergedRuns = [...(base.mergedRuns ?? []).filter((m) => !only.includes(m.sections)), { sections: only.join(","), generatedAt: fresh.generatedAt, wallSeconds: fresh.wallSeconds, loadAverageAtStart: fresh.machine.loadAverageAtStart }];
+  return merged;
 }
 
 function flattenSettings(s: typeof FULL): Record<string, string | number | boolean> {

@@ -79,6 +79,24 @@ export interface ScenarioInfo {
   description: string;
 }
 
+/** The emulator's own speed: full streams through add-header (release build) and through an empty chain, one at a time. */
+export interface EmulatorSpeed {
+  /** Measured add-header streams (all rounds). */
+  streams: number;
+  /** add-header streams per second of wall clock (median over rounds). */
+  streamsPerSecond: number;
+  /** add-header streams per CPU-second of the bench process, all threads (median over rounds); absent in results from before it was recorded. */
+  cpuStreamsPerSecond?: number;
+  /** The empty chain: µs per stream by wall clock and by CPU time (medians over rounds). */
+  emptyChain?: { streams: number; usPerStream: number; cpuUsPerStream: number };
+  /** Rounds, alternating between the two arms. */
+  rounds?: number;
+  /** The machine's 1-minute load average when the rounds started. */
+  loadAverage?: number;
+  memoryPagesBefore: number | null;
+  memoryPagesAfter: number | null;
+}
+
 /** Per-request cost of one filter (or an empty chain) in the emulator. */
 export interface FilterCost {
   filter: string;
@@ -176,6 +194,33 @@ export interface EnvoyFilterCost {
   arms: EnvoyCostArm[];
 }
 
+/** An arm of the "global limits" regime: one stack of N replicas in one enforcement mode and limits scope. */
+export type GlobalArmId = "app-local" | "app-global" | "filter-local" | "filter-global";
+
+/** One load run of the "global limits" regime; the load is split evenly over the replicas' listeners. */
+export interface GlobalRun extends Omit<RunResult, "scenario" | "workload" | "regime"> {
+  arm: GlobalArmId;
+  regime: "under" | "over";
+  /** 1-based round; the under-capacity runs of an arm's local and global stacks alternate round by round. */
+  round: number;
+  /** The stack's own child processes other than Envoy (redis-server, a rate-limit service), when there are any. */
+  store: ProcessUsage | null;
+  /** Over capacity: the pulls sent through all replicas to empty the users' buckets first, and whether every replica got its full share before the deadline. */
+  drain?: { sent: number; rejected: number; complete: boolean };
+}
+
+/** The "global limits" regime (issue 20): 2 replicas, filter vs app, local vs global, in one run. */
+export interface GlobalLimits {
+  replicas: number;
+  envoyConcurrency: number;
+  underRps: number;
+  rounds: number;
+  /** 1-minute load average before and after the section (the machine is shared). */
+  loadAverage: { start: number[]; end: number[] };
+  arms: { id: GlobalArmId; title: string; measured: boolean; reason?: string }[];
+  runs: GlobalRun[];
+}
+
 /** One headline ratio of issue 8, with its target and whether it was met. */
 export interface Finding {
   id: string;
@@ -205,12 +250,16 @@ export interface BenchResults {
   machine: { cpuModel: string; cores: number; memMb: number; os: string; loadAverageAtStart: number[] };
   versions: { node: string; envoy: string | null; autocannon: string; wrk: string | null; filters: Record<string, { bytes: number; sha256: string }> };
   settings: Record<string, string | number | boolean>;
-  emulator: { streams: number; streamsPerSecond: number; memoryPagesBefore: number | null; memoryPagesAfter: number | null } | null;
+  emulator: EmulatorSpeed | null;
   wasmSizes: Record<string, { releaseBytes: number; debugBytes: number | null }>;
   filterCosts: FilterCost[];
   envoyChain: EnvoyChainCost | null;
   /** Issue 15's table; absent in results written before it existed. */
   envoyFilterCost?: EnvoyFilterCost | null;
+  /** Sections re-run alone into these results (`npm run bench -- --only <s> --merge`), with that run's time and load. */
+  mergedRuns?: { sections: string; generatedAt: string; wallSeconds: number; loadAverageAtStart: number[] }[];
+  /** Issue 20's "global limits" regime; absent in results written before it existed. */
+  globalLimits?: GlobalLimits | null;
   scenarios: ScenarioInfo[];
   runs: RunResult[];
   findings: Finding[];

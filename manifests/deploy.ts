@@ -1,5 +1,5 @@
-// `npm run deploy -- --mesh consul|istio [--context NAME] [--dry-run] [--timeout SECONDS]`
-// Applies the committed manifests/<mesh>/*.yaml with server-side apply, then waits for every Deployment
+// `npm run deploy -- --mesh consul|istio [--limits global --enforce app|filter] [--context NAME] [--dry-run] [--timeout SECONDS]`
+// Applies the committed manifests/<mesh>/*.yaml (with --limits global: manifests/<mesh>/global-<enforce>/*.yaml) with server-side apply, then waits for every Deployment
 // to roll out and reports its status. --dry-run prints what would be applied and contacts nothing.
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
@@ -15,6 +15,8 @@ export const FIELD_MANAGER = "image-hub-deploy";
 /** Options of one deploy run. */
 export interface DeployOptions {
   mesh: "consul" | "istio";
+  /** A global-limits variant (manifests/<mesh>/<variant>/) instead of the mesh's local-limits files. */
+  variant?: GlobalVariant;
   /** kubeconfig context; defaults to the current one. */
   context?: string;
   dryRun: boolean;
@@ -28,6 +30,14 @@ export interface DeployOptions {
   kubeConfig?: KubeConfig;
   /** Receives every report line; defaults to console.log. */
   log?: (line: string) => void;
+}
+
+/** The global-limits variants; Consul has only global-app (manifests/README.md, "Global limits"). */
+export type GlobalVariant = "global-app" | "global-filter";
+
+/** The directory under manifests/ a deploy applies. */
+export function manifestSubdir(mesh: string, variant?: GlobalVariant): string {
+  return variant ? `${mesh}/${variant}` : mesh;
 }
 
 /** What a deploy did. */
@@ -117,10 +127,11 @@ async function rolloutStatus(apps: AppsV1Api, name: string, namespace: string): 
  */
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const objects = plannedObjects(opts.mesh, opts.manifestsDir);
+  const dir = manifestSubdir(opts.mesh, opts.variant);
+  const objects = plannedObjects(dir, opts.manifestsDir);
   const result: DeployResult = { applied: [], rollouts: {}, ok: true };
   if (opts.dryRun) {
-    log(`dry run: would server-side apply ${objects.length} objects from manifests/${opts.mesh}/ (fieldManager=${FIELD_MANAGER}, force=true), in this order:`);
+    log(`dry run: would server-side apply ${objects.length} objects from manifests/${dir}/ (fieldManager=${FIELD_MANAGER}, force=true), in this order:`);
     for (const o of objects) log(`  ${label(o)}`);
     log(objects.map((o) => stringify(forDisplay(o), { lineWidth: 0 })).join("---\n"));
     return result;
@@ -132,7 +143,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     if (!names.includes(opts.context)) throw new Error(`--context: no context "${opts.context}" in the kubeconfig (have: ${names.join(", ") || "none"})`);
     kc.setCurrentContext(opts.context);
   }
-  log(`deploying ${objects.length} objects from manifests/${opts.mesh}/ to ${kc.getCurrentCluster()?.server ?? "?"} (context ${kc.getCurrentContext()})`);
+  log(`deploying ${objects.length} objects from manifests/${dir}/ to ${kc.getCurrentCluster()?.server ?? "?"} (context ${kc.getCurrentContext()})`);
   const client = KubernetesObjectApi.makeApiClient(kc);
   for (const o of objects) {
     try {
@@ -172,13 +183,25 @@ export function parseDeployArgs(argv: string[]): DeployOptions {
       context: { type: "string" },
       "dry-run": { type: "boolean", default: false },
       timeout: { type: "string", default: "300" },
+      limits: { type: "string", default: "local" },
+      enforce: { type: "string", default: "filter" },
     },
     strict: true,
   });
   if (values.mesh !== "consul" && values.mesh !== "istio") throw new Error(`--mesh: must be consul or istio${values.mesh ? `, not "${values.mesh}"` : ""}`);
   const timeout = Number(values.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(`--timeout: must be a positive number of seconds, not "${values.timeout}"`);
-  return { mesh: values.mesh, context: values.context, dryRun: values["dry-run"] ?? false, timeoutMs: timeout * 1000 };
+  if (values.limits !== "local" && values.limits !== "global") throw new Error(`--limits: must be local or global, not "${values.limits}"`);
+  if (values.enforce !== "filter" && values.enforce !== "app") throw new Error(`--enforce: must be filter or app, not "${values.enforce}"`);
+  const options: DeployOptions = { mesh: values.mesh, context: values.context, dryRun: values["dry-run"] ?? false, timeoutMs: timeout * 1000 };
+  if (values.limits === "local") {
+    if (values.enforce === "app") throw new Error("--enforce app: the local-limits manifests run filter mode; app mode is shipped with --limits global");
+    return options;
+  }
+  if (values.mesh === "consul" && values.enforce === "filter") {
+    throw new Error("--enforce filter with --limits global: Consul has no supported way to add Envoy's ratelimit filter; use --enforce app (manifests/README.md, \"Global limits\")");
+  }
+  return { ...options, variant: values.enforce === "app" ? "global-app" : "global-filter" };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

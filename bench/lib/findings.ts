@@ -2,6 +2,7 @@
 // each compared with its target exactly as measured.
 import type { BenchResults, Finding, RunResult, ScenarioId, Workload, Regime } from "../results-types.ts";
 import { envoyCostFindings } from "./report-envoy-cost.ts";
+import { globalFindings } from "./report-global.ts";
 
 /** Finds a run by scenario, workload and regime; undefined when it was not measured. */
 export function findRun(r: BenchResults, scenario: ScenarioId, workload: Workload, regime: Regime): RunResult | undefined {
@@ -137,5 +138,17 @@ export function computeFindings(r: BenchResults): Finding[] {
     ),
   );
   out.push(...envoyCostFindings(r));
+  out.push(...globalFindings(r));
+  out.push(...emulatorFindings(r));
   return out;
+}
+
+/** Issue 15's emulator targets, on the CPU-time figures (one core; the wall figures also count other processes). */
+function emulatorFindings(r: BenchResults): Finding[] {
+  const e = r.emulator;
+  const how = e ? `medians of ${e.rounds ?? "?"} alternating rounds; ${e.streamsPerSecond} add-header streams/s and ${e.emptyChain?.usPerStream ?? "?"} µs per empty-chain stream by wall clock; load average ${e.loadAverage ?? "?"}` : "not measured";
+  return [
+    finding("emulator-empty", "Emulator: an empty chain, CPU µs per full stream", e?.emptyChain?.cpuUsPerStream ?? null, "µs", "≤ 5 µs", (v) => v <= 5, how),
+    finding("emulator-add-header", "Emulator: add-header (release build), full streams per CPU-second on one core", e?.cpuStreamsPerSecond ?? null, "streams/s", "≥ 150000", (v) => v >= 150_000, how),
+  ];
 }

@@ -15,6 +15,11 @@ export type { RequestSpec } from "./paced.ts";
 export interface LoadOptions {
   /** Origin, e.g. http://127.0.0.1:10000. */
   origin: string;
+  /**
+   * Several replicas' origins instead of one: the connections and the rate are split evenly over
+   * them (one generator each, running at once), and every response lands in the same histograms.
+   */
+  origins?: string[];
   connections: number;
   durationSeconds: number;
   /** Requests per second, evenly spaced (open loop, at most `connections` in flight); 0 = closed loop over `connections`. */
@@ -24,6 +29,8 @@ export interface LoadOptions {
   /** Pids of the app processes and of the Envoy processes to meter (empty = not metered). */
   appPids: number[];
   envoyPids: number[];
+  /** Pids of other processes to meter apart (the global-limits store: redis-server, a rate-limit service); the outcome then has `store`. */
+  storePids?: number[];
   /** Seconds of unmeasured load before the measured run, so JIT and connection setup do not count. */
   warmupSeconds: number;
   /** Reads what the app has answered so far; used to attribute its CPU to the 429s it answered itself. */
@@ -34,7 +41,7 @@ export interface LoadOptions {
 export type LoadOutcome = Pick<
   RunResult,
   "startTime" | "endTime" | "durationSeconds" | "connections" | "targetRps" | "url" | "requests" | "actualRps" | "okRps" | "latencyUs" | "app" | "envoy" | "appSaw" | "appCpuMsPer1kRejected" | "loadGenerator"
->;
+> & { store?: ProcessUsage | null };
 
 /** Runs warm-up then the measured load; rejects only on a programming error, load failures are counted in `requests.errors`. */
 export async function runLoad(opts: LoadOptions): Promise<LoadOutcome> {
@@ -46,8 +53,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadOutcome> {
   const countsBefore = await opts.appCounts?.();
   const appMeter = new ProcessMeter(opts.appPids);
   const envoyMeter = new ProcessMeter(opts.envoyPids);
+  const storeMeter = opts.storePids ? new ProcessMeter(opts.storePids) : undefined;
   appMeter.start();
   envoyMeter.start();
+  storeMeter?.start();
   const started = new Date();
   const t0 = process.hrtime.bigint();
   const byStatus: Record<string, number> = {};
@@ -63,6 +72,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadOutcome> {
   const total = all.count;
   const app = opts.appPids.length ? appMeter.stop(total) : null;
   const envoy = opts.envoyPids.length ? envoyMeter.stop(total) : null;
+  const store = storeMeter ? (opts.storePids!.length ? storeMeter.stop(total) : null) : undefined;
   const countsAfter = await opts.appCounts?.();
   const appSaw = countsBefore && countsAfter ? { requests: countsAfter.requests - countsBefore.requests, rejected429: countsAfter.rejected429 - countsBefore.rejected429 } : null;
   return {
@@ -71,7 +81,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadOutcome> {
     durationSeconds: round(seconds),
     connections: opts.connections,
     targetRps: opts.rate,
-    url: opts.origin,
+    url: (opts.origins ?? [opts.origin]).join(" "),
     requests: { total, ok2xx: ok.count, rejected429: rejected.count, other: total - ok.count - rejected.count, errors: result.errors, timeouts: result.timeouts, byStatus },
     actualRps: round(total / seconds),
     okRps: round(ok.count / seconds),
@@ -80,6 +90,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadOutcome> {
     envoy,
     appSaw,
     appCpuMsPer1kRejected: perRejected(app, appSaw, rejected.count),
+    ...(store !== undefined ? { store } : {}),
     loadGenerator: opts.rate > 0 ? `paced open loop (node:http, ${result.late} late sends) + hrtime histogram` : "autocannon closed loop + hrtime histogram",
   };
 }
@@ -96,8 +107,22 @@ function perRejected(app: ProcessUsage | null, saw: RunResult["appSaw"] | undefi
   return round((app.cpuSeconds * share * 1e6) / rejected);
 }
 
-/** Runs one phase of load; resolves with the failures counted (responses go to onResponse). */
+/** Runs one phase of load, split over `origins` when given; resolves with the failures counted (responses go to onResponse). */
 async function fire(opts: LoadOptions, seconds: number, onResponse: ((status: number, ms: number) => void) | undefined): Promise<{ errors: number; timeouts: number; late: number }> {
+  const origins = opts.origins ?? [opts.origin];
+  if (origins.length === 1) return fireOne({ ...opts, origin: origins[0] }, seconds, onResponse);
+  if (opts.connections < origins.length) throw new Error(`bad load options: ${opts.connections} connections cannot cover ${origins.length} origins`);
+  const parts = await Promise.all(
+    origins.map((origin, i) => {
+      // Connections split as evenly as integers allow; the rate exactly.
+      const connections = Math.floor(opts.connections / origins.length) + (i < opts.connections % origins.length ? 1 : 0);
+      return fireOne({ ...opts, origin, connections, rate: opts.rate / origins.length }, seconds, onResponse);
+    }),
+  );
+  return parts.reduce((a, b) => ({ errors: a.errors + b.errors, timeouts: a.timeouts + b.timeouts, late: a.late + b.late }));
+}
+
+async function fireOne(opts: LoadOptions, seconds: number, onResponse: ((status: number, ms: number) => void) | undefined): Promise<{ errors: number; timeouts: number; late: number }> {
   if (opts.rate > 0) {
     const paced = await runPaced({ origin: opts.origin, rate: opts.rate, durationSeconds: seconds, maxInFlight: opts.connections, next: opts.next, onResponse: onResponse && ((status, us) => onResponse(status, us / 1000)) });
     return { errors: paced.errors, timeouts: paced.timeouts, late: paced.late };

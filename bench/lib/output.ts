@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { BenchResults } from "../results-types.ts";
 import { renderCharts, renderSummary, renderTables } from "./report.ts";
 import { appendEnvoyCostSmp, envoyCostChart } from "./report-envoy-cost.ts";
+import { appendGlobalSmp, globalChart } from "./report-global.ts";
 import { buildSmp } from "./smp.ts";
 
 /** Marker opening the generated findings block in bench/README.md. */
@@ -25,12 +26,15 @@ export function writeOutputs(dir: string, r: BenchResults, envoyConcurrency: num
   put("latest.json", JSON.stringify(r, null, 2) + "\n");
   const smp = buildSmp(r, { envoyConcurrency });
   appendEnvoyCostSmp(smp, r);
+  appendGlobalSmp(smp, r);
   put("smp.json", JSON.stringify(smp, null, 2) + "\n");
   put("results.md", renderTables(r));
   put("summary.md", renderSummary(r));
   for (const [name, svg] of Object.entries(renderCharts(r))) put(join("charts", name), svg);
   const costChart = envoyCostChart(r);
   if (costChart) put(join("charts", "envoy-filter-cost.svg"), costChart);
+  const global = globalChart(r);
+  if (global) put(join("charts", "global-limits.svg"), global);
   return written;
 }
 

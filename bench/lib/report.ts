@@ -3,6 +3,7 @@
 import type { BenchResults, LatencySummaryUs, RunResult } from "../results-types.ts";
 import { findRun } from "./findings.ts";
 import { envoyCostTable } from "./report-envoy-cost.ts";
+import { globalTable } from "./report-global.ts";
 import { barChart, type Bar } from "./svg.ts";
 
 const SCENARIO_ORDER = ["a-direct", "b-envoy", "c-filter", "d-app", "e-native"] as const;
@@ -22,7 +23,7 @@ export function machineLine(r: BenchResults): string {
 
 /** Renders results.md: every table of the run. Pure. */
 export function renderTables(r: BenchResults): string {
-  const lines: string[] = [`# Benchmark results${r.quick ? " (quick run: too short to quote)" : ""}`, "", `Generated ${r.generatedAt} in ${r.wallSeconds} s on ${machineLine(r)}.`, ""];
+  const lines: string[] = [`# Benchmark results${r.quick ? " (quick run: too short to quote)" : ""}`, "", `Generated ${r.generatedAt} in ${r.wallSeconds} s on ${machineLine(r)}.`, "", ...mergedLines(r)];
   lines.push("## Scenarios (issue 8)", "", "Latencies in µs (hrtime per response, split by status); CPU in ms per 1,000 responses.", "");
   lines.push("| run | conns | target rps | responses/s | 2xx | 429 | other | errors | 2xx p50 | 2xx p99 | 429 p50 | 429 p99 | app CPU/1k | app CPU/1k 429 | Envoy CPU/1k | app RSS MB | Envoy RSS MB |");
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -55,11 +56,19 @@ export function renderTables(r: BenchResults): string {
     lines.push("", `${c.rounds} round(s) of ${c.durationSeconds} s per arm, the starting arm rotating${c.users ? `, ${c.users} Enterprise users rotated per request` : ""}; ${c.tool}${callouts}${load}.`);
   }
   lines.push("", ...envoyCostTable(r.envoyFilterCost));
+  lines.push(...globalTable(r.globalLimits));
   lines.push("", "## Emulator and module sizes (issue 2)", "");
-  if (r.emulator) lines.push(`- ${r.emulator.streams} streams through add-header: **${Math.round(r.emulator.streamsPerSecond)} streams/s**; linear memory ${r.emulator.memoryPagesBefore ?? "?"} → ${r.emulator.memoryPagesAfter ?? "?"} pages.`);
+  if (r.emulator) lines.push(...emulatorLines(r.emulator));
   for (const [name, s] of Object.entries(r.wasmSizes)) lines.push(`- ${name}.wasm: ${s.releaseBytes} bytes release${s.debugBytes !== null ? `, ${s.debugBytes} bytes debug` : ""}`);
   lines.push("", ...notMeasuredLines(r));
   return lines.join("\n") + "\n";
+}
+
+/** One line per section re-run alone into these results (`--only … --merge`), empty otherwise. */
+function mergedLines(r: BenchResults): string[] {
+  const runs = r.mergedRuns ?? [];
+  if (runs.length === 0) return [];
+  return [...runs.map((m) => `Section ${m.sections} re-run alone at ${m.generatedAt} (${m.wallSeconds} s; load average at start ${m.loadAverageAtStart.join(" / ")}); its numbers replace that section's, the rest is from the run above.`), ""];
 }
 
 function notMeasuredLines(r: BenchResults): string[] {
@@ -74,6 +83,7 @@ export function renderSummary(r: BenchResults): string {
     "",
     `Machine: ${machineLine(r)}.`,
     "",
+    ...mergedLines(r),
     "| finding | measured | target | met |",
     "|---|---|---|---|",
   ];
@@ -138,4 +148,13 @@ export function renderCharts(r: BenchResults): Record<string, string> {
 
 function label(r: BenchResults, id: string): string {
   return r.scenarios.find((s) => s.id === id)?.title ?? id;
+}
+
+/** The emulator's speed (issue 15's targets: add-header ≥ 150k streams/s on one core, empty chain ≤ 5 µs per stream). */
+function emulatorLines(e: NonNullable<BenchResults["emulator"]>): string[] {
+  const cpu = e.cpuStreamsPerSecond === undefined ? "" : ` (**${e.cpuStreamsPerSecond} per CPU-second**, the one-core figure)`;
+  const lines = [`- ${e.streams} full streams through add-header (release build): ${Math.round(e.streamsPerSecond)} streams/s by wall clock${cpu}; linear memory ${e.memoryPagesBefore ?? "?"} → ${e.memoryPagesAfter ?? "?"} pages.`];
+  if (e.emptyChain) lines.push(`- ${e.emptyChain.streams} streams through an empty chain: **${e.emptyChain.cpuUsPerStream} µs CPU per stream** (${e.emptyChain.usPerStream} µs wall).`);
+  if (e.rounds !== undefined) lines.push(`- Medians of ${e.rounds} alternating rounds; 1-minute load average ${e.loadAverage ?? "?"} when they started.`);
+  return lines;
 }

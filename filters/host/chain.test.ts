@@ -39,6 +39,20 @@ describe("connection manager response headers", () => {
   });
 });
 
+describe("connection manager request headers", () => {
+  it("should give every request its own version 4 UUID as x-request-id, and keep one the client sent", async () => {
+    const chain = await createChain({ filters: [] });
+    const { seen, upstream } = recordingUpstream();
+    for (let i = 0; i < 300; i++) await chain.exchange({ path: "/" }, upstream);
+    await chain.exchange({ path: "/", headers: [["x-request-id", "given"]] }, upstream);
+    const ids = seen.map((req) => header("x-request-id")(req.headers));
+    assert.ok(ids.slice(0, 300).every((id) => id.length === 1 && /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id[0])), ids.join(" "));
+    assert.equal(new Set(ids.slice(0, 300).map((id) => id[0])).size, 300);
+    assert.deepEqual(ids[300], ["given"]);
+    await chain.close();
+  });
+});
+
 describe("chain order and pass-through", () => {
   it("should run decoder filters in order and encoder filters in reverse, then log, done, delete", async () => {
     const chain = await createChain({ filters: [{ wasm: recorder(), name: "a", rootId: "a" }, { wasm: recorder(), name: "b", rootId: "b" }] });

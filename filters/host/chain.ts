@@ -15,6 +15,9 @@ import { Exchange } from "./exchange.ts";
 export type { ChainFilter, ChainOptions, ChainRequest, ChainResult, Upstream, UpstreamRequest, UpstreamResponse } from "./chain-types.ts";
 
 
+const noOptions: StreamOptions = {};
+const defaultUpstream: Upstream = () => ({ status: 200 });
+
 /** Chain: a started filter chain and its process. */
 export class Chain implements ChainState {
   readonly runtime: Runtime;
@@ -52,12 +55,16 @@ export class Chain implements ChainState {
    * exchange sends one request through the chain and resolves with what the client got. Rejects
    * only on an emulator problem (e.g. a stream waiting for a callout the test never answers).
    */
-  async exchange(request: ChainRequest, upstream?: Upstream, options: StreamOptions = {}): Promise<ChainResult> {
-    const worker = options.worker ?? this.next++ % this.workers;
-    if (!Number.isInteger(worker) || worker < 0 || worker >= this.workers) throw new RangeError(`worker must be 0..${this.workers - 1}, got ${worker}`);
-    for (const plugin of this.plugins) plugin.pickWorker(worker);
-    const run = new Exchange(this, worker, upstream ?? (() => ({ status: 200 })), options);
-    return run.run(request);
+  exchange(request: ChainRequest, upstream?: Upstream, options: StreamOptions = noOptions): Promise<ChainResult> {
+    // Not an async function (one promise less per stream); every failure still rejects.
+    try {
+      const worker = options.worker ?? this.next++ % this.workers;
+      if (!Number.isInteger(worker) || worker < 0 || worker >= this.workers) throw new RangeError(`worker must be 0..${this.workers - 1}, got ${worker}`);
+      for (const plugin of this.plugins) plugin.pickWorker(worker);
+      return new Exchange(this, worker, upstream ?? defaultUpstream, options).run(request);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** advanceTime moves the clock, firing ticks and callout timeouts. */

@@ -26,6 +26,8 @@ export class ManualClock {
   private lastMonotonicNs = 0n;
   private timers: Timer[] = [];
   private nextId = 1;
+  private nowNsAt = NaN;
+  private nowNsValue = 0n;
 
   /** @param startMs wall-clock start in ms since the epoch (default: the real time now) */
   constructor(startMs = Date.now()) {
@@ -41,7 +43,12 @@ export class ManualClock {
 
   /** Wall time in ns since the epoch (proxy_get_current_time_nanoseconds, WASI clock 0). */
   nowNs(): bigint {
-    return msToNs(this.nowMs);
+    // Every stream reads it at its start and the clock rarely moves in between: convert once per reading.
+    if (this.nowNsAt !== this.nowMs) {
+      this.nowNsValue = msToNs(this.nowMs);
+      this.nowNsAt = this.nowMs;
+    }
+    return this.nowNsValue;
   }
 
   /** Monotonic time in ns (WASI clock 1): the steady clock at creation plus the time advanced since; never 0, strictly increasing. */

@@ -3,19 +3,24 @@
  * directions, the router (calls the upstream once the request is complete), local replies (three
  * cases of §4.4), resets, the end-of-stream log/destroy order, and stall handling in virtual time.
  */
-import { randomUUID } from "node:crypto";
 import { type ChainRequest, type ChainResult, type ChainState, type Upstream, type UpstreamRequest, type UpstreamResponse } from "./chain-types.ts";
 import { type LocalReply, type StreamHandle, type StreamInfo } from "./context.ts";
 import { FilterStream } from "./filter-stream.ts";
-import { type HeaderInput, HeaderMap, type HeaderValue, latin1ToUtf8, toLatin1, utf8ToLatin1 } from "./headers.ts";
+import { type HeaderInput, HeaderMap, type HeaderValue, utf8ToLatin1 } from "./headers.ts";
 import { type StreamOptions, newStreamInfo, toBytes } from "./host.ts";
-import { Direction } from "./pipeline.ts";
+import { Direction, type DirectionSink } from "./pipeline.ts";
+import { clientHeaders, httpDate, isHost, requestId } from "./envoy-headers.ts";
 
 const latin1Bytes = (text: string) => new Uint8Array(Buffer.from(text, "latin1"));
+/** The empty body: one shared zero-length array (it has no element to change; allocating one costs more than a whole header map). */
+const noBytes = new Uint8Array(0);
+/** Decodes bodies as Buffer's toString("utf8") does (U+FFFD for bad bytes, a BOM kept), in half the time. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Exchange: the state machine of one stream; create per request and call run() once. */
 export class Exchange {
-  private readonly info: StreamInfo;
+  /** The stream's facts, shared with every filter's handle. */
+  readonly info: StreamInfo;
   private readonly filters: FilterStream[];
   private readonly request: Direction;
   private readonly response: Direction;
@@ -29,11 +34,10 @@ export class Exchange {
   private upstreamBody: Uint8Array[] = [];
   private upstreamRequest: UpstreamRequest | undefined;
   private result: Omit<ChainResult, "logs" | "body" | "upstreamRequest"> = {
-    status: 0, headers: [], bodyBytes: new Uint8Array(0), trailers: [], localReply: undefined, details: "", reset: undefined,
+    status: 0, headers: [], bodyBytes: noBytes, trailers: [], localReply: undefined, details: "", reset: undefined,
   };
   private finalResponseHeaders: HeaderMap | undefined;
   private finalResponseTrailers: HeaderMap | undefined;
-  private resolve!: () => void;
   private readonly envoyHeaders: boolean;
 
   constructor(
@@ -47,85 +51,105 @@ export class Exchange {
     this.info.clusterName = "upstream";
     this.envoyHeaders = chain.options.envoyHeaders ?? true;
     const limit = chain.options.bufferLimitBytes ?? 1024 * 1024;
-    this.filters = chain.plugins.map((plugin, i) => new FilterStream(plugin.vms[worker], plugin.roots[worker], this.handle(i), plugin.policy));
-    this.request = new Direction(
-      this.filters.map((f) => ({ headers: (m, e) => f.requestHeaders(m, e), data: (b, e) => f.requestBody(b, e), trailers: (m) => f.requestTrailers(m) })),
-      {
-        headers: (map, eos) => this.routerHeaders(map, eos),
-        data: (bytes, eos) => this.routerData(bytes, eos),
-        trailers: (map) => this.routerTrailers(map),
-        overflow: () => this.enqueue(() => this.localReply(-1, envoyReply(413, "Payload Too Large", "request_payload_too_large"))),
-      },
-      limit,
-    );
-    const reversed = [...this.filters].reverse();
-    this.response = new Direction(
-      reversed.map((f) => ({ headers: (m, e) => f.responseHeaders(m, e), data: (b, e) => f.responseBody(b, e), trailers: (m) => f.responseTrailers(m) })),
-      {
-        headers: (map, eos) => this.downstreamHeaders(map, eos),
-        data: (bytes, eos) => this.downstreamData(bytes, eos),
-        trailers: (map) => this.downstreamTrailers(map),
-        // Envoy 1.40 resets the stream (no 500) whether or not the response headers went out.
-        overflow: () => {
-          this.response.aborted = true;
-          this.enqueue(() => this.reset("response_payload_too_large"));
-        },
-      },
-      limit,
-    );
+    const plugins = chain.plugins;
+    this.filters = new Array<FilterStream>(plugins.length);
+    for (let i = 0; i < plugins.length; i++) {
+      const plugin = plugins[i];
+      this.filters[i] = new FilterStream(plugin.vms[worker], plugin.roots[worker], new FilterHandle(this, i), plugin.policy);
+    }
+    this.request = new Direction(this.filters, true, new RouterSink(this), limit);
+    this.response = new Direction(plugins.length > 1 ? this.filters.slice().reverse() : this.filters, false, new ClientSink(this), limit);
   }
 
   /** run sends the request and resolves when the client has the whole response (or a reset). */
-  async run(req: ChainRequest): Promise<ChainResult> {
+  run(req: ChainRequest): Promise<ChainResult> {
     const logStart = this.chain.runtime.logs.length;
-    const finished = new Promise<void>((resolve) => (this.resolve = resolve));
-    const headers = this.requestHeaders(req);
-    const body = toBytes(req.body);
-    const trailers = req.trailers?.length ? HeaderMap.fromUtf8("requestTrailers", req.trailers) : undefined;
-    this.enqueue(() => {
-      this.request.feedHeaders(headers, body.length === 0 && !trailers);
-      if (body.length > 0 || (trailers && !this.request.aborted)) this.request.feedData(body, !trailers);
-      if (trailers && !this.request.aborted) this.request.feedTrailers(trailers);
-    });
-    await this.waitUntilDone(finished);
+    try {
+      const headers = this.requestHeaders(req);
+      const requestBody = toBytes(req.body);
+      const trailers = req.trailers?.length ? HeaderMap.fromUtf8("requestTrailers", req.trailers) : undefined;
+      this.enqueue(() => {
+        this.request.feedHeaders(headers, requestBody.length === 0 && !trailers);
+        if (requestBody.length > 0 || (trailers && !this.request.aborted)) this.request.feedData(requestBody, !trailers);
+        if (trailers && !this.request.aborted) this.request.feedTrailers(trailers);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // One async function per stream: it waits (when the stream did not end at once) and answers.
+    return this.waitUntilDone(logStart);
+  }
+
+  /** The client's view of the finished stream. */
+  private answer(logStart: number): ChainResult {
     if (this.error !== undefined) throw this.error;
     const logs = this.chain.runtime.logs.slice(logStart);
-    return { ...this.result, body: Buffer.from(this.result.bodyBytes).toString("utf8"), upstreamRequest: this.upstreamRequest, logs };
+    const { bodyBytes } = this.result;
+    const body = bodyBytes.length === 0 ? "" : utf8.decode(bodyBytes);
+    const r = this.result;
+    return { status: r.status, headers: r.headers, bodyBytes, trailers: r.trailers, localReply: r.localReply, details: r.details, reset: r.reset, body, upstreamRequest: this.upstreamRequest, logs };
   }
 
   private requestHeaders(req: ChainRequest): HeaderMap {
     const given: HeaderInput = isHeaderList(req.headers) ? req.headers : Object.entries(req.headers ?? {});
     if (typeof req.path !== "string" || !req.path.startsWith("/")) throw new TypeError(`request.path must start with "/", got ${JSON.stringify(req.path)}`);
-    const isHost = (k: HeaderValue): boolean => toLatin1(k).toLowerCase() === "host";
-    const host = given.find(([k]) => isHost(k))?.[1] ?? "localhost";
-    const map = HeaderMap.fromUtf8("requestHeaders", [[":authority", host], [":path", req.path], [":method", req.method ?? "GET"], [":scheme", "http"]]);
-    for (const [k, v] of given) if (!isHost(k)) map.add(toLatin1(k), toLatin1(v));
+    let host: HeaderValue = "localhost";
+    for (let i = 0; i < given.length; i++) {
+      if (isHost(given[i][0])) {
+        host = given[i][1] ?? "localhost";
+        break;
+      }
+    }
+    const map = new HeaderMap("requestHeaders");
+    map.addKnown(":authority", host);
+    map.addKnown(":path", req.path);
+    map.addKnown(":method", req.method ?? "GET");
+    map.addKnown(":scheme", "http");
+    for (let i = 0; i < given.length; i++) {
+      const [k, v] = given[i];
+      if (!isHost(k)) map.addInput(k, v);
+    }
     const body = toBytes(req.body);
-    if (body.length > 0 && map.get("content-length") === undefined && map.get("transfer-encoding") === undefined) map.add("content-length", String(body.length));
+    if (body.length > 0 && map.get("content-length") === undefined && map.get("transfer-encoding") === undefined) map.addKnown("content-length", String(body.length));
     if (this.envoyHeaders) {
-      if (map.get("x-forwarded-proto") === undefined) map.add("x-forwarded-proto", "http");
-      if (map.get("x-request-id") === undefined) map.add("x-request-id", randomUUID());
+      if (map.get("x-forwarded-proto") === undefined) map.addKnown("x-forwarded-proto", "http");
+      if (map.get("x-request-id") === undefined) map.addKnown("x-request-id", requestId());
     }
     return map;
   }
 
-  /** The StreamHandle of filter i: its deferred actions become ops of this stream. */
-  private handle(i: number): StreamHandle {
-    return {
-      info: this.info,
-      continueStream: (side) => this.enqueue(() => (side === "request" ? this.request : this.response).resume(side === "request" ? i : this.filters.length - 1 - i)),
-      closeStream: () => {
-        // Envoy resets right after the VM call, before iteration goes on: stop both directions now.
-        this.request.aborted = true;
-        this.response.aborted = true;
-        this.enqueue(() => this.reset("wasm_close_stream"));
-      },
-      sendLocalReply: (reply) => this.enqueue(() => this.localReply(i, reply)),
-      addTrailers: (side) => {
-        const direction = side === "request" ? this.request : this.response;
-        return (direction.addedTrailers ??= new HeaderMap(`${side}Trailers`));
-      },
-    };
+  /** continueStream of filter i: continueDecoding/continueEncoding, as an op of this stream. */
+  continueFrom(i: number, side: "request" | "response"): void {
+    this.enqueue(() => (side === "request" ? this.request : this.response).resume(side === "request" ? i : this.filters.length - 1 - i));
+  }
+
+  /** closeStream of a filter: Envoy resets right after the VM call, before iteration goes on, so both directions stop now. */
+  close(): void {
+    this.request.aborted = true;
+    this.response.aborted = true;
+    this.enqueue(() => this.reset("wasm_close_stream"));
+  }
+
+  /** sendLocalReply of filter i, as an op of this stream. */
+  sendLocalReply(i: number, reply: LocalReply): void {
+    this.enqueue(() => this.localReply(i, reply));
+  }
+
+  /** addDecodedTrailers / addEncodedTrailers. */
+  addTrailers(side: "request" | "response"): HeaderMap {
+    const direction = side === "request" ? this.request : this.response;
+    return (direction.addedTrailers ??= new HeaderMap(`${side}Trailers`));
+  }
+
+  /** The request direction's held data grew past the buffer limit: Envoy answers 413. */
+  requestOverflow(): void {
+    this.enqueue(() => this.localReply(-1, envoyReply(413, "Payload Too Large", "request_payload_too_large")));
+  }
+
+  /** The response direction's held data grew past the limit: Envoy 1.40 resets the stream (no 500) whether or not the response headers went out. */
+  responseOverflow(): void {
+    this.response.aborted = true;
+    this.enqueue(() => this.reset("response_payload_too_large"));
   }
 
   private enqueue(op: () => void): void {
@@ -143,7 +167,6 @@ export class Exchange {
           // An emulator bug or a throwing test callback: end the exchange and reject run().
           this.error ??= err;
           this.done = true;
-          this.resolve();
         }
       }
     } finally {
@@ -151,22 +174,28 @@ export class Exchange {
     }
   }
 
-  private routerHeaders(map: HeaderMap, eos: boolean): void {
-    const pairs = map.pairs();
-    const get = (k: string) => latin1ToUtf8(map.get(k) ?? "");
-    const headers: [string, string][] = [["host", get(":authority")]];
-    for (const { key, value } of pairs) if (!key.startsWith(":")) headers.push([latin1ToUtf8(key), latin1ToUtf8(value)]);
+  /** The router got the request headers (sink of the request direction). */
+  routerHeaders(map: HeaderMap, eos: boolean): void {
+    const authority = map.getText(":authority") ?? "";
+    const headers: [string, string][] = [["host", authority]];
+    for (let i = 0; i < map.size; i++) {
+      if (map.keyAt(i).charCodeAt(0) !== 58 /* ":" */) headers.push([map.keyTextAt(i), map.valueTextAt(i)]);
+    }
     if (this.envoyHeaders) headers.push(["x-envoy-expected-rq-timeout-ms", "15000"]);
-    this.upstreamRequest = { method: get(":method"), path: get(":path"), authority: get(":authority"), headers, body: new Uint8Array(0), trailers: [] };
+    const method = map.getText(":method") ?? "";
+    const path = map.getText(":path") ?? "";
+    this.upstreamRequest = { method, path, authority, headers, body: noBytes, trailers: [] };
     if (eos) this.callUpstream();
   }
 
-  private routerData(bytes: Uint8Array, eos: boolean): void {
+  /** See routerHeaders. */
+  routerData(bytes: Uint8Array, eos: boolean): void {
     this.upstreamBody.push(bytes);
     if (eos) this.callUpstream();
   }
 
-  private routerTrailers(map: HeaderMap): void {
+  /** See routerHeaders. */
+  routerTrailers(map: HeaderMap): void {
     this.upstreamRequest!.trailers = map.toUtf8();
     this.callUpstream();
   }
@@ -174,17 +203,31 @@ export class Exchange {
   private callUpstream(): void {
     if (this.upstreamCalled || !this.upstreamRequest) return;
     this.upstreamCalled = true;
-    this.upstreamRequest.body = new Uint8Array(Buffer.concat(this.upstreamBody));
+    this.upstreamRequest.body = this.upstreamBody.length === 0 ? noBytes : new Uint8Array(Buffer.concat(this.upstreamBody));
     this.info.requestBodyBytes = this.upstreamRequest.body.length;
     this.info.upstreamAddress = this.chain.options.upstreamAddress ?? "127.0.0.1:8080";
-    const started = Date.now();
-    const answer = (response: UpstreamResponse) => this.enqueue(() => this.upstreamResponse(response, Date.now() - started));
-    const fail = (err: unknown) => this.enqueue(() => {
-      this.chain.runtime.logs.push({ level: "error", message: `upstream threw: ${String(err)}`, line: `emulator: upstream threw: ${String(err)}`, source: "envoy", pluginName: "", worker: 0, contextId: 0 });
-      this.upstreamResponse({ reset: true }, 0);
-    });
-    const request = { ...this.upstreamRequest, headers: [...this.upstreamRequest.headers] };
-    this.chain.runtime.track(Promise.resolve().then(() => this.upstream(request)).then(answer, fail));
+    const { method, path, authority, headers, body, trailers } = this.upstreamRequest;
+    // The upstream gets its own copy of the header list; the result reports what was sent.
+    this.chain.runtime.track(this.askUpstream({ method, path, authority, headers: headers.slice(), body, trailers }, Date.now()));
+  }
+
+  /**
+   * Asks the upstream after the current event (the router's answer always arrives later) and
+   * queues its answer, or a reset when it throws, as an op of this stream.
+   */
+  private async askUpstream(request: UpstreamRequest, started: number): Promise<void> {
+    let response: UpstreamResponse;
+    try {
+      await null;
+      response = await this.upstream(request);
+    } catch (err) {
+      this.enqueue(() => {
+        this.chain.runtime.logs.push({ level: "error", message: `upstream threw: ${String(err)}`, line: `emulator: upstream threw: ${String(err)}`, source: "envoy", pluginName: "", worker: 0, contextId: 0 });
+        this.upstreamResponse({ reset: true }, 0);
+      });
+      return;
+    }
+    this.enqueue(() => this.upstreamResponse(response, Date.now() - started));
   }
 
   private upstreamResponse(response: UpstreamResponse, elapsedMs: number): void {
@@ -197,8 +240,11 @@ export class Exchange {
     this.result.details = "via_upstream";
     this.info.responseCode = response.status;
     this.info.responseCodeDetails = "via_upstream";
-    const map = HeaderMap.fromUtf8("responseHeaders", [[":status", String(response.status)], ...(response.headers ?? [])]);
-    if (this.envoyHeaders) map.add("x-envoy-upstream-service-time", String(elapsedMs));
+    const map = new HeaderMap("responseHeaders");
+    map.addKnown(":status", String(response.status));
+    const given = response.headers;
+    if (given) for (let i = 0; i < given.length; i++) map.addInput(given[i][0], given[i][1]);
+    if (this.envoyHeaders) map.addKnown("x-envoy-upstream-service-time", String(elapsedMs));
     const body = toBytes(response.body);
     const trailers = response.trailers?.length ? HeaderMap.fromUtf8("responseTrailers", response.trailers) : undefined;
     this.feedResponse(map, body, trailers);
@@ -243,22 +289,25 @@ export class Exchange {
     this.finish();
   }
 
-  private downstreamHeaders(map: HeaderMap, eos: boolean): void {
+  /** The client got the response headers (sink of the response direction). */
+  downstreamHeaders(map: HeaderMap, eos: boolean): void {
     this.responseSent = true;
     this.finalResponseHeaders = map;
     this.result.status = Number(map.get(":status") ?? 0);
-    this.result.headers = map.toUtf8().filter(([k]) => !k.startsWith(":"));
-    if (this.envoyHeaders) this.result.headers = envoyResponseHeaders(this.result.headers, new Date(this.chain.runtime.clock.now()).toUTCString());
+    this.result.headers = clientHeaders(map, this.envoyHeaders ? httpDate(this.chain.runtime.clock.now()) : undefined);
     if (eos) this.finish();
   }
 
-  private downstreamData(bytes: Uint8Array, eos: boolean): void {
-    this.result.bodyBytes = new Uint8Array(Buffer.concat([this.result.bodyBytes, bytes]));
+  /** See downstreamHeaders. */
+  downstreamData(bytes: Uint8Array, eos: boolean): void {
+    const before = this.result.bodyBytes;
+    this.result.bodyBytes = before.length === 0 ? bytes.slice() : new Uint8Array(Buffer.concat([before, bytes]));
     this.info.responseBodyBytes = this.result.bodyBytes.length;
     if (eos) this.finish();
   }
 
-  private downstreamTrailers(map: HeaderMap): void {
+  /** See downstreamHeaders. */
+  downstreamTrailers(map: HeaderMap): void {
     this.finalResponseTrailers = map;
     this.result.trailers = map.toUtf8();
     this.finish();
@@ -271,22 +320,20 @@ export class Exchange {
     const maps = { requestHeaders: this.request.headers, responseHeaders: this.finalResponseHeaders, responseTrailers: this.finalResponseTrailers };
     for (const f of this.filters) f.log(maps);
     for (const f of this.filters) f.destroy();
-    this.resolve();
   }
 
   /**
-   * Waits for the stream to end. While async work (upstream, cluster handlers) is in flight,
+   * Waits for the stream to end, then answers with the client's view. While async work (upstream, cluster handlers) is in flight,
    * virtual time follows real time, so a slow handler meets its callout timeout; with nothing in
    * flight, virtual time jumps to the next timer; with no timer left, Envoy's stream idle timeout
    * fires (408 before a response, reset after). A callout the test itself must answer is waited
    * for in real time, up to 10 s.
    */
-  private async waitUntilDone(finished: Promise<void>): Promise<void> {
+  private async waitUntilDone(logStart: number): Promise<ChainResult> {
     const { runtime } = this.chain;
     const { clock } = runtime;
     const idleDeadline = clock.now() + (this.chain.options.streamIdleTimeoutMs ?? 300_000);
-    const realDeadline = Date.now() + 10_000;
-    const advanceTo = (due: number) => clock.advance(Math.max(0, due - clock.now()), () => runtime.runPending());
+    let realDeadline: number | undefined;
     for (let rounds = 0; !this.done; rounds++) {
       if (rounds > 1_000_000) throw new Error("exchange: stalled stream did not settle");
       runtime.runPending();
@@ -294,22 +341,29 @@ export class Exchange {
       const due = clock.nextDue();
       if (runtime.busy) {
         const waitMs = due === undefined ? undefined : Math.max(0, due - clock.now());
-        if (await runtime.waitOutstanding(waitMs)) advanceTo(due!);
+        if (await runtime.waitOutstanding(waitMs)) this.advanceTo(due!);
         continue;
       }
       if (this.chain.getCallouts().some((c) => this.chain.options.clusters?.[c.cluster] === null)) {
+        realDeadline ??= Date.now() + 10_000;
         if (Date.now() > realDeadline) throw new Error("exchange stalled: a callout to a cluster without handler was not answered (use respondCallout)");
         await new Promise((resolve) => setTimeout(resolve, 5));
         continue;
       }
       if (due !== undefined && due <= idleDeadline) {
-        advanceTo(due);
+        this.advanceTo(due);
         continue;
       }
-      advanceTo(idleDeadline);
+      this.advanceTo(idleDeadline);
       if (!this.done) this.enqueue(() => (this.responseStarted ? this.reset("stream_idle_timeout") : this.localReply(-1, envoyReply(408, "stream timeout", "stream_idle_timeout"))));
     }
-    await finished;
+    return this.answer(logStart);
+  }
+
+  /** Moves virtual time to `due`, firing timers (and the work they post) on the way. */
+  private advanceTo(due: number): void {
+    const { runtime } = this.chain;
+    runtime.clock.advance(Math.max(0, due - runtime.clock.now()), () => runtime.runPending());
   }
 }
 
@@ -318,32 +372,78 @@ function envoyReply(status: number, body: string, details: string): LocalReply {
   return { status, details, body: latin1Bytes(utf8ToLatin1(body)), headers: [], grpcStatus: undefined };
 }
 
+/** The StreamHandle of filter i: its deferred actions become ops of the exchange. */
+class FilterHandle implements StreamHandle {
+  readonly info: StreamInfo;
+
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly index: number,
+  ) {
+    this.info = exchange.info;
+  }
+
+  continueStream(side: "request" | "response"): void {
+    this.exchange.continueFrom(this.index, side);
+  }
+
+  closeStream(): void {
+    this.exchange.close();
+  }
+
+  sendLocalReply(reply: LocalReply): void {
+    this.exchange.sendLocalReply(this.index, reply);
+  }
+
+  addTrailers(side: "request" | "response"): HeaderMap {
+    return this.exchange.addTrailers(side);
+  }
+}
+
+/** Where the request direction ends: the router. */
+class RouterSink implements DirectionSink {
+  constructor(private readonly exchange: Exchange) {}
+
+  headers(map: HeaderMap, endOfStream: boolean): void {
+    this.exchange.routerHeaders(map, endOfStream);
+  }
+
+  data(bytes: Uint8Array, endOfStream: boolean): void {
+    this.exchange.routerData(bytes, endOfStream);
+  }
+
+  trailers(map: HeaderMap): void {
+    this.exchange.routerTrailers(map);
+  }
+
+  overflow(): void {
+    this.exchange.requestOverflow();
+  }
+}
+
+/** Where the response direction ends: the client. */
+class ClientSink implements DirectionSink {
+  constructor(private readonly exchange: Exchange) {}
+
+  headers(map: HeaderMap, endOfStream: boolean): void {
+    this.exchange.downstreamHeaders(map, endOfStream);
+  }
+
+  data(bytes: Uint8Array, endOfStream: boolean): void {
+    this.exchange.downstreamData(bytes, endOfStream);
+  }
+
+  trailers(map: HeaderMap): void {
+    this.exchange.downstreamTrailers(map);
+  }
+
+  overflow(): void {
+    this.exchange.responseOverflow();
+  }
+}
+
 // A header list, as opposed to the `Record<string, string>` form of ChainRequest.headers.
 function isHeaderList(headers: ChainRequest["headers"]): headers is HeaderInput {
   return Array.isArray(headers);
 }
 
-/** Hop-by-hop headers of the upstream connection; filters see them, the client never does. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
-
-/**
- * What Envoy 1.40's connection manager does to response headers after the encoder filters: drops
- * the upstream's hop-by-hop headers (the client connection has its own framing), sets `date` (in
- * place when the upstream sent one, so the client sees exactly one) and `server: envoy` the same way.
- */
-function envoyResponseHeaders(headers: [string, string][], date: string): [string, string][] {
-  const out: [string, string][] = [];
-  const set = { date: false, server: false };
-  for (const [k, v] of headers) {
-    if (HOP_BY_HOP.has(k)) continue;
-    if (k === "date" || k === "server") {
-      if (!set[k]) out.push([k, k === "date" ? date : "envoy"]);
-      set[k] = true;
-      continue;
-    }
-    out.push([k, v]);
-  }
-  if (!set.date) out.push(["date", date]);
-  if (!set.server) out.push(["server", "envoy"]);
-  return out;
-}

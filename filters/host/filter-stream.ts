@@ -23,7 +23,7 @@ export const failStreamReply: LocalReply = {
 
 type Callback = "headers" | "data" | "trailers";
 
-/** The maps on_log may read (copies are taken). */
+/** The maps on_log may read (read-only during on_log). */
 export interface FinalMaps {
   requestHeaders?: HeaderMap;
   responseHeaders?: HeaderMap;
@@ -41,6 +41,7 @@ export class FilterStream {
   readonly ctx: HttpContext | undefined;
   private failReplied = false;
   private skip: boolean;
+  private readonly abi010: boolean;
 
   constructor(
     readonly vm: WasmVm,
@@ -49,77 +50,76 @@ export class FilterStream {
     private readonly policy: FailurePolicy,
   ) {
     this.skip = vm.failed && policy === "FAIL_OPEN";
+    this.abi010 = vm.prepared.abiVersion === "0_1_0";
     this.ctx = this.skip || vm.failed ? undefined : vm.newHttpContext(root, handle);
   }
 
   /** decodeHeaders: lazily creates the context, then on_request_headers. */
   requestHeaders(map: HeaderMap, endOfStream: boolean): FilterStatus {
-    return this.run("headers", true, (ctx) => {
-      ctx.requestHeaders = map;
-      const args = this.vm.prepared.abiVersion === "0_1_0" ? [map.size] : [map.size, endOfStream ? 1 : 0];
-      const r = this.vm.call(ctx, "proxy_on_request_headers", ctx.id, ...args);
-      const status = mapHeadersStatus(r ?? 0, this.vm.settings.allowOnHeadersStopIteration, ctx.localReplyInCallback);
-      if (status === "Continue") ctx.requestHeaders = undefined;
-      return status;
-    });
+    const ctx = this.enter("headers", true);
+    if (!(ctx instanceof HttpContext)) return ctx;
+    ctx.requestHeaders = map;
+    const r = this.abi010 ? this.vm.call(ctx, "proxy_on_request_headers", ctx.id, map.size) : this.vm.call(ctx, "proxy_on_request_headers", ctx.id, map.size, endOfStream ? 1 : 0);
+    const status = mapHeadersStatus(r ?? 0, this.vm.settings.allowOnHeadersStopIteration, ctx.localReplyInCallback);
+    if (status === "Continue") ctx.requestHeaders = undefined;
+    return this.leave(ctx, status, "headers", true);
   }
 
   /** decodeData: on_request_body with the (possibly accumulated) buffer. */
   requestBody(buffer: BodyBuffer, endOfStream: boolean): FilterStatus {
-    return this.run("data", true, (ctx) => {
-      ctx.requestBody = buffer;
-      ctx.trailersCreatable = endOfStream && !ctx.requestTrailers ? "request" : undefined;
-      const r = this.vm.call(ctx, "proxy_on_request_body", ctx.id, buffer.bytes.length, endOfStream ? 1 : 0);
-      ctx.trailersCreatable = undefined;
-      const status = mapDataStatus(r ?? 0, ctx.localReplyInCallback);
-      if (status === "Continue") ctx.requestBody = undefined;
-      return status;
-    });
+    const ctx = this.enter("data", true);
+    if (!(ctx instanceof HttpContext)) return ctx;
+    ctx.requestBody = buffer;
+    ctx.trailersCreatable = endOfStream && !ctx.requestTrailers ? "request" : undefined;
+    const r = this.vm.call(ctx, "proxy_on_request_body", ctx.id, buffer.bytes.length, endOfStream ? 1 : 0);
+    ctx.trailersCreatable = undefined;
+    const status = mapDataStatus(r ?? 0, ctx.localReplyInCallback);
+    if (status === "Continue") ctx.requestBody = undefined;
+    return this.leave(ctx, status, "data", true);
   }
 
   /** decodeTrailers: on_request_trailers. */
   requestTrailers(map: HeaderMap): FilterStatus {
-    return this.run("trailers", true, (ctx) => {
-      ctx.requestTrailers = map;
-      const status = mapTrailersStatus(this.vm.call(ctx, "proxy_on_request_trailers", ctx.id, map.size) ?? 0, ctx.localReplyInCallback);
-      if (status === "Continue") ctx.requestTrailers = undefined;
-      return status;
-    });
+    const ctx = this.enter("trailers", true);
+    if (!(ctx instanceof HttpContext)) return ctx;
+    ctx.requestTrailers = map;
+    const status = mapTrailersStatus(this.vm.call(ctx, "proxy_on_request_trailers", ctx.id, map.size) ?? 0, ctx.localReplyInCallback);
+    if (status === "Continue") ctx.requestTrailers = undefined;
+    return this.leave(ctx, status, "trailers", true);
   }
 
   /** encodeHeaders: on_response_headers (skipped when no decode callback created the context). */
   responseHeaders(map: HeaderMap, endOfStream: boolean): FilterStatus {
-    return this.run("headers", false, (ctx) => {
-      ctx.responseHeaders = map;
-      const args = this.vm.prepared.abiVersion === "0_1_0" ? [map.size] : [map.size, endOfStream ? 1 : 0];
-      const r = this.vm.call(ctx, "proxy_on_response_headers", ctx.id, ...args);
-      const status = mapHeadersStatus(r ?? 0, this.vm.settings.allowOnHeadersStopIteration, ctx.localReplyInCallback);
-      if (status === "Continue") ctx.responseHeaders = undefined;
-      return status;
-    });
+    const ctx = this.enter("headers", false);
+    if (!(ctx instanceof HttpContext)) return ctx;
+    ctx.responseHeaders = map;
+    const r = this.abi010 ? this.vm.call(ctx, "proxy_on_response_headers", ctx.id, map.size) : this.vm.call(ctx, "proxy_on_response_headers", ctx.id, map.size, endOfStream ? 1 : 0);
+    const status = mapHeadersStatus(r ?? 0, this.vm.settings.allowOnHeadersStopIteration, ctx.localReplyInCallback);
+    if (status === "Continue") ctx.responseHeaders = undefined;
+    return this.leave(ctx, status, "headers", false);
   }
 
   /** encodeData: on_response_body. */
   responseBody(buffer: BodyBuffer, endOfStream: boolean): FilterStatus {
-    return this.run("data", false, (ctx) => {
-      ctx.responseBody = buffer;
-      ctx.trailersCreatable = endOfStream && !ctx.responseTrailers ? "response" : undefined;
-      const r = this.vm.call(ctx, "proxy_on_response_body", ctx.id, buffer.bytes.length, endOfStream ? 1 : 0);
-      ctx.trailersCreatable = undefined;
-      const status = mapDataStatus(r ?? 0, ctx.localReplyInCallback);
-      if (status === "Continue") ctx.responseBody = undefined;
-      return status;
-    });
+    const ctx = this.enter("data", false);
+    if (!(ctx instanceof HttpContext)) return ctx;
+    ctx.responseBody = buffer;
+    ctx.trailersCreatable = endOfStream && !ctx.responseTrailers ? "response" : undefined;
+    const r = this.vm.call(ctx, "proxy_on_response_body", ctx.id, buffer.bytes.length, endOfStream ? 1 : 0);
+    ctx.trailersCreatable = undefined;
+    const status = mapDataStatus(r ?? 0, ctx.localReplyInCallback);
+    if (status === "Continue") ctx.responseBody = undefined;
+    return this.leave(ctx, status, "data", false);
   }
 
   /** encodeTrailers: on_response_trailers. */
   responseTrailers(map: HeaderMap): FilterStatus {
-    return this.run("trailers", false, (ctx) => {
-      ctx.responseTrailers = map;
-      const status = mapTrailersStatus(this.vm.call(ctx, "proxy_on_response_trailers", ctx.id, map.size) ?? 0, ctx.localReplyInCallback);
-      if (status === "Continue") ctx.responseTrailers = undefined;
-      return status;
-    });
+    const ctx = this.enter("trailers", false);
+    if (!(ctx instanceof HttpContext)) return ctx;
+    ctx.responseTrailers = map;
+    const status = mapTrailersStatus(this.vm.call(ctx, "proxy_on_response_trailers", ctx.id, map.size) ?? 0, ctx.localReplyInCallback);
+    if (status === "Continue") ctx.responseTrailers = undefined;
+    return this.leave(ctx, status, "trailers", false);
   }
 
   /**
@@ -132,7 +132,7 @@ export class FilterStream {
   }
 
   /**
-   * log runs on_log with read-only copies of the final maps. A context no decode callback
+   * log runs on_log with the final maps, read-only. A context no decode callback
    * created is created first (Envoy's Context::log).
    */
   log(finalMaps: FinalMaps): void {
@@ -140,9 +140,11 @@ export class FilterStream {
     if (!ctx || ctx.deleted || this.vm.failed) return;
     this.ensureCreated(ctx);
     ctx.inLog = true;
-    ctx.requestHeaders = finalMaps.requestHeaders?.clone();
-    ctx.responseHeaders = finalMaps.responseHeaders?.clone();
-    ctx.responseTrailers = finalMaps.responseTrailers?.clone();
+    // The stream's own maps, not copies: nothing changes them any more, and while inLog is set
+    // every mutation hostcall refuses them (BadArgument), as Envoy's log-phase maps are read-only.
+    ctx.requestHeaders = finalMaps.requestHeaders;
+    ctx.responseHeaders = finalMaps.responseHeaders;
+    ctx.responseTrailers = finalMaps.responseTrailers;
     ctx.requestTrailers = undefined;
     ctx.requestBody = undefined;
     ctx.responseBody = undefined;
@@ -165,29 +167,32 @@ export class FilterStream {
   }
 
   /**
-   * Runs one callback with the failure policy. A trap during this stream's own call fails this
-   * stream with 503 under every policy (Envoy 1.40 does so even for FAIL_OPEN); a VM that failed
-   * earlier is skipped under FAIL_OPEN and answers 503 under FAIL_CLOSED.
+   * The start of every callback, with the failure policy: returns the context to call the guest
+   * with, or the status to answer without calling it. A trap during this stream's own call fails
+   * this stream with 503 under every policy (Envoy 1.40 does so even for FAIL_OPEN, see leave());
+   * a VM that failed earlier is skipped under FAIL_OPEN and answers 503 under FAIL_CLOSED.
    */
-  private run(kind: Callback, decoding: boolean, body: (ctx: HttpContext) => FilterStatus): FilterStatus {
+  private enter(kind: Callback, decoding: boolean): HttpContext | FilterStatus {
     if (this.skip) return "Continue";
     const ctx = this.ctx;
     if (ctx && !this.vm.failed) {
       if (decoding) this.ensureCreated(ctx);
       else if (!ctx.created) return "Continue";
-      if (!this.vm.failed) {
-        ctx.localReplyInCallback = false;
-        const status = body(ctx);
-        ctx.localReplyInCallback = false;
-        if (!this.vm.failed) return status;
-      }
-      return this.failStream(kind, decoding);
+      if (this.vm.failed) return this.failStream(kind, decoding);
+      ctx.localReplyInCallback = false;
+      return ctx;
     }
     if (this.policy === "FAIL_OPEN" && !this.failReplied) {
       this.skip = true;
       return "Continue";
     }
     return this.failStream(kind, decoding);
+  }
+
+  /** The end of every callback that called the guest: the status, or 503 when the call trapped. */
+  private leave(ctx: HttpContext, status: FilterStatus, kind: Callback, decoding: boolean): FilterStatus {
+    ctx.localReplyInCallback = false;
+    return this.vm.failed ? this.failStream(kind, decoding) : status;
   }
 
   /** Sends the 503 once per stream; this plugin's encode callbacks for that reply are skipped. */

@@ -41,19 +41,46 @@ export const inlineHeaders: Record<HeaderMapKind, ReadonlySet<string>> = {
   other: new Set([]),
 };
 
+// Strings with only ASCII characters are the same text whether read as UTF-8 or latin1, so every
+// conversion below returns them as they are; only the rare non-ASCII string goes through Buffer.
+const nonAscii = /[^\x00-\x7f]/;
+
+/** Text kinds found by scan(). */
+const ASCII_LOWER = 0;
+const ASCII_UPPER = 1;
+const NOT_ASCII = 2;
+
+/**
+ * scan classifies a string in one pass: ASCII without A-Z, ASCII with A-Z, or not ASCII. Header
+ * names and most values are short, where a plain loop beats a regular expression call.
+ */
+function scan(s: string): number {
+  if (s.length > 64) return nonAscii.test(s) ? NOT_ASCII : /[A-Z]/.test(s) ? ASCII_UPPER : ASCII_LOWER;
+  let kind = ASCII_LOWER;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127) return NOT_ASCII;
+    if (c >= 65 && c <= 90) kind = ASCII_UPPER;
+  }
+  return kind;
+}
+
 /** lowerAscii lowercases A-Z only, as Envoy's LowerCaseString does. */
 export function lowerAscii(key: string): string {
+  const kind = scan(key);
+  if (kind === ASCII_LOWER) return key;
+  if (kind === ASCII_UPPER) return key.toLowerCase();
   return key.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
 }
 
 /** utf8ToLatin1 turns a JS string into the latin1 form that holds its UTF-8 bytes. */
 export function utf8ToLatin1(text: string): string {
-  return Buffer.from(text, "utf8").toString("latin1");
+  return scan(text) === NOT_ASCII ? Buffer.from(text, "utf8").toString("latin1") : text;
 }
 
 /** latin1ToUtf8 decodes a latin1-held byte string as UTF-8. */
 export function latin1ToUtf8(bytes: string): string {
-  return Buffer.from(bytes, "latin1").toString("utf8");
+  return scan(bytes) === NOT_ASCII ? Buffer.from(bytes, "latin1").toString("utf8") : bytes;
 }
 
 /**
@@ -76,12 +103,22 @@ export interface HeaderEntry {
   value: string;
 }
 
-/** HeaderMap: an ordered multimap with Envoy's add/replace rules. All methods take latin1 keys. */
+/**
+ * HeaderMap: an ordered multimap with Envoy's add/replace rules. All methods take latin1 keys.
+ * Keys and values live in two parallel arrays (no object per entry): hostcalls touch these maps
+ * several times per stream, so lookups are a plain `indexOf` on the keys.
+ */
 export class HeaderMap {
-  private entries: HeaderEntry[] = [];
+  private keys: string[] = [];
+  private values: string[] = [];
   private pseudoCount = 0;
+  private readonly inline: ReadonlySet<string>;
+  /** Every key and value is ASCII, so its latin1 form is its UTF-8 text: toUtf8() converts nothing. */
+  private ascii = true;
 
-  constructor(readonly kind: HeaderMapKind = "other") {}
+  constructor(readonly kind: HeaderMapKind = "other") {
+    this.inline = inlineHeaders[kind];
+  }
 
   /** Lowercases a key; in request headers `host` is Envoy's legacy alias of `:authority`. */
   private canonical(key: string): string {
@@ -95,46 +132,95 @@ export class HeaderMap {
    */
   static fromUtf8(kind: HeaderMapKind, pairs: HeaderInput): HeaderMap {
     const map = new HeaderMap(kind);
-    for (const [k, v] of pairs) map.add(toLatin1(k), toLatin1(v));
+    for (let i = 0; i < pairs.length; i++) map.addInput(pairs[i][0], pairs[i][1]);
     return map;
+  }
+
+  /**
+   * addInput adds a pair as a test or the emulator gives it (text as UTF-8, or raw bytes), with
+   * add()'s rules; text is classified once here instead of at every conversion later.
+   */
+  addInput(key: HeaderValue, value: HeaderValue): void {
+    let k: string;
+    if (typeof key === "string") {
+      const kind = scan(key);
+      if (kind === NOT_ASCII) {
+        this.ascii = false;
+        k = lowerAscii(utf8ToLatin1(key));
+      } else k = kind === ASCII_UPPER ? key.toLowerCase() : key;
+    } else {
+      this.ascii = false;
+      k = lowerAscii(toLatin1(key));
+    }
+    this.insert(k === "host" && this.kind === "requestHeaders" ? ":authority" : k, this.inputValue(value));
+  }
+
+  /**
+   * addKnown is addInput for a name the emulator itself spells (lowercase ASCII, already canonical,
+   * e.g. `:status` or `x-request-id`), so only the value is classified.
+   */
+  addKnown(key: string, value: HeaderValue): void {
+    this.insert(key, this.inputValue(value));
+  }
+
+  private inputValue(value: HeaderValue): string {
+    if (typeof value === "string" && scan(value) !== NOT_ASCII) return value;
+    this.ascii = false;
+    return toLatin1(value);
   }
 
   /** Number of entries, pseudo-headers included (what Envoy passes as num_headers). */
   get size(): number {
-    return this.entries.length;
+    return this.keys.length;
   }
 
   /** byteSize: sum of key and value lengths, Envoy's HeaderMap::byteSize(). */
   byteSize(): number {
     let n = 0;
-    for (const e of this.entries) n += e.key.length + e.value.length;
+    for (let i = 0; i < this.keys.length; i++) n += this.keys[i].length + this.values[i].length;
     return n;
   }
 
   /** get returns the first value for the key, or undefined. */
   get(key: string): string | undefined {
-    const k = this.canonical(key);
-    return this.entries.find((e) => e.key === k)?.value;
+    const i = this.keys.indexOf(this.canonical(key));
+    return i < 0 ? undefined : this.values[i];
   }
 
   /** getAll returns every value for the key, in order. */
   getAll(key: string): string[] {
     const k = this.canonical(key);
-    return this.entries.filter((e) => e.key === k).map((e) => e.value);
+    const out: string[] = [];
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === k) out.push(this.values[i]);
+    return out;
   }
 
   /** add appends a value: joined into the existing entry for inline headers, else a new entry. */
   add(key: string, value: string): void {
-    const k = this.canonical(key);
-    if (inlineHeaders[this.kind].has(k)) {
-      const existing = this.entries.find((e) => e.key === k);
-      if (existing) {
-        existing.value = existing.value.length === 0 ? value : `${existing.value},${value}`;
+    const kind = scan(key);
+    const lower = kind === ASCII_LOWER ? key : kind === ASCII_UPPER ? key.toLowerCase() : lowerAscii(key);
+    if (this.ascii && (kind === NOT_ASCII || scan(value) === NOT_ASCII)) this.ascii = false;
+    this.insert(lower === "host" && this.kind === "requestHeaders" ? ":authority" : lower, value);
+  }
+
+  /** Adds a canonical key (add()'s rules). */
+  private insert(k: string, value: string): void {
+    if (this.inline.has(k)) {
+      const i = this.keys.indexOf(k);
+      if (i >= 0) {
+        const existing = this.values[i];
+        this.values[i] = existing.length === 0 ? value : `${existing},${value}`;
         return;
       }
     }
-    if (k.startsWith(":")) this.entries.splice(this.pseudoCount++, 0, { key: k, value });
-    else this.entries.push({ key: k, value });
+    if (k.charCodeAt(0) === 58 /* ":" */ && this.pseudoCount < this.keys.length) {
+      this.keys.splice(this.pseudoCount, 0, k);
+      this.values.splice(this.pseudoCount++, 0, value);
+    } else {
+      if (k.charCodeAt(0) === 58) this.pseudoCount++;
+      this.keys.push(k);
+      this.values.push(value);
+    }
   }
 
   /** set replaces every entry for the key with one new entry (Envoy's remove + addCopy). */
@@ -146,20 +232,56 @@ export class HeaderMap {
   /** remove deletes every entry for the key; absent keys are fine. */
   remove(key: string): void {
     const k = this.canonical(key);
-    const kept = this.entries.filter((e) => e.key !== k);
-    if (k.startsWith(":")) this.pseudoCount -= this.entries.length - kept.length;
-    this.entries = kept;
+    if (!this.keys.includes(k)) return;
+    const keys: string[] = [];
+    const values: string[] = [];
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.keys[i] === k) continue;
+      keys.push(this.keys[i]);
+      values.push(this.values[i]);
+    }
+    if (k.charCodeAt(0) === 58) this.pseudoCount -= this.keys.length - keys.length;
+    this.keys = keys;
+    this.values = values;
   }
 
   /** clear removes all entries, pseudo-headers included. */
   clear(): void {
-    this.entries = [];
+    this.keys = [];
+    this.values = [];
     this.pseudoCount = 0;
+    this.ascii = true;
+  }
+
+  /** keyAt / valueAt read entry i (0 ≤ i < size) in iteration order, as latin1, without copying the map. */
+  keyAt(i: number): string {
+    return this.keys[i];
+  }
+
+  /** See keyAt. */
+  valueAt(i: number): string {
+    return this.values[i];
+  }
+
+  /** keyTextAt / valueTextAt read entry i decoded as UTF-8 (see toUtf8()). */
+  keyTextAt(i: number): string {
+    return this.ascii ? this.keys[i] : latin1ToUtf8(this.keys[i]);
+  }
+
+  /** See keyTextAt. */
+  valueTextAt(i: number): string {
+    return this.ascii ? this.values[i] : latin1ToUtf8(this.values[i]);
+  }
+
+  /** getText is get() decoded as UTF-8. */
+  getText(key: string): string | undefined {
+    const v = this.get(key);
+    return v === undefined || this.ascii ? v : latin1ToUtf8(v);
   }
 
   /** pairs returns the entries in Envoy's iteration order (pseudo-headers first), as latin1. */
   pairs(): HeaderEntry[] {
-    return this.entries.map((e) => ({ ...e }));
+    return this.keys.map((key, i) => ({ key, value: this.values[i] }));
   }
 
   /**
@@ -167,19 +289,22 @@ export class HeaderMap {
    * Lossy: a byte sequence that is not UTF-8 becomes U+FFFD; use toBytes() to see the bytes.
    */
   toUtf8(): [string, string][] {
-    return this.entries.map((e) => [latin1ToUtf8(e.key), latin1ToUtf8(e.value)]);
+    if (this.ascii) return this.keys.map((key, i) => [key, this.values[i]]);
+    return this.keys.map((key, i) => [latin1ToUtf8(key), latin1ToUtf8(this.values[i])]);
   }
 
   /** toBytes returns the entries as byte pairs, exactly as the plugin sees them. */
   toBytes(): [Uint8Array, Uint8Array][] {
-    return this.entries.map((e) => [new Uint8Array(Buffer.from(e.key, "latin1")), new Uint8Array(Buffer.from(e.value, "latin1"))]);
+    return this.keys.map((key, i) => [new Uint8Array(Buffer.from(key, "latin1")), new Uint8Array(Buffer.from(this.values[i], "latin1"))]);
   }
 
   /** clone copies the map (used for read-only access-log views and recorded requests). */
   clone(): HeaderMap {
     const copy = new HeaderMap(this.kind);
-    copy.entries = this.pairs();
+    copy.keys = this.keys.slice();
+    copy.values = this.values.slice();
     copy.pseudoCount = this.pseudoCount;
+    copy.ascii = this.ascii;
     return copy;
   }
 }

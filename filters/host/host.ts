@@ -32,9 +32,11 @@ export interface StreamOptions {
   protocol?: string;
 }
 
-/** toBytes converts a body given as text (UTF-8) or bytes. */
+const noBytes = new Uint8Array(0);
+
+/** toBytes converts a body given as text (UTF-8) or bytes (an absent body is one shared empty array). */
 export function toBytes(body: Uint8Array | string | undefined): Uint8Array {
-  if (body === undefined) return new Uint8Array(0);
+  if (body === undefined) return noBytes;
   return typeof body === "string" ? new Uint8Array(Buffer.from(body, "utf8")) : body;
 }
 
@@ -66,7 +68,7 @@ export class HttpStream {
   resetDetails: string | undefined;
   private readonly filter: FilterStream;
   private readonly maps: Partial<Record<HeaderMapKind, HeaderMap>> = {};
-  private readonly bodies: { request: BodyBuffer; response: BodyBuffer } = { request: { bytes: new Uint8Array(0) }, response: { bytes: new Uint8Array(0) } };
+  private readonly bodies: { request: BodyBuffer; response: BodyBuffer } = { request: { bytes: noBytes }, response: { bytes: noBytes } };
   private buffering = { request: false, response: false };
 
   constructor(

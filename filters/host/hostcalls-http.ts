@@ -6,17 +6,42 @@
 import { BufferType, MapType, StreamType, WasmResult as R } from "./abi.ts";
 import { type BodyBuffer, type Context, HttpContext, RootContext } from "./context.ts";
 import { type HeaderMap, latin1ToUtf8, lowerAscii } from "./headers.ts";
-import { parsePairs, serializePairs } from "./pairs.ts";
+import { parsePairs } from "./pairs.ts";
 import { getProperty, setProperty } from "./properties.ts";
 import { type WasmVm } from "./vm.ts";
 
 const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
-const fromLatin1 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"));
+
+/** serializeMap encodes a map in the pairs wire format (as serializePairs does), straight from its latin1 strings. */
+function serializeMap(map: HeaderMap): Uint8Array {
+  const n = map.size;
+  let size = 4;
+  for (let i = 0; i < n; i++) size += 8 + map.keyAt(i).length + 1 + map.valueAt(i).length + 1;
+  const out = Buffer.alloc(size);
+  out.writeUInt32LE(n, 0);
+  let pos = 4 + 8 * n;
+  for (let i = 0; i < n; i++) {
+    const k = map.keyAt(i);
+    const v = map.valueAt(i);
+    out.writeUInt32LE(k.length, 4 + 8 * i);
+    out.writeUInt32LE(v.length, 8 + 8 * i);
+    pos += out.write(k, pos, "latin1") + 1;
+    pos += out.write(v, pos, "latin1") + 1;
+  }
+  return out;
+}
 
 /** rootOf returns the root context a context belongs to. */
 export function rootOf(ctx: Context): RootContext {
   return ctx instanceof RootContext ? ctx : ctx.root;
 }
+
+/** One shared empty value (nothing can change a zero-length array, and allocating one is slow). */
+const noBytes = new Uint8Array(0);
+
+/** What mutate() does to the map: no closure per hostcall. */
+const MapOp = { add: 0, replace: 1, remove: 2 } as const;
+type MapOp = (typeof MapOp)[keyof typeof MapOp];
 
 interface MapAccess {
   map: HeaderMap | undefined;
@@ -73,26 +98,28 @@ export function httpHostcalls(vm: WasmVm): Record<string, (...args: never[]) => 
   const abi010 = vm.prepared.abiVersion === "0_1_0";
 
   const readKey = (ptr: number, size: number): string | undefined => {
-    const bytes = mem().read(ptr, size);
-    return bytes === undefined ? undefined : lowerAscii(latin1(bytes));
+    const key = mem().readLatin1(ptr, size);
+    return key === undefined ? undefined : lowerAscii(key);
   };
-  const mutate = (type: number, keyPtr: number, keySize: number, valPtr: number | undefined, valSize: number, op: (m: HeaderMap, k: string, v: string) => void): number => {
+  const mutate = (type: number, keyPtr: number, keySize: number, valPtr: number | undefined, valSize: number, op: MapOp): number => {
     if (type > MapType.httpCallResponseTrailers) return R.badArgument;
     const key = readKey(keyPtr, keySize);
-    const value = valPtr === undefined ? "" : mem().read(valPtr, valSize);
+    const value = valPtr === undefined ? "" : mem().readLatin1(valPtr, valSize);
     if (key === undefined || value === undefined) return R.invalidMemoryAccess;
     const { map, mutable } = mapFor(ctx(), type, true);
     if (!map || !mutable) return R.badArgument;
-    op(map, key, typeof value === "string" ? value : latin1(value));
+    if (op === MapOp.add) map.add(key, value);
+    else if (op === MapOp.replace) map.set(key, value);
+    else map.remove(key);
     return R.ok;
   };
 
   return {
     "env.proxy_log": (level: number, ptr: number, size: number) => {
       if (level >>> 0 > 5) return R.badArgument;
-      const bytes = mem().read(ptr, size);
-      if (bytes === undefined) return R.invalidMemoryAccess;
-      vm.log(level, Buffer.from(bytes).toString("utf8"), ctx());
+      const message = mem().readUtf8(ptr, size);
+      if (message === undefined) return R.invalidMemoryAccess;
+      vm.log(level, message, ctx());
       return R.ok;
     },
     "env.proxy_get_log_level": (ptr: number) => (mem().writeU32(ptr, vm.settings.logLevel) ? R.ok : R.invalidMemoryAccess),
@@ -103,18 +130,18 @@ export function httpHostcalls(vm: WasmVm): Record<string, (...args: never[]) => 
       const c = ctx();
       const { map } = mapFor(c, type, false);
       if (!map) {
-        if (c instanceof HttpContext && c.inLog) return abi010 ? mem().copyOut(new Uint8Array(0), retPtr, retSize) : R.notFound;
+        if (c instanceof HttpContext && c.inLog) return abi010 ? mem().copyOut(noBytes, retPtr, retSize) : R.notFound;
         return R.badArgument;
       }
       const value = map.get(key);
-      if (value === undefined) return abi010 ? mem().copyOut(new Uint8Array(0), retPtr, retSize) : R.notFound;
-      return mem().copyOut(fromLatin1(value), retPtr, retSize);
+      if (value === undefined) return abi010 ? mem().copyOut(noBytes, retPtr, retSize) : R.notFound;
+      return mem().copyOutLatin1(value, retPtr, retSize);
     },
     "env.proxy_get_header_map_pairs": (type: number, retPtr: number, retSize: number) => {
       if (type >>> 0 > MapType.httpCallResponseTrailers) return R.badArgument;
       const { map } = mapFor(ctx(), type, false);
-      if (!map || map.size === 0) return mem().copyOut(new Uint8Array(0), retPtr, retSize);
-      return mem().copyOut(serializePairs(map.pairs().map((e) => [fromLatin1(e.key), fromLatin1(e.value)])), retPtr, retSize);
+      if (!map || map.size === 0) return mem().copyOut(noBytes, retPtr, retSize);
+      return mem().copyOut(serializeMap(map), retPtr, retSize);
     },
     "env.proxy_set_header_map_pairs": (type: number, ptr: number, size: number) => {
       if (type >>> 0 > MapType.httpCallResponseTrailers) return R.badArgument;
@@ -127,11 +154,11 @@ export function httpHostcalls(vm: WasmVm): Record<string, (...args: never[]) => 
       return R.ok;
     },
     "env.proxy_add_header_map_value": (type: number, kp: number, ks: number, vp: number, vs: number) =>
-      mutate(type >>> 0, kp, ks, vp, vs, (m, k, v) => m.add(k, v)),
+      mutate(type >>> 0, kp, ks, vp, vs, MapOp.add),
     "env.proxy_replace_header_map_value": (type: number, kp: number, ks: number, vp: number, vs: number) =>
-      mutate(type >>> 0, kp, ks, vp, vs, (m, k, v) => m.set(k, v)),
+      mutate(type >>> 0, kp, ks, vp, vs, MapOp.replace),
     "env.proxy_remove_header_map_value": (type: number, kp: number, ks: number) =>
-      mutate(type >>> 0, kp, ks, undefined, 0, (m, k) => m.remove(k)),
+      mutate(type >>> 0, kp, ks, undefined, 0, MapOp.remove),
     "env.proxy_get_header_map_size": (type: number, retPtr: number) => {
       if (type >>> 0 > MapType.httpCallResponseTrailers) return R.badArgument;
       const { map } = mapFor(ctx(), type >>> 0, true);
@@ -150,7 +177,7 @@ export function httpHostcalls(vm: WasmVm): Record<string, (...args: never[]) => 
       const buffer = bufferFor(vm, ctx(), type >>> 0);
       if (buffer === undefined) return R.notFound;
       if ((start >>> 0) + (maxSize >>> 0) > 0xffffffff) return R.badArgument;
-      const bytes = buffer === "empty" ? new Uint8Array(0) : buffer instanceof Uint8Array ? buffer : buffer.bytes;
+      const bytes = buffer === "empty" ? noBytes : buffer instanceof Uint8Array ? buffer : buffer.bytes;
       const from = Math.min(start >>> 0, bytes.length);
       return mem().copyOut(bytes.slice(from, Math.min(bytes.length, from + (maxSize >>> 0))), retPtr, retSize);
     },
@@ -248,7 +275,7 @@ export function httpHostcalls(vm: WasmVm): Record<string, (...args: never[]) => 
       if (name === undefined || args === undefined) return R.invalidMemoryAccess;
       const fn = vm.settings.foreignFunctions.get(Buffer.from(name).toString("utf8"));
       if (!fn) return R.notFound;
-      const result = fn(args) ?? new Uint8Array(0);
+      const result = fn(args) ?? noBytes;
       return retPtr === 0 ? R.ok : mem().copyOut(result, retPtr, retSize);
     },
   };

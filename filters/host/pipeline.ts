@@ -5,14 +5,8 @@
  */
 import { type FilterStatus } from "./abi.ts";
 import { type BodyBuffer } from "./context.ts";
+import { type FilterStream } from "./filter-stream.ts";
 import { type HeaderMap } from "./headers.ts";
-
-/** The callbacks of one filter for one direction. */
-export interface DirectionFilter {
-  headers(map: HeaderMap, endOfStream: boolean): FilterStatus;
-  data(buffer: BodyBuffer, endOfStream: boolean): FilterStatus;
-  trailers(map: HeaderMap): FilterStatus;
-}
 
 /** Where frames go once every filter let them through (the router, or the client). */
 export interface DirectionSink {
@@ -47,11 +41,28 @@ export class Direction {
   private stopKind: StopKind | undefined;
   private held: { data?: Uint8Array; dataArrived: boolean; eos: boolean; trailers?: HeaderMap } = { dataArrived: false, eos: false };
 
+  /**
+   * @param filters the filters in this direction's order (decoders in chain order, encoders reversed)
+   * @param decoding true for the request direction (decode callbacks), false for the response
+   */
   constructor(
-    private readonly filters: DirectionFilter[],
+    private readonly filters: readonly FilterStream[],
+    private readonly decoding: boolean,
     private readonly sink: DirectionSink,
     private readonly bufferLimit: number,
   ) {}
+
+  private callHeaders(i: number, map: HeaderMap, endOfStream: boolean): FilterStatus {
+    return this.decoding ? this.filters[i].requestHeaders(map, endOfStream) : this.filters[i].responseHeaders(map, endOfStream);
+  }
+
+  private callData(i: number, buffer: BodyBuffer, endOfStream: boolean): FilterStatus {
+    return this.decoding ? this.filters[i].requestBody(buffer, endOfStream) : this.filters[i].responseBody(buffer, endOfStream);
+  }
+
+  private callTrailers(i: number, map: HeaderMap): FilterStatus {
+    return this.decoding ? this.filters[i].requestTrailers(map) : this.filters[i].responseTrailers(map);
+  }
 
   /** The headers map travelling this direction (undefined before headers). */
   get headers(): HeaderMap | undefined {
@@ -98,7 +109,7 @@ export class Direction {
   private iterateHeaders(from: number): void {
     const map = this.headerMap!;
     for (let i = from; i < this.filters.length; i++) {
-      const status = this.filters[i].headers(map, this.headersEnd);
+      const status = this.callHeaders(i, map, this.headersEnd);
       if (this.aborted) return;
       if (isStop(status)) {
         this.stop(i, status === "StopIteration" ? "headers" : "headersAll");
@@ -121,7 +132,7 @@ export class Direction {
         buffer.bytes = concat(this.held.data, buffer.bytes);
       }
       const trailersBefore = this.addedTrailers;
-      const status = this.filters[i].data(buffer, eos);
+      const status = this.callData(i, buffer, eos);
       if (this.aborted) return;
       if (i === this.stoppedAt && !isStop(status)) {
         const releaseHeaders = this.stopKind === "headers";
@@ -147,7 +158,7 @@ export class Direction {
         this.held.trailers = map;
         return;
       }
-      const status = this.filters[i].trailers(map);
+      const status = this.callTrailers(i, map);
       if (this.aborted) return;
       if (i === this.stoppedAt) {
         if (isStop(status)) {

@@ -35,6 +35,13 @@ export interface SharedQueue {
   notify?: (token: number) => void;
 }
 
+/** Someone in waitOutstanding(): its promise's settle functions and its real-time bound. */
+interface Waiter {
+  resolve(timedOut: boolean): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
 /** Runtime: the shared world of one emulated Envoy process. Create one per test or per chain. */
 export class Runtime {
   readonly clock: ManualClock;
@@ -46,7 +53,9 @@ export class Runtime {
   private readonly queuesByToken = new Map<number, SharedQueue>();
   private nextQueueToken = 1;
   private posted: (() => void)[] = [];
-  private readonly outstanding = new Set<Promise<unknown>>();
+  /** Tracked async work not settled yet, and who waits for the next one to settle. */
+  private outstanding = 0;
+  private waiters: Waiter[] = [];
 
   constructor(clock?: ManualClock) {
     this.clock = clock ?? new ManualClock();
@@ -104,6 +113,7 @@ export class Runtime {
    * Throws if the limit is hit, which means two callbacks keep re-posting each other.
    */
   runPending(limit = 100_000): void {
+    if (this.posted.length === 0) return;
     for (let n = 0; this.posted.length > 0; n++) {
       if (n >= limit) throw new Error(`runPending: more than ${limit} posted callbacks; a queue or callout loop?`);
       this.posted.shift()!();
@@ -112,20 +122,41 @@ export class Runtime {
 
   /** track registers async work (a cluster handler's promise) that settle() must wait for. */
   track(work: Promise<unknown>): void {
-    const done = work.finally(() => this.outstanding.delete(done));
-    this.outstanding.add(done);
+    this.outstanding++;
+    work.then(
+      () => this.settled(undefined),
+      (error: unknown) => this.settled({ error }),
+    );
+  }
+
+  private settled(failure: { error: unknown } | undefined): void {
+    this.outstanding--;
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (w.timer !== undefined) clearTimeout(w.timer);
+      if (failure) w.reject(failure.error);
+      else w.resolve(false);
+    }
+  }
+
+  private timedOut(waiter: Waiter): void {
+    const i = this.waiters.indexOf(waiter);
+    if (i >= 0) this.waiters.splice(i, 1);
+    waiter.resolve(true);
   }
 
   /** True while tracked async work is unfinished or posted work is waiting. */
   get busy(): boolean {
-    return this.outstanding.size > 0 || this.posted.length > 0;
+    return this.outstanding > 0 || this.posted.length > 0;
   }
 
   /** settle runs posted work and waits for tracked async work until neither is left. */
   async settle(): Promise<void> {
     for (;;) {
       this.runPending();
-      if (this.outstanding.size === 0) return;
+      if (this.outstanding === 0) return;
       await this.waitOutstanding();
     }
   }
@@ -134,16 +165,15 @@ export class Runtime {
    * waitOutstanding waits until some tracked async work settles, or `ms` of real time passes.
    * Resolves true when the time ran out first (false immediately when nothing is tracked).
    */
-  async waitOutstanding(ms?: number): Promise<boolean> {
-    if (this.outstanding.size === 0) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const candidates: Promise<boolean>[] = [Promise.race(this.outstanding).then(() => false)];
-    if (ms !== undefined) candidates.push(new Promise((resolve) => (timer = setTimeout(() => resolve(true), ms))));
+  waitOutstanding(ms?: number): Promise<boolean> {
+    if (this.outstanding === 0) return Promise.resolve(false);
     // Tracked work includes its own .then() (the post of its delivery), so once it settles the
-    // delivery is already posted and the caller can run it.
-    const timedOut = await Promise.race(candidates);
-    clearTimeout(timer);
-    return timedOut;
+    // delivery is already posted and the caller can run it. A rejected work rejects the wait.
+    return new Promise<boolean>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, timer: undefined };
+      this.waiters.push(waiter);
+      if (ms !== undefined) waiter.timer = setTimeout(() => this.timedOut(waiter), ms);
+    });
   }
 
   /** metric returns (creating on first use) the process-wide stat of that name. */

@@ -119,23 +119,27 @@ export class WasmVm {
    * or undefined when the export is missing, the VM has failed, or the call trapped (then the VM
    * is marked failed; callers apply the failure policy).
    */
-  call(ctx: Context | undefined, name: string, ...args: number[]): number | undefined {
+  call(ctx: Context | undefined, name: string, a?: number, b?: number, c?: number, d?: number, e?: number): number | undefined {
     const fn = this.exportsByName[name];
-    if (!fn || this.failed) return undefined;
-    const saved = [this.current, this.effective] as const;
+    if (!fn || this.failState !== "ok") return undefined;
+    const savedCurrent = this.current;
+    const savedEffective = this.effective;
     this.current = ctx;
     this.effective = undefined;
     this.depth++;
     let result: number | undefined;
     try {
-      result = (fn(...args) ?? 0) | 0;
+      // Exactly the arguments given (no rest array): callbacks take at most five.
+      const r = e !== undefined ? fn(a!, b!, c!, d!, e) : d !== undefined ? fn(a!, b!, c!, d) : c !== undefined ? fn(a!, b!, c) : b !== undefined ? fn(a!, b) : a !== undefined ? fn(a) : fn();
+      result = (r ?? 0) | 0;
     } catch (err) {
       this.fail("runtimeError", `Function: ${name} failed: ${errorText(err)}`);
     } finally {
       this.depth--;
-      [this.current, this.effective] = saved;
+      this.current = savedCurrent;
+      this.effective = savedEffective;
     }
-    if (this.depth === 0) this.runAfterCall();
+    if (this.depth === 0 && this.afterCall.length > 0) this.runAfterCall();
     return result;
   }
 
@@ -220,14 +224,20 @@ export class WasmVm {
     });
   }
 
-  /** Wraps a hostcall: enforces restricted phases and turns host bugs into InternalFailure. */
+  /**
+   * Wraps a hostcall: enforces restricted phases and turns host bugs into InternalFailure. The
+   * wrapper has fixed parameters (hostcalls take at most 12) instead of a rest array, and the phase
+   * rules are looked up once here, not per call.
+   */
   private guard(name: string, fn: (...args: unknown[]) => number | void): (...args: unknown[]) => number | void {
-    return (...args: unknown[]) => {
-      if ((this.phase === "init" && !allowedDuringInit.has(name)) || (this.phase === "malloc" && !allowedDuringMalloc.has(name))) {
+    const okDuringInit = allowedDuringInit.has(name);
+    const okDuringMalloc = allowedDuringMalloc.has(name);
+    return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, h?: unknown, i?: unknown, j?: unknown, k?: unknown, l?: unknown) => {
+      if (this.phase !== "run" && (this.phase === "init" ? !okDuringInit : !okDuringMalloc)) {
         throw new GuestTrap(`restricted_callback: ${name} called during ${this.phase === "init" ? "VM initialization" : "malloc"}`);
       }
       try {
-        return fn(...args);
+        return fn(a, b, c, d, e, f, g, h, i, j, k, l);
       } catch (err) {
         if (err instanceof GuestTrap) throw err;
         this.hostLog(4, `emulator: hostcall ${name} threw: ${errorText(err)}`);

@@ -1,7 +1,7 @@
 // Hand-written types for the Consul CRDs the manifests use (consul.hashicorp.com/v1alpha1), because no
 // @kubernetes-models package covers Consul. Written from Consul's configuration-entry reference
-// (service-defaults, service-intentions, service-router, ingress-gateway) and the builtin/wasm Envoy
-// extension docs; only the fields listed there exist here, so tsc's excess-property check rejects a
+// (service-defaults, service-intentions, service-router, ingress-gateway) and the builtin/wasm and
+// builtin/lua Envoy extension docs; only the fields listed there exist here, so tsc's excess-property check rejects a
 // misspelled field just as it does for the Kubernetes and Istio models.
 import type { IObjectMeta } from "@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta";
 
@@ -36,14 +36,21 @@ export interface ConsulWasmArguments {
   };
 }
 
-/** One entry of ServiceDefaults `spec.envoyExtensions`. */
-export interface ConsulEnvoyExtension {
-  name: "builtin/wasm";
+/** Consul's builtin/lua `Arguments` (agent/envoyextensions/builtin/lua): ProxyType has no default there. */
+export interface ConsulLuaArguments {
+  ProxyType: "connect-proxy";
+  Listener: "inbound" | "outbound";
+  Script: string;
+}
+
+interface ExtensionCommon {
   required?: boolean;
-  arguments: ConsulWasmArguments;
   consulVersion?: string;
   envoyVersion?: string;
 }
+
+/** One entry of ServiceDefaults `spec.envoyExtensions`: builtin/wasm or builtin/lua. */
+export type ConsulEnvoyExtension = ExtensionCommon & ({ name: "builtin/wasm"; arguments: ConsulWasmArguments } | { name: "builtin/lua"; arguments: ConsulLuaArguments });
 
 /** `consul.hashicorp.com/v1alpha1` ServiceDefaults. */
 export interface IServiceDefaults {

@@ -4,6 +4,7 @@
 import type { ConsulEnvoyExtension, IIngressGateway, IServiceDefaults, IServiceIntentions, IServiceRouter } from "./consul-types.ts";
 import { withPlanLookup, type FilterArtifact } from "./inputs.ts";
 import type { ManifestParams } from "./params.ts";
+import { consulSidecarSecretExtension } from "./sidecar-secret.ts";
 import { appWorkloads, FILTER_SERVER, filterServer, type AppService, type MeshDecoration } from "./workloads.ts";
 
 /** Consul service name of the ingress gateway (Helm `ingressGateways.gateways[0].name`, see helm/values.yaml). */
@@ -16,7 +17,7 @@ export const INGRESS_PORT = 8080;
  * one the sidecar forwards inbound requests to after the filters. Not the access service's mesh
  * upstream: Consul names that `access.default.<dc>.internal.<trust-domain>.consul` (the trust domain is
  * the cluster's CA id, unknown here), and it would loop back through the access sidecar's own inbound
- * filters, where token-auth strips the sidecar secret the callout carries. So no intention is needed:
+ * filters, where token-auth strips the `x-hub-user` the callout carries. So no intention is needed:
  * the callout never leaves the pod.
  */
 export const CONSUL_PLAN_CLUSTER = "local_app";
@@ -128,13 +129,9 @@ export function consulManifests(p: ManifestParams, filters: FilterArtifact[]): R
           port: INGRESS_PORT,
           protocol: "http",
           services: [
-            {
-              name: "ui",
-              hosts: ["*"],
-              // The access service trusts x-hub-* identity headers only with this secret (CONTRACT.md);
-              // set, not add, so a client cannot supply it.
-              requestHeaders: { set: { "x-hub-sidecar": p.sidecarSecret } },
-            },
+            // No x-hub-sidecar here: token-auth would strip it; the access sidecar adds it after its
+            // filters (sidecar-secret.ts).
+            { name: "ui", hosts: ["*"] },
           ],
         },
       ],
@@ -145,14 +142,16 @@ export function consulManifests(p: ManifestParams, filters: FilterArtifact[]): R
     "workloads.yaml": app.workloads,
     "filter-server.yaml": filterServer(p, consulMesh, filters),
     "service-defaults.yaml": [
-      // builtin/wasm inserts each filter immediately before the router, so list order is chain order.
-      serviceDefaults("access", p, withPlanLookup(filters, p, CONSUL_PLAN_CLUSTER).map(wasmExtension)),
+      // builtin/wasm and builtin/lua insert each filter immediately before the router, so list order is
+      // chain order: the three policy filters, then the sidecar secret for the access service.
+      serviceDefaults("access", p, [...withPlanLookup(filters, p, CONSUL_PLAN_CLUSTER).map(wasmExtension), consulSidecarSecretExtension(p)]),
       serviceDefaults("storage", p),
       serviceDefaults("ui", p),
       serviceDefaults(FILTER_SERVER, p),
     ],
     "intentions.yaml": [
-      intentions("access", [INGRESS_GATEWAY, "ui"], p),
+      // access→access: the access service asks its own sidecar's rate-limit filter for /api/me's quota.
+      intentions("access", [INGRESS_GATEWAY, "ui", "access"], p),
       intentions("storage", ["access"], p),
       intentions("ui", [INGRESS_GATEWAY], p),
       intentions(FILTER_SERVER, ["access"], p),

@@ -5,6 +5,7 @@ import { consulManifests, INGRESS_GATEWAY, INGRESS_PORT } from "./consul.ts";
 import { FORKED_WARNING, forkedConsulManifests, forkedHelmValues } from "./consul-forked.ts";
 import { portableBootstrap } from "./envoy.ts";
 import { loadInputs, repoRoot, type GeneratorInputs } from "./inputs.ts";
+import { consulGlobalAppManifests, istioGlobalAppManifests, istioGlobalFilterManifests } from "./global.ts";
 import { istioManifests } from "./istio.ts";
 import { checkParams, DEFAULT_PARAMS, type ManifestParams } from "./params.ts";
 
@@ -53,6 +54,16 @@ function consulHelmValues(): Record<string, unknown> {
   };
 }
 
+/** The global-limits variants (manifests/<mesh>/global-<mode>/, issue 20), each a complete deployment. */
+function globalFiles(params: ManifestParams, inputs: GeneratorInputs): GeneratedFile[] {
+  const note = (what: string) => [`GLOBAL LIMITS, ${what}: apply instead of the parent directory (npm run deploy -- --mesh <mesh> --limits global --enforce <mode>).`];
+  return [
+    ...k8sFiles("consul/global-app", consulGlobalAppManifests(params, inputs.filters), note("app mode (the access service, rate-limiter-flexible + Redis)")),
+    ...k8sFiles("istio/global-app", istioGlobalAppManifests(params, inputs.filters), note("app mode (the access service, rate-limiter-flexible + Redis)")),
+    ...k8sFiles("istio/global-filter", istioGlobalFilterManifests(params, inputs), note("filter mode (wasm filters, then Envoy's ratelimit filter → the rate-limit service → Redis)")),
+  ];
+}
+
 /**
  * Every file under manifests/ for these inputs and parameters, sorted by path. Reads only the built
  * wasm paths the Envoy bootstrap names; throws an Error naming the field on bad parameters.
@@ -65,6 +76,7 @@ export function renderAll(inputs: GeneratorInputs, params: ManifestParams, root 
     ...k8sFiles("consul/forked-build", forkedConsulManifests(params, inputs.filters), FORKED_WARNING),
     { path: "consul/forked-build/helm/values.yaml", text: yamlDocs([forkedHelmValues()], FORKED_WARNING), objects: [] },
     ...k8sFiles("istio", istioManifests(params, inputs.filters)),
+    ...globalFiles(params, inputs),
   ];
   const bootstrap = portableBootstrap(params, root);
   files.push({

@@ -3,6 +3,7 @@
 import type { IEnvoyFilter, IGateway, IPeerAuthentication, IVirtualService, IWasmPlugin } from "./istio-types.ts";
 import { withPlanLookup, type FilterArtifact } from "./inputs.ts";
 import type { FilterName, ManifestParams } from "./params.ts";
+import { istioSidecarSecretFilter } from "./sidecar-secret.ts";
 import { appWorkloads, FILTER_SERVER, filterServer, type AppService, type MeshDecoration } from "./workloads.ts";
 
 /**
@@ -20,8 +21,8 @@ export const ISTIO_PLACEMENT: Record<FilterName, { phase: "AUTHN" | "AUTHZ"; pri
  * access container over the pod's loopback, added by `planLookupCluster`. Istio has no usable cluster
  * for it: the inbound one (`inbound|<port>||`) is ORIGINAL_DST since Istio 1.10 and finds no host for a
  * callout (no downstream connection), and the outbound one (`outbound|<port>||access.<ns>.svc.cluster.local`)
- * loops back through the access sidecar's own inbound WasmPlugins, where token-auth strips the sidecar
- * secret the callout carries. The callout never leaves the pod, so no AuthorizationPolicy is involved.
+ * loops back through the access sidecar's own inbound WasmPlugins, where token-auth strips the
+ * `x-hub-user` the callout carries. The callout never leaves the pod, so no AuthorizationPolicy is involved.
  */
 export const ISTIO_PLAN_CLUSTER = "image-hub-access-local";
 
@@ -108,9 +109,8 @@ export function istioManifests(p: ManifestParams, filters: FilterArtifact[]): Re
     },
   };
   const toAccess = { destination: { host: "access", port: { number: p.ports.access } } };
-  // The access service trusts x-hub-* identity headers only with this secret (CONTRACT.md); `set`
-  // overwrites whatever a client sent.
-  const headers = { request: { set: { "x-hub-sidecar": p.sidecarSecret } } };
+  // No x-hub-sidecar here: token-auth would strip it; the access sidecar adds it after its filters
+  // (sidecar-secret.yaml).
   const virtualService: IVirtualService = {
     apiVersion: "networking.istio.io/v1",
     kind: "VirtualService",
@@ -119,8 +119,8 @@ export function istioManifests(p: ManifestParams, filters: FilterArtifact[]): Re
       hosts: ["*"],
       gateways: ["image-hub"],
       http: [
-        { name: "registry", match: [{ uri: { exact: "/v2" } }, { uri: { prefix: "/v2/" } }], route: [toAccess], headers },
-        { name: "api", match: [{ uri: { prefix: "/api/" } }], route: [toAccess], headers },
+        { name: "registry", match: [{ uri: { exact: "/v2" } }, { uri: { prefix: "/v2/" } }], route: [toAccess] },
+        { name: "api", match: [{ uri: { prefix: "/api/" } }], route: [toAccess] },
         { name: "ui", route: [{ destination: { host: "ui", port: { number: p.ports.ui } } }] },
       ],
     },
@@ -137,6 +137,7 @@ export function istioManifests(p: ManifestParams, filters: FilterArtifact[]): Re
     "filter-server.yaml": filterServer(p, istioMesh, filters),
     "wasm-plugins.yaml": withPlanLookup(filters, p, ISTIO_PLAN_CLUSTER).map((f) => wasmPlugin(f, p)),
     "plan-lookup.yaml": [planLookupCluster(p)],
+    "sidecar-secret.yaml": [istioSidecarSecretFilter(p)],
     "gateway.yaml": [gateway, virtualService],
     "peer-authentication.yaml": [peerAuthentication],
   };

@@ -58,6 +58,8 @@ export function checkParams(p: ManifestParams): void {
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("params.publicUrl: must be http or https");
   if (p.jwtKeys.length === 0) throw new Error("params.jwtKeys: at least one key is required");
   if (p.sidecarSecret.length < 16) throw new Error("params.sidecarSecret: must be at least 16 characters");
+  // It travels as a header value and inside the Consul Lua script: visible ASCII only.
+  if (!/^[\x21-\x7e]+$/.test(p.sidecarSecret)) throw new Error("params.sidecarSecret: must be visible ASCII (no spaces or control characters)");
   const seen = new Set<number>();
   for (const [name, port] of Object.entries(p.ports)) {
     if (!Number.isInteger(port) || port < 1024 || port > 65535) throw new Error(`params.ports.${name}: must be an integer in 1024-65535`);

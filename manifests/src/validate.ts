@@ -3,8 +3,8 @@
 //     tsc's excess-property check rejects any misspelled field (the JSON-schema models cannot: their
 //     schemas allow additional properties);
 //  2. the kubernetes-models JSON schemas at run time (types, required fields, enums);
-//  3. Consul's builtin/wasm arguments against schemas/consul-builtin-wasm.schema.json, because Consul
-//     itself silently ignores unknown argument keys.
+//  3. Consul's builtin/wasm and builtin/lua arguments against schemas/consul-builtin-{wasm,lua}.schema.json,
+//     because Consul itself silently ignores unknown argument keys.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -145,6 +145,7 @@ export function schemaCheckObjects(objects: LocatedObject[]): Finding[] {
 }
 
 let wasmSchema: ValidateFunction | undefined;
+let luaSchema: ValidateFunction | undefined;
 
 /** The compiled builtin/wasm arguments schema (schemas/consul-builtin-wasm.schema.json). */
 export function consulWasmArgumentsValidator(): ValidateFunction {
@@ -155,8 +156,17 @@ export function consulWasmArgumentsValidator(): ValidateFunction {
   return wasmSchema;
 }
 
+/** The compiled builtin/lua arguments schema (schemas/consul-builtin-lua.schema.json). */
+export function consulLuaArgumentsValidator(): ValidateFunction {
+  if (!luaSchema) {
+    const schema = JSON.parse(readFileSync(fileURLToPath(new URL("../schemas/consul-builtin-lua.schema.json", import.meta.url)), "utf8"));
+    luaSchema = new Ajv({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
+  }
+  return luaSchema;
+}
+
 /**
- * Checks every ServiceDefaults' builtin/wasm arguments against the schema, and that each Remote code
+ * Checks every ServiceDefaults' builtin/wasm and builtin/lua arguments against the schema, and that each Remote code
  * Service is an upstream of the workload the ServiceDefaults configures (Consul refuses otherwise with
  * "no upstream found for remote service"). Returns the failures; never throws.
  */
@@ -177,14 +187,16 @@ export function consulExtensionFindings(objects: LocatedObject[]): Finding[] {
     const extensions = ((lo.object.spec ?? {}) as { envoyExtensions?: Array<{ name?: string; arguments?: unknown }> }).envoyExtensions ?? [];
     extensions.forEach((ext, i) => {
       const at = `spec.envoyExtensions[${i}].arguments`;
-      if (ext.name !== "builtin/wasm") return;
-      if (!validate(ext.arguments)) {
-        for (const e of validate.errors ?? []) {
+      if (ext.name !== "builtin/wasm" && ext.name !== "builtin/lua") return;
+      const check = ext.name === "builtin/wasm" ? validate : consulLuaArgumentsValidator();
+      if (!check(ext.arguments)) {
+        for (const e of check.errors ?? []) {
           const extra = e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : "";
           findings.push({ where: lo.where, what: what(lo.object), message: `${at}${e.instancePath.replaceAll("/", ".")}: ${e.message}${extra}` });
         }
         return;
       }
+      if (ext.name === "builtin/lua") return;
       const remote = (ext.arguments as { PluginConfig: { VmConfig: { Code: { Remote?: { HttpURI: { Service: { Name: string } } } } } } }).PluginConfig.VmConfig.Code.Remote;
       const wanted = remote?.HttpURI.Service.Name;
       if (wanted && !(upstreams.get(name) ?? []).includes(wanted)) {

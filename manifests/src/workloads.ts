@@ -6,6 +6,7 @@ import type { IDeployment } from "kubernetes-models/apps/v1";
 import type { FilterArtifact } from "./inputs.ts";
 import { DEMO_SIGNING_KEYS } from "../../image-hub/filter-configs.ts";
 import { realm, type ManifestParams } from "./params.ts";
+import { enforcerUrl } from "./sidecar-secret.ts";
 
 /** One Image Hub service as deployed: its port, how it starts and which other services it calls. */
 export interface AppService {
@@ -59,6 +60,7 @@ export function appServices(p: ManifestParams, mesh: MeshDecoration): AppService
         { name: "STORAGE_URL", value: mesh.serviceUrl("storage", p.ports.storage) },
         { name: "REALM", value: realm(p) },
         { name: "ENFORCE", value: "filter" },
+        { name: "ENFORCER_URL", value: enforcerUrl(p) },
         secretEnv("SIGNING_KEYS", "signingKeys"),
         secretEnv("SIDECAR_SECRET", "sidecarSecret"),
       ],

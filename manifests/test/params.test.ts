@@ -16,6 +16,7 @@ test("bad parameters are refused with the field named", () => {
     [{ publicUrl: "ftp://hub.example.com" }, /params\.publicUrl: must be http or https/],
     [{ jwtKeys: [] }, /params\.jwtKeys: at least one key is required/],
     [{ sidecarSecret: "short" }, /params\.sidecarSecret: must be at least 16 characters/],
+    [{ sidecarSecret: "sixteen chars and a space" }, /params\.sidecarSecret: must be visible ASCII/],
     [{ ports: { ...DEFAULT_PARAMS.ports, storage: DEFAULT_PARAMS.ports.access } }, /params\.ports\.storage: 5000 is used twice/],
     [{ ports: { ...DEFAULT_PARAMS.ports, ui: 80 } }, /params\.ports\.ui: must be an integer in 1024-65535/],
   ];
@@ -49,15 +50,27 @@ test("an operator's namespace, URL, keys and secret reach every manifest that ne
   assert.equal(tokenAuth.spec.pluginConfig.realm, realm);
   assert.deepEqual(tokenAuth.spec.pluginConfig.keys, [{ kid: "prod-1", alg: "HS256", k: key.k }]);
   assert.equal(tokenAuth.spec.url, "http://image-hub-filters.hub-prod.svc.cluster.local:8080/token-auth.wasm");
-  const defaults = objects.find((o) => o.kind === "ServiceDefaults" && o.metadata.name === "access")!;
+  const defaults = objects.find((o) => o.kind === "ServiceDefaults" && o.metadata.name === "access" && o.spec.envoyExtensions)!;
   assert.equal(JSON.parse(defaults.spec.envoyExtensions[0].arguments.PluginConfig.Configuration).realm, realm);
   for (const secret of objects.filter((o) => o.kind === "Secret")) {
     assert.deepEqual(JSON.parse(secret.stringData.signingKeys), [key]);
     assert.equal(secret.stringData.sidecarSecret, "prod-secret-0123456789");
   }
   const access = objects.filter((o) => o.kind === "Deployment" && o.metadata.name === "access");
-  assert.equal(access.length, 2);
+  // consul/, istio/ and the three global variants.
+  assert.equal(access.length, 5);
   for (const d of access) assert.ok(d.spec.template.spec.containers[0].env.some((e: { name: string; value?: string }) => e.name === "REALM" && e.value === realm));
-  const gateway = objects.find((o) => o.kind === "IngressGateway")!;
-  assert.equal(gateway.spec.listeners[0].services[0].requestHeaders.set["x-hub-sidecar"], "prod-secret-0123456789");
+  // The access sidecars add the secret after the filters (Consul: builtin/lua; Istio: EnvoyFilter).
+  const lua = defaults.spec.envoyExtensions.find((e: { name: string }) => e.name === "builtin/lua");
+  assert.match(lua.arguments.Script, /replace\("x-hub-sidecar", "prod-secret-0123456789"\)/);
+  const ef = objects.find((o) => o.kind === "EnvoyFilter" && o.metadata.name === "access-sidecar-secret")!;
+  assert.equal(ef.spec.configPatches[0].patch.value.request_headers_to_add[0].header.value, "prod-secret-0123456789");
+  // In filter mode /api/me asks the enforcer for the quota; app mode answers from its own buckets.
+  const envOf = (d: Record<string, any>) => d.spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>;
+  for (const d of access.filter((x) => envOf(x).some((e) => e.name === "ENFORCE" && e.value === "filter"))) assert.ok(envOf(d).some((e) => e.name === "ENFORCER_URL" && e.value === "http://access.hub-prod.svc.cluster.local:5000"));
+  const envoyFilter = objects.find((o) => o.kind === "EnvoyFilter" && o.metadata.name === "image-hub-global-ratelimit")!;
+  const patchValue = (applyTo: string) => envoyFilter.spec.configPatches.find((c: { applyTo: string }) => c.applyTo === applyTo).patch.value;
+  assert.equal(patchValue("HTTP_ROUTE").request_headers_to_add[0].header.value, "prod-secret-0123456789");
+  assert.equal(patchValue("HTTP_ROUTE").route.cluster, "outbound|8082||ratelimit.hub-prod.svc.cluster.local");
+  assert.equal(patchValue("HTTP_FILTER").typed_config.rate_limit_service.grpc_service.envoy_grpc.cluster_name, "outbound|8081||ratelimit.hub-prod.svc.cluster.local");
 });

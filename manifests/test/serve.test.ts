@@ -1,10 +1,12 @@
 // The container entrypoint with the environment the committed Deployments give it: each service starts
 // from its manifest's env (Secret references resolved from the committed Secret), answers its readiness
-// path, and the access service trusts identity headers only with the secret the gateways add.
+// path, the access service trusts identity headers only with the secret its sidecar adds, and asks the
+// enforcer at ENFORCER_URL for /api/me's quota.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,15 +102,40 @@ test("ui, access and storage start from their manifests' env and answer their re
   assert.equal(anonymous.headers.get("www-authenticate"), `Bearer realm="${realm}",service="image-hub"`);
   assert.equal(((await anonymous.json()) as { errors: Array<{ code: string }> }).errors[0].code, "UNAUTHORIZED");
 
-  // The gateways add x-hub-sidecar; the value they add must be the one the access pod gets.
-  const vs = objects.find((o) => o.kind === "VirtualService")!;
-  const gatewaySecret = vs.spec.http[0].headers.request.set["x-hub-sidecar"];
-  assert.equal(gatewaySecret, secret.stringData.sidecarSecret);
+  // The access sidecar adds x-hub-sidecar after its filters; the value it adds must be the one the access pod gets.
+  const ef = objects.find((o) => o.kind === "EnvoyFilter" && o.metadata.name === "access-sidecar-secret")!;
+  const sidecarSecret = ef.spec.configPatches[0].patch.value.request_headers_to_add[0].header.value;
+  assert.equal(sidecarSecret, secret.stringData.sidecarSecret);
   const identity = { "x-hub-user": "alice", "x-hub-plan": "personal", "x-hub-access": "repository:alice/app:pull,push" };
-  const trusted = await fetch(`${access}/v2/`, { headers: { ...identity, "x-hub-sidecar": gatewaySecret } });
+  const trusted = await fetch(`${access}/v2/`, { headers: { ...identity, "x-hub-sidecar": sidecarSecret } });
   assert.equal(trusted.status, 200);
   const forged = await fetch(`${access}/v2/`, { headers: { ...identity, "x-hub-sidecar": "guessed-secret-value" } });
   assert.equal(forged.status, 401);
+});
+
+test("access asks the enforcer at ENFORCER_URL for /api/me's quota", { timeout: 150_000 }, async () => {
+  assert.equal(containerOf("access").env.ENFORCER_URL, "http://access.image-hub.svc.cluster.local:5000");
+  // A stand-in enforcer that records what it is asked; the real one (the rate-limit filter in the
+  // access sidecar) is exercised in sidecar-secret.test.ts.
+  const asked: string[] = [];
+  const quota = { plan: "personal", limit: 10, used: 3, remaining: 7, resetSeconds: 20, windowSeconds: 60, usedResetSeconds: 20 };
+  const enforcer = createHttpServer((req, res) => {
+    asked.push(`${req.method} ${req.url} ${String(req.headers.authorization).split(" ")[0]}`);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(quota));
+  });
+  await new Promise<void>((resolve) => enforcer.listen(0, "127.0.0.1", resolve));
+  try {
+    const storage = await start("storage", { DATA_DIR: join(dir, "storage-quota") });
+    const access = await start("access", { DATA_DIR: join(dir, "access-quota"), STORAGE_URL: storage, ENFORCER_URL: `http://127.0.0.1:${(enforcer.address() as { port: number }).port}/` });
+    const signup = await fetch(`${access}/api/signup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "dora", password: "correct-horse-1" }) });
+    assert.equal(signup.status, 201);
+    const me = await fetch(`${access}/api/me`, { headers: { authorization: `Basic ${Buffer.from("dora:correct-horse-1").toString("base64")}` } });
+    assert.equal(me.status, 200);
+    assert.deepEqual(((await me.json()) as { quota: unknown }).quota, quota);
+    assert.deepEqual(asked, ["GET /v2/_quota Bearer"]);
+  } finally {
+    enforcer.close();
+  }
 });
 
 test("a missing or bad variable is refused with its name", async () => {
@@ -120,4 +147,6 @@ test("a missing or bad variable is refused with its name", async () => {
     /SIGNING_KEYS must be a non-empty JSON array/,
   );
   await assert.rejects(serve("proxy", { PORT: "1" }), /role must be ui, access or storage, not "proxy"/);
+  const access = { PORT: "1", DATA_DIR: dir, STORAGE_URL: "http://127.0.0.1:1", REALM: "http://x/api/token", ENFORCE: "filter", SIGNING_KEYS: containerOf("access").env.SIGNING_KEYS, SIDECAR_SECRET: "s".repeat(16) };
+  await assert.rejects(serve("access", { ...access, ENFORCER_URL: "access:5000" }), /ENFORCER_URL must be an http\(s\) URL, not "access:5000"/);
 });

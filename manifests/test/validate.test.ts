@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readManifestDir } from "../src/files.ts";
-import { consulExtensionFindings, consulWasmArgumentsValidator, schemaCheckObjects, typecheckObjects, validateDeployments, type LocatedObject } from "../src/validate.ts";
+import { consulExtensionFindings, consulLuaArgumentsValidator, consulWasmArgumentsValidator, schemaCheckObjects, typecheckObjects, validateDeployments, type LocatedObject } from "../src/validate.ts";
 
 const manifests = fileURLToPath(new URL("../", import.meta.url));
-const dirs = ["consul", "consul/forked-build", "istio"];
+const dirs = ["consul", "consul/forked-build", "istio", "consul/global-app", "istio/global-app", "istio/global-filter"];
 
 function load(dir: string): LocatedObject[] {
   return readManifestDir(join(manifests, dir), manifests);
@@ -120,6 +120,30 @@ test("builtin/wasm arguments are checked against the schema written from Consul'
     assert.equal(validate(args), false, label);
     assert.match((validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`).join("; "), pattern, label);
   }
+});
+
+test("builtin/lua arguments are checked against their schema, and a bad one is reported on the ServiceDefaults", () => {
+  const consul = load("consul");
+  const defaults = find(consul, "ServiceDefaults", "access");
+  const base = (defaults.object as any).spec.envoyExtensions.find((e: { name: string }) => e.name === "builtin/lua").arguments;
+  const validate = consulLuaArgumentsValidator();
+  assert.equal(validate(base), true, JSON.stringify(validate.errors));
+  const bad: Array<[string, (a: any) => void, RegExp]> = [
+    ["no ProxyType (Consul has no default)", (a) => delete a.ProxyType, /^ must have required property 'ProxyType'/],
+    ["ListenerType, the builtin/wasm spelling", (a) => ((a.ListenerType = a.Listener), delete a.Listener), /must have required property 'Listener'/],
+    ["empty Script", (a) => (a.Script = ""), /\/Script must NOT have fewer than 1 characters/],
+  ];
+  for (const [label, mutate, pattern] of bad) {
+    const args = structuredClone(base);
+    mutate(args);
+    assert.equal(validate(args), false, label);
+    assert.match((validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`).join("; "), pattern, label);
+  }
+  const broken = structuredClone(defaults);
+  (broken.object as any).spec.envoyExtensions.at(-1).arguments.Listner = "inbound";
+  const findings = consulExtensionFindings([find(consul, "Deployment", "access"), broken]);
+  assert.equal(findings.length, 1);
+  assert.match(findings[0].message, /spec\.envoyExtensions\[3\]\.arguments: must NOT have additional properties \(Listner\)/);
 });
 
 test("a Remote code service that is not an upstream of the proxy is reported", () => {

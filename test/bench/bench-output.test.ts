@@ -17,8 +17,8 @@ const noGo = process.env.SMP_REQUIRE_GO ? undefined : goMissing();
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const SCENARIOS = ["a-direct", "b-envoy", "c-filter", "d-app", "e-native"];
 const RUNS = ["trivial/under", "pulls/under", "pulls/throughput", "pulls/over"];
-// A quick run takes about a minute; the margin is for a machine loaded by other test files.
-const RUN_TIMEOUT_MS = 150_000;
+// A quick run takes about 1.5 minutes; the margin is for a machine loaded by other test files.
+const RUN_TIMEOUT_MS = 210_000;
 
 describe("npm run bench -- --quick", () => {
   const out = mkdtempSync(join(tmpdir(), "bench-quick-"));
@@ -109,10 +109,44 @@ describe("npm run bench -- --quick", () => {
     }
   });
 
+  test("the global-limits regime runs 2 replicas per arm; an arm it could not run says why", () => {
+    const g = results.globalLimits;
+    const missing = results.notMeasured.filter((n) => n.section === "global");
+    assert.ok(g, `no global-limits results: ${JSON.stringify(missing)}`);
+    assert.equal(g.replicas, 2);
+    assert.deepEqual(g.arms.map((a) => a.id).sort(), ["app-global", "app-local", "filter-global", "filter-local"]);
+    for (const a of g.arms) {
+      if (a.measured) continue;
+      assert.ok(missing.some((n) => n.item === a.id && n.reason === a.reason), `${a.id}: not measured without a reason`);
+      assert.match(a.reason ?? "", /did not start: \S/, `${a.id}: ${a.reason}`);
+    }
+    // App mode with global limits works on every branch: its arms must be measured (only the time budget may cut a run).
+    for (const arm of ["app-local", "app-global"]) {
+      for (const regime of ["under", "over"] as const) {
+        const run = g.runs.find((r) => r.arm === arm && r.regime === regime);
+        const cut = missing.some((n) => n.item.startsWith(`${arm}/${regime}/`) && /time budget/.test(n.reason));
+        assert.ok(run || cut, `${arm}/${regime} not measured: ${JSON.stringify(missing)}`);
+      }
+    }
+    for (const run of g.runs) {
+      const q = run.requests;
+      assert.equal(q.ok2xx + q.rejected429 + q.other, q.total, `${run.id}: counts do not add up`);
+      assert.equal(run.url.split(" ").length, 2, `${run.id}: the load went to both replicas`);
+      if (run.regime === "under") assert.equal(q.rejected429, 0, `${run.id}: users within their limits were rejected`);
+      if (run.regime === "over") assert.ok(q.rejected429 > q.ok2xx, `${run.id}: over capacity but mostly admitted: ${JSON.stringify(q)}`);
+      // Where the sidecar enforces, no rejection reaches the app (read from both Envoys' access-cluster counters).
+      if (run.arm.startsWith("filter-") && q.rejected429 > 0) assert.equal(run.appSaw?.rejected429, 0, `${run.id}: the app answered 429s`);
+      if (run.arm.startsWith("app-") && q.rejected429 > 0) assert.ok((run.appSaw?.rejected429 ?? 0) > 0, `${run.id}: 429s did not come from the app`);
+      // A Redis of its own is metered only where the stack has one.
+      if (run.arm.endsWith("-global")) assert.ok(run.store && run.store.processes.some((p) => p.includes("redis-server")), `${run.id}: redis-server not metered`);
+      else assert.equal(run.store, null, `${run.id}: a store metered without global limits`);
+    }
+  });
+
   test("smp.json is well-formed SMP with latencies in milliseconds", () => {
     assert.deepEqual(checkSmpDocument(smp), []);
     const doc = smp as { tests: { config: { id: string }; results: { id: string; latencies_ms: { p50: number } }[] }[] };
-    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? (results.envoyChain.planLookup ? 3 : 2) : 0) + (results.envoyFilterCost?.arms.length ?? 0);
+    const expected = results.runs.length + results.filterCosts.length + (results.envoyChain ? (results.envoyChain.planLookup ? 3 : 2) : 0) + (results.envoyFilterCost?.arms.length ?? 0) + (results.globalLimits?.runs.length ?? 0);
     assert.ok(results.runs.length > 0 && results.filterCosts.length > 0, "nothing was measured, so nothing in smp.json was checked");
     assert.equal(doc.tests.length, expected);
     for (const run of results.runs) {
