@@ -228,6 +228,35 @@ export function policyFilterChain(
   });
 }
 
+/** The composed module (filters/policy) in the shape of one chain filter; `name` and `rootId` are "policy". */
+export interface ComposedPolicySpec extends Omit<PolicyFilterSpec, "name"> {
+  name: "policy";
+}
+
+/**
+ * composedConfigText renders the composed module's configuration: one JSON object keyed by filter
+ * name (filters/sdk README "Composing filters"), each value that filter's own configuration.
+ */
+export function composedConfigText(chain: readonly PolicyFilterSpec[]): string {
+  return JSON.stringify(Object.fromEntries(chain.map((f) => [f.name, JSON.parse(f.configuration) as unknown])));
+}
+
+/**
+ * composedPolicyFilter is policyFilterChain's three filters as ONE module (filters/policy): same
+ * configurations, same semantics, one wasm filter in the chain. Throws like policyFilterChain.
+ */
+export function composedPolicyFilter(params: TokenAuthParams, options: { debug?: boolean; catalog?: Catalog; global?: boolean } = {}): ComposedPolicySpec {
+  const text = composedConfigText(policyFilterChain(params, options));
+  return {
+    name: "policy",
+    wasm: `${root}build/filters/policy${options.debug ? ".debug" : ""}.wasm`,
+    configuration: text,
+    pluginConfig: text,
+    rootId: "policy",
+    failurePolicy: "FAIL_CLOSED",
+  };
+}
+
 /** EXAMPLE_REALM is the token endpoint of the local run (`npm start`), used in the example configs. */
 export const EXAMPLE_REALM = "http://127.0.0.1:8080/api/token";
 
@@ -241,6 +270,11 @@ export function exampleConfigText(name: PolicyFilterName): string {
   return `${JSON.stringify(exampleConfigs()[name], null, 2)}\n`;
 }
 
+/** exampleComposedConfigText renders filters/policy/config.example.json: the three example configs keyed by filter name. */
+export function exampleComposedConfigText(): string {
+  return `${JSON.stringify(exampleConfigs(), null, 2)}\n`;
+}
+
 /** exampleConfigPath is where one filter's config.example.json lives. */
 export function exampleConfigPath(name: PolicyFilterName): string {
   return `${root}filters/${name}/config.example.json`;
@@ -248,4 +282,5 @@ export function exampleConfigPath(name: PolicyFilterName): string {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes("--write-examples")) {
   for (const name of POLICY_FILTERS) writeFileSync(exampleConfigPath(name), exampleConfigText(name));
+  writeFileSync(`${root}filters/policy/config.example.json`, exampleComposedConfigText());
 }

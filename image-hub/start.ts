@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { EnvoyStartError, startEnvoy, type ClusterSpec, type EnvoyInstance, type HttpFilterSpec, type ListenerSpec, type RouteSpec } from "proxy-wasm-host-emulator/envoy";
 import type { EnforceMode } from "./access/policy.ts";
 import { loadCatalog, type Catalog } from "./catalog.ts";
-import { policyFilterChain } from "./filter-configs.ts";
+import { composedPolicyFilter } from "./filter-configs.ts";
 import { globalLocalReply, globalRateLimitFilter, RATELIMIT_GRPC_CLUSTER, RATELIMIT_HTTP_CLUSTER } from "./global.ts";
 import { checkRateLimitService, startRateLimitService } from "./ratelimit/start.ts";
 import { startRedis } from "./redis.ts";
@@ -95,18 +95,20 @@ export interface Stack {
 
 
 /**
- * policyFilters returns the policy filter chain for Envoy (also rendered into
- * manifests/envoy/bootstrap.yaml); throws when a filter's wasm has not been built.
+ * policyFilters returns the policy filters for Envoy (also rendered into
+ * manifests/envoy/bootstrap.yaml): token-auth → plan-enforcement → rate-limit composed into ONE
+ * module (filters/policy), which answers exactly as the three modules do at one module's
+ * per-request cost (filters/sdk/PERFORMANCE.md), so what runs locally is what the benchmark
+ * measures. Throws when the wasm has not been built.
  */
 export function policyFilters(realm: string, keys: Services["keys"], sidecarSecret?: string, options: { global?: boolean; catalog?: Catalog } = {}): HttpFilterSpec[] {
   // With the sidecar secret, token-auth resolves each user's current plan from the access cluster.
   const planLookup = sidecarSecret === undefined ? undefined : { cluster: "access", secret: sidecarSecret };
-  const wasm: HttpFilterSpec[] = policyFilterChain({ realm, keys, planLookup }, { catalog: options.catalog, global: options.global }).map((f) => {
-    if (!existsSync(f.wasm)) throw new Error(`filter mode needs ${f.wasm}; run \`npm run build\` first`);
-    return { name: f.name, wasm: f.wasm, rootId: f.rootId, configuration: f.configuration, failurePolicy: f.failurePolicy };
-  });
+  const f = composedPolicyFilter({ realm, keys, planLookup }, { catalog: options.catalog, global: options.global });
+  if (!existsSync(f.wasm)) throw new Error(`filter mode needs ${f.wasm}; run \`npm run build\` first`);
+  const composed: HttpFilterSpec = { name: f.name, wasm: f.wasm, rootId: f.rootId, configuration: f.configuration, failurePolicy: f.failurePolicy };
   // Global limits: Envoy's ratelimit filter decides the pulls rate-limit marked.
-  return options.global ? [...wasm, globalRateLimitFilter()] : wasm;
+  return options.global ? [composed, globalRateLimitFilter()] : [composed];
 }
 
 /** Ports, sidecar secret and filters of the stack's Envoy. */

@@ -59,13 +59,17 @@ function ascJobs(entry, outDir, name, extraInputs) {
   ];
 }
 
+/** The filters each composed module is built from (its index.ts imports their filter.ts). */
+const composes = { policy: ["token-auth", "plan-enforcement", "rate-limit"] };
 const jobs = [];
 const filtersDir = join(root, "filters");
 for (const name of readdirSync(filtersDir).sort()) {
   const entry = join(filtersDir, name, "index.ts");
   if (name === "sdk" || name === "host" || !existsSync(entry)) continue;
-  // A filter depends on its own folder and filters/sdk only (ascJobs adds the SDK).
-  jobs.push(...ascJobs(entry, join(root, "build/filters"), name, [join(filtersDir, name)]));
+  // A filter depends on its own folder and filters/sdk (ascJobs adds the SDK); a composed module
+  // (filters/policy) also on the folders of the filters it composes.
+  const composed = (composes[name] ?? []).map((n) => join(filtersDir, n));
+  jobs.push(...ascJobs(entry, join(root, "build/filters"), name, [join(filtersDir, name), ...composed]));
 }
 const testFilters = join(root, "test/conformance/filters");
 if (existsSync(testFilters)) {

@@ -111,27 +111,58 @@ export function envoyCostFindings(r: BenchResults): Finding[] {
   const how = c ? `${c.tool.split(" ")[0]}, median of ${c.rounds} alternating rounds, load average ${c.loadAverage.start[0]} at the start` : "";
   const empty = over("sdk-empty");
   const addHeader = over("add-header");
-  const chain = over("policy-chain");
+  // The chain findings are judged on the composed module (what the project deploys); the
+  // three-module chain is reported next to it in the detail.
+  const chain = over("policy-composed");
+  const separate = over("policy-chain");
   const native = over("native");
   const hello = over("sdk-hello");
   const peers = [over("gcore-hello"), over("solo-hello")];
   const cheaperPeer = peers.every((p) => p !== null) ? Math.min(...(peers as number[])) : null;
-  const chainRps = arm("policy-chain")?.rpsVsBare ?? null;
+  const chainRps = arm("policy-composed")?.rpsVsBare ?? null;
+  const separateRps = arm("policy-chain")?.rpsVsBare ?? null;
+  const withLookup = over("policy-composed-lookup");
+  const lookupAdded = withLookup !== null && chain !== null ? Math.round((withLookup - chain) * 10) / 10 : null;
   const r1 = (n: number) => Math.round(n * 10) / 10;
   return [
     costFinding("cost-empty", "Envoy: our SDK's empty filter, added p50 over the no-op floor", empty, "µs", "≤ 3 µs", (v) => v <= 3, `${how}`),
     costFinding("cost-add-header", "Envoy: add-header, added p50 over the no-op floor", addHeader, "µs", "≤ 8 µs", (v) => v <= 8, `${how}`),
-    costFinding("cost-policy-chain", "Envoy: token-auth + plan-enforcement + rate-limit, added p50 over the no-op floor", chain, "µs", "≤ 25 µs", (v) => v <= 25, `native jwt_authn (JWT cache) + local_ratelimit: ${native ?? "–"} µs; ${how}`),
+    costFinding(
+      "cost-policy-chain",
+      "Envoy: token-auth + plan-enforcement + rate-limit composed in one module (filters/policy), added p50 over the no-op floor",
+      chain,
+      "µs",
+      "≤ 25 µs",
+      (v) => v <= 25,
+      `as three separate modules: ${separate ?? "–"} µs; native jwt_authn (JWT cache) + local_ratelimit: ${native ?? "–"} µs; ${how}`,
+    ),
     costFinding(
       "cost-chain-vs-native",
-      "Envoy: the three policy filters' added p50 ÷ native jwt_authn (JWT cache) + local_ratelimit's, both over the floor",
+      "Envoy: the three policy filters' added p50 (composed in one module) ÷ native jwt_authn (JWT cache) + local_ratelimit's, both over the floor",
       chain !== null && native !== null && native > 0 ? r1(chain / native) : null,
       "×",
       "≤ 2×",
       (v) => v <= 2,
       `${chain} µs vs ${native} µs over the floor; ${how}`,
     ),
-    costFinding("cost-chain-rps", "Envoy: requests/s with the three policy filters ÷ bare Envoy", chainRps, "×", "≥ 0.9×", (v) => v >= 0.9, `${how}`),
+    costFinding(
+      "cost-chain-rps",
+      "Envoy: requests/s with the three policy filters composed in one module ÷ bare Envoy",
+      chainRps,
+      "×",
+      "≥ 0.9×",
+      (v) => v >= 0.9,
+      `as three separate modules: ${separateRps ?? "–"}×; ${how}`,
+    ),
+    costFinding(
+      "cost-plan-lookup",
+      "Envoy: the cached plan lookup (token-auth's planLookup, issue 19) in the composed module, added p50 over the same module without it",
+      lookupAdded,
+      "µs",
+      "≤ 5 µs",
+      (v) => v <= 5,
+      `composed with the lookup ${over("policy-composed-lookup") ?? "–"} µs, without ${chain ?? "–"} µs over the floor; plans cached 1 s, 50 rotating users (the arm without the lookup: 300); ${how}`,
+    ),
     costFinding(
       "cost-hello-vs-peers",
       "Envoy: our SDK's hello, added p50 over the floor ÷ the cheaper peer SDK's hello (G-Core, proxy-runtime)",

@@ -2,14 +2,36 @@
 // root factories by root id, live contexts by id, pending callouts by token.
 import { CalloutHandler, HttpContext, RootContext, TcpContext } from "./context";
 import { E_NO_ROOT_FACTORY } from "./errors";
+import { beginCallback } from "./hostcalls/callback";
 import { logCritical } from "./hostcalls/log";
 import { getPropertyString } from "./hostcalls/properties";
 
 /** RootFactory builds the root context for a plugin; it must be a top-level function (AssemblyScript has no closures). */
 export type RootFactory = (contextId: u32) => RootContext;
 
+/**
+ * RootBuilder creates root contexts when a factory function cannot carry the state it needs
+ * (AssemblyScript has no closures), e.g. a Composition of filters. Override create().
+ */
+export class RootBuilder {
+  /** create returns the root context for `contextId`; the default is a RootContext that does nothing. */
+  create(contextId: u32): RootContext {
+    return new RootContext(contextId);
+  }
+}
+
+/** Wraps a plain factory function as a RootBuilder. */
+class FactoryBuilder extends RootBuilder {
+  constructor(readonly factory: RootFactory) {
+    super();
+  }
+  create(contextId: u32): RootContext {
+    return this.factory(contextId);
+  }
+}
+
 class Registration {
-  constructor(readonly rootId: string, readonly factory: RootFactory) {}
+  constructor(readonly rootId: string, readonly builder: RootBuilder) {}
 }
 
 /** PendingCallout is a callout waiting for its answer. */
@@ -34,17 +56,22 @@ let lastHttp: HttpContext | null = null;
  * registration matches; a module with a single registration uses it for any root id.
  */
 export function registerRootContext(factory: RootFactory, rootId: string = ""): void {
-  registrations.push(new Registration(rootId, factory));
+  registrations.push(new Registration(rootId, new FactoryBuilder(factory)));
 }
 
-function findFactory(rootId: string): RootFactory | null {
-  let fallback: RootFactory | null = null;
+/** registerRootBuilder is registerRootContext for a RootBuilder object; same root id rules. */
+export function registerRootBuilder(builder: RootBuilder, rootId: string = ""): void {
+  registrations.push(new Registration(rootId, builder));
+}
+
+function findFactory(rootId: string): RootBuilder | null {
+  let fallback: RootBuilder | null = null;
   for (let i = 0; i < registrations.length; i++) {
     const r = unchecked(registrations[i]);
-    if (r.rootId == rootId) return r.factory;
-    if (r.rootId == "") fallback = r.factory;
+    if (r.rootId == rootId) return r.builder;
+    if (r.rootId == "") fallback = r.builder;
   }
-  if (fallback === null && registrations.length == 1) fallback = unchecked(registrations[0]).factory;
+  if (fallback === null && registrations.length == 1) fallback = unchecked(registrations[0]).builder;
   return fallback;
 }
 
@@ -60,7 +87,7 @@ export function createRoot(contextId: u32): bool {
     logCritical(E_NO_ROOT_FACTORY + "\"" + rootId + "\"");
     return false;
   }
-  roots.set(contextId, factory(contextId));
+  roots.set(contextId, factory.create(contextId));
   return true;
 }
 
@@ -118,6 +145,8 @@ export function forgetContext(contextId: u32): void {
 /** setActiveContext records the context of the callback in progress (set by abi/exports.ts). */
 export function setActiveContext(contextId: u32): void {
   active = contextId;
+  // A new callback: header maps may have changed since the last one.
+  beginCallback();
 }
 
 /** activeContextId returns the context id of the callback in progress (0 outside callbacks). */
@@ -125,9 +154,28 @@ export function activeContextId(): u32 {
   return active;
 }
 
+/**
+ * CalloutWrapper lets a composition (compose.ts) wrap the handler of every callout a stream issues,
+ * to act once the answer has been handled. The default keeps the handler.
+ */
+export class CalloutWrapper {
+  /** wrap returns the handler to call with the answer of a callout `contextId` issued. */
+  wrap(handler: CalloutHandler, contextId: u32): CalloutHandler {
+    return handler;
+  }
+}
+
+let calloutWrapper: CalloutWrapper | null = null;
+
+/** setCalloutWrapper installs the module's wrapper (registerComposition does; filters never need to). */
+export function setCalloutWrapper(wrapper: CalloutWrapper | null): void {
+  calloutWrapper = wrapper;
+}
+
 /** rememberCallout stores the handler of a callout token and the context that issued it. */
 export function rememberCallout(token: u32, handler: CalloutHandler): void {
-  callouts.set(token, new PendingCallout(handler, active));
+  const wrapper = calloutWrapper;
+  callouts.set(token, new PendingCallout(wrapper === null ? handler : wrapper.wrap(handler, active), active));
 }
 
 /** findCallout returns a pending callout (its handler and issuing context), or null when the token is unknown. */

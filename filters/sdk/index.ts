@@ -19,7 +19,8 @@ export {
 } from "./types";
 
 export { BaseContext, CalloutHandler, HttpContext, RootContext, TcpContext } from "./context";
-export { activeContextId, registerRootContext, RootFactory } from "./dispatcher";
+export { activeContextId, registerRootBuilder, registerRootContext, RootBuilder, RootFactory } from "./dispatcher";
+export { ComposedHttp, ComposedRoot, Composition, registerComposition } from "./compose";
 
 export { lastResult } from "./hostcalls/status";
 export {
@@ -40,6 +41,7 @@ export {
   grpcReceiveTrailingMetadata,
   HeaderMap,
   HeaderPair,
+  HeaderSnapshot,
   httpCallResponseHeaders,
   httpCallResponseTrailers,
   requestHeaders,
@@ -97,7 +99,7 @@ export {
 } from "./hostcalls/shared";
 export { Counter, defineMetric, Gauge, Histogram, Metric } from "./hostcalls/metrics";
 export { grpcCall, grpcCancel, grpcClose, grpcSend, grpcStream, httpCall } from "./hostcalls/callouts";
-export { callForeignFunction, done, getCurrentTimeNanoseconds, setEffectiveContext, setTickPeriod } from "./hostcalls/misc";
+export { callbackTimeNanoseconds, callForeignFunction, done, getCurrentTimeNanoseconds, setEffectiveContext, setTickPeriod } from "./hostcalls/misc";
 
 export { deserializePairs, Pair, serializePairs } from "./pairs";
 export {

@@ -173,7 +173,7 @@ describe("npm run bench -- --quick", () => {
     assert.match(table.tool, /^(wrk|bench\/lib\/us-client\.ts)/, "the table says which client measured");
     assert.ok(table.rounds >= 5, `at least 5 alternating rounds, got ${table.rounds}`);
     const ids = table.arms.map((a) => a.id);
-    for (const id of ["bare", "floor", "native", "sdk-empty", "sdk-hello", "gcore-hello", "solo-hello", "add-header", "token-auth", "plan-enforcement", "rate-limit", "policy-chain"]) {
+    for (const id of ["bare", "floor", "native", "sdk-empty", "sdk-hello", "gcore-hello", "solo-hello", "add-header", "token-auth", "plan-enforcement", "rate-limit", "policy-chain", "policy-composed"]) {
       assert.ok(ids.includes(id), `arm ${id} not measured: ${JSON.stringify(missing)}`);
     }
     for (const a of table.arms) assert.equal(a.non2xx, 0, `${a.id}: every response 2xx`);

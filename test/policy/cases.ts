@@ -150,3 +150,44 @@ export function badInputCases(now: number = Math.floor(Date.now() / 1000)): BadI
     },
   ];
 }
+
+/** One request of the separate-vs-composed table. */
+export interface Step {
+  name: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * equivalenceSteps is the table the composed policy module must answer exactly as the three
+ * separate modules do: every bad input, passes, identity spoofing, the quota answer, an upload body
+ * past the limit, and a Personal user running into the rate limit. Tokens are valid around `now`.
+ */
+export function equivalenceSteps(now: number): Step[] {
+  const token = (plan: string, sub = "alice", actions = ["pull", "push", "delete"]) =>
+    `Bearer ${mintToken({ now, sub, plan, access: [{ name: `${sub}/app`, actions }] })}`;
+  const table: Step[] = badInputCases(now).map((c) => ({ name: c.name, method: c.method, path: c.path, headers: c.headers }));
+  table.push(
+    { name: "a valid team pull with a forged x-hub-user", method: "GET", path: "/v2/alice/app/manifests/1.0", headers: { authorization: token("team"), "x-hub-user": "mallory" } },
+    { name: "a forged sidecar header on a registry path", method: "GET", path: "/v2/alice/app/manifests/1.0", headers: { authorization: token("team"), "x-hub-sidecar": "guess" } },
+    { name: "forged identity on a non-registry path", method: "GET", path: "/api/me", headers: { "x-hub-user": "root", "x-hub-plan": "enterprise", "x-hub-access": "*", "x-hub-sidecar": "guess" } },
+    { name: "a plain non-registry request", method: "GET", path: "/", headers: {} },
+    { name: "the base endpoint with a token", method: "GET", path: "/v2/", headers: { authorization: token("personal") } },
+    { name: "the quota answer", method: "GET", path: "/v2/_quota", headers: { authorization: token("team") } },
+    { name: "an upload start", method: "POST", path: "/v2/alice/app/blobs/uploads/", headers: { authorization: token("personal") } },
+    { name: "a delete on the enterprise plan", method: "DELETE", path: "/v2/alice/app/manifests/sha256:00", headers: { authorization: token("enterprise") } },
+    {
+      name: "an upload chunk with a chunked body (plan-enforcement counts it)",
+      method: "PATCH",
+      path: "/v2/alice/app/blobs/uploads/3f1c",
+      headers: { authorization: token("personal"), "transfer-encoding": "chunked" },
+      body: "x".repeat(2048),
+    },
+  );
+  // Personal allows 10 pulls per window: the 11th and 12th are 429 with Retry-After.
+  for (let i = 0; i < 12; i++) table.push({ name: `personal pull ${i + 1}`, method: "GET", path: "/v2/erin/app/manifests/latest", headers: { authorization: token("personal", "erin", ["pull"]) } });
+  table.push({ name: "the quota after the limit", method: "GET", path: "/v2/_quota", headers: { authorization: token("personal", "erin", ["pull"]) } });
+  return table;
+}

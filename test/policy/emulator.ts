@@ -4,9 +4,12 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createChain, ManualClock, type Chain, type ChainResult, type ClusterHandler, type UpstreamRequest } from "proxy-wasm-host-emulator";
 import { type Catalog } from "../../image-hub/catalog.ts";
 import { EXAMPLE_REALM, policyFilterChain, type PolicyFilterName } from "../../image-hub/filter-configs.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Both builds of every filter: the tests run each case against each (Go vmTest style). */
 export const BUILDS = [
@@ -36,6 +39,20 @@ export interface StartPolicyOptions {
   configOverride?: Partial<Record<PolicyFilterName, string>>;
   /** Handlers of the clusters the filters' callouts name (token-auth's plan lookup). */
   clusters?: Record<string, ClusterHandler | null>;
+  /** Run the filters as ONE composed module (filters/policy) instead of one module each. */
+  composed?: boolean;
+}
+
+/** The composed module's configuration: each filter's text as its object, or as a string when it is not JSON. */
+function composedConfig(parts: [PolicyFilterName, string][]): string {
+  const value = (text: string): unknown => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  };
+  return JSON.stringify(Object.fromEntries(parts.map(([name, text]) => [name, value(text)])));
 }
 
 /**
@@ -50,13 +67,23 @@ export async function startPolicy(options: StartPolicyOptions = {}): Promise<Pol
     workers: options.workers ?? 1,
     logLevel: "debug",
     clusters: options.clusters,
-    filters: specs.map((s) => ({
-      name: s.name,
-      rootId: s.rootId,
-      failurePolicy: s.failurePolicy,
-      wasm: readFileSync(s.wasm),
-      pluginConfig: options.configOverride?.[s.name] ?? s.pluginConfig,
-    })),
+    filters: options.composed
+      ? [
+          {
+            name: "policy",
+            rootId: "policy",
+            failurePolicy: "FAIL_CLOSED" as const,
+            wasm: readFileSync(`${root}build/filters/policy${options.debug ? ".debug" : ""}.wasm`),
+            pluginConfig: composedConfig(specs.map((s) => [s.name, options.configOverride?.[s.name] ?? s.pluginConfig])),
+          },
+        ]
+      : specs.map((s) => ({
+          name: s.name,
+          rootId: s.rootId,
+          failurePolicy: s.failurePolicy,
+          wasm: readFileSync(s.wasm),
+          pluginConfig: options.configOverride?.[s.name] ?? s.pluginConfig,
+        })),
   });
   const seen: UpstreamRequest[] = [];
   return {

@@ -6,12 +6,28 @@ import { BufferType, WasmResult } from "../types";
 import { setLastResult } from "./status";
 import { decodeUtf8 } from "../utf8";
 
+// What a composition (compose.ts) shows one of its filters as the plugin configuration; null: the host's.
+let configurationOverride: ArrayBuffer | null = null;
+
+/**
+ * setPluginConfigurationOverride makes pluginConfiguration read `bytes` instead of the host's buffer
+ * until called with null. A Composition uses it to hand each filter its own part of the configuration.
+ */
+export function setPluginConfigurationOverride(bytes: ArrayBuffer | null): void {
+  configurationOverride = bytes;
+}
+
 /** Buffer wraps one of the host's buffers; use the exported instances (requestBody, pluginConfiguration, ...). */
 export class Buffer {
   constructor(readonly type: BufferType) {}
 
   /** length returns the buffer's current size, or 0 with lastResult() != Ok when it is not available. */
   length(): u32 {
+    const replaced = configurationOverride;
+    if (replaced !== null && this.type == BufferType.PluginConfiguration) {
+      setLastResult(WasmResult.Ok);
+      return <u32>replaced.byteLength;
+    }
     clearRet();
     const r = setLastResult(proxy_get_buffer_status(<u32>this.type, retPtr(), retPtr() + 4));
     return r == WasmResult.Ok ? load<u32>(retPtr()) : 0;
@@ -21,6 +37,12 @@ export class Buffer {
   read(start: u32 = 0, maxSize: u32 = 0xffffffff): ArrayBuffer | null {
     // Envoy rejects start + maxSize overflowing u32, so clamp the default "everything" to fit.
     const size = maxSize > 0xffffffff - start ? 0xffffffff - start : maxSize;
+    const replaced = configurationOverride;
+    if (replaced !== null && this.type == BufferType.PluginConfiguration) {
+      setLastResult(WasmResult.Ok);
+      const from = <i32>min(start, <u32>replaced.byteLength);
+      return replaced.slice(from, <i32>min(<u64>from + <u64>size, <u64>replaced.byteLength));
+    }
     clearRet();
     const r = setLastResult(proxy_get_buffer_bytes(<u32>this.type, start, size, retPtr(), retPtr() + 4));
     if (r != WasmResult.Ok) return null;

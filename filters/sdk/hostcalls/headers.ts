@@ -14,6 +14,7 @@ import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { deserializePairs, Pair, serializePairs } from "../pairs";
 import { MapType, WasmResult } from "../types";
 import { asciiLower, utf8 } from "../utf8";
+import { callbackGeneration } from "./callback";
 import { setLastResult } from "./status";
 import { decodeUtf8 } from "../utf8";
 
@@ -42,9 +43,140 @@ export function fromPairs(pairs: Array<Pair>): Array<HeaderPair> {
   return out;
 }
 
+/** Compares header names ASCII-case-insensitively (the host keeps names lowercase; callers may not). */
+function sameName(a: usize, aLength: usize, b: usize, bLength: usize): bool {
+  if (aLength != bLength) return false;
+  for (let i: usize = 0; i < aLength; i++) {
+    let x = <u32>load<u8>(a + i);
+    let y = <u32>load<u8>(b + i);
+    if (x - 0x41 < 26) x |= 0x20;
+    if (y - 0x41 < 26) y |= 0x20;
+    if (x != y) return false;
+  }
+  return true;
+}
+
+/**
+ * HeaderSnapshot is every entry of one header map, read with ONE hostcall (proxy_get_header_map_pairs)
+ * and shared by every reader in the same callback, e.g. all the filters of a composition. Writes made
+ * through the same HeaderMap in that callback (replace, remove) are applied to it, so it reads what
+ * the host would answer; add and setPairs make the next snapshot() read the map again. Get one with
+ * HeaderMap.snapshot(); do not keep it past the callback.
+ */
+export class HeaderSnapshot {
+  /** The pairs as the host serialized them (validated when read); empty when the map was unavailable. */
+  private raw: ArrayBuffer = new ArrayBuffer(0);
+  private count: usize = 0;
+  private available: bool = false;
+  /** Names written in this callback, in order, with their value (null: removed); the last one wins. */
+  private writtenNames: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  private writtenValues: Array<ArrayBuffer | null> = new Array<ArrayBuffer | null>();
+
+  /** Takes the host's serialized pairs; false (and an unavailable snapshot) when they are malformed. */
+  load(raw: ArrayBuffer, available: bool): bool {
+    this.writtenNames.length = 0;
+    this.writtenValues.length = 0;
+    this.raw = raw;
+    this.count = 0;
+    this.available = available;
+    if (!available) return true;
+    const size = <usize>raw.byteLength;
+    if (size < 4) return true;
+    const base = changetype<usize>(raw);
+    const count = <usize>load<u32>(base);
+    let ok = count <= (size - 4) / 10;
+    let pos: usize = 4 + 8 * count;
+    for (let i: usize = 0; ok && i < count; i++) {
+      const k = <usize>load<u32>(base + 4 + 8 * i);
+      const v = <usize>load<u32>(base + 8 + 8 * i);
+      ok = k <= size && v <= size && pos + k + v + 2 <= size && load<u8>(base + pos + k) == 0 && load<u8>(base + pos + k + 1 + v) == 0;
+      pos += k + v + 2;
+    }
+    if (!ok || pos != size) {
+      this.available = false;
+      return false;
+    }
+    this.count = count;
+    return true;
+  }
+
+  /** ok tells whether the map was available when read (false outside the callbacks that have it). */
+  ok(): bool {
+    return this.available;
+  }
+
+  /** getBytes returns the first value of `name` as raw bytes (treat them as read-only), or null when absent or unavailable. */
+  getBytes(name: string): ArrayBuffer | null {
+    if (!this.available) return null;
+    const key = utf8(name);
+    const keyAt = changetype<usize>(key);
+    const keyLength = <usize>key.byteLength;
+    for (let i = this.writtenNames.length - 1; i >= 0; i--) {
+      const written = unchecked(this.writtenNames[i]);
+      if (sameName(changetype<usize>(written), <usize>written.byteLength, keyAt, keyLength)) return unchecked(this.writtenValues[i]);
+    }
+    const base = changetype<usize>(this.raw);
+    let pos: usize = 4 + 8 * this.count;
+    for (let i: usize = 0; i < this.count; i++) {
+      const k = <usize>load<u32>(base + 4 + 8 * i);
+      const v = <usize>load<u32>(base + 8 + 8 * i);
+      if (sameName(base + pos, k, keyAt, keyLength)) return this.raw.slice(<i32>(pos + k + 1), <i32>(pos + k + 1 + v));
+      pos += k + v + 2;
+    }
+    return null;
+  }
+
+  /** get returns the first value of `name` decoded as UTF-8 (lossy, as HeaderMap.get), or null. */
+  get(name: string): string | null {
+    const bytes = this.getBytes(name);
+    return bytes === null ? null : decodeUtf8(bytes);
+  }
+
+  /** has tells whether `name` is present. */
+  has(name: string): bool {
+    return this.getBytes(name) !== null;
+  }
+
+  /** Records a write the host accepted; `value` null for a removal. */
+  wrote(name: ArrayBuffer, value: ArrayBuffer | null): void {
+    this.writtenNames.push(name);
+    this.writtenValues.push(value);
+  }
+}
+
 /** HeaderMap wraps one of the host's header maps; use the exported instances (requestHeaders, ...). */
 export class HeaderMap {
+  private snap: HeaderSnapshot = new HeaderSnapshot();
+  /** The callback generation the snapshot was read in; 0 when none is current. */
+  private snapGeneration: u32 = 0;
+
   constructor(readonly type: MapType) {}
+
+  /**
+   * snapshot returns the whole map read with one hostcall, shared by every caller in the current
+   * callback and kept in step with replace/remove made through this HeaderMap. Use it when a callback
+   * (or a composition of filters) reads more than one header: each get() is otherwise a hostcall of
+   * its own. When the map is not available, or the host's answer is malformed, snapshot().ok() is
+   * false and every read returns null (lastResult() says why).
+   */
+  snapshot(): HeaderSnapshot {
+    if (this.snapGeneration == callbackGeneration()) return this.snap;
+    clearRet();
+    const r = setLastResult(proxy_get_header_map_pairs(<u32>this.type, retPtr(), retPtr() + 4));
+    const raw = r == WasmResult.Ok ? takeResult() : new ArrayBuffer(0);
+    if (!this.snap.load(raw, r == WasmResult.Ok)) setLastResult(WasmResult.SerializationFailure);
+    this.snapGeneration = callbackGeneration();
+    return this.snap;
+  }
+
+  /** Applies an accepted write to a current snapshot, or drops the snapshot when the write failed. */
+  private track(result: WasmResult, name: ArrayBuffer, value: ArrayBuffer | null): WasmResult {
+    if (this.snapGeneration == callbackGeneration()) {
+      if (result == WasmResult.Ok) this.snap.wrote(name, value);
+      else this.snapGeneration = 0;
+    }
+    return result;
+  }
 
   /** getBytes returns the first value of `name` as raw bytes, or null (absent → NotFound, unavailable map → BadArgument). */
   getBytes(name: string): ArrayBuffer | null {
@@ -90,6 +222,8 @@ export class HeaderMap {
 
   /** addBytes is add with pre-encoded name and value; encode once in onConfigure to keep streams allocation-free. */
   addBytes(name: ArrayBuffer, value: ArrayBuffer): WasmResult {
+    // Whether the host joins or appends depends on the header; the next snapshot() reads it back.
+    this.snapGeneration = 0;
     return <WasmResult>(
       proxy_add_header_map_value(
         <u32>this.type,
@@ -103,12 +237,17 @@ export class HeaderMap {
 
   /** replace sets `name` to exactly one value, adding it if absent; BadArgument if the map is unavailable. */
   replace(name: string, value: string): WasmResult {
-    return this.replaceBytes(utf8(name), utf8(value));
+    return this.replaceEncoded(utf8(name), utf8(value));
   }
 
   /** replaceBytes is replace with pre-encoded name and value. */
   replaceBytes(name: ArrayBuffer, value: ArrayBuffer): WasmResult {
-    return <WasmResult>(
+    // A current snapshot keeps a copy: the caller may reuse its buffer.
+    return this.replaceEncoded(name, this.snapGeneration == callbackGeneration() ? value.slice(0) : value);
+  }
+
+  private replaceEncoded(name: ArrayBuffer, value: ArrayBuffer): WasmResult {
+    const r = <WasmResult>(
       proxy_replace_header_map_value(
         <u32>this.type,
         changetype<usize>(name),
@@ -117,12 +256,14 @@ export class HeaderMap {
         <usize>value.byteLength,
       )
     );
+    return this.track(r, name, value);
   }
 
   /** remove deletes every value of `name`; Ok when absent, BadArgument if the map is unavailable. */
   remove(name: string): WasmResult {
     const key = utf8(name);
-    return <WasmResult>proxy_remove_header_map_value(<u32>this.type, changetype<usize>(key), <usize>key.byteLength);
+    const r = <WasmResult>proxy_remove_header_map_value(<u32>this.type, changetype<usize>(key), <usize>key.byteLength);
+    return this.track(r, key, null);
   }
 
   /** pairsBytes returns all entries as raw pairs in host order (pseudo-headers first); empty when unavailable. */
@@ -150,6 +291,7 @@ export class HeaderMap {
 
   /** setPairsBytes replaces the whole map with raw pairs. */
   setPairsBytes(pairs: Array<Pair>): WasmResult {
+    this.snapGeneration = 0;
     const data = serializePairs(pairs);
     return <WasmResult>proxy_set_header_map_pairs(<u32>this.type, changetype<usize>(data), <usize>data.byteLength);
   }

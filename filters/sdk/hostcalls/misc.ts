@@ -8,6 +8,7 @@ import {
 } from "../abi/imports";
 import { clearRet, retPtr, retWide, takeResult } from "../abi/malloc";
 import { WasmResult } from "../types";
+import { callbackGeneration } from "./callback";
 import { setLastResult } from "./status";
 
 /** getCurrentTimeNanoseconds returns the host's wall clock in ns since the epoch; 0 if the host refused. */
@@ -15,6 +16,24 @@ export function getCurrentTimeNanoseconds(): u64 {
   store<u64>(retWide(), 0);
   const r = setLastResult(proxy_get_current_time_nanoseconds(retWide()));
   return r == WasmResult.Ok ? load<u64>(retWide()) : 0;
+}
+
+let clockGeneration: u32 = 0;
+let clockNanoseconds: u64 = 0;
+
+/**
+ * callbackTimeNanoseconds is getCurrentTimeNanoseconds read at most once per callback: every caller
+ * in the same callback (e.g. the filters of a composition) gets the same instant without a hostcall
+ * of its own. Use it for "now" in a decision (expiry, a token bucket); use getCurrentTimeNanoseconds
+ * to measure time inside a callback. 0 if the host refused.
+ */
+export function callbackTimeNanoseconds(): u64 {
+  const generation = callbackGeneration();
+  if (clockGeneration != generation || clockNanoseconds == 0) {
+    clockNanoseconds = getCurrentTimeNanoseconds();
+    clockGeneration = generation;
+  }
+  return clockNanoseconds;
 }
 
 /** setTickPeriod arms the root context's timer (onTick every `periodMs`); 0 disables it. */

@@ -12,6 +12,37 @@ import { HeaderPair, toPairs } from "./headers";
 import { setLastResult } from "./status";
 import { decodeUtf8 } from "../utf8";
 
+let localResponses: u32 = 0;
+let closes: u32 = 0;
+
+/**
+ * localResponsesSent counts the local responses and stream closes the host accepted since the module
+ * started. A composition compares it around each filter's callback to learn that the filter ended
+ * the stream, which stops the filters after it (as Envoy stops a chain).
+ */
+export function localResponsesSent(): u32 {
+  return localResponses + closes;
+}
+
+/**
+ * StreamInterceptor lets a composition (compose.ts) see a filter's continueStream: a filter of the
+ * composition that resumes must first hand the stream to the next filter of the same module. Return
+ * -1 to let the call reach the host, or the WasmResult to answer.
+ */
+export class StreamInterceptor {
+  /** intercept is called with every continueStream; the default lets it through. */
+  intercept(streamType: StreamType): i32 {
+    return -1;
+  }
+}
+
+let interceptor: StreamInterceptor | null = null;
+
+/** setStreamInterceptor installs the module's interceptor (compose.ts does; filters never need to). */
+export function setStreamInterceptor(value: StreamInterceptor | null): void {
+  interceptor = value;
+}
+
 /**
  * sendLocalResponseBytes answers the client directly with `statusCode`, `body` and extra `headers`
  * (no ":status"); `details` becomes the response-code details. Return a Stop status from the callback
@@ -26,7 +57,7 @@ export function sendLocalResponseBytes(
 ): WasmResult {
   const detailBytes = String.UTF8.encode(details);
   const headerBytes = serializePairs(toPairs(headers));
-  return <WasmResult>(
+  const r = <WasmResult>(
     proxy_send_local_response(
       statusCode,
       changetype<usize>(detailBytes),
@@ -38,6 +69,8 @@ export function sendLocalResponseBytes(
       <i32>grpcStatus,
     )
   );
+  if (r == WasmResult.Ok) localResponses++;
+  return r;
 }
 
 /** sendLocalResponse is sendLocalResponseBytes with a UTF-8 text body. */
@@ -53,12 +86,24 @@ export function sendLocalResponse(
 
 /** continueStream resumes a paused stream; Envoy answers Unimplemented for StreamType.Upstream. */
 export function continueStream(streamType: StreamType): WasmResult {
+  const hook = interceptor;
+  if (hook !== null) {
+    const handled = hook.intercept(streamType);
+    if (handled >= 0) return <WasmResult>handled;
+  }
+  return <WasmResult>proxy_continue_stream(<u32>streamType);
+}
+
+/** hostContinueStream is continueStream straight to the host, past any interceptor (for compose.ts). */
+export function hostContinueStream(streamType: StreamType): WasmResult {
   return <WasmResult>proxy_continue_stream(<u32>streamType);
 }
 
 /** closeStream resets the stream (HTTP) or closes the connection (TCP). */
 export function closeStream(streamType: StreamType): WasmResult {
-  return <WasmResult>proxy_close_stream(<u32>streamType);
+  const r = <WasmResult>proxy_close_stream(<u32>streamType);
+  if (r == WasmResult.Ok) closes++;
+  return r;
 }
 
 /** continueRequest resumes a request paused by a Stop status (continueStream(HttpRequest)). */

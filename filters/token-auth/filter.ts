@@ -1,0 +1,292 @@
+// token-auth: verifies the registry JWT (HS256) on /v2 requests and passes the verified identity on
+// in x-hub-* headers (CONTRACT.md). FAILS CLOSED: a missing or bad token, a header map it cannot
+// write, or a trap (Envoy FAIL_CLOSED policy) all stop the request before the upstream. With
+// `planLookup` configured, x-hub-plan is the user's current plan from the access service (README
+// "Live plans"), never the token's claim; a plan it cannot confirm is refused (503), never guessed.
+// The filter itself; index.ts builds it as its own module, filters/policy composes it with the others.
+import {
+  asciiLower,
+  ConfigReader,
+  Counter,
+  FilterHeadersStatus,
+  callbackTimeNanoseconds,
+  getPluginConfigurationString,
+  continueRequest,
+  HeaderPair,
+  httpCall,
+  httpCallResponseBody,
+  httpCallResponseHeaders,
+  HttpContext,
+  JsonObject,
+  logDebug,
+  logEnabled,
+  LogLevel,
+  requestHeaders,
+  RootContext,
+  WasmResult,
+} from "proxy-wasm-as-sdk";
+import { base64UrlDecode, HmacSha256 } from "proxy-wasm-as-sdk/crypto";
+import { challengeScope, parseRoute, RouteKind } from "proxy-wasm-as-sdk/registry/routes";
+import {
+  bearerChallenge,
+  bearerChallengePrefix,
+  HEADER_ACCESS,
+  HEADER_PLAN,
+  HEADER_SIDECAR,
+  HEADER_USER,
+  isPlanId,
+  isQuotable,
+  sendRegistryError,
+  UNAUTHORIZED,
+} from "proxy-wasm-as-sdk/registry/errors";
+import { JwtKey, JwtSettings, JwtVerifier, VerifiedToken } from "./assembly/jwt";
+import { PlanCache } from "./assembly/plan-cache";
+
+/** FILTER is the filter's name: its root id, and the prefix of its log lines and configuration errors. */
+export const FILTER = "token-auth";
+const CONFIG_FIELDS = ["issuer", "audience", "clockSkewSeconds", "maxTokenLength", "realm", "service", "keys", "planLookup"];
+const LOOKUP_FIELDS = ["cluster", "authority", "path", "secret", "ttlMs", "timeoutMs", "slots"];
+
+/** Where and how token-auth asks the access service for a user's current plan. */
+class PlanLookup {
+  /** The callout's headers except x-hub-user, built once. */
+  headers: Array<HeaderPair> = new Array<HeaderPair>();
+  constructor(readonly cluster: string, readonly timeoutMs: u32, readonly cache: PlanCache) {}
+}
+const KEY_FIELDS = ["kid", "alg", "k"];
+const MAX_PLAN_METRICS: i32 = 16;
+
+/** TokenAuthRoot is token-auth's root context (configuration, metrics); see newTokenAuthRoot. */
+export class TokenAuthRoot extends RootContext {
+  verifier: JwtVerifier | null = null;
+  /** The challenge up to (not including) the optional scope, built once per configuration. */
+  challengePrefix: string = "";
+  lookup: PlanLookup | null = null;
+  readonly lookups: Counter = new Counter("image_hub.token_auth.plan_lookups");
+  readonly lookupFailures: Counter = new Counter("image_hub.token_auth.plan_lookup_failures");
+  readonly allowed: Counter = new Counter("image_hub.token_auth.allowed");
+  readonly denied: Counter = new Counter("image_hub.token_auth.denied");
+  /** Allowed requests per plan; plans come from signed tokens, and the map is capped anyway. */
+  private readonly allowedByPlan: Map<string, Counter> = new Map<string, Counter>();
+
+  /** countAllowed increments the total and, for the first MAX_PLAN_METRICS plans seen, the plan's counter. */
+  countAllowed(plan: string): void {
+    this.allowed.increment();
+    if (this.allowedByPlan.has(plan)) {
+      this.allowedByPlan.get(plan).increment();
+    } else if (this.allowedByPlan.size < MAX_PLAN_METRICS) {
+      const counter = new Counter("image_hub.token_auth." + plan + ".allowed");
+      this.allowedByPlan.set(plan, counter);
+      counter.increment();
+    }
+  }
+
+  /** Implements RootContext.onConfigure: any invalid field refuses the whole configuration. */
+  onConfigure(pluginConfigurationSize: u32): bool {
+    const reader = new ConfigReader(FILTER);
+    const config = reader.parse(getPluginConfigurationString());
+    if (config === null) return reader.finish();
+    reader.allowOnly(config, CONFIG_FIELDS);
+    const settings = new JwtSettings();
+    settings.issuer = nonEmpty(reader, config, "issuer");
+    settings.audience = nonEmpty(reader, config, "audience");
+    settings.clockSkewSeconds = <f64>reader.optionalInteger(config, "clockSkewSeconds", 30, 0, 600);
+    settings.maxTokenLength = <i32>reader.optionalInteger(config, "maxTokenLength", 4096, 64, 65536);
+    const realm = nonEmpty(reader, config, "realm");
+    const service = nonEmpty(reader, config, "service");
+    if (!isQuotable(realm)) reader.fail("config.realm", "must not contain quotes, backslashes or control characters");
+    if (!isQuotable(service)) reader.fail("config.service", "must not contain quotes, backslashes or control characters");
+    const keys = reader.requireArray(config, "keys");
+    if (keys !== null && keys.items.length == 0) reader.fail("config.keys", "expected at least one key");
+    if (keys !== null) {
+      for (let i = 0; i < keys.items.length && reader.ok(); i++) {
+        const key = reader.asObject(keys.items[i]);
+        if (key === null) break;
+        const parsed = parseKey(reader, key, settings.keys);
+        if (parsed !== null) settings.keys.push(parsed);
+      }
+    }
+    const lookupConfig = reader.optionalObject(config, "planLookup");
+    let lookup: PlanLookup | null = null;
+    if (lookupConfig !== null && reader.ok()) {
+      reader.allowOnly(lookupConfig, LOOKUP_FIELDS);
+      const cluster = nonEmpty(reader, lookupConfig, "cluster");
+      const authority = nonEmpty(reader, lookupConfig, "authority");
+      const path = nonEmpty(reader, lookupConfig, "path");
+      const secret = nonEmpty(reader, lookupConfig, "secret");
+      const ttlMs = reader.optionalInteger(lookupConfig, "ttlMs", 1000, 0, 1000);
+      const timeoutMs = reader.optionalInteger(lookupConfig, "timeoutMs", 500, 1, 10000);
+      const slots = <i32>reader.optionalInteger(lookupConfig, "slots", 1024, 1, 65536);
+      if (reader.ok()) {
+        lookup = new PlanLookup(cluster, <u32>timeoutMs, new PlanCache(slots, <f64>ttlMs));
+        lookup.headers.push(new HeaderPair(":method", "GET"));
+        lookup.headers.push(new HeaderPair(":path", path));
+        lookup.headers.push(new HeaderPair(":authority", authority));
+        lookup.headers.push(new HeaderPair(HEADER_SIDECAR, secret));
+      }
+    }
+    if (!reader.ok()) return reader.finish();
+    this.lookup = lookup;
+    this.verifier = new JwtVerifier(settings);
+    this.challengePrefix = bearerChallengePrefix(realm, service);
+    return true;
+  }
+
+  /** Implements RootContext.createHttpContext. */
+  createHttpContext(contextId: u32): HttpContext {
+    return new TokenAuth(contextId, this);
+  }
+}
+
+function nonEmpty(reader: ConfigReader, config: JsonObject, field: string): string {
+  const value = reader.requireString(config, field);
+  if (value !== null && value.length == 0) reader.fail(config.path + "." + field, "expected a non-empty string");
+  return value === null ? "" : value;
+}
+
+function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): JwtKey | null {
+  reader.allowOnly(key, KEY_FIELDS);
+  const kid = nonEmpty(reader, key, "kid");
+  const alg = reader.requireString(key, "alg");
+  if (alg !== null && alg != "HS256") reader.fail(key.path + ".alg", "only HS256 is supported");
+  const secret = reader.requireString(key, "k");
+  if (!reader.ok() || secret === null) return null;
+  const bytes = base64UrlDecode(secret);
+  if (bytes === null || bytes.length < 32) {
+    reader.fail(key.path + ".k", "expected base64url of at least 32 key bytes");
+    return null;
+  }
+  for (let i = 0; i < known.length; i++) {
+    if (known[i].kid == kid) {
+      reader.fail(key.path + ".kid", "duplicate kid");
+      return null;
+    }
+  }
+  return new JwtKey(kid, new HmacSha256(bytes));
+}
+
+/** bearerToken returns the token of an `Authorization: Bearer <token>` value, or null for any other shape. */
+function bearerToken(authorization: string | null): string | null {
+  if (authorization === null || authorization.length < 8) return null;
+  // RFC 7235: the scheme name is case-insensitive.
+  if (asciiLower(authorization.substring(0, 7)) != "bearer ") return null;
+  const token = authorization.substring(7).trim();
+  return token.length == 0 ? null : token;
+}
+
+/** Removes `name` from the request when the snapshot has it; false when the host refused the removal. */
+function removeIfPresent(name: string): bool {
+  return !requestHeaders.snapshot().has(name) || requestHeaders.remove(name) == WasmResult.Ok;
+}
+
+class TokenAuth extends HttpContext {
+  /** The identity waiting for its plan lookup, if one is in flight. */
+  private pending: VerifiedToken | null = null;
+  /** The challenge scope of the paused request, for a refusal after the lookup. */
+  private scope: string = "";
+
+  /** Implements HttpContext.onRequestHeaders. */
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    const root = changetype<TokenAuthRoot>(this.root);
+    // Client-sent identity is never trusted, on any path. A request that goes on to be verified
+    // gets x-hub-user/plan/access replaced (replace leaves exactly one value), and a refused one
+    // never reaches the upstream, so only a request passed through untouched needs them removed:
+    // three hostcalls fewer on every verified request.
+    // All reads come from one snapshot of the map (one hostcall, shared with the filters composed
+    // after this one), and a header that is absent is not removed: no hostcall for nothing.
+    const request = requestHeaders.snapshot();
+    let written = request.ok();
+    if (written && request.has(HEADER_SIDECAR)) written = requestHeaders.remove(HEADER_SIDECAR) == WasmResult.Ok;
+    const path = request.get(":path");
+    const method = request.get(":method");
+    const route = parseRoute(method === null ? "" : method, path === null ? "" : path);
+    if (route.kind == RouteKind.NotRegistry && path !== null && written) {
+      written = removeIfPresent(HEADER_USER) && written;
+      written = removeIfPresent(HEADER_PLAN) && written;
+      written = removeIfPresent(HEADER_ACCESS) && written;
+      if (written) return FilterHeadersStatus.Continue;
+    }
+    const verifier = root.verifier;
+    const token = bearerToken(request.get("authorization"));
+    const scope = challengeScope(route);
+    if (!written) return this.refuse(root, scope, "client identity headers could not be removed");
+    if (verifier === null) return this.refuse(root, scope, "not configured");
+    if (token === null) return this.refuse(root, scope, "no bearer token");
+    const nowSeconds = <f64>callbackTimeNanoseconds() / 1e9;
+    const identity = verifier.verify(token, nowSeconds);
+    if (identity === null) return this.refuse(root, scope, verifier.reason);
+    const lookup = root.lookup;
+    if (lookup === null) return this.pass(root, identity, identity.plan);
+    const plan = lookup.cache.fresh(identity.subject, nowSeconds * 1000);
+    if (plan !== null) return this.pass(root, identity, plan);
+    // No plan confirmed within the TTL: ask the access service and hold the request until it answers.
+    const headers = lookup.headers.slice(0);
+    headers.push(new HeaderPair(HEADER_USER, identity.subject));
+    root.lookups.increment();
+    if (httpCall(lookup.cluster, headers, null, new Array<HeaderPair>(), lookup.timeoutMs, this) == 0) return this.unavailable(root);
+    this.pending = identity;
+    this.scope = scope;
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+
+  /** Implements CalloutHandler.onHttpCallResponse: the access service's answer to the plan lookup. */
+  onHttpCallResponse(token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+    const root = changetype<TokenAuthRoot>(this.root);
+    const identity = this.pending;
+    const lookup = root.lookup;
+    if (identity === null || lookup === null) return;
+    this.pending = null;
+    let status = "";
+    if (numHeaders > 0) {
+      const answered = httpCallResponseHeaders.get(":status");
+      if (answered !== null) status = answered;
+    }
+    if (status == "404") {
+      this.refuse(root, this.scope, "user " + identity.subject + " no longer exists");
+      return;
+    }
+    let body: string | null = null;
+    if (status == "200" && bodySize <= 64) body = httpCallResponseBody.readString();
+    if (body === null || !isPlanId(body)) {
+      this.unavailable(root);
+      return;
+    }
+    lookup.cache.confirm(identity.subject, body, <f64>callbackTimeNanoseconds() / 1e6);
+    if (this.pass(root, identity, body) == FilterHeadersStatus.Continue) continueRequest();
+  }
+
+  /** Writes the verified identity with the plan to enforce; refuses when the headers cannot be written. */
+  private pass(root: TokenAuthRoot, identity: VerifiedToken, plan: string): FilterHeadersStatus {
+    const set =
+      requestHeaders.replace(HEADER_USER, identity.subject) == WasmResult.Ok &&
+      requestHeaders.replace(HEADER_PLAN, plan) == WasmResult.Ok &&
+      requestHeaders.replace(HEADER_ACCESS, identity.access) == WasmResult.Ok;
+    if (!set) return this.refuse(root, "", "identity headers could not be written");
+    root.countAllowed(plan);
+    return FilterHeadersStatus.Continue;
+  }
+
+  /** Fails closed when no current plan could be confirmed: 503, Retry-After: 1. */
+  private unavailable(root: TokenAuthRoot): FilterHeadersStatus {
+    root.lookupFailures.increment();
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 503: plan lookup failed");
+    const headers = new Array<HeaderPair>();
+    headers.push(new HeaderPair("retry-after", "1"));
+    sendRegistryError(503, "token_auth_plan_unavailable", "UNAVAILABLE", "current plan could not be confirmed", "null", headers);
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+
+  private refuse(root: TokenAuthRoot, scope: string, reason: string): FilterHeadersStatus {
+    root.denied.increment();
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 401: " + reason);
+    const headers = new Array<HeaderPair>();
+    headers.push(new HeaderPair("www-authenticate", bearerChallenge(root.challengePrefix, scope)));
+    sendRegistryError(UNAUTHORIZED, "token_auth_unauthorized", "UNAUTHORIZED", "authentication required", "null", headers);
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+}
+
+/** newTokenAuthRoot creates token-auth's root context: index.ts registers it, filters/policy composes it. */
+export function newTokenAuthRoot(contextId: u32): RootContext {
+  return new TokenAuthRoot(contextId);
+}
