@@ -132,6 +132,8 @@ export class Exchange {
 
   /** sendLocalReply of filter i, as an op of this stream. */
   sendLocalReply(i: number, reply: LocalReply): void {
+    // Envoy ends decoding at the call: request data held or still arriving reaches no filter (no on_request_body).
+    if (!this.responseStarted) this.request.aborted = true;
     this.enqueue(() => this.localReply(i, reply));
   }
 

@@ -177,8 +177,8 @@ describe("conformance: the SDK's Composition vs separate filters, in Envoy 1.40 
     it(`${composed.covers}: ${separate.filters.map((f) => f.config).join(" → ")}`, () => {
       const e = envoySide.get(separate.name)!;
       assert.deepEqual(seen(composed, envoySide.get(composed.name)!), seen(separate, e), "composed vs separate, in Envoy");
-      // Envoy is the reference for the emulator too (separate filters in the emulator are the
-      // emulator's own conformance, checked by conformance.test.ts).
+      // Envoy is the reference for the emulator, separate and composed.
+      assert.deepEqual(seen(separate, emulatorSide.get(separate.name)!), seen(separate, e), "separate in the emulator vs separate in Envoy");
       assert.deepEqual(seen(composed, emulatorSide.get(composed.name)!), seen(separate, e), "composed in the emulator vs separate in Envoy");
       // Something happened: every scenario logs its first filter's request headers.
       assert.ok(e.streamLogs.some((l) => l.message.startsWith("a request_headers")), JSON.stringify(e.streamLogs));
