@@ -40,25 +40,7 @@ export async function startApp(root: string, mode: "filter" | "app", key: BenchK
   if (missing.length) throw new Error(`the services are not there yet: ${missing.join(", ")} missing`);
   const dataDir = mkdtempSync(join(tmpdir(), `bench-app-${mode}-`));
   const config = { dataDir, mode, keys: [{ kid: key.kid, k: key.k }], sidecarSecret, realm: "http://127.0.0.1/api/token" };
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "bench/app-process.ts"), JSON.stringify(config)], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NODE_ENV: "production" },
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // However the benchmark ends, its app process must not outlive it.
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  void exited.then(() => process.removeListener("exit", killOnExit));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
+  const { child, stop } = spawnBenchChild(root, "bench/app-process.ts", config, dataDir, 3000);
   try {
     const ports = await readyPorts(child);
     const counts = async () => (await (await fetch(`http://127.0.0.1:${ports.controlPort}/`)).json()) as AppCounts;
@@ -136,4 +118,31 @@ async function pushBlob(origin: string, repository: string, bytes: Buffer, heade
   const put = await fetch(url, { method: "PUT", headers: { ...headers, "content-type": "application/octet-stream" }, body: new Uint8Array(bytes) });
   if (put.status !== 201) throw new Error(`seed: blob PUT answered ${put.status}: ${await put.text()}`);
   return digest;
+}
+
+/**
+ * spawnBenchChild starts `script` (node + tsx, its JSON `config` as the one argument, cwd `root`) as a
+ * child that never outlives the benchmark: it is killed when this process exits. `stop()` ends it
+ * (SIGTERM, SIGKILL after `graceMs`) and removes `dataDir`; it never rejects.
+ */
+export function spawnBenchChild(root: string, script: string, config: unknown, dataDir: string, graceMs: number): { child: ChildProcess; stop: () => Promise<void> } {
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, script), JSON.stringify(config)], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NODE_ENV: "production" },
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  void exited.then(() => process.removeListener("exit", killOnExit));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { child, stop };
 }

@@ -1,7 +1,7 @@
 // The "global limits" regime (issue 20) as markdown, chart, SMP tests and findings. Kept apart from
 // report.ts, smp.ts and findings.ts, which call in here, so those stay as they are.
-import type { BenchResults, Finding, GlobalArmId, GlobalLimits, GlobalRun, LatencySummaryUs } from "../results-types.ts";
-import { generatorName, SMP_VERSION, toMs, type SmpDocument, type SmpTestResult } from "./smp.ts";
+import type { BenchResults, Finding, GlobalArmId, GlobalLimits, GlobalRun } from "../results-types.ts";
+import { generatorName, SMP_VERSION, statusResults, type SmpDocument } from "./smp.ts";
 import { barChart, type Bar } from "./svg.ts";
 
 function median(values: number[]): number | null {
@@ -131,28 +131,7 @@ export function appendGlobalSmp(doc: SmpDocument, r: BenchResults): void {
       envoy_cpu_ms_per_1k_requests: run.envoy ? String(run.envoy.cpuMsPer1kRequests) : "",
       store_cpu_ms_per_1k_requests: run.store ? String(run.store.cpuMsPer1kRequests) : "",
     };
-    const results: SmpTestResult[] = [];
-    const classes = [
-      ["all", run.latencyUs.all, run.requests.total],
-      ["2xx", run.latencyUs.ok, run.requests.ok2xx],
-      ["429", run.latencyUs.rejected, run.requests.rejected429],
-    ] as const;
-    for (const [status, lat, count] of classes) {
-      if (!lat) continue;
-      results.push({
-        smp_version: SMP_VERSION,
-        id: `${run.id}#${status}`,
-        labels: { ...labels, status, status_rps: String(Math.round((count / run.durationSeconds) * 100) / 100) },
-        start_time: run.startTime,
-        end_time: run.endTime,
-        latencies_ms: toMs(lat as LatencySummaryUs),
-        actual_qps: Math.round(run.actualRps * 100) / 100,
-        details_uri: `latest.json#${run.id}`,
-        test_id: run.id,
-        mesh_config_id: meshId,
-        env_id: doc.environment.id,
-      });
-    }
+    const results = statusResults(run, meshId, doc.environment.id, labels);
     if (results.length === 0) continue;
     doc.tests.push({
       config: {

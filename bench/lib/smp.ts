@@ -266,6 +266,17 @@ function runTest(run: RunResult, envId: string, meshConfigs: SmpMeshConfig[], pr
     envoy_cpu_seconds: run.envoy ? String(run.envoy.cpuSeconds) : "",
     envoy_peak_rss_mb: run.envoy ? String(run.envoy.peakRssMb) : "",
   };
+  return { config, results: statusResults(run, meshId, envId, common) };
+}
+
+/** The fields of a load run that statusResults reads (RunResult and GlobalRun both have them). */
+export type StatusClassRun = Pick<RunResult, "id" | "startTime" | "endTime" | "durationSeconds" | "actualRps" | "latencyUs" | "requests">;
+
+/**
+ * statusResults returns one SMP result per latency class the run measured (all, 2xx, 429), each
+ * labelled with `labels`, its status and its own rate; empty when the run measured none.
+ */
+export function statusResults(run: StatusClassRun, meshId: string, envId: string, labels: Record<string, string>): SmpTestResult[] {
   const results: SmpTestResult[] = [];
   const classes = [
     ["all", run.latencyUs.all, run.requests.total],
@@ -275,7 +286,7 @@ function runTest(run: RunResult, envId: string, meshConfigs: SmpMeshConfig[], pr
   for (const [status, lat, count] of classes) {
     if (!lat) continue;
     // actual_qps is the test's rate (every response); the class's own rate is a label.
-    results.push(result(`${run.id}#${status}`, run.id, meshId, envId, run.startTime, run.endTime, lat, run.actualRps, { ...common, status, status_rps: String(Math.round((count / run.durationSeconds) * 100) / 100) }));
+    results.push(result(`${run.id}#${status}`, run.id, meshId, envId, run.startTime, run.endTime, lat, run.actualRps, { ...labels, status, status_rps: String(Math.round((count / run.durationSeconds) * 100) / 100) }));
   }
-  return { config, results };
+  return results;
 }

@@ -6,11 +6,11 @@
 // the over-capacity runs (users drained first) measure the rejections. An arm whose stack cannot
 // start (filter mode with global limits before branch `rls` lands) is "not measured: <reason>".
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { seedImage, type AppCounts, type RunningApp } from "../lib/app.ts";
+import { seedImage, spawnBenchChild, type AppCounts, type RunningApp } from "../lib/app.ts";
 import type { Section, SectionContext } from "../lib/context.ts";
 import { loadModule } from "../lib/deps.ts";
 import { drain } from "../lib/drain.ts";
@@ -213,26 +213,12 @@ async function startBenchStack(ctx: SectionContext, enforce: "app" | "filter", l
   const dataDir = mkdtempSync(join(tmpdir(), `bench-global-${enforce}-${limits}-`));
   writeFileSync(join(dataDir, "keys.json"), JSON.stringify({ keys: [{ kid: key.kid, k: key.k }] }), { mode: 0o600 });
   const config = { enforce, limits, replicas: REPLICAS, concurrency: ctx.settings.envoyConcurrency, dataDir };
-  const child = spawn(process.execPath, ["--import", "tsx", join(ctx.root, "bench/stack-process.ts"), JSON.stringify(config)], {
-    cwd: ctx.root,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NODE_ENV: "production" },
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // However the benchmark ends, the stack (and its Envoys and Redis, which it stops) must not outlive it.
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  void exited.then(() => process.removeListener("exit", killOnExit));
+  const { child, stop: stopChild } = spawnBenchChild(ctx.root, "bench/stack-process.ts", config, dataDir, 10_000);
   let db: Database.Database | undefined;
   const stop = async (): Promise<void> => {
     db?.close();
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
+    await stopChild();
   };
   try {
     const ready = await readyLine(child);
