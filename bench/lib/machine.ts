@@ -9,6 +9,11 @@ import { join } from "node:path";
 import type { BenchResults } from "../results-types.ts";
 import { wrkPath } from "./wrk.ts";
 
+/** The 1/5/15-minute load averages now, to two decimals: every section records them at its start and end. */
+export function loadAverageNow(): number[] {
+  return loadavg().map((l) => Math.round(l * 100) / 100);
+}
+
 /** Describes this machine; never throws (unknown values become "unknown" / 0). */
 export function describeMachine(): BenchResults["machine"] {
   let cpuModel = "unknown";
@@ -25,7 +30,7 @@ export function describeMachine(): BenchResults["machine"] {
     cores,
     memMb: Math.round(totalmem() / 2 ** 20),
     os: `${type()} ${release()}`,
-    loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+    loadAverageAtStart: loadAverageNow(),
   };
 }
 

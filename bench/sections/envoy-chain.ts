@@ -5,7 +5,6 @@
 // its own process, so answering them never shares an event loop with the load client. Each round runs
 // every arm once, the starting arm rotating; the added latencies are medians of per-round differences.
 import { readFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { Section, SectionContext } from "../lib/context.ts";
 import { startApp, type RunningApp } from "../lib/app.ts";
@@ -14,6 +13,7 @@ import { generateBenchKey, makeUsers } from "../lib/identity.ts";
 import { startTrivialUpstream } from "../lib/upstream.ts";
 import { closedLoop, loadTool, lowQuantile, type WrkResult } from "../lib/wrk.ts";
 import type { WrkArm } from "../results-types.ts";
+import { loadAverageNow } from "../lib/machine.ts";
 
 /** Repository and manifest path every chain request pulls. */
 export const CHAIN_REPO = "bench/app";
@@ -56,7 +56,7 @@ export const envoyChainSection: Section = {
     // request must pass all three filters, or the arm would measure cheap rejections instead.
     const users = await makeUsers(key, "chain", { enterprise: s.quick ? 50 : 200 }, CHAIN_REPO);
     const headerSets = users.map((u) => ({ Authorization: `Bearer ${u.token}` }));
-    const loadStart = loadavg().map((l) => Math.round(l * 100) / 100);
+    const loadStart = loadAverageNow();
     const upstream = await startTrivialUpstream();
     const envoys: EnvoyInstance[] = [];
     let access: RunningApp | undefined;
@@ -149,7 +149,7 @@ export const envoyChainSection: Section = {
         rounds: rounds.length,
         startTime,
         endTime,
-        loadAverage: { start: loadStart, end: loadavg().map((x) => Math.round(x * 100) / 100) },
+        loadAverage: { start: loadStart, end: loadAverageNow() },
         baseline: b,
         chain: c,
         addedP50Us: added("chain", "baseline", "p50"),

@@ -8,7 +8,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { Section, SectionContext } from "../lib/context.ts";
 import { loadFilterConfigs, loadHarness, requireFiles, type Harness } from "../lib/deps.ts";
@@ -19,6 +18,7 @@ import { startTrivialUpstream } from "../lib/upstream.ts";
 import type { HeaderSet } from "../lib/us-client.ts";
 import { closedLoop, loadTool, type WrkResult } from "../lib/wrk.ts";
 import type { EnvoyCostArm } from "../results-types.ts";
+import { loadAverageNow } from "../lib/machine.ts";
 
 const REPO = "bench/app";
 const PATH = `/v2/${REPO}/manifests/latest`;
@@ -65,7 +65,7 @@ export const envoyCostSection: Section = {
     });
     await new Promise<void>((resolve) => plans.listen(0, "127.0.0.1", resolve));
     const started: { spec: ArmSpec; envoy: Instance }[] = [];
-    const loadStart = loadavg().map((l) => Math.round(l * 100) / 100);
+    const loadStart = loadAverageNow();
     try {
       const clusters = [
         { name: "upstream", port: upstream.port },
@@ -107,7 +107,7 @@ export const envoyCostSection: Section = {
         secondsPerRound: s.costSeconds,
         startTime,
         endTime,
-        loadAverage: { start: loadStart, end: loadavg().map((l) => Math.round(l * 100) / 100) },
+        loadAverage: { start: loadStart, end: loadAverageNow() },
         arms: out,
       };
       for (const a of out) ctx.log(`envoy-cost: ${a.label}: +${a.addedP50VsBare} µs p50 vs bare, ${a.addedP50VsFloor ?? "–"} vs floor, ${a.rpsVsBare}× rps`);

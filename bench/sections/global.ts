@@ -7,7 +7,7 @@
 // start (filter mode with global limits before branch `rls` lands) is "not measured: <reason>".
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { seedImage, spawnBenchChild, type AppCounts, type RunningApp } from "../lib/app.ts";
@@ -16,6 +16,7 @@ import { loadModule } from "../lib/deps.ts";
 import { drain } from "../lib/drain.ts";
 import { generateBenchKey, makeUsers, type BenchKey } from "../lib/identity.ts";
 import { runLoad } from "../lib/load.ts";
+import { loadAverageNow } from "../lib/machine.ts";
 import { descendants } from "../lib/proc.ts";
 import { pullRequests, roundRobin, weightedUsers } from "../lib/workload.ts";
 import type { GlobalArmId, GlobalLimits, GlobalRun } from "../results-types.ts";
@@ -59,7 +60,7 @@ export const globalSection: Section = {
     const rounds = s.quick ? 2 : 4;
     // Set by calibrate() on the first stack: a fraction of what it serves in a closed loop.
     let underRps = 0;
-    const result: GlobalLimits = { replicas: REPLICAS, envoyConcurrency: s.envoyConcurrency, underRps, rounds, loadAverage: { start: loadavg().map(r2), end: [] }, arms: [], runs: [] };
+    const result: GlobalLimits = { replicas: REPLICAS, envoyConcurrency: s.envoyConcurrency, underRps, rounds, loadAverage: { start: loadAverageNow(), end: [] }, arms: [], runs: [] };
     ctx.results.globalLimits = result;
     let pulls: Record<string, number>;
     try {
@@ -102,7 +103,7 @@ export const globalSection: Section = {
         }
       }
     } finally {
-      result.loadAverage.end = loadavg().map(r2);
+      result.loadAverage.end = loadAverageNow();
     }
   },
 };
@@ -296,8 +297,4 @@ function isStore(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function r2(n: number): number {
-  return Math.round(n * 100) / 100;
 }
