@@ -98,8 +98,7 @@ export class PlanEnforcementRoot extends RootContext {
         if (bit == 0) reader.fail(item.path, "expected \"pull\", \"push\" or \"delete\"");
         bits |= bit;
       }
-      const max = reader.optionalInteger(plan, "maxBlobBytes", -1, 0, 9007199254740991);
-      if (max < 0 && reader.ok()) reader.fail(plan.path + ".maxBlobBytes", "required field is missing");
+      const max = reader.requireInteger(plan, "maxBlobBytes", 0, 9007199254740991);
       if (id === null || !reader.ok()) break;
       ids.push(id);
       actions.push(bits);

@@ -84,8 +84,7 @@ export class RateLimitRoot extends RootContext {
     const config = reader.parse(getPluginConfigurationString());
     if (config === null) return reader.finish();
     reader.allowOnly(config, ["windowSeconds", "plans", "shards", "maxUsersPerShard", "casRetries", "global"]);
-    const windowSeconds = reader.optionalInteger(config, "windowSeconds", -1, 1, 86400);
-    if (windowSeconds < 0 && reader.ok()) reader.fail("config.windowSeconds", "required field is missing");
+    const windowSeconds = reader.requireInteger(config, "windowSeconds", 1, 86400);
     const shards = <i32>reader.optionalInteger(config, "shards", 256, 1, 65536);
     const maxUsers = <i32>reader.optionalInteger(config, "maxUsersPerShard", 64, 1, 4096);
     const casRetries = <i32>reader.optionalInteger(config, "casRetries", 32, 1, 1000);
@@ -101,8 +100,7 @@ export class RateLimitRoot extends RootContext {
       const id = reader.requireString(plan, "id");
       if (id !== null && !isPlanId(id)) reader.fail(plan.path + ".id", "expected 1-64 characters of [a-z0-9-] starting with a letter");
       if (id !== null && findPlanIndex(ids, id) >= 0) reader.fail(plan.path + ".id", "duplicate plan id");
-      const pulls = reader.optionalInteger(plan, "pullsPerWindow", -1, 1, 1000000000);
-      if (pulls < 0 && reader.ok()) reader.fail(plan.path + ".pullsPerWindow", "required field is missing");
+      const pulls = reader.requireInteger(plan, "pullsPerWindow", 1, 1000000000);
       if (id === null || !reader.ok()) break;
       ids.push(id);
       plans.push(new PlanLimit(id, <f64>pulls, windowSeconds));

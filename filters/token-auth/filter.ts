@@ -39,7 +39,7 @@ import {
   sendRegistryError,
   UNAUTHORIZED,
 } from "proxy-wasm-as-sdk/registry/errors";
-import { JwtKey, JwtSettings, JwtVerifier, VerifiedToken } from "./assembly/jwt";
+import { JwtKey, JwtSettings, JwtVerifier, Reason, reasonText, VerifiedToken } from "./assembly/jwt";
 import { PlanCache } from "./assembly/plan-cache";
 
 /** FILTER is the filter's name: its root id, and the prefix of its log lines and configuration errors. */
@@ -209,9 +209,9 @@ class TokenAuth extends HttpContext {
     const verifier = root.verifier;
     const token = bearerToken(request.get("authorization"));
     const scope = challengeScope(route);
-    if (!written) return this.refuse(root, scope, "client identity headers could not be removed");
-    if (verifier === null) return this.refuse(root, scope, "not configured");
-    if (token === null) return this.refuse(root, scope, "no bearer token");
+    if (!written) return this.refuse(root, scope, Reason.IdentityNotRemoved);
+    if (verifier === null) return this.refuse(root, scope, Reason.NotConfigured);
+    if (token === null) return this.refuse(root, scope, Reason.NoBearerToken);
     const nowSeconds = <f64>callbackTimeNanoseconds() / 1e9;
     const identity = verifier.verify(token, nowSeconds);
     if (identity === null) return this.refuse(root, scope, verifier.reason);
@@ -242,7 +242,7 @@ class TokenAuth extends HttpContext {
       if (answered !== null) status = answered;
     }
     if (status == "404") {
-      this.refuse(root, this.scope, "user " + identity.subject + " no longer exists");
+      this.refuse(root, this.scope, Reason.UserGone, identity.subject);
       return;
     }
     let body: string | null = null;
@@ -261,7 +261,7 @@ class TokenAuth extends HttpContext {
       requestHeaders.replace(HEADER_USER, identity.subject) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_PLAN, plan) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_ACCESS, identity.access) == WasmResult.Ok;
-    if (!set) return this.refuse(root, "", "identity headers could not be written");
+    if (!set) return this.refuse(root, "", Reason.IdentityNotWritten);
     root.countAllowed(plan);
     return FilterHeadersStatus.Continue;
   }
@@ -276,9 +276,10 @@ class TokenAuth extends HttpContext {
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
-  private refuse(root: TokenAuthRoot, scope: string, reason: string): FilterHeadersStatus {
+  /** Answers 401 with the challenge; the debug log names `reason` (and the user it is about, if any). */
+  private refuse(root: TokenAuthRoot, scope: string, reason: Reason, user: string = ""): FilterHeadersStatus {
     root.denied.increment();
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 401: " + reason);
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 401: " + (user.length > 0 ? "user " + user + " " : "") + reasonText(reason));
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair("www-authenticate", bearerChallenge(root.challengePrefix, scope)));
     sendRegistryError(UNAUTHORIZED, "token_auth_unauthorized", "UNAUTHORIZED", "authentication required", "null", headers);
