@@ -20,19 +20,6 @@ import {
   parseJson,
 } from "./json";
 
-// The decimal text of `n`, as i64#toString gives it. Hand-written because the standard formatter
-// for i64 (itoa64 and its digit counting, ≈ 0.3 KiB) would otherwise be linked for this message alone.
-function decimal(n: i64): string {
-  // -n of the smallest i64 wraps to itself, whose u64 reading is the right magnitude.
-  let v = <u64>(n < 0 ? -n : n);
-  let out = "";
-  do {
-    out = String.fromCharCode(<i32>(v % 10) + 0x30) + out;
-    v /= 10;
-  } while (v != 0);
-  return n < 0 ? "-" + out : out;
-}
-
 /** ConfigReader collects the first configuration error; create one per onConfigure call. */
 export class ConfigReader {
   private firstError: string = "";
@@ -164,7 +151,7 @@ export class ConfigReader {
     }
     const n = changetype<JsonNumber>(v).value;
     if (n != Math.floor(n) || n < <f64>min || n > <f64>max) {
-      this.fail(v.path, E_CONFIG_EXPECTED + "an integer from " + decimal(min) + " to " + decimal(max));
+      this.fail(v.path, E_CONFIG_EXPECTED + "an integer from " + min.toString() + " to " + max.toString());
       return fallback;
     }
     return <i64>n;

@@ -1,32 +1,51 @@
-// Fixed texts kept in ONE string: a filter's log reasons and messages, looked up by number. Every
-// string literal in a module is its own object in the data section (a 20-byte header, alignment and
-// a segment entry, ≈ 21 bytes, on top of 2 bytes per UTF-16 character), and every use site names it
-// by a 3-byte address; a table holds all of them as one literal, and a use site passes a 1-byte index.
-// token-auth's 33 refusal reasons cost ≈ 0.7 KiB less this way (filters/sdk/PERFORMANCE.md). Meant for
-// texts that are only logged or sent, on cold paths: `get` copies the text out on every call.
+// Fixed texts kept in ONE literal, as UTF-8: a filter's log reasons and messages, looked up by number.
+// Every string literal in a module is its own object in the data section (a 20-byte header, alignment
+// and a segment entry, ≈ 21 bytes, on top of 2 bytes per UTF-16 character), and every use site names
+// it by a 3-byte address. A table is one block of UTF-8 (the SDK's compiler transform,
+// texts-transform.mjs, encodes the literal at build time), and a use site passes a 1-byte index:
+// token-auth's 33 refusal reasons take ≈ 1.3 KiB less (filters/sdk/PERFORMANCE.md). Meant for texts
+// that are only logged or sent, on cold paths: `get` decodes the text on every call.
 //
 //   const enum Reason { EmptyToken, TooLong }
 //   const REASONS = new TextTable(`empty token
 //   token longer than maxTokenLength`);        // one text per line, in the enum's order
 //   logDebug("refused: " + REASONS.get(Reason.TooLong));
+import { decodeUtf8At } from "./utf8";
 
-/** TextTable holds texts separated by "\n" in one string; text `i` is the i-th line. */
+/**
+ * TextTable holds texts separated by "\n"; text `i` is the i-th line. Write `new TextTable(literal)`:
+ * the build turns the literal into UTF-8 static data and passes it as `utf8`/`utf8Length` (without
+ * the transform the string is kept as it is, with the same results).
+ */
 export class TextTable {
-  /** `lines` is every text in order, one per line (no trailing newline needed). */
-  constructor(private readonly lines: string) {}
+  /** `lines` is every text in order, one per line; `utf8`/`utf8Length` are set by the build instead. */
+  constructor(private readonly lines: string, private readonly utf8: usize = 0, private readonly utf8Length: i32 = 0) {}
 
-  /** get returns text `index` (a copy), or "" when the table has no such line. */
+  /** get returns text `index` (a new string), or "" when the table has no such line. */
   get(index: i32): string {
-    const lines = this.lines;
     if (index < 0) return "";
+    if (this.utf8 == 0) return lineOf(this.lines, index);
+    const base = this.utf8;
+    const length = this.utf8Length;
     let start = 0;
-    for (let i = 0; i < index; i++) {
-      const newline = lines.indexOf("\n", start);
-      if (newline < 0) return "";
-      start = newline + 1;
+    for (let line = 0; line < index; start++) {
+      if (start >= length) return "";
+      if (load<u8>(base + <usize>start) == 0x0a) line++;
     }
-    let end = lines.indexOf("\n", start);
-    if (end < 0) end = lines.length;
-    return lines.substring(start, end);
+    let end = start;
+    while (end < length && load<u8>(base + <usize>end) != 0x0a) end++;
+    return decodeUtf8At(base + <usize>start, <usize>(end - start));
   }
+}
+
+function lineOf(lines: string, index: i32): string {
+  let start = 0;
+  for (let i = 0; i < index; i++) {
+    const newline = lines.indexOf("\n", start);
+    if (newline < 0) return "";
+    start = newline + 1;
+  }
+  let end = lines.indexOf("\n", start);
+  if (end < 0) end = lines.length;
+  return lines.substring(start, end);
 }
