@@ -3,7 +3,7 @@
 // and a segment entry, ≈ 21 bytes, on top of 2 bytes per UTF-16 character), and every use site names
 // it by a 3-byte address. A table is one block of UTF-8 (the SDK's compiler transform,
 // texts-transform.mjs, encodes the literal at build time), and a use site passes a 1-byte index:
-// token-auth's 33 refusal reasons take ≈ 1.3 KiB less (filters/sdk/PERFORMANCE.md). Meant for texts
+// token-auth's 33 refusal reasons take ≈ 1.2 KiB less (filters/sdk/PERFORMANCE.md). Meant for texts
 // that are only logged or sent, on cold paths: `get` decodes the text on every call.
 //
 //   const enum Reason { EmptyToken, TooLong }
@@ -15,16 +15,30 @@ import { decodeUtf8At } from "./utf8";
 /**
  * TextTable holds texts separated by "\n"; text `i` is the i-th line. Write `new TextTable(literal)`:
  * the build turns the literal into UTF-8 static data and passes it as `utf8`/`utf8Length` (without
- * the transform the string is kept as it is, with the same results).
+ * the transform the string is encoded once here, with the same results).
  */
 export class TextTable {
+  private readonly utf8: usize;
+  private readonly utf8Length: i32;
+  /** Keeps the UTF-8 alive when it was encoded at run time (the collector never moves objects). */
+  private readonly encoded: ArrayBuffer | null;
+
   /** `lines` is every text in order, one per line; `utf8`/`utf8Length` are set by the build instead. */
-  constructor(private readonly lines: string, private readonly utf8: usize = 0, private readonly utf8Length: i32 = 0) {}
+  constructor(lines: string, utf8: usize = 0, utf8Length: i32 = 0) {
+    let encoded: ArrayBuffer | null = null;
+    if (utf8 == 0) {
+      encoded = String.UTF8.encode(lines);
+      utf8 = changetype<usize>(encoded);
+      utf8Length = encoded.byteLength;
+    }
+    this.encoded = encoded;
+    this.utf8 = utf8;
+    this.utf8Length = utf8Length;
+  }
 
   /** get returns text `index` (a new string), or "" when the table has no such line. */
   get(index: i32): string {
     if (index < 0) return "";
-    if (this.utf8 == 0) return lineOf(this.lines, index);
     const base = this.utf8;
     const length = this.utf8Length;
     let start = 0;
@@ -36,16 +50,4 @@ export class TextTable {
     while (end < length && load<u8>(base + <usize>end) != 0x0a) end++;
     return decodeUtf8At(base + <usize>start, <usize>(end - start));
   }
-}
-
-function lineOf(lines: string, index: i32): string {
-  let start = 0;
-  for (let i = 0; i < index; i++) {
-    const newline = lines.indexOf("\n", start);
-    if (newline < 0) return "";
-    start = newline + 1;
-  }
-  let end = lines.indexOf("\n", start);
-  if (end < 0) end = lines.length;
-  return lines.substring(start, end);
 }
