@@ -26,6 +26,7 @@ import {
   WasmResult,
 } from "proxy-wasm-as-sdk";
 import { base64UrlDecode, HmacSha256 } from "proxy-wasm-as-sdk/crypto";
+import { TextTable } from "proxy-wasm-as-sdk/texts";
 import { challengeScope, parseRoute, RouteKind } from "proxy-wasm-as-sdk/registry/routes";
 import {
   bearerChallenge,
@@ -54,6 +55,21 @@ class PlanLookup {
   constructor(readonly cluster: string, readonly timeoutMs: u32, readonly cache: PlanCache) {}
 }
 const KEY_FIELDS = ["kid", "alg", "k"];
+/** token-auth's own configuration errors, lines of CONFIG_ERRORS in this order (filters/sdk/texts.ts). */
+const enum ConfigError {
+  NotQuotable,
+  NoKeys,
+  Empty,
+  NotHs256,
+  ShortKey,
+  DuplicateKid,
+}
+const CONFIG_ERRORS = new TextTable(`must not contain quotes, backslashes or control characters
+expected at least one key
+expected a non-empty string
+only HS256 is supported
+expected base64url of at least 32 key bytes
+duplicate kid`);
 const MAX_PLAN_METRICS: i32 = 16;
 
 /** TokenAuthRoot is token-auth's root context (configuration, metrics); see newTokenAuthRoot. */
@@ -94,10 +110,10 @@ export class TokenAuthRoot extends RootContext {
     settings.maxTokenLength = <i32>reader.optionalInteger(config, "maxTokenLength", 4096, 64, 65536);
     const realm = nonEmpty(reader, config, "realm");
     const service = nonEmpty(reader, config, "service");
-    if (!isQuotable(realm)) reader.fail("config.realm", "must not contain quotes, backslashes or control characters");
-    if (!isQuotable(service)) reader.fail("config.service", "must not contain quotes, backslashes or control characters");
+    if (!isQuotable(realm)) reader.fail("config.realm", CONFIG_ERRORS.get(ConfigError.NotQuotable));
+    if (!isQuotable(service)) reader.fail("config.service", CONFIG_ERRORS.get(ConfigError.NotQuotable));
     const keys = reader.requireArray(config, "keys");
-    if (keys !== null && keys.items.length == 0) reader.fail("config.keys", "expected at least one key");
+    if (keys !== null && keys.items.length == 0) reader.fail("config.keys", CONFIG_ERRORS.get(ConfigError.NoKeys));
     if (keys !== null) {
       for (let i = 0; i < keys.items.length && reader.ok(); i++) {
         const key = reader.asObject(keys.items[i]);
@@ -140,7 +156,7 @@ export class TokenAuthRoot extends RootContext {
 
 function nonEmpty(reader: ConfigReader, config: JsonObject, field: string): string {
   const value = reader.requireString(config, field);
-  if (value !== null && value.length == 0) reader.fail(config.path + "." + field, "expected a non-empty string");
+  if (value !== null && value.length == 0) reader.fail(config.path + "." + field, CONFIG_ERRORS.get(ConfigError.Empty));
   return value === null ? "" : value;
 }
 
@@ -148,17 +164,17 @@ function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): 
   reader.allowOnly(key, KEY_FIELDS);
   const kid = nonEmpty(reader, key, "kid");
   const alg = reader.requireString(key, "alg");
-  if (alg !== null && alg != "HS256") reader.fail(key.path + ".alg", "only HS256 is supported");
+  if (alg !== null && alg != "HS256") reader.fail(key.path + ".alg", CONFIG_ERRORS.get(ConfigError.NotHs256));
   const secret = reader.requireString(key, "k");
   if (!reader.ok() || secret === null) return null;
   const bytes = base64UrlDecode(secret);
   if (bytes === null || bytes.length < 32) {
-    reader.fail(key.path + ".k", "expected base64url of at least 32 key bytes");
+    reader.fail(key.path + ".k", CONFIG_ERRORS.get(ConfigError.ShortKey));
     return null;
   }
   for (let i = 0; i < known.length; i++) {
     if (known[i].kid == kid) {
-      reader.fail(key.path + ".kid", "duplicate kid");
+      reader.fail(key.path + ".kid", CONFIG_ERRORS.get(ConfigError.DuplicateKid));
       return null;
     }
   }

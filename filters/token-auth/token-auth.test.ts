@@ -217,7 +217,7 @@ for (const build of BUILDS) {
         ["an HS384 key", { ...base, keys: [{ ...base.keys[0], alg: "HS384" }] }, "token-auth: config.keys[0].alg: only HS256 is supported"],
         ["a short key", { ...base, keys: [{ ...base.keys[0], k: "c2hvcnQ" }] }, "token-auth: config.keys[0].k: expected base64url of at least 32 key bytes"],
         ["a duplicate kid", { ...base, keys: [base.keys[0], base.keys[0]] }, "token-auth: config.keys[1].kid: duplicate kid"],
-        ["a quote in the realm", { ...base, realm: 'http://x/"' }, "token-auth: config.realm: must not contain quotes"],
+        ["a quote in the realm", { ...base, realm: 'http://x/"' }, "token-auth: config.realm: must not contain quotes, backslashes or control characters"],
         ["a missing issuer", { ...base, issuer: undefined }, "token-auth: config.issuer: required field is missing"],
         ["an unknown field", { ...base, skew: 3 }, "token-auth: config.skew: unknown field"],
         ["a negative skew", { ...base, clockSkewSeconds: -1 }, "token-auth: config.clockSkewSeconds: expected an integer from 0 to 600"],
