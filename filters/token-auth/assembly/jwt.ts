@@ -45,6 +45,7 @@ export const enum Reason {
   NotConfigured,
   NoBearerToken,
   IdentityNotWritten,
+  // Logged as "user <name> no longer exists" (TokenAuth#refuse adds the user).
   UserGone,
 }
 
