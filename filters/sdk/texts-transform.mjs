@@ -46,13 +46,17 @@ function walk(node, seen) {
   }
 }
 
+/** Whether `source` imports TextTable from this package, so a class of the same name elsewhere is left alone. */
+function importsTexts(source) {
+  return source.statements.some(
+    (s) => s.kind === NodeKind.Import && s.declarations !== null && /(^|\/)proxy-wasm-as-sdk\/texts$|^\.\.?\/texts$/.test(s.path.value) && s.declarations.some((d) => d.foreignName.text === "TextTable"),
+  );
+}
+
 export default class TextsTransform {
-  /** Runs after parsing: only sources outside the standard library can contain a TextTable. */
+  /** Runs after parsing, on every source that imports TextTable from this package. */
   afterParse(parser) {
     const seen = new Set();
-    for (const source of parser.sources) {
-      if (source.normalizedPath.startsWith("~lib/") && !source.normalizedPath.startsWith("~lib/proxy-wasm-as-sdk/")) continue;
-      walk(source.statements, seen);
-    }
+    for (const source of parser.sources) if (importsTexts(source)) walk(source.statements, seen);
   }
 }
