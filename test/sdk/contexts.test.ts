@@ -76,5 +76,16 @@ for (const build of bothBuilds("build/test-sdk", "contexts")) {
         assert.equal(host.exitCodes.length, 1);
       });
     }
+
+    // The root id picks the registration: the first one of exactly that id, else the "" one.
+    for (const [rootId, tag] of [["http", "h"], ["", "f"], ["other", "f"], ["HTTP", "f"], ["grüße", "f"]]) {
+      it(`should give root id ${JSON.stringify(rootId)} the root registered as ${tag === "h" ? "\"http\" first" : "\"\""}`, async () => {
+        const host = await MiniHost.load(build.path, { rootId, logLevel: 2 });
+        assert.deepEqual(host.startPlugin(), { vmStart: 1, configure: 1 });
+        host.exports.proxy_on_context_create(2, ROOT);
+        host.exports.proxy_on_request_headers(2, 0, 1);
+        assert.deepEqual(host.logs.map((l) => l.message), [`${tag} 2 1`]);
+      });
+    }
   });
 }
