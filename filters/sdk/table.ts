@@ -28,53 +28,74 @@ export class IdTable {
   private tags: StaticArray<u32> = slots<u32>(1 << INITIAL_BITS);
   private values: StaticArray<CalloutHandler | null> = slots<CalloutHandler | null>(1 << INITIAL_BITS);
   private shift: u32 = 32 - INITIAL_BITS;
+  private mask: u32 = (1 << INITIAL_BITS) - 1;
   private used: u32 = 0;
 
-  private home(key: u32): u32 {
+  // Hot path (every context lookup): inlined by hand and read with plain loads, because the release
+  // build's shrinkLevel 2 keeps even one-line getters such as StaticArray#length as calls.
+  // @ts-ignore: decorator
+  @inline private home(key: u32): u32 {
     return (key * GOLDEN) >> this.shift;
+  }
+
+  // @ts-ignore: decorator
+  @inline private filled(i: u32): bool {
+    return load<usize>(changetype<usize>(this.values) + (<usize>i << alignof<usize>())) != 0;
+  }
+
+  // @ts-ignore: decorator
+  @inline private keyAt(i: u32): u32 {
+    return load<u32>(changetype<usize>(this.keys) + (<usize>i << 2));
+  }
+
+  // Writes slot i; the value through the array's own store, so a collector that tracks stores sees it.
+  // @ts-ignore: decorator
+  @inline private put(i: u32, key: u32, tag: u32, value: CalloutHandler | null): void {
+    store<u32>(changetype<usize>(this.keys) + (<usize>i << 2), key);
+    store<u32>(changetype<usize>(this.tags) + (<usize>i << 2), tag);
+    unchecked((this.values[i] = value));
   }
 
   /** find returns the slot holding `key`, or -1 when the key is absent. */
   find(key: u32): i32 {
-    const mask = <u32>this.values.length - 1;
+    const mask = this.mask;
     let i = this.home(key);
     while (true) {
-      if (unchecked(this.values[i]) === null) return -1;
-      if (unchecked(this.keys[i]) == key) return <i32>i;
+      if (!this.filled(i)) return -1;
+      if (this.keyAt(i) == key) return <i32>i;
       i = (i + 1) & mask;
     }
   }
 
   /** valueAt returns the value in a slot `find` returned. */
-  valueAt(slot: i32): CalloutHandler {
-    return changetype<CalloutHandler>(unchecked(this.values[slot]));
+  // @ts-ignore: decorator
+  @inline valueAt(slot: i32): CalloutHandler {
+    return changetype<CalloutHandler>(load<usize>(changetype<usize>(this.values) + (<usize>slot << alignof<usize>())));
   }
 
   /** tagAt returns the tag in a slot `find` returned. */
-  tagAt(slot: i32): u32 {
-    return unchecked(this.tags[slot]);
+  // @ts-ignore: decorator
+  @inline tagAt(slot: i32): u32 {
+    return load<u32>(changetype<usize>(this.tags) + (<usize>slot << 2));
   }
 
   /** set stores `value` and `tag` under `key`, replacing an entry with the same key. */
   set(key: u32, value: CalloutHandler, tag: u32): void {
     const slot = this.find(key);
     if (slot >= 0) {
-      unchecked((this.tags[slot] = tag));
-      unchecked((this.values[slot] = value));
+      this.put(<u32>slot, key, tag, value);
       return;
     }
-    if ((this.used + 1) << 1 > <u32>this.values.length) this.grow();
+    if ((this.used + 1) << 1 > this.mask + 1) this.grow();
     this.place(key, value, tag);
   }
 
   // Puts a key known to be absent in the first free slot of its probe run.
   private place(key: u32, value: CalloutHandler, tag: u32): void {
-    const mask = <u32>this.values.length - 1;
+    const mask = this.mask;
     let i = this.home(key);
-    while (unchecked(this.values[i]) !== null) i = (i + 1) & mask;
-    unchecked((this.keys[i] = key));
-    unchecked((this.tags[i] = tag));
-    unchecked((this.values[i] = value));
+    while (this.filled(i)) i = (i + 1) & mask;
+    this.put(i, key, tag, value);
     this.used++;
   }
 
@@ -82,20 +103,17 @@ export class IdTable {
   remove(key: u32): bool {
     const slot = this.find(key);
     if (slot < 0) return false;
-    const mask = <u32>this.values.length - 1;
+    const mask = this.mask;
     // Backward shift: pull later entries of the probe run into the hole unless that would put one
     // before its home slot, so lookups never need tombstones.
     let hole = <u32>slot;
     let j = hole;
     while (true) {
       j = (j + 1) & mask;
-      const v = unchecked(this.values[j]);
-      if (v === null) break;
-      const k = unchecked(this.keys[j]);
+      if (!this.filled(j)) break;
+      const k = this.keyAt(j);
       if (((j - this.home(k)) & mask) >= ((j - hole) & mask)) {
-        unchecked((this.keys[hole] = k));
-        unchecked((this.tags[hole] = unchecked(this.tags[j])));
-        unchecked((this.values[hole] = v));
+        this.put(hole, k, this.tagAt(<i32>j), this.valueAt(<i32>j));
         hole = j;
       }
     }
@@ -113,6 +131,7 @@ export class IdTable {
     this.tags = slots<u32>(size);
     this.values = slots<CalloutHandler | null>(size);
     this.shift--;
+    this.mask = <u32>size - 1;
     this.used = 0;
     for (let i = 0; i < values.length; i++) {
       const v = unchecked(values[i]);
