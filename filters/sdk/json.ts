@@ -119,6 +119,7 @@ export function indexPath(parent: string, index: i32): string {
   return parent + "[" + index.toString() + "]";
 }
 
+// Reads past the end see -1: String#charCodeAt bounds-checks by itself, so no second length test.
 class Parser {
   pos: i32 = 0;
   error: string = "";
@@ -129,22 +130,27 @@ class Parser {
     return null;
   }
 
-  skipSpace(): void {
-    const t = this.text;
-    while (this.pos < t.length) {
-      const c = t.charCodeAt(this.pos);
-      if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) break;
-      this.pos++;
-    }
+  // The error for character `c` where it does not belong: the end of input (-1) or another character.
+  unexpected(c: i32): JsonValue | null {
+    return this.fail(c < 0 ? E_JSON_UNEXPECTED_END : E_JSON_UNEXPECTED_CHAR);
+  }
+
+  peek(): i32 {
+    return this.text.charCodeAt(this.pos);
+  }
+
+  // Skips whitespace; returns the character after it (-1 at the end).
+  skipSpace(): i32 {
+    let c = this.peek();
+    while (c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d) c = this.text.charCodeAt(++this.pos);
+    return c;
   }
 
   value(path: string, depth: i32): JsonValue | null {
     if (depth > MAX_DEPTH) return this.fail(E_JSON_TOO_DEEP);
-    this.skipSpace();
-    if (this.pos >= this.text.length) return this.fail(E_JSON_UNEXPECTED_END);
-    const c = this.text.charCodeAt(this.pos);
-    if (c == 0x7b) return this.object(path, depth);
-    if (c == 0x5b) return this.array(path, depth);
+    const c = this.skipSpace();
+    if (c < 0) return this.fail(E_JSON_UNEXPECTED_END);
+    if (c == 0x7b || c == 0x5b) return this.container(path, depth, c == 0x7b);
     if (c == 0x22) {
       const s = this.string();
       return s === null ? null : new JsonString(path, s);
@@ -158,83 +164,63 @@ class Parser {
 
   literal(word: string): bool {
     // Compared in place: a substring per true/false/null was an allocation (and String#substr's code).
-    const t = this.text;
     const n = word.length;
-    if (this.pos + n > t.length) return false;
-    for (let i = 0; i < n; i++) if (t.charCodeAt(this.pos + i) != word.charCodeAt(i)) return false;
+    for (let i = 0; i < n; i++) if (this.text.charCodeAt(this.pos + i) != word.charCodeAt(i)) return false;
     this.pos += n;
     return true;
   }
 
-  object(path: string, depth: i32): JsonValue | null {
-    const obj = new JsonObject(path);
+  // An object or an array: one loop for both, since they differ only in the key before each value.
+  container(path: string, depth: i32, isObject: bool): JsonValue | null {
+    const result: JsonValue = isObject ? new JsonObject(path) : new JsonArray(path);
+    const close = isObject ? 0x7d : 0x5d;
     this.pos++;
-    this.skipSpace();
-    if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 0x7d) {
+    if (this.skipSpace() == close) {
       this.pos++;
-      return obj;
+      return result;
     }
     while (true) {
-      this.skipSpace();
-      if (this.pos >= this.text.length) return this.fail(E_JSON_UNEXPECTED_END);
-      if (this.text.charCodeAt(this.pos) != 0x22) return this.fail(E_JSON_UNEXPECTED_CHAR);
-      const keyStart = this.pos;
-      const key = this.string();
-      if (key === null) return null;
-      this.skipSpace();
-      if (this.pos >= this.text.length) return this.fail(E_JSON_UNEXPECTED_END);
-      if (this.text.charCodeAt(this.pos) != 0x3a) return this.fail(E_JSON_UNEXPECTED_CHAR);
-      this.pos++;
-      // Building a path string per key is most of the parse's allocation; hot-path callers opt out.
-      const v = this.value(this.recordPaths ? childPath(path, key) : path, depth + 1);
+      let itemPath = path;
+      let key = "";
+      let keyStart = 0;
+      if (isObject) {
+        const q = this.skipSpace();
+        if (q != 0x22) return this.unexpected(q);
+        keyStart = this.pos;
+        const k = this.string();
+        if (k === null) return null;
+        key = k;
+        const colon = this.skipSpace();
+        if (colon != 0x3a) return this.unexpected(colon);
+        this.pos++;
+        // Building a path string per key is most of the parse's allocation; hot-path callers opt out.
+        if (this.recordPaths) itemPath = childPath(path, key);
+      } else if (this.recordPaths) itemPath = indexPath(path, changetype<JsonArray>(result).items.length);
+      const v = this.value(itemPath, depth + 1);
       if (v === null) return null;
-      if (!obj.set(key, v)) {
+      if (!isObject) changetype<JsonArray>(result).items.push(v);
+      else if (!changetype<JsonObject>(result).set(key, v)) {
         this.pos = keyStart;
         return this.fail(E_JSON_DUPLICATE_KEY + " \"" + key + "\"");
       }
-      this.skipSpace();
-      if (this.pos >= this.text.length) return this.fail(E_JSON_UNEXPECTED_END);
-      const c = this.text.charCodeAt(this.pos++);
-      if (c == 0x7d) return obj;
-      if (c != 0x2c) {
-        this.pos--;
-        return this.fail(E_JSON_UNEXPECTED_CHAR);
+      const c = this.skipSpace();
+      if (c == close) {
+        this.pos++;
+        return result;
       }
-    }
-  }
-
-  array(path: string, depth: i32): JsonValue | null {
-    const arr = new JsonArray(path);
-    this.pos++;
-    this.skipSpace();
-    if (this.pos < this.text.length && this.text.charCodeAt(this.pos) == 0x5d) {
+      if (c != 0x2c) return this.unexpected(c);
       this.pos++;
-      return arr;
-    }
-    while (true) {
-      const v = this.value(this.recordPaths ? indexPath(path, arr.items.length) : path, depth + 1);
-      if (v === null) return null;
-      arr.items.push(v);
-      this.skipSpace();
-      if (this.pos >= this.text.length) return this.fail(E_JSON_UNEXPECTED_END);
-      const c = this.text.charCodeAt(this.pos++);
-      if (c == 0x5d) return arr;
-      if (c != 0x2c) {
-        this.pos--;
-        return this.fail(E_JSON_UNEXPECTED_CHAR);
-      }
     }
   }
 
   hex4(): i32 {
-    if (this.pos + 4 > this.text.length) return -1;
     let v = 0;
     for (let i = 0; i < 4; i++) {
       const c = this.text.charCodeAt(this.pos + i);
+      const lower = c | 0x20; // 'A'-'F' to 'a'-'f'; -1 (past the end) stays -1
       let d = -1;
       if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-      else if (c >= 0x61 && c <= 0x66) d = c - 0x61 + 10;
-      else if (c >= 0x41 && c <= 0x46) d = c - 0x41 + 10;
+      else if (lower >= 0x61 && lower <= 0x66) d = lower - 0x61 + 10;
       if (d < 0) return -1;
       v = (v << 4) | d;
     }
@@ -245,10 +231,9 @@ class Parser {
   // Returns the decoded string with pos after the closing quote, or null with the error set.
   string(): string | null {
     const t = this.text;
-    this.pos++;
     let out = "";
-    let runStart = this.pos;
-    while (this.pos < t.length) {
+    let runStart = ++this.pos;
+    while (true) {
       const c = t.charCodeAt(this.pos);
       if (c == 0x22) {
         // Most strings have no escape: return the slice itself instead of concatenating onto "".
@@ -257,7 +242,7 @@ class Parser {
         return out.length == 0 ? run : out + run;
       }
       if (c < 0x20) {
-        this.fail(E_JSON_CONTROL_CHAR);
+        this.fail(c < 0 ? E_JSON_UNEXPECTED_END : E_JSON_CONTROL_CHAR);
         return null;
       }
       if (c != 0x5c) {
@@ -265,9 +250,12 @@ class Parser {
         continue;
       }
       out += t.substring(runStart, this.pos);
+      const e = t.charCodeAt(++this.pos);
+      if (e < 0) {
+        this.fail(E_JSON_UNEXPECTED_END);
+        return null;
+      }
       this.pos++;
-      if (this.pos >= t.length) break;
-      const e = t.charCodeAt(this.pos++);
       // The escaped character's code, appended below: one append instead of a literal per escape.
       const code = e == 0x75 ? this.hex4() : escapedCode(e);
       if (code < 0) {
@@ -279,47 +267,40 @@ class Parser {
       out += String.fromCharCode(code);
       runStart = this.pos;
     }
-    this.fail(E_JSON_UNEXPECTED_END);
-    return null;
   }
 
   digits(): i32 {
     const start = this.pos;
-    while (this.pos < this.text.length) {
-      const c = this.text.charCodeAt(this.pos);
-      if (c < 0x30 || c > 0x39) break;
-      this.pos++;
-    }
+    while (<u32>(this.peek() - 0x30) < 10) this.pos++;
     return this.pos - start;
   }
 
   number(path: string): JsonValue | null {
-    const start = this.pos;
     const t = this.text;
-    if (t.charCodeAt(this.pos) == 0x2d) this.pos++;
+    const negative = this.peek() == 0x2d;
+    if (negative) this.pos++;
     const intStart = this.pos;
-    if (this.pos < t.length && t.charCodeAt(this.pos) == 0x30) this.pos++;
+    if (this.peek() == 0x30) this.pos++;
     else if (this.digits() == 0) return this.fail(E_JSON_BAD_NUMBER);
     const intEnd = this.pos;
     let fracEnd = intEnd;
-    if (this.pos < t.length && t.charCodeAt(this.pos) == 0x2e) {
+    if (this.peek() == 0x2e) {
       this.pos++;
       if (this.digits() == 0) return this.fail(E_JSON_BAD_NUMBER);
       fracEnd = this.pos;
     }
     let exponent: i32 = 0;
-    if (this.pos < t.length && (t.charCodeAt(this.pos) | 0x20) == 0x65) {
-      this.pos++;
-      let negativeExponent = false;
-      if (this.pos < t.length && (t.charCodeAt(this.pos) == 0x2b || t.charCodeAt(this.pos) == 0x2d)) negativeExponent = t.charCodeAt(this.pos++) == 0x2d;
+    if ((this.peek() | 0x20) == 0x65) {
+      const sign = t.charCodeAt(++this.pos);
+      if (sign == 0x2b || sign == 0x2d) this.pos++;
       const expStart = this.pos;
       if (this.digits() == 0) return this.fail(E_JSON_BAD_NUMBER);
       // Saturate: anything past ±9999 is 0 or Infinity anyway.
       for (let i = expStart; i < this.pos && exponent < 10000; i++) exponent = exponent * 10 + (t.charCodeAt(i) - 0x30);
-      if (negativeExponent) exponent = -exponent;
+      if (sign == 0x2d) exponent = -exponent;
     }
     const v = decimalToF64(t, intStart, intEnd, fracEnd, exponent);
-    return new JsonNumber(path, t.charCodeAt(start) == 0x2d ? -v : v);
+    return new JsonNumber(path, negative ? -v : v);
   }
 }
 
