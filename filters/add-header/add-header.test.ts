@@ -14,6 +14,10 @@ const config = { request: [{ name: "x-a", value: "1" }, { name: "X-Tenant", valu
 /** Bad configurations and the one critical line each must produce. */
 const badConfigs: [string, string, string][] = [
   ["empty", "", "add-header: config: configuration is empty"],
+  ["only whitespace", " \n\t ", "add-header: config: configuration is empty"],
+  ["only Unicode spaces (String#trim's sense)", "\u00a0\u3000\ufeff", "add-header: config: configuration is empty"],
+  ["cut short", '{"request":[', "add-header: config: invalid JSON at offset 12: unexpected end of input"],
+  ["bad escape", '{"request":"\\x"}', "add-header: config: invalid JSON at offset 13: invalid escape sequence"],
   ["not JSON", "{request:[]}", "add-header: config: invalid JSON at offset 1: unexpected character"],
   ["not an object", "[]", "add-header: config: expected an object, got an array"],
   ["request not an array", '{"request":{"name":"x"}}', "add-header: config.request: expected an array, got an object"],

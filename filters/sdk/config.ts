@@ -7,6 +7,7 @@
 //   const name = cfg.requireString(root, "name");
 //   return cfg.finish();   // logs the first error (if any) at critical and returns false
 import { E_CONFIG_EMPTY, E_CONFIG_EXPECTED, E_CONFIG_INVALID_JSON, E_CONFIG_MISSING, E_CONFIG_UNKNOWN_FIELD } from "./errors";
+import { isSpace } from "util/string";
 import { logCritical } from "./hostcalls/log";
 import {
   childPath,
@@ -20,6 +21,12 @@ import {
   parseJson,
 } from "./json";
 
+// Whether `text` is only whitespace in String#trim's sense (which also counts Unicode spaces).
+function isBlank(text: string): bool {
+  for (let i = 0; i < text.length; i++) if (!isSpace(text.charCodeAt(i))) return false;
+  return true;
+}
+
 /** ConfigReader collects the first configuration error; create one per onConfigure call. */
 export class ConfigReader {
   private firstError: string = "";
@@ -27,14 +34,15 @@ export class ConfigReader {
 
   /** parse parses `text` as a JSON object; on failure records the error and returns null. Empty text is an error unless allowEmpty (then {}). */
   parse(text: string, allowEmpty: bool = false): JsonObject | null {
-    if (text.trim().length == 0) {
-      if (allowEmpty) return new JsonObject(this.rootPath);
-      this.fail(this.rootPath, E_CONFIG_EMPTY);
-      return null;
-    }
     const r = parseJson(text, this.rootPath);
     const v = r.value;
     if (v === null) {
+      // Blank text fails to parse too; telling it apart only then spares String#trim's copy and code.
+      if (isBlank(text)) {
+        if (allowEmpty) return new JsonObject(this.rootPath);
+        this.fail(this.rootPath, E_CONFIG_EMPTY);
+        return null;
+      }
       this.fail(this.rootPath, E_CONFIG_INVALID_JSON + r.offset.toString() + ": " + r.error);
       return null;
     }
