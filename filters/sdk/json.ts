@@ -119,189 +119,190 @@ export function indexPath(parent: string, index: i32): string {
   return parent + "[" + index.toString() + "]";
 }
 
+// The parser's state lives in module globals rather than a Parser object: a global read is shorter
+// code than a field load through `this`, and no parse can start inside another (no callbacks run).
 // Reads past the end see -1: String#charCodeAt bounds-checks by itself, so no second length test.
-class Parser {
-  pos: i32 = 0;
-  error: string = "";
-  constructor(readonly text: string, readonly recordPaths: bool) {}
+let src = "";
+let withPaths = true;
+let pos: i32 = 0;
+let firstError = "";
 
-  fail(message: string): JsonValue | null {
-    if (this.error.length == 0) this.error = message;
-    return null;
+function fail(message: string): JsonValue | null {
+  if (firstError.length == 0) firstError = message;
+  return null;
+}
+
+// The error for character `c` where it does not belong: the end of input (-1) or another character.
+function unexpected(c: i32): JsonValue | null {
+  return fail(c < 0 ? E_JSON_UNEXPECTED_END : E_JSON_UNEXPECTED_CHAR);
+}
+
+function peek(): i32 {
+  return src.charCodeAt(pos);
+}
+
+// Skips whitespace; returns the character after it (-1 at the end).
+function skipSpace(): i32 {
+  let c = peek();
+  while (c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d) c = src.charCodeAt(++pos);
+  return c;
+}
+
+function readValue(path: string, depth: i32): JsonValue | null {
+  if (depth > MAX_DEPTH) return fail(E_JSON_TOO_DEEP);
+  const c = skipSpace();
+  if (c < 0) return fail(E_JSON_UNEXPECTED_END);
+  if (c == 0x7b || c == 0x5b) return container(path, depth, c == 0x7b);
+  if (c == 0x22) {
+    const s = readString();
+    return s === null ? null : new JsonString(path, s);
   }
+  if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return readNumber(path);
+  if (literal("true")) return new JsonBool(path, true);
+  if (literal("false")) return new JsonBool(path, false);
+  if (literal("null")) return new JsonValue(JsonKind.Null, path);
+  return fail(E_JSON_UNEXPECTED_CHAR);
+}
 
-  // The error for character `c` where it does not belong: the end of input (-1) or another character.
-  unexpected(c: i32): JsonValue | null {
-    return this.fail(c < 0 ? E_JSON_UNEXPECTED_END : E_JSON_UNEXPECTED_CHAR);
+function literal(word: string): bool {
+  // Compared in place: a substring per true/false/null was an allocation (and String#substr's code).
+  const n = word.length;
+  for (let i = 0; i < n; i++) if (src.charCodeAt(pos + i) != word.charCodeAt(i)) return false;
+  pos += n;
+  return true;
+}
+
+// An object or an array: one loop for both, since they differ only in the key before each value.
+function container(path: string, depth: i32, isObject: bool): JsonValue | null {
+  const result: JsonValue = isObject ? new JsonObject(path) : new JsonArray(path);
+  const close = isObject ? 0x7d : 0x5d;
+  pos++;
+  if (skipSpace() == close) {
+    pos++;
+    return result;
   }
-
-  peek(): i32 {
-    return this.text.charCodeAt(this.pos);
-  }
-
-  // Skips whitespace; returns the character after it (-1 at the end).
-  skipSpace(): i32 {
-    let c = this.peek();
-    while (c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d) c = this.text.charCodeAt(++this.pos);
-    return c;
-  }
-
-  value(path: string, depth: i32): JsonValue | null {
-    if (depth > MAX_DEPTH) return this.fail(E_JSON_TOO_DEEP);
-    const c = this.skipSpace();
-    if (c < 0) return this.fail(E_JSON_UNEXPECTED_END);
-    if (c == 0x7b || c == 0x5b) return this.container(path, depth, c == 0x7b);
-    if (c == 0x22) {
-      const s = this.string();
-      return s === null ? null : new JsonString(path, s);
+  while (true) {
+    let itemPath = path;
+    let key = "";
+    let keyStart = 0;
+    if (isObject) {
+      const q = skipSpace();
+      if (q != 0x22) return unexpected(q);
+      keyStart = pos;
+      const k = readString();
+      if (k === null) return null;
+      key = k;
+      const colon = skipSpace();
+      if (colon != 0x3a) return unexpected(colon);
+      pos++;
+      // Building a path string per key is most of the parse's allocation; hot-path callers opt out.
+      if (withPaths) itemPath = childPath(path, key);
+    } else if (withPaths) itemPath = indexPath(path, changetype<JsonArray>(result).items.length);
+    const v = readValue(itemPath, depth + 1);
+    if (v === null) return null;
+    if (!isObject) changetype<JsonArray>(result).items.push(v);
+    else if (!changetype<JsonObject>(result).set(key, v)) {
+      pos = keyStart;
+      return fail(E_JSON_DUPLICATE_KEY + " \"" + key + "\"");
     }
-    if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(path);
-    if (this.literal("true")) return new JsonBool(path, true);
-    if (this.literal("false")) return new JsonBool(path, false);
-    if (this.literal("null")) return new JsonValue(JsonKind.Null, path);
-    return this.fail(E_JSON_UNEXPECTED_CHAR);
-  }
-
-  literal(word: string): bool {
-    // Compared in place: a substring per true/false/null was an allocation (and String#substr's code).
-    const n = word.length;
-    for (let i = 0; i < n; i++) if (this.text.charCodeAt(this.pos + i) != word.charCodeAt(i)) return false;
-    this.pos += n;
-    return true;
-  }
-
-  // An object or an array: one loop for both, since they differ only in the key before each value.
-  container(path: string, depth: i32, isObject: bool): JsonValue | null {
-    const result: JsonValue = isObject ? new JsonObject(path) : new JsonArray(path);
-    const close = isObject ? 0x7d : 0x5d;
-    this.pos++;
-    if (this.skipSpace() == close) {
-      this.pos++;
+    const c = skipSpace();
+    if (c == close) {
+      pos++;
       return result;
     }
-    while (true) {
-      let itemPath = path;
-      let key = "";
-      let keyStart = 0;
-      if (isObject) {
-        const q = this.skipSpace();
-        if (q != 0x22) return this.unexpected(q);
-        keyStart = this.pos;
-        const k = this.string();
-        if (k === null) return null;
-        key = k;
-        const colon = this.skipSpace();
-        if (colon != 0x3a) return this.unexpected(colon);
-        this.pos++;
-        // Building a path string per key is most of the parse's allocation; hot-path callers opt out.
-        if (this.recordPaths) itemPath = childPath(path, key);
-      } else if (this.recordPaths) itemPath = indexPath(path, changetype<JsonArray>(result).items.length);
-      const v = this.value(itemPath, depth + 1);
-      if (v === null) return null;
-      if (!isObject) changetype<JsonArray>(result).items.push(v);
-      else if (!changetype<JsonObject>(result).set(key, v)) {
-        this.pos = keyStart;
-        return this.fail(E_JSON_DUPLICATE_KEY + " \"" + key + "\"");
-      }
-      const c = this.skipSpace();
-      if (c == close) {
-        this.pos++;
-        return result;
-      }
-      if (c != 0x2c) return this.unexpected(c);
-      this.pos++;
-    }
+    if (c != 0x2c) return unexpected(c);
+    pos++;
   }
+}
 
-  hex4(): i32 {
-    let v = 0;
-    for (let i = 0; i < 4; i++) {
-      const c = this.text.charCodeAt(this.pos + i);
-      const lower = c | 0x20; // 'A'-'F' to 'a'-'f'; -1 (past the end) stays -1
-      let d = -1;
-      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-      else if (lower >= 0x61 && lower <= 0x66) d = lower - 0x61 + 10;
-      if (d < 0) return -1;
-      v = (v << 4) | d;
-    }
-    this.pos += 4;
-    return v;
+function hex4(): i32 {
+  let v = 0;
+  for (let i = 0; i < 4; i++) {
+    const c = src.charCodeAt(pos + i);
+    const lower = c | 0x20; // 'A'-'F' to 'a'-'f'; -1 (past the end) stays -1
+    let d = -1;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (lower >= 0x61 && lower <= 0x66) d = lower - 0x61 + 10;
+    if (d < 0) return -1;
+    v = (v << 4) | d;
   }
+  pos += 4;
+  return v;
+}
 
-  // Returns the decoded string with pos after the closing quote, or null with the error set.
-  string(): string | null {
-    const t = this.text;
-    let out = "";
-    let runStart = ++this.pos;
-    while (true) {
-      const c = t.charCodeAt(this.pos);
-      if (c == 0x22) {
-        // Most strings have no escape: return the slice itself instead of concatenating onto "".
-        const run = t.substring(runStart, this.pos);
-        this.pos++;
-        return out.length == 0 ? run : out + run;
-      }
-      if (c < 0x20) {
-        this.fail(c < 0 ? E_JSON_UNEXPECTED_END : E_JSON_CONTROL_CHAR);
-        return null;
-      }
-      if (c != 0x5c) {
-        this.pos++;
-        continue;
-      }
-      out += t.substring(runStart, this.pos);
-      const e = t.charCodeAt(++this.pos);
-      if (e < 0) {
-        this.fail(E_JSON_UNEXPECTED_END);
-        return null;
-      }
-      this.pos++;
-      // The escaped character's code, appended below: one append instead of a literal per escape.
-      const code = e == 0x75 ? this.hex4() : escapedCode(e);
-      if (code < 0) {
-        if (e != 0x75) this.pos--;
-        this.fail(E_JSON_BAD_ESCAPE);
-        return null;
-      }
-      // AssemblyScript strings are UTF-16, so a surrogate pair written as two escapes joins by itself.
-      out += String.fromCharCode(code);
-      runStart = this.pos;
+// Returns the decoded string with pos after the closing quote, or null with the error set.
+function readString(): string | null {
+  const t = src;
+  let out = "";
+  let runStart = ++pos;
+  while (true) {
+    const c = t.charCodeAt(pos);
+    if (c == 0x22) {
+      // Most strings have no escape: return the slice itself instead of concatenating onto "".
+      const run = t.substring(runStart, pos);
+      pos++;
+      return out.length == 0 ? run : out + run;
     }
+    if (c < 0x20) {
+      fail(c < 0 ? E_JSON_UNEXPECTED_END : E_JSON_CONTROL_CHAR);
+      return null;
+    }
+    if (c != 0x5c) {
+      pos++;
+      continue;
+    }
+    out += t.substring(runStart, pos);
+    const e = t.charCodeAt(++pos);
+    if (e < 0) {
+      fail(E_JSON_UNEXPECTED_END);
+      return null;
+    }
+    pos++;
+    // The escaped character's code, appended below: one append instead of a literal per escape.
+    const code = e == 0x75 ? hex4() : escapedCode(e);
+    if (code < 0) {
+      if (e != 0x75) pos--;
+      fail(E_JSON_BAD_ESCAPE);
+      return null;
+    }
+    // AssemblyScript strings are UTF-16, so a surrogate pair written as two escapes joins by itself.
+    out += String.fromCharCode(code);
+    runStart = pos;
   }
+}
 
-  digits(): i32 {
-    const start = this.pos;
-    while (<u32>(this.peek() - 0x30) < 10) this.pos++;
-    return this.pos - start;
-  }
+function digits(): i32 {
+  const start = pos;
+  while (<u32>(peek() - 0x30) < 10) pos++;
+  return pos - start;
+}
 
-  number(path: string): JsonValue | null {
-    const t = this.text;
-    const negative = this.peek() == 0x2d;
-    if (negative) this.pos++;
-    const intStart = this.pos;
-    if (this.peek() == 0x30) this.pos++;
-    else if (this.digits() == 0) return this.fail(E_JSON_BAD_NUMBER);
-    const intEnd = this.pos;
-    let fracEnd = intEnd;
-    if (this.peek() == 0x2e) {
-      this.pos++;
-      if (this.digits() == 0) return this.fail(E_JSON_BAD_NUMBER);
-      fracEnd = this.pos;
-    }
-    let exponent: i32 = 0;
-    if ((this.peek() | 0x20) == 0x65) {
-      const sign = t.charCodeAt(++this.pos);
-      if (sign == 0x2b || sign == 0x2d) this.pos++;
-      const expStart = this.pos;
-      if (this.digits() == 0) return this.fail(E_JSON_BAD_NUMBER);
-      // Saturate: anything past ±9999 is 0 or Infinity anyway.
-      for (let i = expStart; i < this.pos && exponent < 10000; i++) exponent = exponent * 10 + (t.charCodeAt(i) - 0x30);
-      if (sign == 0x2d) exponent = -exponent;
-    }
-    const v = decimalToF64(t, intStart, intEnd, fracEnd, exponent);
-    return new JsonNumber(path, negative ? -v : v);
+function readNumber(path: string): JsonValue | null {
+  const t = src;
+  const negative = peek() == 0x2d;
+  if (negative) pos++;
+  const intStart = pos;
+  if (peek() == 0x30) pos++;
+  else if (digits() == 0) return fail(E_JSON_BAD_NUMBER);
+  const intEnd = pos;
+  let fracEnd = intEnd;
+  if (peek() == 0x2e) {
+    pos++;
+    if (digits() == 0) return fail(E_JSON_BAD_NUMBER);
+    fracEnd = pos;
   }
+  let exponent: i32 = 0;
+  if ((peek() | 0x20) == 0x65) {
+    const sign = t.charCodeAt(++pos);
+    if (sign == 0x2b || sign == 0x2d) pos++;
+    const expStart = pos;
+    if (digits() == 0) return fail(E_JSON_BAD_NUMBER);
+    // Saturate: anything past ±9999 is 0 or Infinity anyway.
+    for (let i = expStart; i < pos && exponent < 10000; i++) exponent = exponent * 10 + (t.charCodeAt(i) - 0x30);
+    if (sign == 0x2d) exponent = -exponent;
+  }
+  const v = decimalToF64(t, intStart, intEnd, fracEnd, exponent);
+  return new JsonNumber(path, negative ? -v : v);
 }
 
 // The character a one-letter escape (\" \\ \/ \b \f \n \r \t) stands for, or -1.
@@ -366,10 +367,15 @@ function decimalToF64(t: string, intStart: i32, intEnd: i32, fracEnd: i32, expon
  * On failure the result has value null, a message and the character offset of the problem.
  */
 export function parseJson(text: string, rootPath: string = "config", recordPaths: bool = true): JsonResult {
-  const p = new Parser(text, recordPaths);
-  const v = p.value(rootPath, 0);
-  if (v === null) return new JsonResult(null, p.error, p.pos);
-  p.skipSpace();
-  if (p.pos < text.length) return new JsonResult(null, E_JSON_TRAILING, p.pos);
+  src = text;
+  withPaths = recordPaths;
+  pos = 0;
+  firstError = "";
+  const v = readValue(rootPath, 0);
+  if (v !== null) skipSpace();
+  // The globals must not keep the text alive after the parse.
+  src = "";
+  if (v === null) return new JsonResult(null, firstError, pos);
+  if (pos < text.length) return new JsonResult(null, E_JSON_TRAILING, pos);
   return new JsonResult(v, "", 0);
 }
