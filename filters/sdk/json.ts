@@ -271,37 +271,54 @@ function readString(): string | null {
   }
 }
 
-function digits(): i32 {
+// Number state, filled while the digits are scanned: one pass, no second read of the text.
+let numMantissa: u64 = 0;
+let numSignificant = 0;
+let numScale = 0;
+let numExponent = 0;
+const INTEGER = 0;
+const FRACTION = 1;
+const EXPONENT = 2;
+
+// Scans a run of digits of one part of a number; returns how many there were. Integer and fraction
+// digits go into the mantissa (up to 19 significant ones; later integer digits scale it up, later
+// fraction digits are dropped). Exponent digits saturate: anything past ±9999 is 0 or Infinity anyway.
+function digits(part: i32): i32 {
   const start = pos;
-  while (<u32>(peek() - 0x30) < 10) pos++;
+  let d: i32;
+  while (<u32>(d = peek() - 0x30) < 10) {
+    if (part == EXPONENT) {
+      if (numExponent < 10000) numExponent = numExponent * 10 + d;
+    } else if (numSignificant < 19) {
+      if (numMantissa != 0 || d != 0) numSignificant++;
+      numMantissa = numMantissa * 10 + <u64>d;
+      if (part == FRACTION) numScale--;
+    } else if (part == INTEGER) numScale++;
+    pos++;
+  }
   return pos - start;
 }
 
 function readNumber(path: string): JsonValue | null {
-  const t = src;
+  numMantissa = 0;
+  numSignificant = 0;
+  numScale = 0;
+  numExponent = 0;
   const negative = peek() == 0x2d;
   if (negative) pos++;
-  const intStart = pos;
   if (peek() == 0x30) pos++;
-  else if (digits() == 0) return fail(E_JSON_BAD_NUMBER);
-  const intEnd = pos;
-  let fracEnd = intEnd;
+  else if (digits(INTEGER) == 0) return fail(E_JSON_BAD_NUMBER);
   if (peek() == 0x2e) {
     pos++;
-    if (digits() == 0) return fail(E_JSON_BAD_NUMBER);
-    fracEnd = pos;
+    if (digits(FRACTION) == 0) return fail(E_JSON_BAD_NUMBER);
   }
-  let exponent: i32 = 0;
   if ((peek() | 0x20) == 0x65) {
-    const sign = t.charCodeAt(++pos);
+    const sign = src.charCodeAt(++pos);
     if (sign == 0x2b || sign == 0x2d) pos++;
-    const expStart = pos;
-    if (digits() == 0) return fail(E_JSON_BAD_NUMBER);
-    // Saturate: anything past ±9999 is 0 or Infinity anyway.
-    for (let i = expStart; i < pos && exponent < 10000; i++) exponent = exponent * 10 + (t.charCodeAt(i) - 0x30);
-    if (sign == 0x2d) exponent = -exponent;
+    if (digits(EXPONENT) == 0) return fail(E_JSON_BAD_NUMBER);
+    if (sign == 0x2d) numExponent = -numExponent;
   }
-  const v = decimalToF64(t, intStart, intEnd, fracEnd, exponent);
+  const v = scaleToF64(numMantissa, numScale + numExponent);
   return new JsonNumber(path, negative ? -v : v);
 }
 
@@ -328,20 +345,8 @@ function exactPow10(k: i32): f64 {
 // 15 significant digits and an exponent within ±22, as "0.1" or "2.5e3" (one correctly rounded
 // IEEE multiplication or division of two exact values, Clinger's fast path). Longer or more extreme
 // numbers land within a few units in the last place, which no configuration value can tell apart.
-function decimalToF64(t: string, intStart: i32, intEnd: i32, fracEnd: i32, exponent: i32): f64 {
-  let mantissa: u64 = 0;
-  let digits = 0;
-  let scale = exponent;
-  for (let i = intStart; i < fracEnd; i++) {
-    const c = t.charCodeAt(i);
-    if (c == 0x2e) continue;
-    const fraction = i > intEnd;
-    if (digits < 19) {
-      if (mantissa != 0 || c != 0x30) digits++;
-      mantissa = mantissa * 10 + <u64>(c - 0x30);
-      if (fraction) scale--;
-    } else if (!fraction) scale++;
-  }
+// Returns mantissa × 10^scale.
+function scaleToF64(mantissa: u64, scale: i32): f64 {
   let v = <f64>mantissa;
   if (mantissa == 0) return 0;
   if (scale >= 0) {
