@@ -27,6 +27,12 @@ function isBlank(text: string): bool {
   return true;
 }
 
+// Whether `s` is in `list`. A plain loop: Array#includes inlined its generic search at each call.
+function listed(list: Array<string>, s: string): bool {
+  for (let i = 0; i < list.length; i++) if (unchecked(list[i]) == s) return true;
+  return false;
+}
+
 /** ConfigReader collects the first configuration error; create one per onConfigure call. */
 export class ConfigReader {
   private firstError: string = "";
@@ -190,7 +196,7 @@ export class ConfigReader {
       return null;
     }
     const s = changetype<JsonString>(v).value;
-    if (allowed.includes(s)) return s;
+    if (listed(allowed, s)) return s;
     this.fail(v.path, E_CONFIG_EXPECTED + "one of " + list);
     return null;
   }
@@ -232,7 +238,7 @@ export class ConfigReader {
   allowOnly(obj: JsonObject, allowed: Array<string>): bool {
     for (let i = 0; i < obj.keys.length; i++) {
       const k = unchecked(obj.keys[i]);
-      if (!allowed.includes(k)) {
+      if (!listed(allowed, k)) {
         this.fail(childPath(obj.path, k), E_CONFIG_UNKNOWN_FIELD);
         break;
       }
