@@ -32,6 +32,38 @@ export class VerifiedToken {
  */
 const CACHE_SIZE: i32 = 512;
 
+/**
+ * The front cache, keyed by the whole Authorization value as the request carried it: a hit skips
+ * decoding the value and hashing the token as a string. Open addressing over RAW_SLOTS slots, at most
+ * RAW_PROBES probed per lookup; an insert into a full probe run overwrites its first slot. Bounded
+ * by RAW_SLOTS entries (each value at most maxTokenLength + a few bytes).
+ */
+const RAW_SLOTS: u32 = 1024;
+const RAW_PROBES: u32 = 8;
+
+/** One front-cache entry: the Authorization value's bytes, their hash and the identity they verified to. */
+class RawEntry {
+  constructor(readonly value: ArrayBuffer, readonly hash: u32, readonly identity: VerifiedToken) {}
+}
+
+/** How many trailing bytes of an Authorization value the front cache hashes: a JWT ends with its signature. */
+const RAW_HASHED_BYTES: usize = 48;
+
+/**
+ * FNV-1a over the length and the last RAW_HASHED_BYTES bytes (where a token's HMAC signature is, so
+ * tokens differ there); only a slot picker: a hit also compares every byte.
+ */
+function hashBytes(bytes: ArrayBuffer): u32 {
+  const at = changetype<usize>(bytes);
+  const length = <usize>bytes.byteLength;
+  let hash: u32 = (0x811c9dc5 ^ <u32>length) * 0x01000193;
+  for (let i: usize = length > RAW_HASHED_BYTES ? length - RAW_HASHED_BYTES : 0; i < length; i++) {
+    hash ^= <u32>load<u8>(at + i);
+    hash *= 0x01000193;
+  }
+  return hash;
+}
+
 /** JwtSettings are the checks of CONTRACT.md with values from the plugin configuration. */
 export class JwtSettings {
   issuer: string = "";
@@ -58,6 +90,7 @@ export class JwtVerifier {
   private readonly cache: Map<string, VerifiedToken> = new Map<string, VerifiedToken>();
   private readonly cacheOrder: Array<string> = new Array<string>();
   private cacheNext: i32 = 0;
+  private readonly raw: StaticArray<RawEntry | null> = new StaticArray<RawEntry | null>(<i32>RAW_SLOTS);
 
   constructor(readonly settings: JwtSettings) {
     this.signing = new Uint8Array(settings.maxTokenLength);
@@ -76,6 +109,40 @@ export class JwtVerifier {
     const identity = this.verifyFully(token, nowSeconds);
     if (identity !== null) this.remember(token, identity);
     return identity;
+  }
+
+  /**
+   * verifyCached returns the identity of a request whose Authorization value (`authorization`, its
+   * raw bytes) already verified, re-checked against exp/nbf at `nowSeconds` (null with `reason` set
+   * when it no longer holds); null with `reason` "" when the value is not cached (then use verify).
+   */
+  verifyCached(authorization: ArrayBuffer, nowSeconds: f64): VerifiedToken | null {
+    this.reason = "";
+    const hash = hashBytes(authorization);
+    const length = authorization.byteLength;
+    for (let i: u32 = 0; i < RAW_PROBES; i++) {
+      const entry = unchecked(this.raw[(hash + i) & (RAW_SLOTS - 1)]);
+      if (entry === null) return null;
+      const value = entry.value;
+      if (entry.hash == hash && value.byteLength == length && memory.compare(changetype<usize>(value), changetype<usize>(authorization), <usize>length) == 0) {
+        return this.checkTimes(entry.identity, nowSeconds);
+      }
+    }
+    return null;
+  }
+
+  /** rememberAuthorization caches `identity` (from verify) under the Authorization value it came from (kept, not copied). */
+  rememberAuthorization(authorization: ArrayBuffer, identity: VerifiedToken): void {
+    const hash = hashBytes(authorization);
+    let slot = hash & (RAW_SLOTS - 1);
+    for (let i: u32 = 0; i < RAW_PROBES; i++) {
+      const at = (hash + i) & (RAW_SLOTS - 1);
+      if (unchecked(this.raw[at]) === null) {
+        slot = at;
+        break;
+      }
+    }
+    unchecked((this.raw[slot] = new RawEntry(authorization, hash, identity)));
   }
 
   private checkTimes(identity: VerifiedToken, now: f64): VerifiedToken | null {
