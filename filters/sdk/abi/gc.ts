@@ -10,17 +10,15 @@
 // host might run from inside a hostcall never collects under its caller.
 
 /**
- * Outermost callbacks between two collections. Marking costs in proportion to the live heap (the
- * policy module keeps up to 512 + 1024 verified tokens), sweeping in proportion to the garbage; at 128
- * the marking of a full token cache was a fifth of the composed policy module's own time, at 1024 it
- * is an eighth of that, for about 1 MiB more linear memory (filters/sdk/PERFORMANCE.md, "Third round").
+ * Outermost callbacks between two collections. Fewer collections mark the live heap less often (the
+ * policy module keeps up to 512 + 1024 verified tokens), but each one sweeps more garbage in one
+ * pause: at 1024 the composed policy module's p99 in Envoy was about 300 µs higher in three of four runs and its p50 did
+ * not move (filters/sdk/PERFORMANCE.md, "Third round"), so it stays at 128.
  */
-export const COLLECT_EVERY: i32 = 1024;
+export const COLLECT_EVERY: i32 = 128;
 
 let depth: i32 = 0;
 let callbacks: i32 = 0;
-/** Linear memory pages after the last collection: more pages since means the allocator had to grow. */
-let pagesAtCollection: i32 = 0;
 
 /** enter marks the start of an exported callback (abi/exports.ts calls it first thing). */
 // @ts-ignore: decorator
@@ -28,21 +26,13 @@ let pagesAtCollection: i32 = 0;
   depth++;
 }
 
-/**
- * leave marks the end of an exported callback. It collects every COLLECT_EVERY outermost callbacks,
- * and at once when linear memory grew since the last collection: a callback that allocates a lot
- * (a large body, say) makes the allocator grow memory, and its garbage is reclaimed before the next
- * callback instead of piling up for COLLECT_EVERY callbacks (which would grow memory again).
- */
+/** leave marks the end of an exported callback and collects every COLLECT_EVERY outermost callbacks. */
 // @ts-ignore: decorator
 @inline export function leave(): void {
-  if (--depth == 0 && (++callbacks >= COLLECT_EVERY || memory.size() != pagesAtCollection)) {
+  if (--depth == 0 && ++callbacks >= COLLECT_EVERY) {
     callbacks = 0;
     // Runtime.Minimal; under the incremental runtime collection is automatic and this folds away.
-    if (ASC_RUNTIME == 1) {
-      __collect();
-      pagesAtCollection = memory.size();
-    }
+    if (ASC_RUNTIME == 1) __collect();
   }
 }
 

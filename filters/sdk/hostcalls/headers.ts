@@ -168,12 +168,17 @@ export class HeaderSnapshot {
   wrote(name: ArrayBuffer, value: ArrayBuffer | null): void {
     this.writtenNames.push(name);
     this.writtenValues.push(value);
+    // A decoded value of the written name is stale: the last entry takes its place.
     const decodedNames = this.decodedNames;
+    const decodedValues = this.decodedValues;
     for (let i = decodedNames.length - 1; i >= 0; i--) {
       const known = unchecked(decodedNames[i]);
       if (sameName(changetype<usize>(known), <usize>known.byteLength, changetype<usize>(name), <usize>name.byteLength)) {
-        decodedNames.splice(i, 1);
-        this.decodedValues.splice(i, 1);
+        const last = decodedNames.length - 1;
+        unchecked((decodedNames[i] = decodedNames[last]));
+        unchecked((decodedValues[i] = decodedValues[last]));
+        decodedNames.length = last;
+        decodedValues.length = last;
       }
     }
   }
