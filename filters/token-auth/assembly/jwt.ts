@@ -26,27 +26,23 @@ export class VerifiedToken {
 }
 
 /**
- * How many verified tokens each VM remembers; clients reuse a token for its whole lifetime. FIFO
- * eviction thrashes as soon as more distinct tokens rotate than fit (at 128, 200 active users hit
- * never), so this is sized for a few hundred concurrent users per worker.
- */
-const CACHE_SIZE: i32 = 512;
-
-/**
- * The front cache, keyed by the whole Authorization value as the request carried it: a hit skips
- * decoding the value and hashing the token as a string. Open addressing over RAW_SLOTS slots, at most
- * RAW_PROBES probed per lookup; an insert into a full probe run overwrites its first slot. Bounded
- * by RAW_SLOTS entries (each value at most maxTokenLength + a few bytes).
+ * The verified-token cache, keyed by the whole Authorization value as the request carried it (clients
+ * reuse a token for its whole lifetime): a hit skips decoding the value, the HMAC and the claims.
+ * Open addressing over RAW_SLOTS slots, at most RAW_PROBES probed per lookup; an insert into a full
+ * probe run overwrites its first slot. Bounded by RAW_SLOTS entries (each value at most
+ * maxTokenLength + a few bytes), sized for several hundred concurrent users per worker.
  */
 const RAW_SLOTS: u32 = 1024;
 const RAW_PROBES: u32 = 8;
+/** Bytes an Authorization value may have beyond its token ("Bearer " and some spaces) and still be cached. */
+const RAW_SLACK: i32 = 16;
 
-/** One front-cache entry: the Authorization value's bytes, their hash and the identity they verified to. */
+/** One cache entry: the Authorization value's bytes, their hash and the identity they verified to. */
 class RawEntry {
   constructor(readonly value: ArrayBuffer, readonly hash: u32, readonly identity: VerifiedToken) {}
 }
 
-/** How many trailing bytes of an Authorization value the front cache hashes: a JWT ends with its signature. */
+/** How many trailing bytes of an Authorization value the cache hashes: a JWT ends with its signature. */
 const RAW_HASHED_BYTES: usize = 48;
 
 /**
@@ -83,13 +79,7 @@ export class JwtVerifier {
   private readonly signing: Uint8Array;
   private readonly expected: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
   private readonly given: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
-  /**
-   * Tokens whose signature and claims already verified, keyed by the whole token text (so only a
-   * byte-identical token hits); evicted first-in first-out. Only the time checks are redone on a hit.
-   */
-  private readonly cache: Map<string, VerifiedToken> = new Map<string, VerifiedToken>();
-  private readonly cacheOrder: Array<string> = new Array<string>();
-  private cacheNext: i32 = 0;
+  /** Authorization values whose token verified (see RAW_SLOTS); only the time checks are redone on a hit. */
   private readonly raw: StaticArray<RawEntry | null> = new StaticArray<RawEntry | null>(<i32>RAW_SLOTS);
 
   constructor(readonly settings: JwtSettings) {
@@ -101,14 +91,14 @@ export class JwtVerifier {
     return null;
   }
 
-  /** verify returns the identity of `token` at time `nowSeconds`, or null with `reason` set. */
+  /**
+   * verify returns the identity of `token` at time `nowSeconds`, or null with `reason` set. It checks
+   * everything; cache a success with rememberAuthorization and look it up first with verifyCached.
+   */
   verify(token: string, nowSeconds: f64): VerifiedToken | null {
     if (token.length == 0) return this.refuse("empty token");
     if (token.length > this.settings.maxTokenLength) return this.refuse("token longer than maxTokenLength");
-    if (this.cache.has(token)) return this.checkTimes(this.cache.get(token), nowSeconds);
-    const identity = this.verifyFully(token, nowSeconds);
-    if (identity !== null) this.remember(token, identity);
-    return identity;
+    return this.verifyFully(token, nowSeconds);
   }
 
   /**
@@ -131,8 +121,13 @@ export class JwtVerifier {
     return null;
   }
 
-  /** rememberAuthorization caches `identity` (from verify) under the Authorization value it came from (kept, not copied). */
+  /**
+   * rememberAuthorization caches `identity` (from verify) under the Authorization value it came from
+   * (kept, not copied). A value longer than maxTokenLength + RAW_SLACK (padding around the token) is
+   * not cached, so an entry never holds more than that.
+   */
   rememberAuthorization(authorization: ArrayBuffer, identity: VerifiedToken): void {
+    if (authorization.byteLength > this.settings.maxTokenLength + RAW_SLACK) return;
     const hash = hashBytes(authorization);
     let slot = hash & (RAW_SLOTS - 1);
     for (let i: u32 = 0; i < RAW_PROBES; i++) {
@@ -150,17 +145,6 @@ export class JwtVerifier {
     if (now >= identity.expiresAt + skew) return this.refuse("expired");
     if (now + skew < identity.notBefore) return this.refuse("not yet valid");
     return identity;
-  }
-
-  private remember(token: string, identity: VerifiedToken): void {
-    if (this.cacheOrder.length < CACHE_SIZE) {
-      this.cacheOrder.push(token);
-    } else {
-      this.cache.delete(unchecked(this.cacheOrder[this.cacheNext]));
-      unchecked((this.cacheOrder[this.cacheNext] = token));
-      this.cacheNext = (this.cacheNext + 1) % CACHE_SIZE;
-    }
-    this.cache.set(token, identity);
   }
 
   private verifyFully(token: string, nowSeconds: f64): VerifiedToken | null {
