@@ -5,6 +5,7 @@
 export * from "proxy-wasm-as-sdk/abi/http";
 import {
   asciiLower,
+  childPath,
   ConfigReader,
   FilterHeadersStatus,
   getPluginConfigurationString,
@@ -66,11 +67,11 @@ function readHeaders(cfg: ConfigReader, list: JsonArray | null): Array<HeaderToA
     const value = cfg.requireString(item, "value");
     if (name === null || value === null) return out;
     if (!isToken(name)) {
-      cfg.fail(item.path + ".name", "expected a header name (letters, digits and !#$%&'*+-.^_`|~)");
+      cfg.fail(childPath(item.path, "name"), "expected a header name (letters, digits and !#$%&'*+-.^_`|~)");
       return out;
     }
     if (!isFieldValue(value)) {
-      cfg.fail(item.path + ".value", "header value must not contain CR, LF or NUL");
+      cfg.fail(childPath(item.path, "value"), "header value must not contain CR, LF or NUL");
       return out;
     }
     out.push(new HeaderToAdd(String.UTF8.encode(asciiLower(name)), String.UTF8.encode(value)));

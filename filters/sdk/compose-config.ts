@@ -32,7 +32,8 @@ export function jsonText(v: JsonValue): string {
   }
 }
 
-const HEX = "0123456789abcdef";
+// @ts-ignore: decorator
+@lazy const HEX = "0123456789abcdef";
 
 /** quote escapes `"`, `\`, control characters and lone surrogates, so the text reads back identical. */
 function quote(s: string): string {

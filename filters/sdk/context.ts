@@ -1,5 +1,8 @@
 // Context base classes. Every callback does nothing by default and returns Continue / true, so a filter
 // overrides only what it uses. The SDK creates contexts through the factory given to registerRootContext.
+import { isTcpLinked } from "./abi/linked";
+import { E_TCP_NOT_EXPORTED } from "./errors";
+import { logCritical } from "./hostcalls/log";
 import { FilterDataStatus, FilterHeadersStatus, FilterStatus, FilterTrailersStatus, PeerType } from "./types";
 
 /**
@@ -96,10 +99,15 @@ export class HttpContext extends BaseContext {
   }
 }
 
-/** TcpContext is the per-connection context of a network filter; every callback continues by default. */
+/**
+ * TcpContext is the per-connection context of a network filter; every callback continues by default.
+ * Without the TCP exports (abi/tcp) Envoy never calls it, so constructing one then logs a critical line.
+ */
 export class TcpContext extends BaseContext {
   constructor(contextId: u32, readonly root: RootContext) {
     super(contextId);
+    // Checked here, not in the dispatcher, so a module without TcpContexts carries neither check nor text.
+    if (!isTcpLinked()) logCritical(E_TCP_NOT_EXPORTED);
   }
   /** onNewConnection is called when the downstream connection is established. */
   onNewConnection(): FilterStatus {

@@ -4,7 +4,8 @@
 // subpart becomes one U+FFFD, in one pass (decodeUtf8).
 
 /** The replacement character that stands for bytes that are not UTF-8 in decoded strings. */
-export const REPLACEMENT_CHARACTER: string = "\uFFFD";
+// @ts-ignore: decorator
+@lazy export const REPLACEMENT_CHARACTER: string = "\uFFFD";
 
 // Length of the well-formed sequence at ptr+i, or minus the length of its maximal invalid subpart.
 function sequenceAt(ptr: usize, i: usize, end: usize): i32 {
@@ -111,8 +112,11 @@ export function decodeUtf8(bytes: ArrayBuffer): string {
 // every call, since after a collection its address may hold a different string.
 
 const SLOTS: i32 = 64;
-const addresses = new StaticArray<usize>(SLOTS);
-const encoded = new StaticArray<ArrayBuffer | null>(SLOTS);
+// Lazy: a module that never passes a string to a hostcall allocates no cache.
+// @ts-ignore: decorator
+@lazy const addresses = new StaticArray<usize>(SLOTS);
+// @ts-ignore: decorator
+@lazy const encoded = new StaticArray<ArrayBuffer | null>(SLOTS);
 
 /**
  * utf8 returns the UTF-8 bytes of `text`, cached when `text` is a literal (a direct-mapped cache of

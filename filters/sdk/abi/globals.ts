@@ -9,9 +9,26 @@ import { proxy_get_current_time_nanoseconds, proxy_log, proc_exit, random_get } 
 const CRITICAL: u32 = 5;
 let aborting = false;
 
-function logRaw(level: u32, text: string): void {
-  const bytes = String.UTF8.encode(text);
-  proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
+// The abort line is assembled as UTF-8 bytes: string concatenation and number formatting would link
+// String#concat, the radix formatter and its error texts into every module for a path taken once.
+function putAscii(at: usize, text: string): usize {
+  for (let i = 0; i < text.length; i++) store<u8>(at + <usize>i, <u8>text.charCodeAt(i));
+  return at + <usize>text.length;
+}
+
+function putBytes(at: usize, bytes: ArrayBuffer): usize {
+  memory.copy(at, changetype<usize>(bytes), <usize>bytes.byteLength);
+  return at + <usize>bytes.byteLength;
+}
+
+function putDecimal(at: usize, n: u32): usize {
+  let digits: usize = 1;
+  for (let t = n; t >= 10; t /= 10) digits++;
+  for (let i = digits; i > 0; i--) {
+    store<u8>(at + i - 1, <u8>(0x30 + n % 10));
+    n /= 10;
+  }
+  return at + digits;
 }
 
 /**
@@ -28,9 +45,20 @@ function logRaw(level: u32, text: string): void {
     return;
   }
   aborting = true;
-  const msg = message === null ? E_ABORT_NO_MESSAGE : message;
-  const file = fileName === null ? E_ABORT_NO_FILE : fileName;
-  logRaw(CRITICAL, "abort: " + msg + " at " + file + "(" + line.toString() + ":" + column.toString() + ")");
+  const msg = String.UTF8.encode(message === null ? E_ABORT_NO_MESSAGE : message);
+  const file = String.UTF8.encode(fileName === null ? E_ABORT_NO_FILE : fileName);
+  // "abort: " + " at " + "(" + 10 digits + ":" + 10 digits + ")"
+  const start = heap.alloc(<usize>(msg.byteLength + file.byteLength + 34));
+  let at = putAscii(start, "abort: ");
+  at = putBytes(at, msg);
+  at = putAscii(at, " at ");
+  at = putBytes(at, file);
+  store<u8>(at, 0x28); // (
+  at = putDecimal(at + 1, line);
+  store<u8>(at, 0x3a); // :
+  at = putDecimal(at + 1, column);
+  store<u8>(at, 0x29); // )
+  proxy_log(CRITICAL, start, at + 1 - start);
   proc_exit(255);
 }
 
@@ -72,7 +100,8 @@ function logRaw(level: u32, text: string): void {
 /** sdkConsole replaces console: each method logs through proxy_log at the matching level (gated like log()). */
 // @ts-ignore: decorator
 @global export namespace sdkConsole {
-  const timers = new Map<string, i64>();
+  // @ts-ignore: decorator
+  @lazy const timers = new Map<string, i64>();
 
   /** assert logs "Assertion failed: <message>" at error level when `condition` is falsy. */
   export function assert<T>(condition: T, message: string = ""): void {

@@ -3,7 +3,7 @@
 // the HTTP set, or uses abi/exports.ts:
 //   export * from "proxy-wasm-as-sdk/abi/http";
 //   export * from "proxy-wasm-as-sdk/abi/grpc";
-import { dropCallout, findCallout } from "../dispatcher";
+import { calloutIssuer, dropCallout, findCallout } from "../dispatcher";
 import { enter, leave } from "./gc";
 import { markGrpcLinked } from "./linked";
 import { enterCallout } from "./lookup";
@@ -13,52 +13,52 @@ markGrpcLinked();
 /** proxy_on_grpc_receive_initial_metadata calls the gRPC handler's onGrpcReceiveInitialMetadata. */
 export function proxy_on_grpc_receive_initial_metadata(rootContextId: u32, token: u32, numElements: u32): void {
   enter();
-  const pending = findCallout(token);
-  if (pending === null || !enterCallout(rootContextId, pending.contextId)) {
+  const handler = findCallout(token);
+  if (handler === null || !enterCallout(rootContextId, calloutIssuer())) {
     leave();
     return;
   }
-  pending.handler.onGrpcReceiveInitialMetadata(token, numElements);
+  handler.onGrpcReceiveInitialMetadata(token, numElements);
   leave();
 }
 
 /** proxy_on_grpc_receive calls the gRPC handler's onGrpcReceive. */
 export function proxy_on_grpc_receive(rootContextId: u32, token: u32, messageSize: u32): void {
   enter();
-  const pending = findCallout(token);
-  if (pending === null || !enterCallout(rootContextId, pending.contextId)) {
+  const handler = findCallout(token);
+  if (handler === null || !enterCallout(rootContextId, calloutIssuer())) {
     leave();
     return;
   }
-  pending.handler.onGrpcReceive(token, messageSize);
+  handler.onGrpcReceive(token, messageSize);
   leave();
 }
 
 /** proxy_on_grpc_receive_trailing_metadata calls the gRPC handler's onGrpcReceiveTrailingMetadata. */
 export function proxy_on_grpc_receive_trailing_metadata(rootContextId: u32, token: u32, numElements: u32): void {
   enter();
-  const pending = findCallout(token);
-  if (pending === null || !enterCallout(rootContextId, pending.contextId)) {
+  const handler = findCallout(token);
+  if (handler === null || !enterCallout(rootContextId, calloutIssuer())) {
     leave();
     return;
   }
-  pending.handler.onGrpcReceiveTrailingMetadata(token, numElements);
+  handler.onGrpcReceiveTrailingMetadata(token, numElements);
   leave();
 }
 
 /** proxy_on_grpc_close calls the gRPC handler's onGrpcClose and forgets the call. */
 export function proxy_on_grpc_close(rootContextId: u32, token: u32, statusCode: u32): void {
   enter();
-  const pending = findCallout(token);
-  if (pending === null) {
+  const handler = findCallout(token);
+  if (handler === null) {
     leave();
     return;
   }
   dropCallout(token);
-  if (!enterCallout(rootContextId, pending.contextId)) {
+  if (!enterCallout(rootContextId, calloutIssuer())) {
     leave();
     return;
   }
-  pending.handler.onGrpcClose(token, statusCode);
+  handler.onGrpcClose(token, statusCode);
   leave();
 }

@@ -5,11 +5,9 @@
 // Without the TCP exports (abi/tcp.ts) Envoy passes connections through without calling the module,
 // and without the gRPC exports (abi/grpc.ts) gRPC callout answers never arrive; abi/exports.ts has all.
 // Callbacks for context ids the SDK does not know abort (the VM fails), as in the Rust and Go SDKs.
-import { createRoot, createStream, dropCallout, findCallout, forgetContext, httpContext, rootContext, setActiveContext, tcpContext } from "../dispatcher";
-import { E_TCP_NOT_EXPORTED } from "../errors";
-import { logCritical, refreshLogLevel, refreshLogLevelForStream } from "../hostcalls/log";
+import { anyContext, calloutIssuer, createRoot, createStream, dropCallout, findCallout, forgetContext, rootContext, setActiveContext } from "../dispatcher";
+import { refreshLogLevel, refreshLogLevelForStream } from "../hostcalls/log";
 import { enter, leave, leaveWith } from "./gc";
-import { isTcpLinked } from "./linked";
 import { enterCallout, http, root } from "./lookup";
 // Loads the @global replacements that asconfig "use" maps abort, trace and seed onto.
 import "./globals";
@@ -29,10 +27,8 @@ export function proxy_on_context_create(contextId: u32, parentContextId: u32): v
   } else {
     // Every LOG_LEVEL_REFRESH_STREAMS streams, not every stream: the query is a hostcall (hostcalls/log.ts).
     refreshLogLevelForStream();
+    // A TcpContext in a module without the TCP exports reports itself (context.ts).
     createStream(contextId, parentContextId);
-    // Without the TCP exports Envoy never calls a TcpContext's callbacks: say so instead of passing data silently.
-    // httpContext() of the stream just created is one comparison (the dispatcher caches it), so HTTP streams pay no lookup.
-    if (!isTcpLinked() && httpContext(contextId) === null && tcpContext(contextId) !== null) logCritical(E_TCP_NOT_EXPORTED);
   }
   leave();
 }
@@ -83,28 +79,17 @@ export function proxy_on_foreign_function(rootContextId: u32, functionId: u32, a
 export function proxy_on_done(contextId: u32): u32 {
   enter();
   setActiveContext(contextId);
-  const h = httpContext(contextId);
-  if (h !== null) return leaveWith(h.onDone() ? 1 : 0);
-  const t = tcpContext(contextId);
-  if (t !== null) return leaveWith(t.onDone() ? 1 : 0);
-  const r = rootContext(contextId);
-  if (r !== null) return leaveWith(r.onDone() ? 1 : 0);
   // A root that never got created (missing factory) has nothing to finish.
-  return leaveWith(1);
+  const c = anyContext(contextId, true);
+  return leaveWith(c === null || c.onDone() ? 1 : 0);
 }
 
 /** proxy_on_log calls onLog on a stream or connection context. */
 export function proxy_on_log(contextId: u32): void {
   enter();
   setActiveContext(contextId);
-  const h = httpContext(contextId);
-  if (h !== null) {
-    h.onLog();
-    leave();
-    return;
-  }
-  const t = tcpContext(contextId);
-  if (t !== null) t.onLog();
+  const c = anyContext(contextId, false);
+  if (c !== null) c.onLog();
   leave();
 }
 
@@ -112,16 +97,8 @@ export function proxy_on_log(contextId: u32): void {
 export function proxy_on_delete(contextId: u32): void {
   enter();
   setActiveContext(contextId);
-  const h = httpContext(contextId);
-  if (h !== null) h.onDelete();
-  else {
-    const t = tcpContext(contextId);
-    if (t !== null) t.onDelete();
-    else {
-      const r = rootContext(contextId);
-      if (r !== null) r.onDelete();
-    }
-  }
+  const c = anyContext(contextId, true);
+  if (c !== null) c.onDelete();
   forgetContext(contextId);
   leave();
 }
@@ -165,16 +142,16 @@ export function proxy_on_response_trailers(contextId: u32, numTrailers: u32): u3
 /** proxy_on_http_call_response calls the callout handler's onHttpCallResponse; unknown tokens are ignored. */
 export function proxy_on_http_call_response(rootContextId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
   enter();
-  const pending = findCallout(token);
-  if (pending === null) {
+  const handler = findCallout(token);
+  if (handler === null) {
     leave();
     return;
   }
   dropCallout(token);
-  if (!enterCallout(rootContextId, pending.contextId)) {
+  if (!enterCallout(rootContextId, calloutIssuer())) {
     leave();
     return;
   }
-  pending.handler.onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
+  handler.onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
   leave();
 }

@@ -46,12 +46,21 @@ export function takeResult(): ArrayBuffer {
   return takeBlock(<usize>ptr, <usize>size);
 }
 
-/** takeBlock copies `size` bytes at `ptr` (a block from malloc, or 0) into a new ArrayBuffer and frees the block. */
+/**
+ * newBytes returns an ArrayBuffer of `size` bytes whose contents the caller overwrites entirely. It
+ * skips `new ArrayBuffer`'s zeroing and length check (and that check's error text and file name,
+ * linked into every module otherwise); a size past the allocator's limit still aborts, in __new.
+ */
+export function newBytes(size: usize): ArrayBuffer {
+  return changetype<ArrayBuffer>(__new(size, idof<ArrayBuffer>()));
+}
+
+/** takeBlock copies `size` bytes at `ptr` (a block from malloc, or 0: zeros) into a new ArrayBuffer and frees the block. */
 export function takeBlock(ptr: usize, size: usize): ArrayBuffer {
-  const out = new ArrayBuffer(<i32>size);
+  const out = newBytes(size);
   if (ptr != 0) {
     memory.copy(changetype<usize>(out), ptr, size);
     heap.free(ptr);
-  }
+  } else memory.fill(changetype<usize>(out), 0, size);
   return out;
 }

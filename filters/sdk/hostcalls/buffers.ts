@@ -94,24 +94,34 @@ export class Buffer {
   }
 }
 
+// The buffers are @lazy: only those a module uses are allocated at start-up and visited by the collector.
 /** requestBody: the current request body chunk (the whole buffered body after StopIterationAndBuffer). */
-export const requestBody = new Buffer(BufferType.HttpRequestBody);
+// @ts-ignore: decorator
+@lazy export const requestBody = new Buffer(BufferType.HttpRequestBody);
 /** responseBody: the current response body chunk. */
-export const responseBody = new Buffer(BufferType.HttpResponseBody);
+// @ts-ignore: decorator
+@lazy export const responseBody = new Buffer(BufferType.HttpResponseBody);
 /** downstreamData: TCP data from the client, in onDownstreamData. */
-export const downstreamData = new Buffer(BufferType.DownstreamData);
+// @ts-ignore: decorator
+@lazy export const downstreamData = new Buffer(BufferType.DownstreamData);
 /** upstreamData: TCP data from the upstream, in onUpstreamData. */
-export const upstreamData = new Buffer(BufferType.UpstreamData);
+// @ts-ignore: decorator
+@lazy export const upstreamData = new Buffer(BufferType.UpstreamData);
 /** httpCallResponseBody: read-only, inside onHttpCallResponse. */
-export const httpCallResponseBody = new Buffer(BufferType.HttpCallResponseBody);
+// @ts-ignore: decorator
+@lazy export const httpCallResponseBody = new Buffer(BufferType.HttpCallResponseBody);
 /** grpcReceiveBuffer: read-only, inside onGrpcReceive. */
-export const grpcReceiveBuffer = new Buffer(BufferType.GrpcReceiveBuffer);
+// @ts-ignore: decorator
+@lazy export const grpcReceiveBuffer = new Buffer(BufferType.GrpcReceiveBuffer);
 /** vmConfiguration: read-only, always readable. */
-export const vmConfiguration = new Buffer(BufferType.VmConfiguration);
+// @ts-ignore: decorator
+@lazy export const vmConfiguration = new Buffer(BufferType.VmConfiguration);
 /** pluginConfiguration: read-only, inside onConfigure. */
-export const pluginConfiguration = new Buffer(BufferType.PluginConfiguration);
+// @ts-ignore: decorator
+@lazy export const pluginConfiguration = new Buffer(BufferType.PluginConfiguration);
 /** foreignFunctionArguments: read-only, inside onForeignFunction. */
-export const foreignFunctionArguments = new Buffer(BufferType.ForeignFunctionArguments);
+// @ts-ignore: decorator
+@lazy export const foreignFunctionArguments = new Buffer(BufferType.ForeignFunctionArguments);
 
 /** getPluginConfiguration returns the plugin configuration bytes (empty when none); call it in onConfigure. */
 export function getPluginConfiguration(): ArrayBuffer {

@@ -344,19 +344,28 @@ export class HeaderMap {
   }
 }
 
+// The header maps are @lazy: only those a module uses are allocated at start-up and visited by the collector.
 /** requestHeaders: readable and writable in onRequestHeaders (and readable in onLog). */
-export const requestHeaders = new HeaderMap(MapType.HttpRequestHeaders);
+// @ts-ignore: decorator
+@lazy export const requestHeaders = new HeaderMap(MapType.HttpRequestHeaders);
 /** requestTrailers: available in onRequestTrailers; can be created in the last onRequestBody. */
-export const requestTrailers = new HeaderMap(MapType.HttpRequestTrailers);
+// @ts-ignore: decorator
+@lazy export const requestTrailers = new HeaderMap(MapType.HttpRequestTrailers);
 /** responseHeaders: readable and writable in onResponseHeaders (and readable in onLog). */
-export const responseHeaders = new HeaderMap(MapType.HttpResponseHeaders);
+// @ts-ignore: decorator
+@lazy export const responseHeaders = new HeaderMap(MapType.HttpResponseHeaders);
 /** responseTrailers: available in onResponseTrailers; can be created in the last onResponseBody. */
-export const responseTrailers = new HeaderMap(MapType.HttpResponseTrailers);
+// @ts-ignore: decorator
+@lazy export const responseTrailers = new HeaderMap(MapType.HttpResponseTrailers);
 /** httpCallResponseHeaders: read-only, inside onHttpCallResponse. */
-export const httpCallResponseHeaders = new HeaderMap(MapType.HttpCallResponseHeaders);
+// @ts-ignore: decorator
+@lazy export const httpCallResponseHeaders = new HeaderMap(MapType.HttpCallResponseHeaders);
 /** httpCallResponseTrailers: read-only, inside onHttpCallResponse. */
-export const httpCallResponseTrailers = new HeaderMap(MapType.HttpCallResponseTrailers);
+// @ts-ignore: decorator
+@lazy export const httpCallResponseTrailers = new HeaderMap(MapType.HttpCallResponseTrailers);
 /** grpcReceiveInitialMetadata: read-only, inside onGrpcReceiveInitialMetadata. */
-export const grpcReceiveInitialMetadata = new HeaderMap(MapType.GrpcReceiveInitialMetadata);
+// @ts-ignore: decorator
+@lazy export const grpcReceiveInitialMetadata = new HeaderMap(MapType.GrpcReceiveInitialMetadata);
 /** grpcReceiveTrailingMetadata: read-only, inside onGrpcReceiveTrailingMetadata. */
-export const grpcReceiveTrailingMetadata = new HeaderMap(MapType.GrpcReceiveTrailingMetadata);
+// @ts-ignore: decorator
+@lazy export const grpcReceiveTrailingMetadata = new HeaderMap(MapType.GrpcReceiveTrailingMetadata);

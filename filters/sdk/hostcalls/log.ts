@@ -45,8 +45,13 @@ export function logEnabled(level: LogLevel): bool {
 /** log sends `message` at `level` when the host's level allows it; returns Ok when skipped. */
 export function log(level: LogLevel, message: string): WasmResult {
   if (!logEnabled(level)) return WasmResult.Ok;
-  const bytes = String.UTF8.encode(message);
-  return <WasmResult>proxy_log(<u32>level, changetype<usize>(bytes), <usize>bytes.byteLength);
+  return logBytes(level, String.UTF8.encode(message));
+}
+
+/** logBytes is log for a message already in UTF-8 (the SDK's own lines built from host bytes); Ok when skipped. */
+export function logBytes(level: LogLevel, message: ArrayBuffer): WasmResult {
+  if (!logEnabled(level)) return WasmResult.Ok;
+  return <WasmResult>proxy_log(<u32>level, changetype<usize>(message), <usize>message.byteLength);
 }
 
 /** logTrace logs at trace level (see log). */
