@@ -39,11 +39,27 @@ import {
   sendRegistryError,
   UNAUTHORIZED,
 } from "proxy-wasm-as-sdk/registry/errors";
+import { TextTable } from "proxy-wasm-as-sdk/texts";
 import { grantedActions, parseByteCount, rangeEnd } from "./assembly/grants";
 
 /** FILTER is the filter's name: its root id, and the prefix of its log lines and configuration errors. */
 export const FILTER = "plan-enforcement";
 const PLAN_FIELDS = ["id", "actions", "maxBlobBytes"];
+/** plan-enforcement's own configuration errors, lines of CONFIG_ERRORS in this order (filters/sdk/texts.ts). */
+const enum ConfigError {
+  NoPlans,
+  BadPlanId,
+  DuplicatePlan,
+  BadAction,
+  Empty,
+  NotQuotable,
+}
+const CONFIG_ERRORS = new TextTable(`expected at least one plan
+expected 1-64 characters of [a-z0-9-] starting with a letter
+duplicate plan id
+expected "pull", "push" or "delete"
+expected a non-empty string
+must not contain quotes, backslashes or control characters`);
 
 class PlanMetrics {
   readonly allowed: Counter;
@@ -78,7 +94,7 @@ export class PlanEnforcementRoot extends RootContext {
     const realm = challengeField(reader, config, "realm");
     const service = challengeField(reader, config, "service");
     const plans = reader.requireArray(config, "plans");
-    if (plans !== null && plans.items.length == 0) reader.fail("config.plans", "expected at least one plan");
+    if (plans !== null && plans.items.length == 0) reader.fail("config.plans", CONFIG_ERRORS.get(ConfigError.NoPlans));
     const ids = new Array<string>();
     const actions = new Array<i32>();
     const limits = new Array<f64>();
@@ -87,19 +103,18 @@ export class PlanEnforcementRoot extends RootContext {
       if (plan === null) break;
       reader.allowOnly(plan, PLAN_FIELDS);
       const id = reader.requireString(plan, "id");
-      if (id !== null && !isPlanId(id)) reader.fail(plan.path + ".id", "expected 1-64 characters of [a-z0-9-] starting with a letter");
-      if (id !== null && findPlanIndex(ids, id) >= 0) reader.fail(plan.path + ".id", "duplicate plan id");
+      if (id !== null && !isPlanId(id)) reader.fail(plan.path + ".id", CONFIG_ERRORS.get(ConfigError.BadPlanId));
+      if (id !== null && findPlanIndex(ids, id) >= 0) reader.fail(plan.path + ".id", CONFIG_ERRORS.get(ConfigError.DuplicatePlan));
       const list = reader.requireArray(plan, "actions");
       let bits = 0;
       for (let j = 0; list !== null && j < list.items.length; j++) {
         const item = list.items[j];
         const name = item.kind == JsonKind.String ? changetype<JsonString>(item).value : "";
         const bit = name == "pull" ? ACTION_PULL : name == "push" ? ACTION_PUSH : name == "delete" ? ACTION_DELETE : 0;
-        if (bit == 0) reader.fail(item.path, "expected \"pull\", \"push\" or \"delete\"");
+        if (bit == 0) reader.fail(item.path, CONFIG_ERRORS.get(ConfigError.BadAction));
         bits |= bit;
       }
-      const max = reader.optionalInteger(plan, "maxBlobBytes", -1, 0, 9007199254740991);
-      if (max < 0 && reader.ok()) reader.fail(plan.path + ".maxBlobBytes", "required field is missing");
+      const max = reader.requireInteger(plan, "maxBlobBytes", 0, 9007199254740991);
       if (id === null || !reader.ok()) break;
       ids.push(id);
       actions.push(bits);
@@ -126,8 +141,8 @@ export class PlanEnforcementRoot extends RootContext {
 function challengeField(reader: ConfigReader, config: JsonObject, field: string): string {
   const value = reader.requireString(config, field);
   if (value === null) return "";
-  if (value.length == 0) reader.fail("config." + field, "expected a non-empty string");
-  else if (!isQuotable(value)) reader.fail("config." + field, "must not contain quotes, backslashes or control characters");
+  if (value.length == 0) reader.fail("config." + field, CONFIG_ERRORS.get(ConfigError.Empty));
+  else if (!isQuotable(value)) reader.fail("config." + field, CONFIG_ERRORS.get(ConfigError.NotQuotable));
   return value;
 }
 

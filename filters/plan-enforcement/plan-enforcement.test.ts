@@ -164,9 +164,10 @@ for (const build of BUILDS) {
         ["an unknown action", { ...base, plans: [{ ...base.plans[0], actions: ["pull", "copy"] }] }, 'plan-enforcement: config.plans[0].actions[1]: expected "pull", "push" or "delete"'],
         ["a missing size", { ...base, plans: [{ id: "x", actions: [] }] }, "plan-enforcement: config.plans[0].maxBlobBytes: required field is missing"],
         ["a duplicate id", { ...base, plans: [base.plans[0], base.plans[0]] }, "plan-enforcement: config.plans[1].id: duplicate plan id"],
-        ["a bad id", { ...base, plans: [{ ...base.plans[0], id: "Gold Plan" }] }, "plan-enforcement: config.plans[0].id: expected 1-64 characters"],
+        ["a bad id", { ...base, plans: [{ ...base.plans[0], id: "Gold Plan" }] }, "plan-enforcement: config.plans[0].id: expected 1-64 characters of [a-z0-9-] starting with a letter"],
         ["a missing realm", { service: base.service, plans: base.plans }, "plan-enforcement: config.realm: required field is missing"],
-        ["a quote in the service", { ...base, service: 'image"hub' }, "plan-enforcement: config.service: must not contain quotes"],
+        ["a quote in the service", { ...base, service: 'image"hub' }, "plan-enforcement: config.service: must not contain quotes, backslashes or control characters"],
+        ["an empty realm", { ...base, realm: "" }, "plan-enforcement: config.realm: expected a non-empty string"],
       ];
       for (const [name, config, line] of bad) {
         it(`should refuse ${name} with one critical line naming the field`, async () => {

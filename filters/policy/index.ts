@@ -2,7 +2,7 @@
 // from its own folder's filter.ts, keeps its own configuration, metrics, log prefix and errors, and
 // behaves as it does as a separate Envoy filter in that order; the module pays Envoy's per-filter
 // call boundary once instead of three times, and the three share one read of the request headers.
-export * from "proxy-wasm-as-sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/http";
 import { Composition, registerComposition } from "proxy-wasm-as-sdk";
 import { FILTER as TOKEN_AUTH, newTokenAuthRoot } from "../token-auth/filter";
 import { FILTER as PLAN_ENFORCEMENT, newPlanEnforcementRoot } from "../plan-enforcement/filter";

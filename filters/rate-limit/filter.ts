@@ -35,6 +35,7 @@ import {
 } from "proxy-wasm-as-sdk";
 import { parseRoute } from "proxy-wasm-as-sdk/registry/routes";
 import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "proxy-wasm-as-sdk/registry/errors";
+import { TextTable } from "proxy-wasm-as-sdk/texts";
 import { Bucket, decodeShard, encodeShard, pruneShard, shardOf } from "./assembly/buckets";
 import { chargeAdmitted, localTokens } from "./assembly/first-tier";
 
@@ -43,6 +44,15 @@ export const FILTER = "rate-limit";
 const KEY_PREFIX = "image-hub.rate-limit.shard.";
 /** The pull marker Envoy's ratelimit filter builds its descriptor from (global mode only). */
 const HEADER_PULL = "x-hub-pull";
+/** rate-limit's own configuration errors, lines of CONFIG_ERRORS in this order (filters/sdk/texts.ts). */
+const enum ConfigError {
+  NoPlans,
+  BadPlanId,
+  DuplicatePlan,
+}
+const CONFIG_ERRORS = new TextTable(`expected at least one plan
+expected 1-64 characters of [a-z0-9-] starting with a letter
+duplicate plan id`);
 
 class PlanLimit {
   readonly allowed: Counter;
@@ -91,14 +101,13 @@ export class RateLimitRoot extends RootContext {
     const config = reader.parse(getPluginConfigurationString());
     if (config === null) return reader.finish();
     reader.allowOnly(config, ["windowSeconds", "plans", "shards", "maxUsersPerShard", "casRetries", "global"]);
-    const windowSeconds = reader.optionalInteger(config, "windowSeconds", -1, 1, 86400);
-    if (windowSeconds < 0 && reader.ok()) reader.fail("config.windowSeconds", "required field is missing");
+    const windowSeconds = reader.requireInteger(config, "windowSeconds", 1, 86400);
     const shards = <i32>reader.optionalInteger(config, "shards", 256, 1, 65536);
     const maxUsers = <i32>reader.optionalInteger(config, "maxUsersPerShard", 64, 1, 4096);
     const casRetries = <i32>reader.optionalInteger(config, "casRetries", 32, 1, 1000);
     const global = reader.optionalBool(config, "global", false);
     const list = reader.requireArray(config, "plans");
-    if (list !== null && list.items.length == 0) reader.fail("config.plans", "expected at least one plan");
+    if (list !== null && list.items.length == 0) reader.fail("config.plans", CONFIG_ERRORS.get(ConfigError.NoPlans));
     const plans = new Array<PlanLimit>();
     const ids = new Array<string>();
     for (let i = 0; list !== null && i < list.items.length && reader.ok(); i++) {
@@ -106,10 +115,9 @@ export class RateLimitRoot extends RootContext {
       if (plan === null) break;
       reader.allowOnly(plan, ["id", "pullsPerWindow"]);
       const id = reader.requireString(plan, "id");
-      if (id !== null && !isPlanId(id)) reader.fail(plan.path + ".id", "expected 1-64 characters of [a-z0-9-] starting with a letter");
-      if (id !== null && findPlanIndex(ids, id) >= 0) reader.fail(plan.path + ".id", "duplicate plan id");
-      const pulls = reader.optionalInteger(plan, "pullsPerWindow", -1, 1, 1000000000);
-      if (pulls < 0 && reader.ok()) reader.fail(plan.path + ".pullsPerWindow", "required field is missing");
+      if (id !== null && !isPlanId(id)) reader.fail(plan.path + ".id", CONFIG_ERRORS.get(ConfigError.BadPlanId));
+      if (id !== null && findPlanIndex(ids, id) >= 0) reader.fail(plan.path + ".id", CONFIG_ERRORS.get(ConfigError.DuplicatePlan));
+      const pulls = reader.requireInteger(plan, "pullsPerWindow", 1, 1000000000);
       if (id === null || !reader.ok()) break;
       ids.push(id);
       plans.push(new PlanLimit(id, <f64>pulls, windowSeconds));

@@ -228,6 +228,9 @@ for (const build of BUILDS) {
         ["a fractional shard count", { ...base, shards: 1.5 }, "rate-limit: config.shards: expected an integer from 1 to 65536"],
         ["a plan that is not an object", { ...base, plans: ["personal"] }, "rate-limit: config.plans[0]: expected an object"],
         ["an unknown field", { ...base, burst: 5 }, "rate-limit: config.burst: unknown field"],
+        ["an empty plan list", { ...base, plans: [] }, "rate-limit: config.plans: expected at least one plan"],
+        ["a bad id", { ...base, plans: [{ id: "Gold Plan", pullsPerWindow: 5 }] }, "rate-limit: config.plans[0].id: expected 1-64 characters of [a-z0-9-] starting with a letter"],
+        ["a duplicate id", { ...base, plans: [base.plans[0], base.plans[0]] }, "rate-limit: config.plans[1].id: duplicate plan id"],
       ];
       for (const [name, config, line] of bad) {
         it(`should refuse ${name} with one critical line naming the field`, async () => {

@@ -157,8 +157,12 @@ class Parser {
   }
 
   literal(word: string): bool {
-    if (this.text.substr(this.pos, word.length) != word) return false;
-    this.pos += word.length;
+    // Compared in place: a substring per true/false/null was an allocation (and String#substr's code).
+    const t = this.text;
+    const n = word.length;
+    if (this.pos + n > t.length) return false;
+    for (let i = 0; i < n; i++) if (t.charCodeAt(this.pos + i) != word.charCodeAt(i)) return false;
+    this.pos += n;
     return true;
   }
 
@@ -264,27 +268,15 @@ class Parser {
       this.pos++;
       if (this.pos >= t.length) break;
       const e = t.charCodeAt(this.pos++);
-      if (e == 0x22) out += "\"";
-      else if (e == 0x5c) out += "\\";
-      else if (e == 0x2f) out += "/";
-      else if (e == 0x62) out += "\b";
-      else if (e == 0x66) out += "\f";
-      else if (e == 0x6e) out += "\n";
-      else if (e == 0x72) out += "\r";
-      else if (e == 0x74) out += "\t";
-      else if (e == 0x75) {
-        const code = this.hex4();
-        if (code < 0) {
-          this.fail(E_JSON_BAD_ESCAPE);
-          return null;
-        }
-        // AssemblyScript strings are UTF-16, so a surrogate pair written as two escapes joins by itself.
-        out += String.fromCharCode(code);
-      } else {
-        this.pos--;
+      // The escaped character's code, appended below: one append instead of a literal per escape.
+      const code = e == 0x75 ? this.hex4() : escapedCode(e);
+      if (code < 0) {
+        if (e != 0x75) this.pos--;
         this.fail(E_JSON_BAD_ESCAPE);
         return null;
       }
+      // AssemblyScript strings are UTF-16, so a surrogate pair written as two escapes joins by itself.
+      out += String.fromCharCode(code);
       runStart = this.pos;
     }
     this.fail(E_JSON_UNEXPECTED_END);
@@ -329,6 +321,16 @@ class Parser {
     const v = decimalToF64(t, intStart, intEnd, fracEnd, exponent);
     return new JsonNumber(path, t.charCodeAt(start) == 0x2d ? -v : v);
   }
+}
+
+// The character a one-letter escape (\" \\ \/ \b \f \n \r \t) stands for, or -1.
+function escapedCode(e: i32): i32 {
+  if (e == 0x22 || e == 0x5c || e == 0x2f) return e;
+  if (e == 0x62) return 0x08;
+  if (e == 0x66) return 0x0c;
+  if (e == 0x6e) return 0x0a;
+  if (e == 0x72) return 0x0d;
+  return e == 0x74 ? 0x09 : -1;
 }
 
 // 10^k for 0 <= k <= 22, exact: every power of ten up to 10^22 is an f64.

@@ -63,11 +63,14 @@ export function isValidUtf8(bytes: ArrayBuffer): bool {
  * exact bytes matter, use the `…Bytes` getters instead of decoding.
  */
 export function decodeUtf8(bytes: ArrayBuffer): string {
+  return decodeUtf8At(changetype<usize>(bytes), <usize>bytes.byteLength);
+}
+
+/** decodeUtf8At decodes the `length` bytes at `ptr` like decodeUtf8: for bytes inside a larger buffer, without a copy. */
+export function decodeUtf8At(ptr: usize, end: usize): string {
   // One pass straight into the string, without String.UTF8.decode: that would be a second decoder in
   // every module (≈ 0.4 KiB) and a second pass to validate first. Each input byte yields at most one
   // UTF-16 unit (a 4-byte sequence yields two), so n bytes fit in n units; the rest is trimmed.
-  const ptr = changetype<usize>(bytes);
-  const end = <usize>bytes.byteLength;
   if (end == 0) return "";
   const out = changetype<usize>(__new(end << 1, idof<string>()));
   let o: usize = 0;

@@ -27,6 +27,7 @@ import {
   WasmResult,
 } from "proxy-wasm-as-sdk";
 import { base64UrlDecode, HmacSha256 } from "proxy-wasm-as-sdk/crypto";
+import { TextTable } from "proxy-wasm-as-sdk/texts";
 import { challengeScope, parseRoute, RouteKind } from "proxy-wasm-as-sdk/registry/routes";
 import {
   bearerChallenge,
@@ -40,7 +41,7 @@ import {
   sendRegistryError,
   UNAUTHORIZED,
 } from "proxy-wasm-as-sdk/registry/errors";
-import { JwtKey, JwtSettings, JwtVerifier, VerifiedToken } from "./assembly/jwt";
+import { JwtKey, JwtSettings, JwtVerifier, Reason, reasonText, VerifiedToken } from "./assembly/jwt";
 import { PlanCache } from "./assembly/plan-cache";
 
 /** FILTER is the filter's name: its root id, and the prefix of its log lines and configuration errors. */
@@ -55,6 +56,21 @@ class PlanLookup {
   constructor(readonly cluster: string, readonly timeoutMs: u32, readonly cache: PlanCache) {}
 }
 const KEY_FIELDS = ["kid", "alg", "k"];
+/** token-auth's own configuration errors, lines of CONFIG_ERRORS in this order (filters/sdk/texts.ts). */
+const enum ConfigError {
+  NotQuotable,
+  NoKeys,
+  Empty,
+  NotHs256,
+  ShortKey,
+  DuplicateKid,
+}
+const CONFIG_ERRORS = new TextTable(`must not contain quotes, backslashes or control characters
+expected at least one key
+expected a non-empty string
+only HS256 is supported
+expected base64url of at least 32 key bytes
+duplicate kid`);
 const MAX_PLAN_METRICS: i32 = 16;
 
 /** TokenAuthRoot is token-auth's root context (configuration, metrics); see newTokenAuthRoot. */
@@ -95,10 +111,10 @@ export class TokenAuthRoot extends RootContext {
     settings.maxTokenLength = <i32>reader.optionalInteger(config, "maxTokenLength", 4096, 64, 65536);
     const realm = nonEmpty(reader, config, "realm");
     const service = nonEmpty(reader, config, "service");
-    if (!isQuotable(realm)) reader.fail("config.realm", "must not contain quotes, backslashes or control characters");
-    if (!isQuotable(service)) reader.fail("config.service", "must not contain quotes, backslashes or control characters");
+    if (!isQuotable(realm)) reader.fail("config.realm", CONFIG_ERRORS.get(ConfigError.NotQuotable));
+    if (!isQuotable(service)) reader.fail("config.service", CONFIG_ERRORS.get(ConfigError.NotQuotable));
     const keys = reader.requireArray(config, "keys");
-    if (keys !== null && keys.items.length == 0) reader.fail("config.keys", "expected at least one key");
+    if (keys !== null && keys.items.length == 0) reader.fail("config.keys", CONFIG_ERRORS.get(ConfigError.NoKeys));
     if (keys !== null) {
       for (let i = 0; i < keys.items.length && reader.ok(); i++) {
         const key = reader.asObject(keys.items[i]);
@@ -141,7 +157,7 @@ export class TokenAuthRoot extends RootContext {
 
 function nonEmpty(reader: ConfigReader, config: JsonObject, field: string): string {
   const value = reader.requireString(config, field);
-  if (value !== null && value.length == 0) reader.fail(config.path + "." + field, "expected a non-empty string");
+  if (value !== null && value.length == 0) reader.fail(config.path + "." + field, CONFIG_ERRORS.get(ConfigError.Empty));
   return value === null ? "" : value;
 }
 
@@ -149,17 +165,17 @@ function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): 
   reader.allowOnly(key, KEY_FIELDS);
   const kid = nonEmpty(reader, key, "kid");
   const alg = reader.requireString(key, "alg");
-  if (alg !== null && alg != "HS256") reader.fail(key.path + ".alg", "only HS256 is supported");
+  if (alg !== null && alg != "HS256") reader.fail(key.path + ".alg", CONFIG_ERRORS.get(ConfigError.NotHs256));
   const secret = reader.requireString(key, "k");
   if (!reader.ok() || secret === null) return null;
   const bytes = base64UrlDecode(secret);
   if (bytes === null || bytes.length < 32) {
-    reader.fail(key.path + ".k", "expected base64url of at least 32 key bytes");
+    reader.fail(key.path + ".k", CONFIG_ERRORS.get(ConfigError.ShortKey));
     return null;
   }
   for (let i = 0; i < known.length; i++) {
     if (known[i].kid == kid) {
-      reader.fail(key.path + ".kid", "duplicate kid");
+      reader.fail(key.path + ".kid", CONFIG_ERRORS.get(ConfigError.DuplicateKid));
       return null;
     }
   }
@@ -209,8 +225,8 @@ class TokenAuth extends HttpContext {
     }
     const verifier = root.verifier;
     // The challenge scope is only needed for a refusal; built then, not on every request.
-    if (!written) return this.refuse(root, challengeScope(route), "client identity headers could not be removed");
-    if (verifier === null) return this.refuse(root, challengeScope(route), "not configured");
+    if (!written) return this.refuse(root, challengeScope(route), Reason.IdentityNotRemoved);
+    if (verifier === null) return this.refuse(root, challengeScope(route), Reason.NotConfigured);
     // An Authorization value that verified before is found by its bytes: no decoding, no string hash.
     const authorization = request.getBytes("authorization");
     let nowSeconds: f64 = 0;
@@ -219,9 +235,9 @@ class TokenAuth extends HttpContext {
       nowSeconds = <f64>callbackTimeNanoseconds() / 1e9;
       identity = verifier.verifyCached(authorization, nowSeconds);
     }
-    if (identity === null && (authorization === null || verifier.reason.length == 0)) {
+    if (identity === null && (authorization === null || !verifier.cached)) {
       const token = bearerToken(authorization === null ? null : decodeUtf8(authorization));
-      if (token === null) return this.refuse(root, challengeScope(route), "no bearer token");
+      if (token === null) return this.refuse(root, challengeScope(route), Reason.NoBearerToken);
       identity = verifier.verify(token, nowSeconds);
       if (identity !== null && authorization !== null) verifier.rememberAuthorization(authorization, identity);
     }
@@ -253,7 +269,7 @@ class TokenAuth extends HttpContext {
       if (answered !== null) status = answered;
     }
     if (status == "404") {
-      this.refuse(root, this.scope, "user " + identity.subject + " no longer exists");
+      this.refuse(root, this.scope, Reason.UserGone, identity.subject);
       return;
     }
     let body: string | null = null;
@@ -272,7 +288,7 @@ class TokenAuth extends HttpContext {
       requestHeaders.replace(HEADER_USER, identity.subject) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_PLAN, plan) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_ACCESS, identity.access) == WasmResult.Ok;
-    if (!set) return this.refuse(root, "", "identity headers could not be written");
+    if (!set) return this.refuse(root, "", Reason.IdentityNotWritten);
     root.countAllowed(plan);
     return FilterHeadersStatus.Continue;
   }
@@ -287,9 +303,10 @@ class TokenAuth extends HttpContext {
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
-  private refuse(root: TokenAuthRoot, scope: string, reason: string): FilterHeadersStatus {
+  /** Answers 401 with the challenge; the debug log names `reason` (and the user it is about, if any). */
+  private refuse(root: TokenAuthRoot, scope: string, reason: Reason, user: string = ""): FilterHeadersStatus {
     root.denied.increment();
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 401: " + reason);
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 401: " + (user.length > 0 ? "user " + user + " " : "") + reasonText(reason));
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair("www-authenticate", bearerChallenge(root.challengePrefix, scope)));
     sendRegistryError(UNAUTHORIZED, "token_auth_unauthorized", "UNAUTHORIZED", "authentication required", "null", headers);

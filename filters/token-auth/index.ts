@@ -1,5 +1,5 @@
 // token-auth as its own module (the filter is in filter.ts; README.md has the schema).
-export * from "proxy-wasm-as-sdk/abi/exports";
+export * from "proxy-wasm-as-sdk/abi/http";
 import { registerRootContext } from "proxy-wasm-as-sdk";
 import { FILTER, newTokenAuthRoot } from "./filter";
 

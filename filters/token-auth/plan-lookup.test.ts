@@ -98,6 +98,7 @@ for (const build of BUILDS) {
       const gone = await policy.send("GET", "/v2/gone/app/manifests/v1", { authorization: `Bearer ${mintToken({ now, sub: "gone" })}` });
       assert.equal(gone.status, 401);
       assert.equal(registryError(gone.body).code, "UNAUTHORIZED");
+      assert.equal(gone.logs.at(-1)?.message, "token-auth: 401: user gone no longer exists");
       assert.equal(policy.seen.length, 1);
       assert.equal(policy.chain.getMetric("image_hub.token_auth.plan_lookup_failures"), BigInt(failures.length));
     });

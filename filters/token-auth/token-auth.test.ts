@@ -5,7 +5,7 @@ import { ChainStartError } from "proxy-wasm-host-emulator";
 import { DEMO_SIGNING_KEYS, exampleConfigs } from "../../image-hub/filter-configs.ts";
 import { answeredByTokenAuth, badInputCases, challengeFor } from "../../test/policy/cases.ts";
 import { BUILDS, header, registryError, startPolicy } from "../../test/policy/emulator.ts";
-import { mintToken } from "../../test/policy/tokens.ts";
+import { mintToken, rawToken } from "../../test/policy/tokens.ts";
 
 const only = ["token-auth"] as const;
 
@@ -36,15 +36,43 @@ for (const build of BUILDS) {
     it("should log why a token was refused", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
       const now = policy.nowSeconds();
-      const reasons: [string, string][] = [
+      const valid = mintToken({ now });
+      const unsigned = valid.slice(0, valid.lastIndexOf(".") + 1);
+      const kid = DEMO_SIGNING_KEYS[0].kid;
+      // One row per reason the filter can reach from a request; the reasons are numbered texts in
+      // one table (assembly/jwt.ts), so this also checks the numbering from its first line to its last.
+      const reasons: [string | null, string][] = [
+        [null, "no bearer token"],
+        ["a".repeat(5000), "token longer than maxTokenLength"],
         [mintToken({ now: now - 400 }), "expired"],
         [mintToken({ now, claims: { nbf: now + 100 } }), "not yet valid"],
-        [mintToken({ now, claims: { aud: "x" } }), "wrong aud"],
+        ["a.b.c.d", "more than three segments"],
+        ["a.b.c!", "character outside base64url"],
+        ["a.b", "fewer than three segments"],
+        [mintToken({ now, header: { pad: "x".repeat(600) } }), "header segment too long"],
+        [rawToken("[]", "{}"), "header is not a base64url JSON object"],
         [mintToken({ now, header: { alg: "none" } }), "alg is not HS256"],
+        [mintToken({ now, header: { crit: ["exp"] } }), "crit header not supported"],
+        [mintToken({ now, header: { typ: "JOSE" } }), "typ is not JWT"],
+        [mintToken({ now, header: { kid: undefined } }), "kid missing"],
         [mintToken({ now, header: { kid: "old" } }), "unknown kid"],
+        [unsigned + "AAAA", "signature length"],
+        [unsigned + "A".repeat(42) + "B", "signature encoding"],
+        [unsigned + "A".repeat(43), "bad signature"],
+        [rawToken(JSON.stringify({ alg: "HS256", typ: "JWT", kid }), "[]"), "payload is not a base64url JSON object"],
+        [mintToken({ now, claims: { iss: "x" } }), "wrong iss"],
+        [mintToken({ now, claims: { aud: "x" } }), "wrong aud"],
+        [mintToken({ now, claims: { exp: undefined } }), "exp missing"],
+        [mintToken({ now, claims: { nbf: "soon" } }), "nbf not a number"],
+        [mintToken({ now, claims: { iat: "now" } }), "iat not a number"],
+        [mintToken({ now, sub: "a b" }), "sub missing or not a plain name"],
+        [mintToken({ now, plan: "Team" }), "plan missing or malformed"],
+        [mintToken({ now, claims: { access: undefined } }), "access missing"],
+        [mintToken({ now, claims: { access: "all" } }), "access not an array"],
+        [mintToken({ now, claims: { access: [1] } }), "access entry malformed"],
       ];
       for (const [token, reason] of reasons) {
-        const result = await policy.send("GET", "/v2/", { authorization: `Bearer ${token}` });
+        const result = await policy.send("GET", "/v2/", token === null ? {} : { authorization: `Bearer ${token}` });
         assert.equal(result.status, 401);
         assert.equal(result.logs[0]?.message, `token-auth: 401: ${reason}`);
         assert.equal(result.logs[0]?.level, "debug");
@@ -215,7 +243,7 @@ for (const build of BUILDS) {
         ["an HS384 key", { ...base, keys: [{ ...base.keys[0], alg: "HS384" }] }, "token-auth: config.keys[0].alg: only HS256 is supported"],
         ["a short key", { ...base, keys: [{ ...base.keys[0], k: "c2hvcnQ" }] }, "token-auth: config.keys[0].k: expected base64url of at least 32 key bytes"],
         ["a duplicate kid", { ...base, keys: [base.keys[0], base.keys[0]] }, "token-auth: config.keys[1].kid: duplicate kid"],
-        ["a quote in the realm", { ...base, realm: 'http://x/"' }, "token-auth: config.realm: must not contain quotes"],
+        ["a quote in the realm", { ...base, realm: 'http://x/"' }, "token-auth: config.realm: must not contain quotes, backslashes or control characters"],
         ["a missing issuer", { ...base, issuer: undefined }, "token-auth: config.issuer: required field is missing"],
         ["an unknown field", { ...base, skew: 3 }, "token-auth: config.skew: unknown field"],
         ["a negative skew", { ...base, clockSkewSeconds: -1 }, "token-auth: config.clockSkewSeconds: expected an integer from 0 to 600"],

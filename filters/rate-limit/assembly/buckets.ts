@@ -2,6 +2,7 @@
 // entries: u8 user length, the user's UTF-8 bytes, then f64 tokens, f64 updatedMs, f64 capacity,
 // f64 windowStartMs, f64 used (little-endian). Decoding is total: a value that does not parse decodes
 // as an empty shard.
+import { decodeUtf8At } from "proxy-wasm-as-sdk/utf8";
 
 /**
  * Bucket is one user's token bucket as stored at `updatedMs`, plus the count of pulls served in the
@@ -44,7 +45,8 @@ export function decodeShard(value: ArrayBuffer): Array<Bucket> {
   while (offset < size) {
     const userLength = <i32>load<u8>(base + <usize>offset);
     if (offset + ENTRY_FIXED_BYTES + userLength > size) return new Array<Bucket>();
-    const user = String.UTF8.decodeUnsafe(base + <usize>offset + 1, <usize>userLength);
+    // The SDK's decoder, not String.UTF8's: one decoder per module (these bytes are UTF-8 this filter wrote).
+    const user = decodeUtf8At(base + <usize>offset + 1, <usize>userLength);
     const numbers = base + <usize>(offset + 1 + userLength);
     const bucket = new Bucket(user, load<f64>(numbers), load<f64>(numbers, 8), load<f64>(numbers, 16));
     bucket.windowStartMs = load<f64>(numbers, 24);

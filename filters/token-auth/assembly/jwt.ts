@@ -5,6 +5,88 @@ import { base64UrlDecodeRange, base64UrlDecodedLength, constantTimeEqual, HmacSh
 import { JsonArray, JsonKind, JsonNumber, JsonObject, JsonString, JsonValue, parseJson } from "proxy-wasm-as-sdk";
 import { isValidRepositoryName } from "proxy-wasm-as-sdk/registry/routes";
 import { isPlanId } from "proxy-wasm-as-sdk/registry/errors";
+import { TextTable } from "proxy-wasm-as-sdk/texts";
+
+/**
+ * Why a request was refused 401, for token-auth's debug log only (never sent to the client): an index
+ * into REASONS, whose lines are in the same order. One table instead of a string literal per reason
+ * (filters/sdk/texts.ts).
+ */
+export const enum Reason {
+  EmptyToken,
+  TooLong,
+  Expired,
+  NotYetValid,
+  MoreThanThreeSegments,
+  NotBase64Url,
+  FewerThanThreeSegments,
+  HeaderTooLong,
+  HeaderNotJson,
+  AlgNotHs256,
+  CritHeader,
+  TypNotJwt,
+  KidMissing,
+  UnknownKid,
+  SignatureLength,
+  SignatureEncoding,
+  BadSignature,
+  PayloadNotJson,
+  WrongIss,
+  WrongAud,
+  ExpMissing,
+  NbfNotNumber,
+  IatNotNumber,
+  SubMalformed,
+  PlanMalformed,
+  AccessMissing,
+  AccessNotArray,
+  AccessEntryMalformed,
+  IdentityNotRemoved,
+  NotConfigured,
+  NoBearerToken,
+  IdentityNotWritten,
+  // Logged as "user <name> no longer exists" (TokenAuth#refuse adds the user).
+  UserGone,
+}
+
+const REASONS = new TextTable(`empty token
+token longer than maxTokenLength
+expired
+not yet valid
+more than three segments
+character outside base64url
+fewer than three segments
+header segment too long
+header is not a base64url JSON object
+alg is not HS256
+crit header not supported
+typ is not JWT
+kid missing
+unknown kid
+signature length
+signature encoding
+bad signature
+payload is not a base64url JSON object
+wrong iss
+wrong aud
+exp missing
+nbf not a number
+iat not a number
+sub missing or not a plain name
+plan missing or malformed
+access missing
+access not an array
+access entry malformed
+client identity headers could not be removed
+not configured
+no bearer token
+identity headers could not be written
+no longer exists`);
+
+/** reasonText returns the log text of `reason`. */
+export function reasonText(reason: Reason): string {
+  return REASONS.get(reason);
+}
 
 /** The largest JWT header segment read; real headers are ~60 characters. */
 const MAX_HEADER_SEGMENT: i32 = 512;
@@ -75,10 +157,12 @@ export class JwtSettings {
  */
 export class JwtVerifier {
   /** Why the last verify returned null, for the debug log (never sent to the client). */
-  reason: string = "";
+  reason: Reason = Reason.EmptyToken;
   private readonly signing: Uint8Array;
   private readonly expected: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
   private readonly given: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
+  /** Whether the last verifyCached found its value (then a null answer is a refusal with `reason`). */
+  cached: bool = false;
   /** Authorization values whose token verified (see RAW_SLOTS); only the time checks are redone on a hit. */
   private readonly raw: StaticArray<RawEntry | null> = new StaticArray<RawEntry | null>(<i32>RAW_SLOTS);
 
@@ -86,7 +170,7 @@ export class JwtVerifier {
     this.signing = new Uint8Array(settings.maxTokenLength);
   }
 
-  private refuse(reason: string): VerifiedToken | null {
+  private refuse(reason: Reason): VerifiedToken | null {
     this.reason = reason;
     return null;
   }
@@ -96,18 +180,18 @@ export class JwtVerifier {
    * everything; cache a success with rememberAuthorization and look it up first with verifyCached.
    */
   verify(token: string, nowSeconds: f64): VerifiedToken | null {
-    if (token.length == 0) return this.refuse("empty token");
-    if (token.length > this.settings.maxTokenLength) return this.refuse("token longer than maxTokenLength");
+    if (token.length == 0) return this.refuse(Reason.EmptyToken);
+    if (token.length > this.settings.maxTokenLength) return this.refuse(Reason.TooLong);
     return this.verifyFully(token, nowSeconds);
   }
 
   /**
    * verifyCached returns the identity of a request whose Authorization value (`authorization`, its
    * raw bytes) already verified, re-checked against exp/nbf at `nowSeconds` (null with `reason` set
-   * when it no longer holds); null with `reason` "" when the value is not cached (then use verify).
+   * when it no longer holds); null with `cached` false when the value is not cached (then use verify).
    */
   verifyCached(authorization: ArrayBuffer, nowSeconds: f64): VerifiedToken | null {
-    this.reason = "";
+    this.cached = false;
     const hash = hashBytes(authorization);
     const length = authorization.byteLength;
     for (let i: u32 = 0; i < RAW_PROBES; i++) {
@@ -115,6 +199,7 @@ export class JwtVerifier {
       if (entry === null) return null;
       const value = entry.value;
       if (entry.hash == hash && value.byteLength == length && memory.compare(changetype<usize>(value), changetype<usize>(authorization), <usize>length) == 0) {
+        this.cached = true;
         return this.checkTimes(entry.identity, nowSeconds);
       }
     }
@@ -142,8 +227,8 @@ export class JwtVerifier {
 
   private checkTimes(identity: VerifiedToken, now: f64): VerifiedToken | null {
     const skew = this.settings.clockSkewSeconds;
-    if (now >= identity.expiresAt + skew) return this.refuse("expired");
-    if (now + skew < identity.notBefore) return this.refuse("not yet valid");
+    if (now >= identity.expiresAt + skew) return this.refuse(Reason.Expired);
+    if (now + skew < identity.notBefore) return this.refuse(Reason.NotYetValid);
     return identity;
   }
 
@@ -159,38 +244,38 @@ export class JwtVerifier {
       if (c == 0x2e) {
         if (firstDot < 0) firstDot = i;
         else if (secondDot < 0) secondDot = i;
-        else return this.refuse("more than three segments");
-      } else if (!isBase64UrlChar(c)) return this.refuse("character outside base64url");
+        else return this.refuse(Reason.MoreThanThreeSegments);
+      } else if (!isBase64UrlChar(c)) return this.refuse(Reason.NotBase64Url);
     }
-    if (secondDot < 0) return this.refuse("fewer than three segments");
-    if (firstDot > MAX_HEADER_SEGMENT) return this.refuse("header segment too long");
+    if (secondDot < 0) return this.refuse(Reason.FewerThanThreeSegments);
+    if (firstDot > MAX_HEADER_SEGMENT) return this.refuse(Reason.HeaderTooLong);
 
     const header = decodeJsonSegment(token, 0, firstDot);
-    if (header === null) return this.refuse("header is not a base64url JSON object");
+    if (header === null) return this.refuse(Reason.HeaderNotJson);
     const alg = header.get("alg");
     if (alg === null || alg.kind != JsonKind.String || changetype<JsonString>(alg).value != "HS256") {
-      return this.refuse("alg is not HS256");
+      return this.refuse(Reason.AlgNotHs256);
     }
-    if (header.has("crit")) return this.refuse("crit header not supported");
+    if (header.has("crit")) return this.refuse(Reason.CritHeader);
     const typ = header.get("typ");
-    if (typ !== null && (typ.kind != JsonKind.String || changetype<JsonString>(typ).value != "JWT")) return this.refuse("typ is not JWT");
+    if (typ !== null && (typ.kind != JsonKind.String || changetype<JsonString>(typ).value != "JWT")) return this.refuse(Reason.TypNotJwt);
     const kid = header.get("kid");
-    if (kid === null || kid.kind != JsonKind.String) return this.refuse("kid missing");
+    if (kid === null || kid.kind != JsonKind.String) return this.refuse(Reason.KidMissing);
     const key = this.findKey(changetype<JsonString>(kid).value);
-    if (key === null) return this.refuse("unknown kid");
+    if (key === null) return this.refuse(Reason.UnknownKid);
 
-    if (base64UrlDecodedLength(length - secondDot - 1) != SHA256_DIGEST_BYTES) return this.refuse("signature length");
+    if (base64UrlDecodedLength(length - secondDot - 1) != SHA256_DIGEST_BYTES) return this.refuse(Reason.SignatureLength);
     const given = changetype<usize>(this.given);
-    if (base64UrlDecodeRange(token, secondDot + 1, length, given) != SHA256_DIGEST_BYTES) return this.refuse("signature encoding");
+    if (base64UrlDecodeRange(token, secondDot + 1, length, given) != SHA256_DIGEST_BYTES) return this.refuse(Reason.SignatureEncoding);
     // Every character is ASCII (checked above), so the signing input's bytes are the char codes.
     const signing = this.signing.dataStart;
     for (let i = 0; i < secondDot; i++) store<u8>(signing + <usize>i, <u8>load<u16>(text + (<usize>i << 1)));
     const expected = changetype<usize>(this.expected);
     key.mac.macPointerInto(signing, secondDot, expected);
-    if (!constantTimeEqual(expected, given, SHA256_DIGEST_BYTES)) return this.refuse("bad signature");
+    if (!constantTimeEqual(expected, given, SHA256_DIGEST_BYTES)) return this.refuse(Reason.BadSignature);
 
     const claims = decodeJsonSegment(token, firstDot + 1, secondDot);
-    if (claims === null) return this.refuse("payload is not a base64url JSON object");
+    if (claims === null) return this.refuse(Reason.PayloadNotJson);
     return this.checkClaims(claims, nowSeconds);
   }
 
@@ -202,33 +287,33 @@ export class JwtVerifier {
 
   private checkClaims(claims: JsonObject, now: f64): VerifiedToken | null {
     const skew = this.settings.clockSkewSeconds;
-    if (stringClaim(claims, "iss") != this.settings.issuer) return this.refuse("wrong iss");
-    if (!audienceMatches(claims.get("aud"), this.settings.audience)) return this.refuse("wrong aud");
+    if (stringClaim(claims, "iss") != this.settings.issuer) return this.refuse(Reason.WrongIss);
+    if (!audienceMatches(claims.get("aud"), this.settings.audience)) return this.refuse(Reason.WrongAud);
     const exp = claims.get("exp");
-    if (exp === null || exp.kind != JsonKind.Number) return this.refuse("exp missing");
-    if (now >= changetype<JsonNumber>(exp).value + skew) return this.refuse("expired");
+    if (exp === null || exp.kind != JsonKind.Number) return this.refuse(Reason.ExpMissing);
+    if (now >= changetype<JsonNumber>(exp).value + skew) return this.refuse(Reason.Expired);
     const nbf = claims.get("nbf");
     if (nbf !== null) {
-      if (nbf.kind != JsonKind.Number) return this.refuse("nbf not a number");
-      if (now + skew < changetype<JsonNumber>(nbf).value) return this.refuse("not yet valid");
+      if (nbf.kind != JsonKind.Number) return this.refuse(Reason.NbfNotNumber);
+      if (now + skew < changetype<JsonNumber>(nbf).value) return this.refuse(Reason.NotYetValid);
     }
     // iat is not checked against the clock, but like exp and nbf it must be a NumericDate (RFC 7519).
     const iat = claims.get("iat");
-    if (iat !== null && iat.kind != JsonKind.Number) return this.refuse("iat not a number");
+    if (iat !== null && iat.kind != JsonKind.Number) return this.refuse(Reason.IatNotNumber);
     const token = new VerifiedToken();
     token.expiresAt = changetype<JsonNumber>(exp).value;
     if (nbf !== null) token.notBefore = changetype<JsonNumber>(nbf).value;
     token.subject = stringClaim(claims, "sub");
-    if (!isHeaderSafe(token.subject)) return this.refuse("sub missing or not a plain name");
+    if (!isHeaderSafe(token.subject)) return this.refuse(Reason.SubMalformed);
     token.plan = stringClaim(claims, "plan");
-    if (!isPlanId(token.plan)) return this.refuse("plan missing or malformed");
+    if (!isPlanId(token.plan)) return this.refuse(Reason.PlanMalformed);
     // A registry token always carries `access` (possibly empty); one without it is not ours, and
     // the access service in app mode refuses it the same way (CONTRACT.md).
     const access = claims.get("access");
-    if (access === null) return this.refuse("access missing");
-    if (access.kind != JsonKind.Array) return this.refuse("access not an array");
+    if (access === null) return this.refuse(Reason.AccessMissing);
+    if (access.kind != JsonKind.Array) return this.refuse(Reason.AccessNotArray);
     const scopes = renderAccess(changetype<JsonArray>(access));
-    if (scopes === null) return this.refuse("access entry malformed");
+    if (scopes === null) return this.refuse(Reason.AccessEntryMalformed);
     token.access = scopes;
     return token;
   }

@@ -1,0 +1,34 @@
+// The SDK's TextTable: a literal table (stored as UTF-8 by the build's transform) and a table built
+// from a string at run time give the same lines, non-ASCII included, and "" past either end.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { bothBuilds } from "./builds.ts";
+import { MiniHost } from "./mini-host.ts";
+
+function line(host: MiniHost, built: number, index: number): string {
+  const size = host.exports.line(built, index);
+  const memory = new Uint8Array((host.exports.memory as unknown as WebAssembly.Memory).buffer);
+  return new TextDecoder().decode(memory.slice(host.exports.resultPtr(), host.exports.resultPtr() + size));
+}
+
+const expected = ["first", "café → ünïcödé 😀", "", "last"];
+
+for (const build of bothBuilds("build/test-sdk", "texts-harness")) {
+  describe(`TextTable (${build.label})`, () => {
+    it("should give every line of a literal table and of a built one, and nothing past the ends", async () => {
+      const host = await MiniHost.load(build.path);
+      for (const built of [0, 1]) {
+        assert.deepEqual(expected.map((_, i) => line(host, built, i)), expected, `table ${built}`);
+        assert.equal(line(host, built, expected.length), "", `table ${built}, past the end`);
+        assert.equal(line(host, built, -1), "", `table ${built}, negative`);
+      }
+    });
+
+    it("should keep the literal table's text as UTF-8, not as a UTF-16 string", () => {
+      const wasm = readFileSync(build.path);
+      assert.ok(wasm.includes(Buffer.from("café → ünïcödé 😀\n\nlast", "utf8")), "UTF-8 bytes of the literal");
+      assert.ok(!wasm.includes(Buffer.from("ünïcödé", "utf16le")), "no UTF-16 copy of the literal");
+    });
+  });
+}
