@@ -1,6 +1,7 @@
-// `npx tsx bench/profile.ts [--streams N] [--filters a,b] [--wasm-dir D]`: where a request's time goes in V8. Each
-// policy filter (and add-header, an empty chain, and `token-auth+lookup`: token-auth on its cached
-// plan-lookup path) runs N streams in the emulator, the same
+// `npx tsx bench/profile.ts [--streams N] [--filters a,b] [--wasm-dir D] [--top N]`: where a request's time goes in V8. Each
+// policy filter (and add-header, an empty chain, `token-auth+lookup`: token-auth on its cached
+// plan-lookup path, and `policy`: the three composed in one module, 300 users rotating per request as
+// in the envoy-cost section, so its token cache and shards hold what they hold there) runs N streams in the emulator, the same
 // requests as the "filters" section, under V8's CPU profiler (node:inspector, 50 µs sampling); the
 // modules are compiled like the release build but keep their function names (asc --debug), so the
 // profile names SDK and filter functions (--wasm-dir D profiles D/<name>.wasm instead, e.g. an older
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   const key = generateBenchKey();
   const configs = await loadFilterConfigs(root);
   const policy = configs.policyFilterChain({ realm: "http://127.0.0.1/api/token", keys: [{ kid: key.kid, k: key.k }] });
-  const users = await makeUsers(key, "prof", { enterprise: Math.ceil(streams / 900) + 2 }, REPO);
+  const users = await makeUsers(key, "prof", { enterprise: Math.max(300, Math.ceil(streams / 900) + 2) }, REPO);
   const session = new Session();
   session.connect();
   await session.post("Profiler.enable");
@@ -60,6 +61,9 @@ async function main(): Promise<void> {
       // first request every request takes the cached path (README "Live plans").
       const spec = configs.policyFilterChain({ realm: "http://127.0.0.1/api/token", keys: [{ kid: key.kid, k: key.k }], planLookup: { cluster: "plans", secret: "bench-only-sidecar-secret" } }, { only: ["token-auth"] })[0];
       filters = [{ name: "token-auth", wasmPath: namedBuild("token-auth"), pluginConfig: spec.pluginConfig, rootId: spec.rootId }];
+    } else if (label === "policy") {
+      const spec = configs.composedPolicyFilter({ realm: "http://127.0.0.1/api/token", keys: [{ kid: key.kid, k: key.k }] });
+      filters = [{ name: "policy", wasmPath: namedBuild("policy"), pluginConfig: spec.pluginConfig, rootId: spec.rootId }];
     } else if (label !== "(empty chain)") {
       const spec = policy.find((p) => p.name === label);
       if (!spec) throw new Error(`unknown filter ${label}`);
@@ -68,7 +72,7 @@ async function main(): Promise<void> {
     const chain = await startEmulatedChain(root, filters, label === "token-auth+lookup" ? "enterprise" : undefined);
     let i = 0;
     const request = (): EmulatedRequest => {
-      const u = users[Math.floor(i++ / 900) % users.length];
+      const u = label === "policy" ? users[i++ % 300] : users[Math.floor(i++ / 900) % users.length];
       const who: [string, string][] =
         label === "plan-enforcement" || label === "rate-limit"
           ? [["x-hub-user", u.name], ["x-hub-plan", u.plan], ["x-hub-access", `repository:${REPO}:pull`]]
@@ -99,7 +103,7 @@ async function main(): Promise<void> {
     const wasmTotal = wasm.reduce((n, [, h]) => n + h, 0);
     if (wasmTotal > 0) {
       console.log(`inside the module (${((100 * wasmTotal) / total).toFixed(1)}% of samples, ≈ ${((perStreamUs * wasmTotal) / total).toFixed(1)} µs per stream):`);
-      for (const [name, hits] of wasm.slice(0, 12)) console.log(`${((100 * hits) / wasmTotal).toFixed(1).padStart(5)}% of wasm  ${name.slice(6)}`);
+      for (const [name, hits] of wasm.slice(0, Number(arg("--top", "12")))) console.log(`${((100 * hits) / wasmTotal).toFixed(1).padStart(5)}% of wasm  ${name.slice(6)}`);
     }
   }
   session.disconnect();

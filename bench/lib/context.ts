@@ -64,7 +64,7 @@ export const FULL: BenchSettings = {
   chainRounds: 7,
   chainSeconds: 3,
   chainConnections: 1,
-  costRounds: 5,
+  costRounds: 9,
   costSeconds: 1.5,
   runSeconds: 8,
   warmupSeconds: 2,

@@ -5,10 +5,10 @@
 // the arms (the starting arm rotates) so drift on the shared machine hits every arm alike; each
 // figure is the median over rounds of the difference (or ratio) against bare Envoy and the floor
 // measured in the same round.
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Section, SectionContext } from "../lib/context.ts";
 import { loadFilterConfigs, loadHarness, requireFiles, type Harness } from "../lib/deps.ts";
 import { generateBenchKey, makeUsers } from "../lib/identity.ts";
@@ -85,7 +85,8 @@ export const envoyCostSection: Section = {
       for (const a of started) await run(a, Math.min(1, s.costSeconds * 2));
       const rounds: Map<string, WrkResult>[] = [];
       const startTime = new Date().toISOString();
-      for (let r = 0; r < s.costRounds && (r < 2 || ctx.secondsLeft() > started.length * s.costSeconds + 10); r++) {
+      const costRounds = Number(process.env.BENCH_COST_ROUNDS) || s.costRounds;
+      for (let r = 0; r < costRounds && (r < 2 || ctx.secondsLeft() > started.length * s.costSeconds + 10); r++) {
         const round = new Map<string, WrkResult>();
         for (let i = 0; i < started.length; i++) {
           const a = started[(i + r) % started.length];
@@ -194,8 +195,23 @@ async function armSpecs(ctx: SectionContext, key: ReturnType<typeof generateBenc
     headers: bearer.slice(0, LOOKUP_USERS),
     wasm: [lookup.wasm],
   });
+  // BENCH_COST_COMPARE_DIR=D[,D2…]: add-header and the composed module once more per folder, built
+  // from its modules (e.g. a copy of build/filters from before a change), same configuration, in the
+  // same rounds; the arms are named after the folder (`policy-composed@<folder>`).
+  for (const dir of (process.env.BENCH_COST_COMPARE_DIR ?? "").split(",").filter(Boolean)) {
+    for (const id of ["add-header", "policy-composed"]) {
+      const base = arms.find((a) => a.id === id)!;
+      const wasm = join(dir, id === "add-header" ? "add-header.wasm" : "policy.wasm");
+      if (!existsSync(wasm)) continue;
+      const tag = basename(dir);
+      const filters = (base.filters ?? []).map((f) => ({ ...f, name: `${f.name}_${tag.replace(/[^A-Za-z0-9_.-]/g, "_")}`, wasm }));
+      arms.push({ ...base, id: `${id}@${tag}`, label: `${base.label}, from ${dir}`, filters, wasm: [wasm] });
+    }
+  }
   for (const a of arms) a.moduleBytes = a.wasm.length ? a.wasm.reduce((n, w) => n + statSync(w).size, 0) : null;
-  return arms;
+  // BENCH_COST_ARMS=id,id: only those arms (bare and the floor always run; the figures are read against them).
+  const only = process.env.BENCH_COST_ARMS?.split(",").map((x) => x.trim()).filter(Boolean);
+  return only ? arms.filter((a) => a.id === "bare" || a.id === "floor" || only.includes(a.id.split("@")[0])) : arms;
 }
 
 function median(xs: number[]): number {

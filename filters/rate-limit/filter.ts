@@ -30,6 +30,7 @@ import {
   sendLocalResponse,
   setSharedData,
   setSharedDataBytes,
+  utf8,
   WasmResult,
 } from "proxy-wasm-as-sdk";
 import { parseRoute } from "proxy-wasm-as-sdk/registry/routes";
@@ -59,12 +60,18 @@ class PlanLimit {
   readonly policy: string;
   /** The RateLimit-Limit value, rendered once instead of on every allowed pull. */
   readonly limitText: string;
+  /** limitText and policy as UTF-8, encoded once for the response headers of every allowed pull. */
+  readonly limitBytes: ArrayBuffer;
+  readonly policyBytes: ArrayBuffer;
   constructor(readonly id: string, readonly capacity: f64, windowSeconds: i64) {
     this.allowed = new Counter("image_hub.rate_limit." + id + ".allowed");
     this.limited = new Counter("image_hub.rate_limit." + id + ".limited");
     const limitText = (<i64>capacity).toString();
     this.limitText = limitText;
-    this.policy = limitText + ";w=" + windowSeconds.toString();
+    const policy = limitText + ";w=" + windowSeconds.toString();
+    this.policy = policy;
+    this.limitBytes = String.UTF8.encode(limitText);
+    this.policyBytes = String.UTF8.encode(policy);
   }
 }
 
@@ -295,10 +302,10 @@ class RateLimit extends HttpContext {
     }
     const plan = this.plan;
     if (plan === null) return FilterHeadersStatus.Continue;
-    responseHeaders.replace("ratelimit-limit", plan.limitText);
+    responseHeaders.replaceBytes(utf8("ratelimit-limit"), plan.limitBytes);
     responseHeaders.replace("ratelimit-remaining", (<i64>this.remaining).toString());
     responseHeaders.replace("ratelimit-reset", (<i64>this.resetSeconds).toString());
-    responseHeaders.replace("ratelimit-policy", plan.policy);
+    responseHeaders.replaceBytes(utf8("ratelimit-policy"), plan.policyBytes);
     return FilterHeadersStatus.Continue;
   }
 

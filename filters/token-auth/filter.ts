@@ -7,6 +7,7 @@
 import {
   asciiLower,
   ConfigReader,
+  decodeUtf8,
   Counter,
   FilterHeadersStatus,
   callbackTimeNanoseconds,
@@ -223,14 +224,24 @@ class TokenAuth extends HttpContext {
       if (written) return FilterHeadersStatus.Continue;
     }
     const verifier = root.verifier;
-    const token = bearerToken(request.get("authorization"));
-    const scope = challengeScope(route);
-    if (!written) return this.refuse(root, scope, Reason.IdentityNotRemoved);
-    if (verifier === null) return this.refuse(root, scope, Reason.NotConfigured);
-    if (token === null) return this.refuse(root, scope, Reason.NoBearerToken);
-    const nowSeconds = <f64>callbackTimeNanoseconds() / 1e9;
-    const identity = verifier.verify(token, nowSeconds);
-    if (identity === null) return this.refuse(root, scope, verifier.reason);
+    // The challenge scope is only needed for a refusal; built then, not on every request.
+    if (!written) return this.refuse(root, challengeScope(route), Reason.IdentityNotRemoved);
+    if (verifier === null) return this.refuse(root, challengeScope(route), Reason.NotConfigured);
+    // An Authorization value that verified before is found by its bytes: no decoding, no string hash.
+    const authorization = request.getBytes("authorization");
+    let nowSeconds: f64 = 0;
+    let identity: VerifiedToken | null = null;
+    if (authorization !== null) {
+      nowSeconds = <f64>callbackTimeNanoseconds() / 1e9;
+      identity = verifier.verifyCached(authorization, nowSeconds);
+    }
+    if (identity === null && (authorization === null || !verifier.cached)) {
+      const token = bearerToken(authorization === null ? null : decodeUtf8(authorization));
+      if (token === null) return this.refuse(root, challengeScope(route), Reason.NoBearerToken);
+      identity = verifier.verify(token, nowSeconds);
+      if (identity !== null && authorization !== null) verifier.rememberAuthorization(authorization, identity);
+    }
+    if (identity === null) return this.refuse(root, challengeScope(route), verifier.reason);
     const lookup = root.lookup;
     if (lookup === null) return this.pass(root, identity, identity.plan);
     const plan = lookup.cache.fresh(identity.subject, nowSeconds * 1000);
@@ -241,7 +252,7 @@ class TokenAuth extends HttpContext {
     root.lookups.increment();
     if (httpCall(lookup.cluster, headers, null, new Array<HeaderPair>(), lookup.timeoutMs, this) == 0) return this.unavailable(root);
     this.pending = identity;
-    this.scope = scope;
+    this.scope = challengeScope(route);
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 

@@ -184,6 +184,32 @@ for (const build of BUILDS) {
       assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed"), 3n);
     });
 
+    it("should answer from the Authorization-value cache only for the exact bytes it verified", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const now = policy.nowSeconds();
+      const users = Array.from({ length: 40 }, (_, i) => ({ sub: `user${i}`, token: mintToken({ now, sub: `user${i}`, access: [{ name: `user${i}/app`, actions: ["pull"] }] }) }));
+      // Twice round: the second round is answered from the cache, each request with its own user.
+      for (const round of [1, 2]) {
+        for (const u of users) {
+          const r = await policy.send("GET", `/v2/${u.sub}/app/manifests/latest`, { authorization: `Bearer ${u.token}` });
+          assert.equal(r.status, 200, `round ${round}, ${u.sub}`);
+          assert.equal(header(r.upstreamRequest!.headers, "x-hub-user"), u.sub);
+        }
+      }
+      // The same token spelled differently is its own entry, verified on its own.
+      const other = await policy.send("GET", "/v2/user3/app/manifests/latest", { authorization: `bearer ${users[3]!.token}` });
+      assert.equal(header(other.upstreamRequest!.headers, "x-hub-user"), "user3");
+      // Same length and same last bytes (the signature) as a cached value, one payload byte changed:
+      // the cache compares every byte, so this one is verified, and refused.
+      const [head, payload, signature] = users[5]!.token.split(".");
+      const middle = Math.floor(payload!.length / 2);
+      const tampered = `${head}.${payload!.slice(0, middle)}${payload![middle] === "A" ? "B" : "A"}${payload!.slice(middle + 1)}.${signature}`;
+      const refused = await policy.send("GET", "/v2/user5/app/manifests/latest", { authorization: `Bearer ${tampered}` });
+      assert.equal(refused.status, 401);
+      assert.equal(refused.logs[0]?.message, "token-auth: 401: bad signature");
+      assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed"), 81n);
+    });
+
     it("should accept a token signed with the second configured key (rotation)", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
       const token = mintToken({ now: policy.nowSeconds(), key: DEMO_SIGNING_KEYS[1] });

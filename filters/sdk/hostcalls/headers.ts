@@ -56,6 +56,9 @@ function sameName(a: usize, aLength: usize, b: usize, bLength: usize): bool {
   return true;
 }
 
+/** How many decoded values a snapshot keeps for repeated get() calls. */
+const MAX_DECODED: i32 = 8;
+
 /**
  * HeaderSnapshot is every entry of one header map, read with ONE hostcall (proxy_get_header_map_pairs)
  * and shared by every reader in the same callback, e.g. all the filters of a composition. Writes made
@@ -71,11 +74,16 @@ export class HeaderSnapshot {
   /** Names written in this callback, in order, with their value (null: removed); the last one wins. */
   private writtenNames: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   private writtenValues: Array<ArrayBuffer | null> = new Array<ArrayBuffer | null>();
+  /** Values get() decoded from this snapshot, by name (at most MAX_DECODED; a write drops its name's). */
+  private decodedNames: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  private decodedValues: Array<string> = new Array<string>();
 
   /** Takes the host's serialized pairs; false (and an unavailable snapshot) when they are malformed. */
   load(raw: ArrayBuffer, available: bool): bool {
     this.writtenNames.length = 0;
     this.writtenValues.length = 0;
+    this.decodedNames.length = 0;
+    this.decodedValues.length = 0;
     this.raw = raw;
     this.count = 0;
     this.available = available;
@@ -126,10 +134,29 @@ export class HeaderSnapshot {
     return null;
   }
 
-  /** get returns the first value of `name` decoded as UTF-8 (lossy, as HeaderMap.get), or null. */
+  /**
+   * get returns the first value of `name` decoded as UTF-8 (lossy, as HeaderMap.get), or null. A
+   * value already decoded from this snapshot is returned again without decoding (the filters of a
+   * composition all read :path and :method).
+   */
   get(name: string): string | null {
+    if (!this.available) return null;
+    const key = utf8(name);
+    const keyAt = changetype<usize>(key);
+    const keyLength = <usize>key.byteLength;
+    const decodedNames = this.decodedNames;
+    for (let i = 0; i < decodedNames.length; i++) {
+      const known = unchecked(decodedNames[i]);
+      if (sameName(changetype<usize>(known), <usize>known.byteLength, keyAt, keyLength)) return unchecked(this.decodedValues[i]);
+    }
     const bytes = this.getBytes(name);
-    return bytes === null ? null : decodeUtf8(bytes);
+    if (bytes === null) return null;
+    const value = decodeUtf8(bytes);
+    if (decodedNames.length < MAX_DECODED) {
+      decodedNames.push(key);
+      this.decodedValues.push(value);
+    }
+    return value;
   }
 
   /** has tells whether `name` is present. */
@@ -141,6 +168,19 @@ export class HeaderSnapshot {
   wrote(name: ArrayBuffer, value: ArrayBuffer | null): void {
     this.writtenNames.push(name);
     this.writtenValues.push(value);
+    // A decoded value of the written name is stale: the last entry takes its place.
+    const decodedNames = this.decodedNames;
+    const decodedValues = this.decodedValues;
+    for (let i = decodedNames.length - 1; i >= 0; i--) {
+      const known = unchecked(decodedNames[i]);
+      if (sameName(changetype<usize>(known), <usize>known.byteLength, changetype<usize>(name), <usize>name.byteLength)) {
+        const last = decodedNames.length - 1;
+        unchecked((decodedNames[i] = decodedNames[last]));
+        unchecked((decodedValues[i] = decodedValues[last]));
+        decodedNames.length = last;
+        decodedValues.length = last;
+      }
+    }
   }
 }
 

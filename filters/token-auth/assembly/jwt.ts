@@ -108,11 +108,39 @@ export class VerifiedToken {
 }
 
 /**
- * How many verified tokens each VM remembers; clients reuse a token for its whole lifetime. FIFO
- * eviction thrashes as soon as more distinct tokens rotate than fit (at 128, 200 active users hit
- * never), so this is sized for a few hundred concurrent users per worker.
+ * The verified-token cache, keyed by the whole Authorization value as the request carried it (clients
+ * reuse a token for its whole lifetime): a hit skips decoding the value, the HMAC and the claims.
+ * Open addressing over RAW_SLOTS slots, at most RAW_PROBES probed per lookup; an insert into a full
+ * probe run overwrites its first slot. Bounded by RAW_SLOTS entries (each value at most
+ * maxTokenLength + a few bytes), sized for several hundred concurrent users per worker.
  */
-const CACHE_SIZE: i32 = 512;
+const RAW_SLOTS: u32 = 1024;
+const RAW_PROBES: u32 = 8;
+/** Bytes an Authorization value may have beyond its token ("Bearer " and some spaces) and still be cached. */
+const RAW_SLACK: i32 = 16;
+
+/** One cache entry: the Authorization value's bytes, their hash and the identity they verified to. */
+class RawEntry {
+  constructor(readonly value: ArrayBuffer, readonly hash: u32, readonly identity: VerifiedToken) {}
+}
+
+/** How many trailing bytes of an Authorization value the cache hashes: a JWT ends with its signature. */
+const RAW_HASHED_BYTES: usize = 48;
+
+/**
+ * FNV-1a over the length and the last RAW_HASHED_BYTES bytes (where a token's HMAC signature is, so
+ * tokens differ there); only a slot picker: a hit also compares every byte.
+ */
+function hashBytes(bytes: ArrayBuffer): u32 {
+  const at = changetype<usize>(bytes);
+  const length = <usize>bytes.byteLength;
+  let hash: u32 = (0x811c9dc5 ^ <u32>length) * 0x01000193;
+  for (let i: usize = length > RAW_HASHED_BYTES ? length - RAW_HASHED_BYTES : 0; i < length; i++) {
+    hash ^= <u32>load<u8>(at + i);
+    hash *= 0x01000193;
+  }
+  return hash;
+}
 
 /** JwtSettings are the checks of CONTRACT.md with values from the plugin configuration. */
 export class JwtSettings {
@@ -133,13 +161,10 @@ export class JwtVerifier {
   private readonly signing: Uint8Array;
   private readonly expected: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
   private readonly given: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
-  /**
-   * Tokens whose signature and claims already verified, keyed by the whole token text (so only a
-   * byte-identical token hits); evicted first-in first-out. Only the time checks are redone on a hit.
-   */
-  private readonly cache: Map<string, VerifiedToken> = new Map<string, VerifiedToken>();
-  private readonly cacheOrder: Array<string> = new Array<string>();
-  private cacheNext: i32 = 0;
+  /** Whether the last verifyCached found its value (then a null answer is a refusal with `reason`). */
+  cached: bool = false;
+  /** Authorization values whose token verified (see RAW_SLOTS); only the time checks are redone on a hit. */
+  private readonly raw: StaticArray<RawEntry | null> = new StaticArray<RawEntry | null>(<i32>RAW_SLOTS);
 
   constructor(readonly settings: JwtSettings) {
     this.signing = new Uint8Array(settings.maxTokenLength);
@@ -150,14 +175,54 @@ export class JwtVerifier {
     return null;
   }
 
-  /** verify returns the identity of `token` at time `nowSeconds`, or null with `reason` set. */
+  /**
+   * verify returns the identity of `token` at time `nowSeconds`, or null with `reason` set. It checks
+   * everything; cache a success with rememberAuthorization and look it up first with verifyCached.
+   */
   verify(token: string, nowSeconds: f64): VerifiedToken | null {
     if (token.length == 0) return this.refuse(Reason.EmptyToken);
     if (token.length > this.settings.maxTokenLength) return this.refuse(Reason.TooLong);
-    if (this.cache.has(token)) return this.checkTimes(this.cache.get(token), nowSeconds);
-    const identity = this.verifyFully(token, nowSeconds);
-    if (identity !== null) this.remember(token, identity);
-    return identity;
+    return this.verifyFully(token, nowSeconds);
+  }
+
+  /**
+   * verifyCached returns the identity of a request whose Authorization value (`authorization`, its
+   * raw bytes) already verified, re-checked against exp/nbf at `nowSeconds` (null with `reason` set
+   * when it no longer holds); null with `cached` false when the value is not cached (then use verify).
+   */
+  verifyCached(authorization: ArrayBuffer, nowSeconds: f64): VerifiedToken | null {
+    this.cached = false;
+    const hash = hashBytes(authorization);
+    const length = authorization.byteLength;
+    for (let i: u32 = 0; i < RAW_PROBES; i++) {
+      const entry = unchecked(this.raw[(hash + i) & (RAW_SLOTS - 1)]);
+      if (entry === null) return null;
+      const value = entry.value;
+      if (entry.hash == hash && value.byteLength == length && memory.compare(changetype<usize>(value), changetype<usize>(authorization), <usize>length) == 0) {
+        this.cached = true;
+        return this.checkTimes(entry.identity, nowSeconds);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * rememberAuthorization caches `identity` (from verify) under the Authorization value it came from
+   * (kept, not copied). A value longer than maxTokenLength + RAW_SLACK (padding around the token) is
+   * not cached, so an entry never holds more than that.
+   */
+  rememberAuthorization(authorization: ArrayBuffer, identity: VerifiedToken): void {
+    if (authorization.byteLength > this.settings.maxTokenLength + RAW_SLACK) return;
+    const hash = hashBytes(authorization);
+    let slot = hash & (RAW_SLOTS - 1);
+    for (let i: u32 = 0; i < RAW_PROBES; i++) {
+      const at = (hash + i) & (RAW_SLOTS - 1);
+      if (unchecked(this.raw[at]) === null) {
+        slot = at;
+        break;
+      }
+    }
+    unchecked((this.raw[slot] = new RawEntry(authorization, hash, identity)));
   }
 
   private checkTimes(identity: VerifiedToken, now: f64): VerifiedToken | null {
@@ -165,17 +230,6 @@ export class JwtVerifier {
     if (now >= identity.expiresAt + skew) return this.refuse(Reason.Expired);
     if (now + skew < identity.notBefore) return this.refuse(Reason.NotYetValid);
     return identity;
-  }
-
-  private remember(token: string, identity: VerifiedToken): void {
-    if (this.cacheOrder.length < CACHE_SIZE) {
-      this.cacheOrder.push(token);
-    } else {
-      this.cache.delete(unchecked(this.cacheOrder[this.cacheNext]));
-      unchecked((this.cacheOrder[this.cacheNext] = token));
-      this.cacheNext = (this.cacheNext + 1) % CACHE_SIZE;
-    }
-    this.cache.set(token, identity);
   }
 
   private verifyFully(token: string, nowSeconds: f64): VerifiedToken | null {
