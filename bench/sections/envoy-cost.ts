@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Section, SectionContext } from "../lib/context.ts";
 import { loadFilterConfigs, loadHarness, requireFiles, type Harness } from "../lib/deps.ts";
 import { generateBenchKey, makeUsers } from "../lib/identity.ts";
@@ -195,17 +195,18 @@ async function armSpecs(ctx: SectionContext, key: ReturnType<typeof generateBenc
     headers: bearer.slice(0, LOOKUP_USERS),
     wasm: [lookup.wasm],
   });
-  // BENCH_COST_COMPARE_DIR=D[,D2…]: add-header and the composed module once more per folder, built
-  // from its modules (e.g. a copy of build/filters from before a change), same configuration, in the
+  // BENCH_COST_COMPARE_DIR=D[,D2…]: every arm that runs one module of build/filters (add-header, each
+  // policy filter alone, the composed module) once more per folder, with that folder's module of the
+  // same file name (e.g. a copy of build/filters from before a change), same configuration, in the
   // same rounds; the arms are named after the folder (`policy-composed@<folder>`).
+  const filtersDir = join(root, "build/filters");
   for (const dir of (process.env.BENCH_COST_COMPARE_DIR ?? "").split(",").filter(Boolean)) {
-    for (const id of ["add-header", "policy-composed"]) {
-      const base = arms.find((a) => a.id === id)!;
-      const wasm = join(dir, id === "add-header" ? "add-header.wasm" : "policy.wasm");
+    const tag = basename(dir);
+    for (const base of arms.filter((a) => a.wasm.length === 1 && dirname(resolve(a.wasm[0])) === filtersDir && a.id !== "policy-composed-lookup")) {
+      const wasm = join(dir, basename(base.wasm[0]));
       if (!existsSync(wasm)) continue;
-      const tag = basename(dir);
       const filters = (base.filters ?? []).map((f) => ({ ...f, name: `${f.name}_${tag.replace(/[^A-Za-z0-9_.-]/g, "_")}`, wasm }));
-      arms.push({ ...base, id: `${id}@${tag}`, label: `${base.label}, from ${dir}`, filters, wasm: [wasm] });
+      arms.push({ ...base, id: `${base.id}@${tag}`, label: `${base.label}, from ${dir}`, filters, wasm: [wasm] });
     }
   }
   for (const a of arms) a.moduleBytes = a.wasm.length ? a.wasm.reduce((n, w) => n + statSync(w).size, 0) : null;
