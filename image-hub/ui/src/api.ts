@@ -95,6 +95,16 @@ export interface LimitDetail {
   retryAfterSeconds: number;
 }
 
+/**
+ * What a Bearer `WWW-Authenticate` challenge says (image-hub/CONTRACT.md, "Responses"): `error` is
+ * `insufficient_scope` when a valid token lacks the scope, null when the token is missing or expired;
+ * `scope` is every scope the request needs, space separated, or null when the challenge names none.
+ */
+export interface BearerChallenge {
+  error: string | null;
+  scope: string | null;
+}
+
 /** Every failure of this client. `status` is 0 when no HTTP answer arrived. */
 export class ApiError extends Error {
   readonly kind: ApiErrorKind;
@@ -102,8 +112,10 @@ export class ApiError extends Error {
   readonly code: string;
   readonly limit: LimitDetail | null;
   readonly quota: Quota | null;
+  /** The Bearer challenge of a 401, or null when the answer carried none. */
+  readonly challenge: BearerChallenge | null;
 
-  constructor(init: { kind: ApiErrorKind; status: number; code: string; message: string; limit?: LimitDetail | null; quota?: Quota | null }) {
+  constructor(init: { kind: ApiErrorKind; status: number; code: string; message: string; limit?: LimitDetail | null; quota?: Quota | null; challenge?: BearerChallenge | null }) {
     super(init.message);
     this.name = "ApiError";
     this.kind = init.kind;
@@ -111,7 +123,33 @@ export class ApiError extends Error {
     this.code = init.code;
     this.limit = init.limit ?? null;
     this.quota = init.quota ?? null;
+    this.challenge = init.challenge ?? null;
   }
+
+  /**
+   * True for the token spec's 401 `insufficient_scope`: the caller is authenticated, but the token
+   * does not grant the action. Logging in again cannot help, so it must not be shown as "log in".
+   */
+  get insufficientScope(): boolean {
+    return this.status === 401 && this.challenge?.error === "insufficient_scope";
+  }
+}
+
+/**
+ * Reads a `WWW-Authenticate: Bearer k="v",…` value (RFC 6750 §3). Returns null for a missing header
+ * or another scheme (the token endpoint's `Basic`). Written by hand: the browser has no parser, and
+ * the two parameters needed here take one regular expression, less than a dependency would cost.
+ * The challenge is the only place the services say `insufficient_scope`: its body code is the plain
+ * `UNAUTHORIZED` of a missing token (CONTRACT.md), so the body cannot tell the two apart.
+ */
+export function parseBearerChallenge(header: string | null): BearerChallenge | null {
+  const m = /^\s*Bearer\s+(.*)$/i.exec(header ?? "");
+  if (!m) return null;
+  const params = new Map<string, string>();
+  for (const p of m[1].matchAll(/([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))/g)) {
+    params.set(p[1].toLowerCase(), p[2] !== undefined ? p[2].replace(/\\(.)/g, "$1") : p[3]);
+  }
+  return { error: params.get("error") ?? null, scope: params.get("scope") ?? null };
 }
 
 /** Where the session token lives between page loads. */
@@ -229,7 +267,8 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
       retryAfterSeconds: Number(d.retryAfterSeconds ?? (Number.isFinite(retryHeader) ? retryHeader : NaN)),
     };
   }
-  return new ApiError({ kind: "http", status: res.status, code, message, limit, quota });
+  const challenge = parseBearerChallenge(res.headers.get("www-authenticate"));
+  return new ApiError({ kind: "http", status: res.status, code, message, limit, quota, challenge });
 }
 
 /**
@@ -274,12 +313,15 @@ export function createApi(options: ApiOptions = {}): Api {
     body: JSON.stringify(body),
   });
 
-  /** Runs a call made with the session token; a 401 means the session is over, so it is forgotten. */
+  /**
+   * Runs a call made with the session token; a 401 means the session is over, so it is forgotten,
+   * except an `insufficient_scope` 401, which says the session is valid but lacks a permission.
+   */
   async function withSession<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) tokens.set(null);
+      if (err instanceof ApiError && err.status === 401 && !err.insufficientScope) tokens.set(null);
       throw err;
     }
   }

@@ -2,7 +2,7 @@
 // every failure becomes an ApiError with the facts the pages need.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiError, createApi, errorFromResponse, quotaFromHeaders, type TokenStore } from "../src/api.ts";
+import { ApiError, createApi, errorFromResponse, parseBearerChallenge, quotaFromHeaders, type TokenStore } from "../src/api.ts";
 import { createFakeHub, manifestDigest } from "./fake-hub.ts";
 
 function memoryTokens(): TokenStore & { value: string | null } {
@@ -65,6 +65,16 @@ describe("api client", () => {
     tokens.set("session-expired");
     await assert.rejects(api.me(), (e: ApiError) => e.status === 401);
     assert.equal(tokens.value, null);
+  });
+
+  it("keeps the session when a call made with it gets 401 insufficient_scope: the session is valid", async () => {
+    const tokens = memoryTokens();
+    tokens.set("session-valid");
+    const refusal = JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "token does not grant pull on carol/secret", detail: null }] });
+    const challenge = 'Bearer realm="/api/token",service="image-hub",scope="repository:carol/secret:pull",error="insufficient_scope"';
+    const api = createApi({ fetch: async () => new Response(refusal, { status: 401, headers: { "www-authenticate": challenge } }), tokens });
+    await assert.rejects(api.me(), (e: ApiError) => e.insufficientScope && e.challenge?.scope === "repository:carol/secret:pull");
+    assert.equal(tokens.value, "session-valid");
   });
 
   it("forgets an expired session when a pull's token request gets 401, and reaches no registry", async () => {
@@ -180,6 +190,20 @@ describe("response parsing", () => {
     const res = new Response("", { status: 429, headers: { "retry-after": "7", "ratelimit-limit": "10", "ratelimit-remaining": "0", "ratelimit-reset": "60", "ratelimit-policy": "10;w=60" } });
     const err = await errorFromResponse(res);
     assert.deepEqual(err.limit, { limit: 10, windowSeconds: 60, retryAfterSeconds: 7 });
+  });
+
+  it("reads the Bearer challenge of a 401: insufficient_scope with its scopes, or a plain challenge", async () => {
+    const body = (message: string) => JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message, detail: null }] });
+    const scoped = await errorFromResponse(new Response(body("token does not grant push on alice/app"), {
+      status: 401,
+      headers: { "www-authenticate": 'Bearer realm="http://127.0.0.1:8080/api/token",service="image-hub",scope="repository:alice/app:pull,push repository:bob/base:pull",error="insufficient_scope"' },
+    }));
+    assert.deepEqual([scoped.code, scoped.insufficientScope, scoped.challenge], ["UNAUTHORIZED", true, { error: "insufficient_scope", scope: "repository:alice/app:pull,push repository:bob/base:pull" }]);
+    const plain = await errorFromResponse(new Response(body("authentication required"), { status: 401, headers: { "www-authenticate": 'Bearer realm="/api/token",service="image-hub",scope="repository:alice/app:pull"' } }));
+    assert.deepEqual([plain.insufficientScope, plain.challenge], [false, { error: null, scope: "repository:alice/app:pull" }]);
+    const basic = await errorFromResponse(new Response(body("authentication required"), { status: 401, headers: { "www-authenticate": 'Basic realm="image-hub"' } }));
+    assert.deepEqual([basic.insufficientScope, basic.challenge], [false, null]);
+    assert.deepEqual(parseBearerChallenge("bearer error=insufficient_scope, scope=\"a \\\"b\\\"\""), { error: "insufficient_scope", scope: 'a "b"' });
   });
 
   it("parses RateLimit headers and ignores responses without them", () => {

@@ -36,6 +36,24 @@ describe("ErrorNotice", () => {
     assert.equal(window.location.pathname, "/login");
   });
 
+  it("says a 401 insufficient_scope names the scope the token lacks and offers no log-in", async () => {
+    window.history.replaceState(null, "", "/repositories/carol/secret");
+    const challenge = { error: "insufficient_scope", scope: "repository:carol/secret:pull" };
+    const error = new ApiError({ kind: "http", status: 401, code: "UNAUTHORIZED", message: "token does not grant pull on carol/secret", challenge });
+    const el = await render(<ErrorNotice error={error} />);
+    const alert = el.querySelector('[role="alert"]')!;
+    assert.match(alert.textContent!, /^Your token does not allow this: repository:carol\/secret:pull\. token does not grant pull on carol\/secret\. You are logged in/);
+    assert.doesNotMatch(alert.textContent!, /log in/i);
+    assert.deepEqual([...alert.querySelectorAll("a")].map((a) => a.getAttribute("href")), ["/plans"]);
+  });
+
+  it("keeps the log-in prompt for a 401 whose challenge has no insufficient_scope", async () => {
+    const challenge = { error: null, scope: "repository:carol/secret:pull" };
+    const el = await render(<ErrorNotice error={new ApiError({ kind: "http", status: 401, code: "UNAUTHORIZED", message: "authentication required", challenge })} />);
+    assert.match(el.querySelector('[role="alert"]')!.textContent!, /^Please log in\. authentication required/);
+    assert.equal(el.querySelector("a")!.textContent, "Log in");
+  });
+
   it("says what a 403 does not allow", async () => {
     const el = await render(<ErrorNotice error={new ApiError({ kind: "http", status: 403, code: "DENIED", message: "plan personal does not allow delete" })} />);
     assert.match(el.textContent!, /Not allowed\. plan personal does not allow delete/);

@@ -43,12 +43,14 @@ const manifestBody = JSON.stringify({ schemaVersion: 2, mediaType: "application/
 export const fakeRepositories = [
   { name: "demo/hello", owner: "demo", visibility: "public", pulls: 42, size: 2048, lastPushAt: "2026-11-20T10:00:00Z", tags: [{ name: "1.0", digest: manifestDigest, size: 2048, pushedAt: "2026-11-20T10:00:00Z" }] },
   { name: "demo/tools", owner: "demo", visibility: "private", pulls: 3, size: 5 * 1024 * 1024, lastPushAt: null, tags: [] },
+  { name: "demo/secret", owner: "demo", visibility: "private", pulls: 0, size: 2048, lastPushAt: "2026-11-21T10:00:00Z", tags: [{ name: "1.0", digest: manifestDigest, size: 2048, pushedAt: "2026-11-21T10:00:00Z" }] },
 ];
 
 /** Creates a fake with no users; sessions are opaque strings unrelated to any JWT. */
 export function createFakeHub(): FakeHub {
   const sessions = new Map<string, string>();
-  const registryTokens = new Map<string, string>();
+  // Registry token -> its user and the repositories it may pull.
+  const registryTokens = new Map<string, { user: string; pull: Set<string> }>();
   // What GET /api/plans serves: the catalog's fields, not the file's $comment.
   const { $comment: _comment, ...catalogFields } = catalogJson as PlanCatalog & { $comment?: string };
   const catalog = catalogFields as PlanCatalog;
@@ -127,14 +129,23 @@ export function createFakeHub(): FakeHub {
     if (route === "GET /api/token") {
       if (!username) return registryError(401, "UNAUTHORIZED", "authentication required");
       const token = `registry-${registryTokens.size + 1}`;
-      registryTokens.set(token, username);
+      // As the contract's token endpoint: it grants only what the user may do (no pull on another's private repository).
+      const pull = new Set<string>();
+      for (const s of (url.searchParams.get("scope") ?? "").split(" ")) {
+        const [, name, actions] = /^repository:(.+):([^:]+)$/.exec(s) ?? [];
+        const repo = fakeRepositories.find((r) => r.name === name);
+        if (repo && actions.split(",").includes("pull") && (repo.visibility === "public" || repo.owner === username)) pull.add(repo.name);
+      }
+      registryTokens.set(token, { user: username, pull });
       return json(200, { token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() });
     }
     const m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
     if (m && method === "GET") {
-      const user = registryTokens.get((headers.get("authorization") ?? "").replace(/^Bearer /, ""));
-      if (!user) return registryError(401, "UNAUTHORIZED", "authentication required", null, { "www-authenticate": 'Bearer realm="/api/token",service="image-hub"' });
-      const u = hub.users.get(user)!;
+      const grant = registryTokens.get((headers.get("authorization") ?? "").replace(/^Bearer /, ""));
+      const challenge = `Bearer realm="/api/token",service="image-hub",scope="repository:${m[1]}:pull"`;
+      if (!grant) return registryError(401, "UNAUTHORIZED", "authentication required", null, { "www-authenticate": challenge });
+      if (!grant.pull.has(m[1])) return registryError(401, "UNAUTHORIZED", `token does not grant pull on ${m[1]}`, null, { "www-authenticate": `${challenge},error="insufficient_scope"` });
+      const u = hub.users.get(grant.user)!;
       const limit = planOf(u.plan).pullsPerWindow;
       const w = catalog.windowSeconds;
       const rate = { "ratelimit-limit": String(limit), "ratelimit-policy": `${limit};w=${w}` };

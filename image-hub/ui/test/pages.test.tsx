@@ -164,6 +164,18 @@ describe("repository page and pulls", () => {
     assert.ok(!hub.seen.some((s) => s.path.startsWith("/v2/") || s.path.startsWith("/api/token")));
   });
 
+  it("a pull the token does not grant says which scope is missing, offers no log-in and stays logged in", async () => {
+    const hub = await signedIn("personal");
+    const { el, api } = await app(hub, "/repositories/demo/secret");
+    await click(await waitFor(() => byText("button", "Pull demo/secret:1.0"), "pull button"));
+    const alert = await waitFor(() => el.querySelector('.pull-box [role="alert"]'), "insufficient_scope alert");
+    assert.match(alert.textContent!, /^Your token does not allow this: repository:demo\/secret:pull\. token does not grant pull on demo\/secret\./);
+    assert.doesNotMatch(alert.textContent!, /log in/i);
+    assert.deepEqual([...alert.querySelectorAll("a")].map((a) => a.getAttribute("href")), ["/plans"]);
+    assert.equal(api.isLoggedIn(), true);
+    assert.ok(hub.seen.some((s) => s.path === "/v2/demo/secret/manifests/1.0"));
+  });
+
   it("pulls, shows the remaining quota, and on the limit shows the 429 with an upgrade that works", async () => {
     const hub = await signedIn("personal");
     const personal = hub.catalog.plans.find((p) => p.id === "personal")!;

@@ -49,6 +49,19 @@ export function ErrorNotice({ error, onRetry }: ErrorNoticeProps) {
       </div>
     );
   }
+  if (error.insufficientScope) {
+    // A valid token that lacks the scope: the user is logged in, so a log-in prompt would be wrong.
+    const scope = error.challenge?.scope;
+    return (
+      <div role="alert" className="notice notice-error">
+        <p>
+          <strong>Your token does not allow this{scope ? `: ${scope}` : ""}.</strong> {error.message}. You are logged in, but your plan or
+          your permissions on this repository do not include it.
+        </p>
+        <Link to="/plans">Compare plans</Link>
+      </div>
+    );
+  }
   if (error.status === 401) {
     return (
       <div role="alert" className="notice notice-error">
