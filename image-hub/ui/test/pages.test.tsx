@@ -142,6 +142,7 @@ describe("repository page and pulls", () => {
     assert.equal(row.querySelector("code")!.getAttribute("title"), fakeRepositories[0].tags[0].digest);
     const commands = [...el.querySelectorAll<HTMLInputElement>(".copy-field input")].map((i) => i.value);
     assert.deepEqual(commands, [
+      ".venv-envoy/bin/python scripts/oras-cli.py pull --user USERNAME --password PASSWORD 127.0.0.1:8080/demo/hello:1.0 --out demo-hello",
       "skopeo copy --src-tls-verify=false --src-creds USERNAME:PASSWORD docker://127.0.0.1:8080/demo/hello:1.0 oci:demo-hello:1.0",
       "docker pull 127.0.0.1:8080/demo/hello:1.0",
     ]);

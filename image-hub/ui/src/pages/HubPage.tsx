@@ -23,7 +23,7 @@ export function HubPage() {
       </form>
       {repos.error ? <ErrorNotice error={repos.error} onRetry={repos.reload} /> : null}
       {repos.loading && !repos.data ? <p aria-live="polite">Loading repositories…</p> : null}
-      {repos.data && repos.data.length === 0 ? <p>{search.trim() ? `No repository matches “${search.trim()}”.` : "No repositories yet. Push one with skopeo or docker to see it here."}</p> : null}
+      {repos.data && repos.data.length === 0 ? <p>{search.trim() ? `No repository matches “${search.trim()}”.` : "No repositories yet. Push one with oras (scripts/oras-cli.py push, see the README), skopeo or docker to see it here."}</p> : null}
       {repos.data && repos.data.length > 0 ? (
         <ul className="repo-list" aria-live="polite">
           {repos.data.map((r) => (

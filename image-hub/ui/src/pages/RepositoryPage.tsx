@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic */
-// One repository: its tags with digests and sizes, commands to pull it with skopeo or docker, and a
-// Pull button that performs a real manifest GET through /v2/ and reports the quota it left.
+// One repository: its tags with digests and sizes, commands to pull it (first with the oras that
+// `npm install` puts into .venv-envoy, as image-hub/README.md "oras" documents; skopeo and docker as
+// alternatives), and a Pull button that performs a real manifest GET through /v2/ and reports the quota it left.
 import { useState } from "react";
 import { ApiError, type PullResult } from "../api.ts";
 import { CopyField } from "../components/CopyField.tsx";
@@ -105,6 +106,7 @@ export function RepositoryPage({ name, host = typeof window === "undefined" ? "1
               </select>
             </p>
           ) : null}
+          <CopyField label="With oras (installed by npm install; run in the project folder)" text={`.venv-envoy/bin/python scripts/oras-cli.py pull --user ${user} --password PASSWORD ${host}/${r.name}:${selected} --out ${r.name.replace(/\//g, "-")}`} />
           <CopyField label="With skopeo" text={`skopeo copy --src-tls-verify=false --src-creds ${user}:PASSWORD docker://${host}/${r.name}:${selected} oci:${r.name.replace(/\//g, "-")}:${selected}`} />
           <CopyField label="With docker (after docker login)" text={`docker pull ${host}/${r.name}:${selected}`} />
           <p className="muted">The Pull button fetches the manifest of {r.name}:{selected} through the registry, counting as one pull.</p>
