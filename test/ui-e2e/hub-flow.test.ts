@@ -1,10 +1,17 @@
 // The Image Hub UI in Chromium (bundled or system: browser.ts) against the stack `npm start` runs (startStack from
 // image-hub/start.ts, filter mode, free port, temp data folder): sign up on Personal, log in, pull
 // until limited, see the 429, upgrade to Team, pull again (the upgrade applies within a second), and
-// find the pulls made on the Account page's counters and usage chart. Every step leaves a screenshot in
+// find the pulls made on the Account page's counters and usage chart; last, the pull box's oras command
+// is run as shown. Every step leaves a screenshot in
 // test-artifacts/ui-e2e/. Plan numbers come from the catalog, never from this file.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import type { Page } from "playwright-core";
 import { loadCatalog } from "../../image-hub/catalog.ts";
 import type { Stack } from "../../image-hub/start.ts";
@@ -177,5 +184,29 @@ describe(`Image Hub UI end to end (${choice.label}, ${enforceMode()} mode)`, { t
     if (Date.now() - firstPullAt < (catalog.windowSeconds - 5) * 1000) assert.equal(used, served);
     else assert.ok(used >= 1 && used <= served, `used ${used} of ${served}`);
     assert.deepEqual(browser!.pageErrors, []);
+  });
+
+  it("8. the pull box's first command is the installed oras, and run as shown it pulls the image", async () => {
+    const page = browser!.page;
+    await page.goto(`${stack!.url}${repoPath}`);
+    const field = page.locator(".pull-box .copy-field").first();
+    await field.waitFor();
+    assert.match((await field.locator("label").textContent())!, /^With oras/);
+    const command = await field.locator("input").inputValue();
+    const repository = decodeURIComponent(repoPath.slice("/repositories/".length));
+    const host = new URL(stack!.url).host;
+    assert.match(command, new RegExp(`^\\.venv-envoy/bin/python scripts/oras-cli\\.py pull --user ${username} --password PASSWORD ${host}/${repository}:\\S+ --out \\S+$`));
+    // Run it from the project folder as the label says; only the password placeholder is filled in and
+    // the output folder moved to a temporary one.
+    const out = mkdtempSync(join(tmpdir(), "ui-e2e-oras-"));
+    try {
+      const [program, ...args] = command.replace("PASSWORD", password).replace(/--out \S+$/, `--out ${out}`).split(" ");
+      const root = fileURLToPath(new URL("../../", import.meta.url));
+      const { stdout } = await promisify(execFile)(program, args, { cwd: root, timeout: 60_000 });
+      assert.match(stdout, new RegExp(`^pulled ${host}/${repository}:`));
+      assert.ok(readdirSync(out).length > 0, "oras wrote no layer");
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
