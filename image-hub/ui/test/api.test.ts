@@ -2,7 +2,8 @@
 // every failure becomes an ApiError with the facts the pages need.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiError, createApi, errorFromResponse, parseBearerChallenge, quotaFromHeaders, type TokenStore } from "../src/api.ts";
+import { ApiError, createApi, errorFromResponse, quotaFromHeaders, type TokenStore } from "../src/api.ts";
+import { parseBearerChallenge } from "../src/challenge.ts";
 import { createFakeHub, manifestDigest } from "./fake-hub.ts";
 
 function memoryTokens(): TokenStore & { value: string | null } {
