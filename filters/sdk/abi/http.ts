@@ -5,10 +5,10 @@
 // Without the TCP exports (abi/tcp.ts) Envoy passes connections through without calling the module,
 // and without the gRPC exports (abi/grpc.ts) gRPC callout answers never arrive; abi/exports.ts has all.
 // Callbacks for context ids the SDK does not know abort (the VM fails), as in the Rust and Go SDKs.
-import { anyContext, calloutIssuer, createRoot, createStream, dropCallout, findCallout, forgetContext, rootContext, setActiveContext } from "../dispatcher";
+import { anyContext, createRoot, createStream, forgetContext, rootContext, setActiveContext } from "../dispatcher";
 import { refreshLogLevel, refreshLogLevelForStream } from "../hostcalls/log";
 import { enter, leave, leaveWith } from "./gc";
-import { enterCallout, http, root } from "./lookup";
+import { callout, http, root } from "./lookup";
 // Loads the @global replacements that asconfig "use" maps abort, trace and seed onto.
 import "./globals";
 
@@ -142,16 +142,7 @@ export function proxy_on_response_trailers(contextId: u32, numTrailers: u32): u3
 /** proxy_on_http_call_response calls the callout handler's onHttpCallResponse; unknown tokens are ignored. */
 export function proxy_on_http_call_response(rootContextId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
   enter();
-  const handler = findCallout(token);
-  if (handler === null) {
-    leave();
-    return;
-  }
-  dropCallout(token);
-  if (!enterCallout(rootContextId, calloutIssuer())) {
-    leave();
-    return;
-  }
-  handler.onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
+  const handler = callout(rootContextId, token, true);
+  if (handler !== null) handler.onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
   leave();
 }
