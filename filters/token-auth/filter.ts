@@ -73,6 +73,17 @@ expected base64url of at least 32 key bytes
 duplicate kid`);
 const MAX_PLAN_METRICS: i32 = 16;
 
+/**
+ * One plan's allowed-requests counter, in a list newest first. A list instead of a
+ * `Map<string, Counter>`: at most MAX_PLAN_METRICS entries, and the Map's string hashing and
+ * rehashing would be the module's only use of them (≈ 1 KB).
+ */
+class PlanCounter extends Counter {
+  constructor(readonly plan: string, readonly next: PlanCounter | null) {
+    super("image_hub.token_auth." + plan + ".allowed");
+  }
+}
+
 /** TokenAuthRoot is token-auth's root context (configuration, metrics); see newTokenAuthRoot. */
 export class TokenAuthRoot extends RootContext {
   verifier: JwtVerifier | null = null;
@@ -83,19 +94,20 @@ export class TokenAuthRoot extends RootContext {
   readonly lookupFailures: Counter = new Counter("image_hub.token_auth.plan_lookup_failures");
   readonly allowed: Counter = new Counter("image_hub.token_auth.allowed");
   readonly denied: Counter = new Counter("image_hub.token_auth.denied");
-  /** Allowed requests per plan; plans come from signed tokens, and the map is capped anyway. */
-  private readonly allowedByPlan: Map<string, Counter> = new Map<string, Counter>();
+  /** Allowed requests per plan; plans come from signed tokens, and the list is capped anyway. */
+  private allowedByPlan: PlanCounter | null = null;
+  private planCounters: i32 = 0;
 
   /** countAllowed increments the total and, for the first MAX_PLAN_METRICS plans seen, the plan's counter. */
   countAllowed(plan: string): void {
     this.allowed.increment();
-    if (this.allowedByPlan.has(plan)) {
-      this.allowedByPlan.get(plan).increment();
-    } else if (this.allowedByPlan.size < MAX_PLAN_METRICS) {
-      const counter = new Counter("image_hub.token_auth." + plan + ".allowed");
-      this.allowedByPlan.set(plan, counter);
-      counter.increment();
+    let counter = this.allowedByPlan;
+    while (counter !== null && counter.plan != plan) counter = counter.next;
+    if (counter === null && this.planCounters < MAX_PLAN_METRICS) {
+      counter = this.allowedByPlan = new PlanCounter(plan, this.allowedByPlan);
+      this.planCounters++;
     }
+    if (counter !== null) counter.increment();
   }
 
   /** Implements RootContext.onConfigure: any invalid field refuses the whole configuration. */

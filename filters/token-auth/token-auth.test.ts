@@ -113,6 +113,24 @@ for (const build of BUILDS) {
       assert.equal(policy.chain.getMetric("image_hub.token_auth.team.allowed"), 1n);
     });
 
+    it("should count allowed requests per plan for the first 16 plans only", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const now = policy.nowSeconds();
+      const plans = Array.from({ length: 18 }, (_, i) => `plan-${i}`);
+      // Plan i is used i % 3 + 1 times, interleaved, so counters are found again after others were made.
+      for (let round = 0; round < 3; round++) {
+        for (const [i, plan] of plans.entries()) {
+          if (round > i % 3) continue;
+          const result = await policy.send("GET", "/v2/", { authorization: `Bearer ${mintToken({ now, sub: `u${i}`, plan })}` });
+          assert.equal(result.status, 200, plan);
+        }
+      }
+      for (const [i, plan] of plans.entries()) {
+        assert.equal(policy.chain.getMetric(`image_hub.token_auth.${plan}.allowed`), i < 16 ? BigInt((i % 3) + 1) : undefined, plan);
+      }
+      assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed"), BigInt(plans.reduce((sum, _, i) => sum + (i % 3) + 1, 0)));
+    });
+
     it("should leave exactly one verified value of each identity header when the client repeats them", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
       const token = mintToken({ now: policy.nowSeconds(), sub: "alice", plan: "team", access: [{ name: "alice/app", actions: ["pull"] }] });
