@@ -56,21 +56,56 @@ class PlanLookup {
   constructor(readonly cluster: string, readonly timeoutMs: u32, readonly cache: PlanCache) {}
 }
 const KEY_FIELDS = ["kid", "alg", "k"];
-/** token-auth's own configuration errors, lines of CONFIG_ERRORS in this order (filters/sdk/texts.ts). */
-const enum ConfigError {
+/**
+ * token-auth's fixed texts that are only logged, sent or used once (configuration errors, metric
+ * names, the registry errors it answers with): lines of TEXTS in this order, kept as UTF-8 in one
+ * table instead of a UTF-16 literal each (filters/sdk/texts.ts). Header names and the texts a
+ * request compares against stay literals.
+ */
+const enum Text {
   NotQuotable,
   NoKeys,
   Empty,
   NotHs256,
   ShortKey,
   DuplicateKid,
+  MetricLookups,
+  MetricLookupFailures,
+  MetricAllowed,
+  MetricDenied,
+  MetricPlanPrefix,
+  MetricPlanSuffix,
+  LogUnavailable,
+  LogRefused,
+  LogUser,
+  UnavailableDetails,
+  UnavailableCode,
+  UnavailableMessage,
+  UnauthorizedDetails,
+  UnauthorizedCode,
+  UnauthorizedMessage,
 }
-const CONFIG_ERRORS = new TextTable(`must not contain quotes, backslashes or control characters
+const TEXTS = new TextTable(`must not contain quotes, backslashes or control characters
 expected at least one key
 expected a non-empty string
 only HS256 is supported
 expected base64url of at least 32 key bytes
-duplicate kid`);
+duplicate kid
+image_hub.token_auth.plan_lookups
+image_hub.token_auth.plan_lookup_failures
+image_hub.token_auth.allowed
+image_hub.token_auth.denied
+image_hub.token_auth.
+.allowed
+token-auth: 503: plan lookup failed
+token-auth: 401: 
+user 
+token_auth_plan_unavailable
+UNAVAILABLE
+current plan could not be confirmed
+token_auth_unauthorized
+UNAUTHORIZED
+authentication required`);
 const MAX_PLAN_METRICS: i32 = 16;
 
 /**
@@ -80,7 +115,7 @@ const MAX_PLAN_METRICS: i32 = 16;
  */
 class PlanCounter extends Counter {
   constructor(readonly plan: string, readonly next: PlanCounter | null) {
-    super("image_hub.token_auth." + plan + ".allowed");
+    super(TEXTS.get(Text.MetricPlanPrefix) + plan + TEXTS.get(Text.MetricPlanSuffix));
   }
 }
 
@@ -90,10 +125,10 @@ export class TokenAuthRoot extends RootContext {
   /** The challenge up to (not including) the optional scope, built once per configuration. */
   challengePrefix: string = "";
   lookup: PlanLookup | null = null;
-  readonly lookups: Counter = new Counter("image_hub.token_auth.plan_lookups");
-  readonly lookupFailures: Counter = new Counter("image_hub.token_auth.plan_lookup_failures");
-  readonly allowed: Counter = new Counter("image_hub.token_auth.allowed");
-  readonly denied: Counter = new Counter("image_hub.token_auth.denied");
+  readonly lookups: Counter = new Counter(TEXTS.get(Text.MetricLookups));
+  readonly lookupFailures: Counter = new Counter(TEXTS.get(Text.MetricLookupFailures));
+  readonly allowed: Counter = new Counter(TEXTS.get(Text.MetricAllowed));
+  readonly denied: Counter = new Counter(TEXTS.get(Text.MetricDenied));
   /** Allowed requests per plan; plans come from signed tokens, and the list is capped anyway. */
   private allowedByPlan: PlanCounter | null = null;
   private planCounters: i32 = 0;
@@ -123,10 +158,10 @@ export class TokenAuthRoot extends RootContext {
     settings.maxTokenLength = <i32>reader.optionalInteger(config, "maxTokenLength", 4096, 64, 65536);
     const realm = nonEmpty(reader, config, "realm");
     const service = nonEmpty(reader, config, "service");
-    if (!isQuotable(realm)) reader.fail("config.realm", CONFIG_ERRORS.get(ConfigError.NotQuotable));
-    if (!isQuotable(service)) reader.fail("config.service", CONFIG_ERRORS.get(ConfigError.NotQuotable));
+    if (!isQuotable(realm)) reader.fail("config.realm", TEXTS.get(Text.NotQuotable));
+    if (!isQuotable(service)) reader.fail("config.service", TEXTS.get(Text.NotQuotable));
     const keys = reader.requireArray(config, "keys");
-    if (keys !== null && keys.items.length == 0) reader.fail("config.keys", CONFIG_ERRORS.get(ConfigError.NoKeys));
+    if (keys !== null && keys.items.length == 0) reader.fail("config.keys", TEXTS.get(Text.NoKeys));
     if (keys !== null) {
       for (let i = 0; i < keys.items.length && reader.ok(); i++) {
         const key = reader.asObject(keys.items[i]);
@@ -169,7 +204,7 @@ export class TokenAuthRoot extends RootContext {
 
 function nonEmpty(reader: ConfigReader, config: JsonObject, field: string): string {
   const value = reader.requireString(config, field);
-  if (value !== null && value.length == 0) reader.fail(config.path + "." + field, CONFIG_ERRORS.get(ConfigError.Empty));
+  if (value !== null && value.length == 0) reader.fail(config.path + "." + field, TEXTS.get(Text.Empty));
   return value === null ? "" : value;
 }
 
@@ -177,17 +212,17 @@ function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): 
   reader.allowOnly(key, KEY_FIELDS);
   const kid = nonEmpty(reader, key, "kid");
   const alg = reader.requireString(key, "alg");
-  if (alg !== null && alg != "HS256") reader.fail(key.path + ".alg", CONFIG_ERRORS.get(ConfigError.NotHs256));
+  if (alg !== null && alg != "HS256") reader.fail(key.path + ".alg", TEXTS.get(Text.NotHs256));
   const secret = reader.requireString(key, "k");
   if (!reader.ok() || secret === null) return null;
   const bytes = base64UrlDecode(secret);
   if (bytes === null || bytes.length < 32) {
-    reader.fail(key.path + ".k", CONFIG_ERRORS.get(ConfigError.ShortKey));
+    reader.fail(key.path + ".k", TEXTS.get(Text.ShortKey));
     return null;
   }
   for (let i = 0; i < known.length; i++) {
     if (known[i].kid == kid) {
-      reader.fail(key.path + ".kid", CONFIG_ERRORS.get(ConfigError.DuplicateKid));
+      reader.fail(key.path + ".kid", TEXTS.get(Text.DuplicateKid));
       return null;
     }
   }
@@ -308,20 +343,20 @@ class TokenAuth extends HttpContext {
   /** Fails closed when no current plan could be confirmed: 503, Retry-After: 1. */
   private unavailable(root: TokenAuthRoot): FilterHeadersStatus {
     root.lookupFailures.increment();
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 503: plan lookup failed");
+    if (logEnabled(LogLevel.Debug)) logDebug(TEXTS.get(Text.LogUnavailable));
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair("retry-after", "1"));
-    sendRegistryError(503, "token_auth_plan_unavailable", "UNAVAILABLE", "current plan could not be confirmed", "null", headers);
+    sendRegistryError(503, TEXTS.get(Text.UnavailableDetails), TEXTS.get(Text.UnavailableCode), TEXTS.get(Text.UnavailableMessage), "null", headers);
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
   /** Answers 401 with the challenge; the debug log names `reason` (and the user it is about, if any). */
   private refuse(root: TokenAuthRoot, scope: string, reason: Reason, user: string = ""): FilterHeadersStatus {
     root.denied.increment();
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": 401: " + (user.length > 0 ? "user " + user + " " : "") + reasonText(reason));
+    if (logEnabled(LogLevel.Debug)) logDebug(TEXTS.get(Text.LogRefused) + (user.length > 0 ? TEXTS.get(Text.LogUser) + user + " " : "") + reasonText(reason));
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair("www-authenticate", bearerChallenge(root.challengePrefix, scope)));
-    sendRegistryError(UNAUTHORIZED, "token_auth_unauthorized", "UNAUTHORIZED", "authentication required", "null", headers);
+    sendRegistryError(UNAUTHORIZED, TEXTS.get(Text.UnauthorizedDetails), TEXTS.get(Text.UnauthorizedCode), TEXTS.get(Text.UnauthorizedMessage), "null", headers);
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 }

@@ -93,6 +93,8 @@ for (const build of BUILDS) {
         assert.equal(r.status, 503, name);
         assert.equal(header(r.headers, "retry-after"), "1", name);
         assert.deepEqual(registryError(r.body), { code: "UNAVAILABLE", message: "current plan could not be confirmed", detail: null }, name);
+        assert.equal(r.localReply?.details, "token_auth_plan_unavailable", name);
+        assert.equal(r.logs.at(-1)?.message, "token-auth: 503: plan lookup failed", name);
         assert.equal(r.upstreamRequest, undefined, name);
       }
       const gone = await policy.send("GET", "/v2/gone/app/manifests/v1", { authorization: `Bearer ${mintToken({ now, sub: "gone" })}` });
@@ -101,6 +103,7 @@ for (const build of BUILDS) {
       assert.equal(gone.logs.at(-1)?.message, "token-auth: 401: user gone no longer exists");
       assert.equal(policy.seen.length, 1);
       assert.equal(policy.chain.getMetric("image_hub.token_auth.plan_lookup_failures"), BigInt(failures.length));
+      assert.equal(policy.chain.getMetric("image_hub.token_auth.plan_lookups"), BigInt(failures.length + 2));
     });
 
     it("should time out a lookup that never answers and refuse the request", async () => {
