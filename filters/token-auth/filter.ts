@@ -46,8 +46,6 @@ import { PlanCache } from "./assembly/plan-cache";
 
 /** FILTER is the filter's name: its root id, and the prefix of its log lines and configuration errors. */
 export const FILTER = "token-auth";
-const CONFIG_FIELDS = ["issuer", "audience", "clockSkewSeconds", "maxTokenLength", "realm", "service", "keys", "planLookup"];
-const LOOKUP_FIELDS = ["cluster", "authority", "path", "secret", "ttlMs", "timeoutMs", "slots"];
 
 /** Where and how token-auth asks the access service for a user's current plan. */
 class PlanLookup {
@@ -55,7 +53,6 @@ class PlanLookup {
   headers: Array<HeaderPair> = new Array<HeaderPair>();
   constructor(readonly cluster: string, readonly timeoutMs: u32, readonly cache: PlanCache) {}
 }
-const KEY_FIELDS = ["kid", "alg", "k"];
 /**
  * token-auth's fixed texts that are only logged, sent or used once (configuration errors, metric
  * names, the registry errors it answers with): lines of TEXTS in this order, kept as UTF-8 in one
@@ -84,6 +81,25 @@ const enum Text {
   UnauthorizedDetails,
   UnauthorizedCode,
   UnauthorizedMessage,
+  // The configuration's field names, each object's in a run (see fieldNames).
+  Issuer,
+  Audience,
+  ClockSkewSeconds,
+  MaxTokenLength,
+  Realm,
+  Service,
+  Keys,
+  PlanLookupField,
+  Cluster,
+  Authority,
+  Path,
+  Secret,
+  TtlMs,
+  TimeoutMs,
+  Slots,
+  Kid,
+  Alg,
+  K,
 }
 const TEXTS = new TextTable(`must not contain quotes, backslashes or control characters
 expected at least one key
@@ -105,7 +121,32 @@ UNAVAILABLE
 current plan could not be confirmed
 token_auth_unauthorized
 UNAUTHORIZED
-authentication required`);
+authentication required
+issuer
+audience
+clockSkewSeconds
+maxTokenLength
+realm
+service
+keys
+planLookup
+cluster
+authority
+path
+secret
+ttlMs
+timeoutMs
+slots
+kid
+alg
+k`);
+
+/** The field names TEXTS holds from `first` to `last`, for ConfigReader#allowOnly. */
+function fieldNames(first: Text, last: Text): Array<string> {
+  const names = new Array<string>();
+  for (let i = first; i <= last; i++) names.push(TEXTS.get(i));
+  return names;
+}
 const MAX_PLAN_METRICS: i32 = 16;
 
 /**
@@ -150,37 +191,37 @@ export class TokenAuthRoot extends RootContext {
     const reader = new ConfigReader(FILTER);
     const config = reader.parse(getPluginConfigurationString());
     if (config === null) return reader.finish();
-    reader.allowOnly(config, CONFIG_FIELDS);
+    reader.allowOnly(config, fieldNames(Text.Issuer, Text.PlanLookupField));
     const settings = new JwtSettings();
-    settings.issuer = nonEmpty(reader, config, "issuer");
-    settings.audience = nonEmpty(reader, config, "audience");
-    settings.clockSkewSeconds = <f64>reader.optionalInteger(config, "clockSkewSeconds", 30, 0, 600);
-    settings.maxTokenLength = <i32>reader.optionalInteger(config, "maxTokenLength", 4096, 64, 65536);
-    const realm = nonEmpty(reader, config, "realm");
-    const service = nonEmpty(reader, config, "service");
-    if (!isQuotable(realm)) reader.fail("config.realm", TEXTS.get(Text.NotQuotable));
-    if (!isQuotable(service)) reader.fail("config.service", TEXTS.get(Text.NotQuotable));
-    const keys = reader.requireArray(config, "keys");
-    if (keys !== null && keys.items.length == 0) reader.fail("config.keys", TEXTS.get(Text.NoKeys));
+    settings.issuer = nonEmpty(reader, config, Text.Issuer);
+    settings.audience = nonEmpty(reader, config, Text.Audience);
+    settings.clockSkewSeconds = <f64>reader.optionalInteger(config, TEXTS.get(Text.ClockSkewSeconds), 30, 0, 600);
+    settings.maxTokenLength = <i32>reader.optionalInteger(config, TEXTS.get(Text.MaxTokenLength), 4096, 64, 65536);
+    const realm = nonEmpty(reader, config, Text.Realm);
+    const service = nonEmpty(reader, config, Text.Service);
+    if (!isQuotable(realm)) fail(reader, config, Text.Realm, Text.NotQuotable);
+    if (!isQuotable(service)) fail(reader, config, Text.Service, Text.NotQuotable);
+    const keys = reader.requireArray(config, TEXTS.get(Text.Keys));
+    if (keys !== null && keys.items.length == 0) fail(reader, config, Text.Keys, Text.NoKeys);
     if (keys !== null) {
       for (let i = 0; i < keys.items.length && reader.ok(); i++) {
-        const key = reader.asObject(keys.items[i]);
+        const key = reader.asObject(unchecked(keys.items[i]));
         if (key === null) break;
         const parsed = parseKey(reader, key, settings.keys);
         if (parsed !== null) settings.keys.push(parsed);
       }
     }
-    const lookupConfig = reader.optionalObject(config, "planLookup");
+    const lookupConfig = reader.optionalObject(config, TEXTS.get(Text.PlanLookupField));
     let lookup: PlanLookup | null = null;
     if (lookupConfig !== null && reader.ok()) {
-      reader.allowOnly(lookupConfig, LOOKUP_FIELDS);
-      const cluster = nonEmpty(reader, lookupConfig, "cluster");
-      const authority = nonEmpty(reader, lookupConfig, "authority");
-      const path = nonEmpty(reader, lookupConfig, "path");
-      const secret = nonEmpty(reader, lookupConfig, "secret");
-      const ttlMs = reader.optionalInteger(lookupConfig, "ttlMs", 1000, 0, 1000);
-      const timeoutMs = reader.optionalInteger(lookupConfig, "timeoutMs", 500, 1, 10000);
-      const slots = <i32>reader.optionalInteger(lookupConfig, "slots", 1024, 1, 65536);
+      reader.allowOnly(lookupConfig, fieldNames(Text.Cluster, Text.Slots));
+      const cluster = nonEmpty(reader, lookupConfig, Text.Cluster);
+      const authority = nonEmpty(reader, lookupConfig, Text.Authority);
+      const path = nonEmpty(reader, lookupConfig, Text.Path);
+      const secret = nonEmpty(reader, lookupConfig, Text.Secret);
+      const ttlMs = reader.optionalInteger(lookupConfig, TEXTS.get(Text.TtlMs), 1000, 0, 1000);
+      const timeoutMs = reader.optionalInteger(lookupConfig, TEXTS.get(Text.TimeoutMs), 500, 1, 10000);
+      const slots = <i32>reader.optionalInteger(lookupConfig, TEXTS.get(Text.Slots), 1024, 1, 65536);
       if (reader.ok()) {
         lookup = new PlanLookup(cluster, <u32>timeoutMs, new PlanCache(slots, <f64>ttlMs));
         lookup.headers.push(new HeaderPair(":method", "GET"));
@@ -202,27 +243,33 @@ export class TokenAuthRoot extends RootContext {
   }
 }
 
-function nonEmpty(reader: ConfigReader, config: JsonObject, field: string): string {
-  const value = reader.requireString(config, field);
-  if (value !== null && value.length == 0) reader.fail(config.path + "." + field, TEXTS.get(Text.Empty));
+/** Records `error` (a TEXTS line) for the field `field` (a TEXTS line) of `object`. */
+function fail(reader: ConfigReader, object: JsonObject, field: Text, error: Text): void {
+  reader.fail(object.path + "." + TEXTS.get(field), TEXTS.get(error));
+}
+
+/** The string field `field` (a TEXTS line), which must be present and non-empty ("" after recording why not). */
+function nonEmpty(reader: ConfigReader, object: JsonObject, field: Text): string {
+  const value = reader.requireString(object, TEXTS.get(field));
+  if (value !== null && value.length == 0) fail(reader, object, field, Text.Empty);
   return value === null ? "" : value;
 }
 
 function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): JwtKey | null {
-  reader.allowOnly(key, KEY_FIELDS);
-  const kid = nonEmpty(reader, key, "kid");
-  const alg = reader.requireString(key, "alg");
-  if (alg !== null && alg != "HS256") reader.fail(key.path + ".alg", TEXTS.get(Text.NotHs256));
-  const secret = reader.requireString(key, "k");
+  reader.allowOnly(key, fieldNames(Text.Kid, Text.K));
+  const kid = nonEmpty(reader, key, Text.Kid);
+  const alg = reader.requireString(key, TEXTS.get(Text.Alg));
+  if (alg !== null && alg != "HS256") fail(reader, key, Text.Alg, Text.NotHs256);
+  const secret = reader.requireString(key, TEXTS.get(Text.K));
   if (!reader.ok() || secret === null) return null;
   const bytes = base64UrlDecode(secret);
   if (bytes === null || bytes.length < 32) {
-    reader.fail(key.path + ".k", TEXTS.get(Text.ShortKey));
+    fail(reader, key, Text.K, Text.ShortKey);
     return null;
   }
   for (let i = 0; i < known.length; i++) {
-    if (known[i].kid == kid) {
-      reader.fail(key.path + ".kid", TEXTS.get(Text.DuplicateKid));
+    if (unchecked(known[i]).kid == kid) {
+      fail(reader, key, Text.Kid, Text.DuplicateKid);
       return null;
     }
   }

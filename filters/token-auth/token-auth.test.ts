@@ -265,6 +265,10 @@ for (const build of BUILDS) {
         ["a missing issuer", { ...base, issuer: undefined }, "token-auth: config.issuer: required field is missing"],
         ["an unknown field", { ...base, skew: 3 }, "token-auth: config.skew: unknown field"],
         ["a negative skew", { ...base, clockSkewSeconds: -1 }, "token-auth: config.clockSkewSeconds: expected an integer from 0 to 600"],
+        ["an empty kid", { ...base, keys: [{ ...base.keys[0], kid: "" }] }, "token-auth: config.keys[0].kid: expected a non-empty string"],
+        ["an unknown key field", { ...base, keys: [{ ...base.keys[0], use: "sig" }] }, "token-auth: config.keys[0].use: unknown field"],
+        ["a control character in the service", { ...base, service: "a\u0001" }, "token-auth: config.service: must not contain quotes, backslashes or control characters"],
+        ["a missing k", { ...base, keys: [{ ...base.keys[0], k: undefined }] }, "token-auth: config.keys[0].k: required field is missing"],
       ];
       for (const [name, config, line] of bad) {
         it(`should refuse ${name} with one critical line naming the field`, async () => {
