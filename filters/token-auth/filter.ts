@@ -41,7 +41,7 @@ import {
   sendRegistryError,
   UNAUTHORIZED,
 } from "proxy-wasm-as-sdk/registry/errors";
-import { JwtKey, JwtSettings, JwtVerifier, Reason, reasonText, VerifiedToken } from "./assembly/jwt";
+import { JwtKey, JwtSettings, JwtVerifier, Name, name, Reason, reasonText, VerifiedToken } from "./assembly/jwt";
 import { PlanCache } from "./assembly/plan-cache";
 
 /** FILTER is the filter's name: its root id, and the prefix of its log lines and configuration errors. */
@@ -259,7 +259,7 @@ function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): 
   reader.allowOnly(key, fieldNames(Text.Kid, Text.K));
   const kid = nonEmpty(reader, key, Text.Kid);
   const alg = reader.requireString(key, TEXTS.get(Text.Alg));
-  if (alg !== null && alg != "HS256") fail(reader, key, Text.Alg, Text.NotHs256);
+  if (alg !== null && alg != name(Name.Hs256)) fail(reader, key, Text.Alg, Text.NotHs256);
   const secret = reader.requireString(key, TEXTS.get(Text.K));
   if (!reader.ok() || secret === null) return null;
   const bytes = base64UrlDecode(secret);

@@ -88,6 +88,81 @@ export function reasonText(reason: Reason): string {
   return REASONS.get(reason);
 }
 
+/** Names a token is read by (members and the values compared with them): lines of NAMES, in this order. */
+export const enum Name {
+  Alg,
+  Hs256,
+  Crit,
+  Typ,
+  Jwt,
+  Kid,
+  Iss,
+  Aud,
+  Exp,
+  Nbf,
+  Iat,
+  Sub,
+  Plan,
+  Access,
+  Type,
+  Repository,
+  NameMember,
+  Actions,
+  Pull,
+  Push,
+  Delete,
+  CommaPush,
+  CommaDelete,
+  RepositoryScope,
+  Token,
+  Count,
+}
+
+/**
+ * The names as strings, decoded once at start-up from one UTF-8 table (filters/sdk/texts.ts): every
+ * verification compares with them, so they are not decoded per use like the reasons, and each use
+ * is one array load instead of a UTF-16 literal of its own.
+ */
+const NAMES = decodeLines(
+  new TextTable(`alg
+HS256
+crit
+typ
+JWT
+kid
+iss
+aud
+exp
+nbf
+iat
+sub
+plan
+access
+type
+repository
+name
+actions
+pull
+push
+delete
+,push
+,delete
+repository:
+token`),
+  Name.Count,
+);
+
+function decodeLines(table: TextTable, count: i32): StaticArray<string> {
+  const lines = new StaticArray<string>(count);
+  for (let i = 0; i < count; i++) unchecked((lines[i] = table.get(i)));
+  return lines;
+}
+
+/** name returns the string of `n`. */
+export function name(n: Name): string {
+  return unchecked(NAMES[n]);
+}
+
 /** The largest JWT header segment read; real headers are ~60 characters. */
 const MAX_HEADER_SEGMENT: i32 = 512;
 
@@ -252,14 +327,14 @@ export class JwtVerifier {
 
     const header = decodeJsonSegment(token, 0, firstDot);
     if (header === null) return this.refuse(Reason.HeaderNotJson);
-    const alg = header.get("alg");
-    if (alg === null || alg.kind != JsonKind.String || changetype<JsonString>(alg).value != "HS256") {
+    const alg = header.get(name(Name.Alg));
+    if (alg === null || alg.kind != JsonKind.String || changetype<JsonString>(alg).value != name(Name.Hs256)) {
       return this.refuse(Reason.AlgNotHs256);
     }
-    if (header.has("crit")) return this.refuse(Reason.CritHeader);
-    const typ = header.get("typ");
-    if (typ !== null && (typ.kind != JsonKind.String || changetype<JsonString>(typ).value != "JWT")) return this.refuse(Reason.TypNotJwt);
-    const kid = header.get("kid");
+    if (header.has(name(Name.Crit))) return this.refuse(Reason.CritHeader);
+    const typ = header.get(name(Name.Typ));
+    if (typ !== null && (typ.kind != JsonKind.String || changetype<JsonString>(typ).value != name(Name.Jwt))) return this.refuse(Reason.TypNotJwt);
+    const kid = header.get(name(Name.Kid));
     if (kid === null || kid.kind != JsonKind.String) return this.refuse(Reason.KidMissing);
     const key = this.findKey(changetype<JsonString>(kid).value);
     if (key === null) return this.refuse(Reason.UnknownKid);
@@ -287,29 +362,29 @@ export class JwtVerifier {
 
   private checkClaims(claims: JsonObject, now: f64): VerifiedToken | null {
     const skew = this.settings.clockSkewSeconds;
-    if (stringClaim(claims, "iss") != this.settings.issuer) return this.refuse(Reason.WrongIss);
-    if (!audienceMatches(claims.get("aud"), this.settings.audience)) return this.refuse(Reason.WrongAud);
-    const exp = claims.get("exp");
+    if (stringClaim(claims, name(Name.Iss)) != this.settings.issuer) return this.refuse(Reason.WrongIss);
+    if (!audienceMatches(claims.get(name(Name.Aud)), this.settings.audience)) return this.refuse(Reason.WrongAud);
+    const exp = claims.get(name(Name.Exp));
     if (exp === null || exp.kind != JsonKind.Number) return this.refuse(Reason.ExpMissing);
     if (now >= changetype<JsonNumber>(exp).value + skew) return this.refuse(Reason.Expired);
-    const nbf = claims.get("nbf");
+    const nbf = claims.get(name(Name.Nbf));
     if (nbf !== null) {
       if (nbf.kind != JsonKind.Number) return this.refuse(Reason.NbfNotNumber);
       if (now + skew < changetype<JsonNumber>(nbf).value) return this.refuse(Reason.NotYetValid);
     }
     // iat is not checked against the clock, but like exp and nbf it must be a NumericDate (RFC 7519).
-    const iat = claims.get("iat");
+    const iat = claims.get(name(Name.Iat));
     if (iat !== null && iat.kind != JsonKind.Number) return this.refuse(Reason.IatNotNumber);
     const token = new VerifiedToken();
     token.expiresAt = changetype<JsonNumber>(exp).value;
     if (nbf !== null) token.notBefore = changetype<JsonNumber>(nbf).value;
-    token.subject = stringClaim(claims, "sub");
+    token.subject = stringClaim(claims, name(Name.Sub));
     if (!isHeaderSafe(token.subject)) return this.refuse(Reason.SubMalformed);
-    token.plan = stringClaim(claims, "plan");
+    token.plan = stringClaim(claims, name(Name.Plan));
     if (!isPlanId(token.plan)) return this.refuse(Reason.PlanMalformed);
     // A registry token always carries `access` (possibly empty); one without it is not ours, and
     // the access service in app mode refuses it the same way (CONTRACT.md).
-    const access = claims.get("access");
+    const access = claims.get(name(Name.Access));
     if (access === null) return this.refuse(Reason.AccessMissing);
     if (access.kind != JsonKind.Array) return this.refuse(Reason.AccessNotArray);
     const scopes = renderAccess(changetype<JsonArray>(access));
@@ -330,7 +405,7 @@ function decodeJsonSegment(token: string, start: i32, end: i32): JsonObject | nu
   const bytes = new Uint8Array(length);
   if (base64UrlDecodeRange(token, start, end, bytes.dataStart) != length) return null;
   // No field paths: a token's parse errors are reported as a reason, never by field.
-  const parsed = parseJson(String.UTF8.decodeUnsafe(bytes.dataStart, <usize>length), "token", false);
+  const parsed = parseJson(String.UTF8.decodeUnsafe(bytes.dataStart, <usize>length), name(Name.Token), false);
   const value = parsed.value;
   if (value === null || value.kind != JsonKind.Object) return null;
   return changetype<JsonObject>(value);
@@ -373,10 +448,10 @@ function renderAccess(access: JsonArray): string | null {
     const entry = unchecked(access.items[i]);
     if (entry.kind != JsonKind.Object) return null;
     const object = changetype<JsonObject>(entry);
-    if (stringClaim(object, "type") != "repository") continue;
-    const name = stringClaim(object, "name");
-    if (!isValidRepositoryName(name)) return null;
-    const actions = object.get("actions");
+    if (stringClaim(object, name(Name.Type)) != name(Name.Repository)) continue;
+    const repository = stringClaim(object, name(Name.NameMember));
+    if (!isValidRepositoryName(repository)) return null;
+    const actions = object.get(name(Name.Actions));
     if (actions === null || actions.kind != JsonKind.Array) return null;
     let pull = false, push = false, remove = false;
     const items = changetype<JsonArray>(actions).items;
@@ -384,16 +459,16 @@ function renderAccess(access: JsonArray): string | null {
       const item = unchecked(items[j]);
       if (item.kind != JsonKind.String) return null;
       const action = changetype<JsonString>(item).value;
-      if (action == "pull") pull = true;
-      else if (action == "push") push = true;
-      else if (action == "delete") remove = true;
+      if (action == name(Name.Pull)) pull = true;
+      else if (action == name(Name.Push)) push = true;
+      else if (action == name(Name.Delete)) remove = true;
     }
     if (!pull && !push && !remove) continue;
-    let list = pull ? "pull" : "";
-    if (push) list += list.length > 0 ? ",push" : "push";
-    if (remove) list += list.length > 0 ? ",delete" : "delete";
+    let list = pull ? name(Name.Pull) : "";
+    if (push) list += name(list.length > 0 ? Name.CommaPush : Name.Push);
+    if (remove) list += name(list.length > 0 ? Name.CommaDelete : Name.Delete);
     if (out.length > 0) out += " ";
-    out += "repository:" + name + ":" + list;
+    out += name(Name.RepositoryScope) + repository + ":" + list;
   }
   return out;
 }
