@@ -1,6 +1,68 @@
 // Maps an OCI Distribution request (method + raw :path) to the repository and action it needs, per
 // the table in image-hub/CONTRACT.md. Shared by plan-enforcement (authorization) and token-auth
 // (the scope of the 401 challenge). Pure string code: no hostcalls, never traps on any input.
+import { TextTable } from "../texts";
+import { decodeLines } from "./names";
+
+/** The keywords of the route table and the scope texts: lines of WORDS, in this order (./names.ts). */
+const enum Word {
+  V2,
+  V2Slash,
+  Catalog,
+  Quota,
+  Get,
+  Head,
+  Post,
+  Patch,
+  Put,
+  Delete,
+  TagsList,
+  Blobs,
+  Uploads,
+  BlobsUploads,
+  Manifests,
+  Referrers,
+  From,
+  Mount,
+  Pull,
+  Push,
+  DeleteAction,
+  PullPush,
+  Repository,
+  PullScope,
+  Count,
+}
+const WORDS = decodeLines(
+  new TextTable(`/v2
+/v2/
+/v2/_catalog
+/v2/_quota
+GET
+HEAD
+POST
+PATCH
+PUT
+DELETE
+/tags/list
+/blobs
+uploads
+/blobs/uploads
+/manifests
+/referrers
+from
+mount
+pull
+push
+delete
+pull,push
+repository:
+:pull`),
+  Word.Count,
+);
+
+function word(w: Word): string {
+  return unchecked(WORDS[w]);
+}
 
 /** RouteKind says which row of the CONTRACT.md table a request matched. */
 export enum RouteKind {
@@ -80,6 +142,15 @@ export function isValidRepositoryName(name: string): bool {
   return true;
 }
 
+/**
+ * The index of the first character `code` in `text` at or after `from` (≥ 0), or -1: String#indexOf
+ * for one character, without its string compare and a one-character literal per use.
+ */
+function indexOfChar(text: string, code: i32, from: i32 = 0): i32 {
+  for (let i = from; i < text.length; i++) if (text.charCodeAt(i) == code) return i;
+  return -1;
+}
+
 function hexValue(c: i32): i32 {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
@@ -95,9 +166,9 @@ function hexValue(c: i32): i32 {
 export function queryParameter(query: string, key: string): string | null {
   let start = 0;
   while (start <= query.length) {
-    let end = query.indexOf("&", start);
+    let end = indexOfChar(query, 0x26, start);
     if (end < 0) end = query.length;
-    const equals = query.indexOf("=", start);
+    const equals = indexOfChar(query, 0x3d, start);
     if (equals >= 0 && equals < end && equals - start == key.length && query.substring(start, equals) == key) {
       return percentDecode(query.substring(equals + 1, end));
     }
@@ -107,7 +178,7 @@ export function queryParameter(query: string, key: string): string | null {
 }
 
 function percentDecode(text: string): string {
-  if (text.indexOf("%") < 0 && text.indexOf("+") < 0) return text;
+  if (indexOfChar(text, 0x25) < 0 && indexOfChar(text, 0x2b) < 0) return text;
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -143,72 +214,75 @@ function repositoryRoute(route: Route, name: string, action: i32): Route {
 export function parseRoute(method: string, rawPath: string): Route {
   const route = new Route();
   let pathEnd = rawPath.length;
-  const questionMark = rawPath.indexOf("?");
+  const questionMark = indexOfChar(rawPath, 0x3f);
   if (questionMark >= 0) pathEnd = questionMark;
-  const hash = rawPath.indexOf("#");
+  const hash = indexOfChar(rawPath, 0x23);
   if (hash >= 0 && hash < pathEnd) pathEnd = hash;
   const path = rawPath.substring(0, pathEnd);
   const query = questionMark >= 0 && questionMark == pathEnd ? rawPath.substring(questionMark + 1) : "";
-  if (path != "/v2" && !path.startsWith("/v2/")) return route;
-  const isGet = method == "GET";
-  const isRead = isGet || method == "HEAD";
-  if (path == "/v2" || path == "/v2/" || path == "/v2/_catalog") {
+  if (path != word(Word.V2) && !path.startsWith(word(Word.V2Slash))) return route;
+  const isGet = method == word(Word.Get);
+  const isRead = isGet || method == word(Word.Head);
+  if (path == word(Word.V2) || path == word(Word.V2Slash) || path == word(Word.Catalog)) {
     route.kind = isRead ? RouteKind.NoAction : RouteKind.Unsupported;
-    if (path == "/v2/_catalog" && !isGet) route.kind = RouteKind.Unsupported;
+    if (path == word(Word.Catalog) && !isGet) route.kind = RouteKind.Unsupported;
     return route;
   }
-  if (path == "/v2/_quota") {
+  if (path == word(Word.Quota)) {
     route.kind = isGet ? RouteKind.NoAction : RouteKind.Unsupported;
     route.isQuota = isGet;
     return route;
   }
   route.kind = RouteKind.Unsupported;
   const rest = path.substring(4);
-  if (rest.endsWith("/tags/list")) {
+  if (rest.endsWith(word(Word.TagsList))) {
     return isGet ? repositoryRoute(route, rest.substring(0, rest.length - 10), ACTION_PULL) : route;
   }
-  const lastSlash = rest.lastIndexOf("/");
+  let lastSlash = rest.length - 1;
+  while (lastSlash >= 0 && rest.charCodeAt(lastSlash) != 0x2f) lastSlash--;
   if (lastSlash <= 0) return route;
   const last = rest.substring(lastSlash + 1);
   const head = rest.substring(0, lastSlash);
-  if ((head.endsWith("/blobs") && last == "uploads") || (head.endsWith("/blobs/uploads") && last.length == 0)) {
+  if ((head.endsWith(word(Word.Blobs)) && last == word(Word.Uploads)) || (head.endsWith(word(Word.BlobsUploads)) && last.length == 0)) {
     // Upload start: POST /v2/<name>/blobs/uploads/ (optionally a mount or a monolithic upload).
-    if (method != "POST") return route;
-    const name = head.endsWith("/blobs") ? head.substring(0, head.length - 6) : head.substring(0, head.length - 14);
+    if (method != word(Word.Post)) return route;
+    const name = head.endsWith(word(Word.Blobs)) ? head.substring(0, head.length - 6) : head.substring(0, head.length - 14);
     repositoryRoute(route, name, ACTION_PUSH);
     route.isBlobUpload = true;
-    const from = queryParameter(query, "from");
-    if (route.kind == RouteKind.Repository && from !== null && queryParameter(query, "mount") !== null) {
+    const from = queryParameter(query, word(Word.From));
+    if (route.kind == RouteKind.Repository && from !== null && queryParameter(query, word(Word.Mount)) !== null) {
       if (!isValidRepositoryName(from)) route.kind = RouteKind.InvalidName;
       else route.mountFrom = from;
     }
     return route;
   }
   if (last.length == 0) return route;
-  if (head.endsWith("/blobs/uploads")) {
-    if (method != "PATCH" && method != "PUT" && !isGet && method != "DELETE") return route;
+  if (head.endsWith(word(Word.BlobsUploads))) {
+    const isPatch = method == word(Word.Patch);
+    const isPut = method == word(Word.Put);
+    if (!isPatch && !isPut && !isGet && method != word(Word.Delete)) return route;
     repositoryRoute(route, head.substring(0, head.length - 14), ACTION_PUSH);
-    route.isBlobUpload = method == "PATCH" || method == "PUT";
+    route.isBlobUpload = isPatch || isPut;
     return route;
   }
-  if (head.endsWith("/manifests")) {
+  if (head.endsWith(word(Word.Manifests))) {
     const name = head.substring(0, head.length - 10);
     if (isRead) {
       repositoryRoute(route, name, ACTION_PULL);
       route.isManifestGet = isGet && route.kind == RouteKind.Repository;
       return route;
     }
-    if (method == "PUT") return repositoryRoute(route, name, ACTION_PUSH);
-    if (method == "DELETE") return repositoryRoute(route, name, ACTION_DELETE);
+    if (method == word(Word.Put)) return repositoryRoute(route, name, ACTION_PUSH);
+    if (method == word(Word.Delete)) return repositoryRoute(route, name, ACTION_DELETE);
     return route;
   }
-  if (head.endsWith("/blobs")) {
+  if (head.endsWith(word(Word.Blobs))) {
     const name = head.substring(0, head.length - 6);
     if (isRead) return repositoryRoute(route, name, ACTION_PULL);
-    if (method == "DELETE") return repositoryRoute(route, name, ACTION_DELETE);
+    if (method == word(Word.Delete)) return repositoryRoute(route, name, ACTION_DELETE);
     return route;
   }
-  if (head.endsWith("/referrers")) {
+  if (head.endsWith(word(Word.Referrers))) {
     // GET /v2/<name>/referrers/<digest> (OCI v1.1 referrers API): a pull, not counted by the rate limit.
     return isGet ? repositoryRoute(route, head.substring(0, head.length - 10), ACTION_PULL) : route;
   }
@@ -217,17 +291,17 @@ export function parseRoute(method: string, rawPath: string): Route {
 
 /** actionName returns "pull", "push" or "delete" for a single action bit, "" otherwise. */
 export function actionName(action: i32): string {
-  if (action == ACTION_PULL) return "pull";
-  if (action == ACTION_PUSH) return "push";
-  if (action == ACTION_DELETE) return "delete";
+  if (action == ACTION_PULL) return word(Word.Pull);
+  if (action == ACTION_PUSH) return word(Word.Push);
+  if (action == ACTION_DELETE) return word(Word.DeleteAction);
   return "";
 }
 
 /** challengeActions returns the scope actions of the 401 challenge: pull, pull,push or delete (CONTRACT.md). */
 export function challengeActions(action: i32): string {
-  if (action == ACTION_PUSH) return "pull,push";
-  if (action == ACTION_DELETE) return "delete";
-  return "pull";
+  if (action == ACTION_PUSH) return word(Word.PullPush);
+  if (action == ACTION_DELETE) return word(Word.DeleteAction);
+  return word(Word.Pull);
 }
 
 /**
@@ -237,7 +311,7 @@ export function challengeActions(action: i32): string {
  */
 export function challengeScope(route: Route): string {
   if (route.kind != RouteKind.Repository) return "";
-  const scope = "repository:" + route.repository + ":" + challengeActions(route.action);
+  const scope = word(Word.Repository) + route.repository + ":" + challengeActions(route.action);
   if (route.mountFrom.length == 0 || route.mountFrom == route.repository) return scope;
-  return scope + " repository:" + route.mountFrom + ":pull";
+  return scope + " " + word(Word.Repository) + route.mountFrom + word(Word.PullScope);
 }

@@ -6,6 +6,7 @@ import { JsonArray, JsonKind, JsonNumber, JsonObject, JsonString, JsonValue, par
 import { isValidRepositoryName } from "proxy-wasm-as-sdk/registry/routes";
 import { isPlanId } from "proxy-wasm-as-sdk/registry/errors";
 import { TextTable } from "proxy-wasm-as-sdk/texts";
+import { decodeLines } from "proxy-wasm-as-sdk/registry/names";
 
 /**
  * Why a request was refused 401, for token-auth's debug log only (never sent to the client): an index
@@ -119,9 +120,8 @@ export const enum Name {
 }
 
 /**
- * The names as strings, decoded once at start-up from one UTF-8 table (filters/sdk/texts.ts): every
- * verification compares with them, so they are not decoded per use like the reasons, and each use
- * is one array load instead of a UTF-16 literal of its own.
+ * The names as strings, decoded once at start-up (proxy-wasm-as-sdk/registry/names): every
+ * verification compares with them, so they are not decoded per use like the reasons.
  */
 const NAMES = decodeLines(
   new TextTable(`alg
@@ -151,12 +151,6 @@ repository:
 token`),
   Name.Count,
 );
-
-function decodeLines(table: TextTable, count: i32): StaticArray<string> {
-  const lines = new StaticArray<string>(count);
-  for (let i = 0; i < count; i++) unchecked((lines[i] = table.get(i)));
-  return lines;
-}
 
 /** name returns the string of `n`. */
 export function name(n: Name): string {
