@@ -2,6 +2,8 @@
 // responses (image-hub/CONTRACT.md "Responses"), the identity header names and plan-id checks. They
 // live in the SDK so that each filter depends on filters/sdk only, never on another filter.
 import { HeaderPair, sendLocalResponse } from "../index";
+import { TextTable } from "../texts";
+import { decodeLines } from "./names";
 
 // The string constants are lazy: a module-level string is otherwise kept, and visited by the
 // collector, in every module that imports this file, used or not.
@@ -32,9 +34,47 @@ export const PAYLOAD_TOO_LARGE: u32 = 413;
 /** TOO_MANY_REQUESTS is 429. */
 export const TOO_MANY_REQUESTS: u32 = 429;
 
-// A hand-written hex digit: Number#toString(16) links the radix formatter and its error text.
+/** The fixed parts of error bodies and challenges: lines of PARTS, in this order (./names.ts). */
+const enum Part {
+  BodyStart,
+  BodyMessage,
+  BodyDetail,
+  BodyEnd,
+  EscapedQuote,
+  EscapedBackslash,
+  UnicodeEscape,
+  // A hand-written hex digit: Number#toString(16) links the radix formatter and its error text.
+  Hex,
+  Json,
+  Bearer,
+  Realm,
+  Service,
+  Scope,
+  Error,
+  Count,
+}
 // @ts-ignore: decorator
-@lazy const HEX = "0123456789abcdef";
+@lazy const PARTS = decodeLines(
+  new TextTable(`{"errors":[{"code":"
+","message":
+,"detail":
+}]}
+\\"
+\\\\
+\\u00
+0123456789abcdef
+application/json
+Bearer
+Bearer realm="
+",service="
+,scope="
+,error="`),
+  Part.Count,
+);
+
+function part(p: Part): string {
+  return unchecked(PARTS[p]);
+}
 
 /** jsonString returns `text` as a JSON string literal (quotes included); never fails. */
 export function jsonString(text: string): string {
@@ -44,9 +84,9 @@ export function jsonString(text: string): string {
     const c = text.charCodeAt(i);
     if (c >= 0x20 && c != 0x22 && c != 0x5c) continue;
     out += text.substring(runStart, i);
-    if (c == 0x22) out += "\\\"";
-    else if (c == 0x5c) out += "\\\\";
-    else out += "\\u00" + HEX.charAt(c >> 4) + HEX.charAt(c & 15);
+    if (c == 0x22) out += part(Part.EscapedQuote);
+    else if (c == 0x5c) out += part(Part.EscapedBackslash);
+    else out += part(Part.UnicodeEscape) + part(Part.Hex).charAt(c >> 4) + part(Part.Hex).charAt(c & 15);
     runStart = i + 1;
   }
   return out + text.substring(runStart) + "\"";
@@ -54,7 +94,7 @@ export function jsonString(text: string): string {
 
 /** registryErrorBody renders `{"errors":[{"code","message","detail"}]}`; `detailJson` is raw JSON text. */
 export function registryErrorBody(code: string, message: string, detailJson: string = "null"): string {
-  return "{\"errors\":[{\"code\":\"" + code + "\",\"message\":" + jsonString(message) + ",\"detail\":" + detailJson + "}]}";
+  return part(Part.BodyStart) + code + part(Part.BodyMessage) + jsonString(message) + part(Part.BodyDetail) + detailJson + part(Part.BodyEnd);
 }
 
 /**
@@ -69,7 +109,7 @@ export function sendRegistryError(
   detailJson: string = "null",
   headers: Array<HeaderPair> = new Array<HeaderPair>(),
 ): void {
-  headers.push(new HeaderPair("content-type", "application/json"));
+  headers.push(new HeaderPair("content-type", part(Part.Json)));
   sendLocalResponse(status, details, registryErrorBody(code, message, detailJson), headers);
 }
 
@@ -87,7 +127,7 @@ export function isQuotable(text: string): bool {
 
 /** bearerChallengePrefix returns `Bearer realm="<realm>",service="<service>"`; both must be quotable. */
 export function bearerChallengePrefix(realm: string, service: string): string {
-  return "Bearer realm=\"" + realm + "\",service=\"" + service + "\"";
+  return part(Part.Realm) + realm + part(Part.Service) + service + "\"";
 }
 
 /**
@@ -95,9 +135,9 @@ export function bearerChallengePrefix(realm: string, service: string): string {
  * (when non-empty, e.g. `insufficient_scope`); returns the `WWW-Authenticate` value.
  */
 export function bearerChallenge(prefix: string, scope: string, error: string = ""): string {
-  let challenge = prefix.length > 0 ? prefix : "Bearer";
-  if (scope.length > 0) challenge += ",scope=\"" + scope + "\"";
-  if (error.length > 0) challenge += ",error=\"" + error + "\"";
+  let challenge = prefix.length > 0 ? prefix : part(Part.Bearer);
+  if (scope.length > 0) challenge += part(Part.Scope) + scope + "\"";
+  if (error.length > 0) challenge += part(Part.Error) + error + "\"";
   return challenge;
 }
 
