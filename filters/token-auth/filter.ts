@@ -27,7 +27,6 @@ import {
   WasmResult,
 } from "proxy-wasm-as-sdk";
 import { base64UrlDecode, HmacSha256 } from "proxy-wasm-as-sdk/crypto";
-import { TextTable } from "proxy-wasm-as-sdk/texts";
 import { challengeScope, parseRoute, RouteKind } from "proxy-wasm-as-sdk/registry/routes";
 import {
   bearerChallenge,
@@ -41,7 +40,8 @@ import {
   sendRegistryError,
   UNAUTHORIZED,
 } from "proxy-wasm-as-sdk/registry/errors";
-import { JwtKey, JwtSettings, JwtVerifier, Name, name, Reason, reasonText, VerifiedToken } from "./assembly/jwt";
+import { JwtKey, JwtSettings, JwtVerifier, VerifiedToken } from "./assembly/jwt";
+import { Name, name, Reason, reasonText, Text, text } from "./assembly/texts";
 import { PlanCache } from "./assembly/plan-cache";
 
 /** FILTER is the filter's name: its root id, and the prefix of its log lines and configuration errors. */
@@ -53,98 +53,10 @@ class PlanLookup {
   headers: Array<HeaderPair> = new Array<HeaderPair>();
   constructor(readonly cluster: string, readonly timeoutMs: u32, readonly cache: PlanCache) {}
 }
-/**
- * token-auth's fixed texts that are only logged, sent or used once (configuration errors, metric
- * names, the registry errors it answers with): lines of TEXTS in this order, kept as UTF-8 in one
- * table instead of a UTF-16 literal each (filters/sdk/texts.ts). Header names and the texts a
- * request compares against stay literals.
- */
-const enum Text {
-  NotQuotable,
-  NoKeys,
-  Empty,
-  NotHs256,
-  ShortKey,
-  DuplicateKid,
-  MetricLookups,
-  MetricLookupFailures,
-  MetricAllowed,
-  MetricDenied,
-  MetricPlanPrefix,
-  MetricPlanSuffix,
-  LogUnavailable,
-  LogRefused,
-  LogUser,
-  UnavailableDetails,
-  UnavailableCode,
-  UnavailableMessage,
-  UnauthorizedDetails,
-  UnauthorizedCode,
-  UnauthorizedMessage,
-  // The configuration's field names, each object's in a run (see fieldNames).
-  Issuer,
-  Audience,
-  ClockSkewSeconds,
-  MaxTokenLength,
-  Realm,
-  Service,
-  Keys,
-  PlanLookupField,
-  Cluster,
-  Authority,
-  Path,
-  Secret,
-  TtlMs,
-  TimeoutMs,
-  Slots,
-  Kid,
-  Alg,
-  K,
-}
-const TEXTS = new TextTable(`must not contain quotes, backslashes or control characters
-expected at least one key
-expected a non-empty string
-only HS256 is supported
-expected base64url of at least 32 key bytes
-duplicate kid
-image_hub.token_auth.plan_lookups
-image_hub.token_auth.plan_lookup_failures
-image_hub.token_auth.allowed
-image_hub.token_auth.denied
-image_hub.token_auth.
-.allowed
-token-auth: 503: plan lookup failed
-token-auth: 401: 
-user 
-token_auth_plan_unavailable
-UNAVAILABLE
-current plan could not be confirmed
-token_auth_unauthorized
-UNAUTHORIZED
-authentication required
-issuer
-audience
-clockSkewSeconds
-maxTokenLength
-realm
-service
-keys
-planLookup
-cluster
-authority
-path
-secret
-ttlMs
-timeoutMs
-slots
-kid
-alg
-k`);
-
-/** The field names TEXTS holds from `first` to `last`, for ConfigReader#allowOnly. */
+/** The field names the texts hold from `first` to `last`, for ConfigReader#allowOnly. */
 function fieldNames(first: Text, last: Text): Array<string> {
   const names = new Array<string>();
-  for (let i = first; i <= last; i++) names.push(TEXTS.get(i));
+  for (let i = first; i <= last; i++) names.push(text(i));
   return names;
 }
 const MAX_PLAN_METRICS: i32 = 16;
@@ -156,7 +68,7 @@ const MAX_PLAN_METRICS: i32 = 16;
  */
 class PlanCounter extends Counter {
   constructor(readonly plan: string, readonly next: PlanCounter | null) {
-    super(TEXTS.get(Text.MetricPlanPrefix) + plan + TEXTS.get(Text.MetricPlanSuffix));
+    super(text(Text.MetricPlanPrefix) + plan + text(Text.MetricPlanSuffix));
   }
 }
 
@@ -166,10 +78,10 @@ export class TokenAuthRoot extends RootContext {
   /** The challenge up to (not including) the optional scope, built once per configuration. */
   challengePrefix: string = "";
   lookup: PlanLookup | null = null;
-  readonly lookups: Counter = new Counter(TEXTS.get(Text.MetricLookups));
-  readonly lookupFailures: Counter = new Counter(TEXTS.get(Text.MetricLookupFailures));
-  readonly allowed: Counter = new Counter(TEXTS.get(Text.MetricAllowed));
-  readonly denied: Counter = new Counter(TEXTS.get(Text.MetricDenied));
+  readonly lookups: Counter = new Counter(text(Text.MetricLookups));
+  readonly lookupFailures: Counter = new Counter(text(Text.MetricLookupFailures));
+  readonly allowed: Counter = new Counter(text(Text.MetricAllowed));
+  readonly denied: Counter = new Counter(text(Text.MetricDenied));
   /** Allowed requests per plan; plans come from signed tokens, and the list is capped anyway. */
   private allowedByPlan: PlanCounter | null = null;
   private planCounters: i32 = 0;
@@ -195,13 +107,13 @@ export class TokenAuthRoot extends RootContext {
     const settings = new JwtSettings();
     settings.issuer = nonEmpty(reader, config, Text.Issuer);
     settings.audience = nonEmpty(reader, config, Text.Audience);
-    settings.clockSkewSeconds = <f64>reader.optionalInteger(config, TEXTS.get(Text.ClockSkewSeconds), 30, 0, 600);
-    settings.maxTokenLength = <i32>reader.optionalInteger(config, TEXTS.get(Text.MaxTokenLength), 4096, 64, 65536);
+    settings.clockSkewSeconds = <f64>reader.optionalInteger(config, text(Text.ClockSkewSeconds), 30, 0, 600);
+    settings.maxTokenLength = <i32>reader.optionalInteger(config, text(Text.MaxTokenLength), 4096, 64, 65536);
     const realm = nonEmpty(reader, config, Text.Realm);
     const service = nonEmpty(reader, config, Text.Service);
     if (!isQuotable(realm)) fail(reader, config, Text.Realm, Text.NotQuotable);
     if (!isQuotable(service)) fail(reader, config, Text.Service, Text.NotQuotable);
-    const keys = reader.requireArray(config, TEXTS.get(Text.Keys));
+    const keys = reader.requireArray(config, text(Text.Keys));
     if (keys !== null && keys.items.length == 0) fail(reader, config, Text.Keys, Text.NoKeys);
     if (keys !== null) {
       for (let i = 0; i < keys.items.length && reader.ok(); i++) {
@@ -211,7 +123,7 @@ export class TokenAuthRoot extends RootContext {
         if (parsed !== null) settings.keys.push(parsed);
       }
     }
-    const lookupConfig = reader.optionalObject(config, TEXTS.get(Text.PlanLookupField));
+    const lookupConfig = reader.optionalObject(config, text(Text.PlanLookupField));
     let lookup: PlanLookup | null = null;
     if (lookupConfig !== null && reader.ok()) {
       reader.allowOnly(lookupConfig, fieldNames(Text.Cluster, Text.Slots));
@@ -219,9 +131,9 @@ export class TokenAuthRoot extends RootContext {
       const authority = nonEmpty(reader, lookupConfig, Text.Authority);
       const path = nonEmpty(reader, lookupConfig, Text.Path);
       const secret = nonEmpty(reader, lookupConfig, Text.Secret);
-      const ttlMs = reader.optionalInteger(lookupConfig, TEXTS.get(Text.TtlMs), 1000, 0, 1000);
-      const timeoutMs = reader.optionalInteger(lookupConfig, TEXTS.get(Text.TimeoutMs), 500, 1, 10000);
-      const slots = <i32>reader.optionalInteger(lookupConfig, TEXTS.get(Text.Slots), 1024, 1, 65536);
+      const ttlMs = reader.optionalInteger(lookupConfig, text(Text.TtlMs), 1000, 0, 1000);
+      const timeoutMs = reader.optionalInteger(lookupConfig, text(Text.TimeoutMs), 500, 1, 10000);
+      const slots = <i32>reader.optionalInteger(lookupConfig, text(Text.Slots), 1024, 1, 65536);
       if (reader.ok()) {
         lookup = new PlanLookup(cluster, <u32>timeoutMs, new PlanCache(slots, <f64>ttlMs));
         lookup.headers.push(new HeaderPair(":method", "GET"));
@@ -243,14 +155,14 @@ export class TokenAuthRoot extends RootContext {
   }
 }
 
-/** Records `error` (a TEXTS line) for the field `field` (a TEXTS line) of `object`. */
+/** Records `error` (a line of assembly/texts.ts) for the field `field` (a line of assembly/texts.ts) of `object`. */
 function fail(reader: ConfigReader, object: JsonObject, field: Text, error: Text): void {
-  reader.fail(object.path + "." + TEXTS.get(field), TEXTS.get(error));
+  reader.fail(object.path + "." + text(field), text(error));
 }
 
-/** The string field `field` (a TEXTS line), which must be present and non-empty ("" after recording why not). */
+/** The string field `field` (a line of assembly/texts.ts), which must be present and non-empty ("" after recording why not). */
 function nonEmpty(reader: ConfigReader, object: JsonObject, field: Text): string {
-  const value = reader.requireString(object, TEXTS.get(field));
+  const value = reader.requireString(object, text(field));
   if (value !== null && value.length == 0) fail(reader, object, field, Text.Empty);
   return value === null ? "" : value;
 }
@@ -258,9 +170,9 @@ function nonEmpty(reader: ConfigReader, object: JsonObject, field: Text): string
 function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): JwtKey | null {
   reader.allowOnly(key, fieldNames(Text.Kid, Text.K));
   const kid = nonEmpty(reader, key, Text.Kid);
-  const alg = reader.requireString(key, TEXTS.get(Text.Alg));
+  const alg = reader.requireString(key, text(Text.Alg));
   if (alg !== null && alg != name(Name.Hs256)) fail(reader, key, Text.Alg, Text.NotHs256);
-  const secret = reader.requireString(key, TEXTS.get(Text.K));
+  const secret = reader.requireString(key, text(Text.K));
   if (!reader.ok() || secret === null) return null;
   const bytes = base64UrlDecode(secret);
   if (bytes === null || bytes.length < 32) {
@@ -280,7 +192,7 @@ function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): 
 function bearerToken(authorization: string | null): string | null {
   if (authorization === null || authorization.length < 8) return null;
   // RFC 7235: the scheme name is case-insensitive.
-  if (asciiLower(authorization.substring(0, 7)) != "bearer ") return null;
+  if (asciiLower(authorization.substring(0, 7)) != name(Name.BearerScheme)) return null;
   const token = authorization.substring(7).trim();
   return token.length == 0 ? null : token;
 }
@@ -362,12 +274,12 @@ class TokenAuth extends HttpContext {
       const answered = httpCallResponseHeaders.get(":status");
       if (answered !== null) status = answered;
     }
-    if (status == "404") {
+    if (status == name(Name.NotFound)) {
       this.refuse(root, this.scope, Reason.UserGone, identity.subject);
       return;
     }
     let body: string | null = null;
-    if (status == "200" && bodySize <= 64) body = httpCallResponseBody.readString();
+    if (status == name(Name.Ok) && bodySize <= 64) body = httpCallResponseBody.readString();
     if (body === null || !isPlanId(body)) {
       this.unavailable(root);
       return;
@@ -390,20 +302,20 @@ class TokenAuth extends HttpContext {
   /** Fails closed when no current plan could be confirmed: 503, Retry-After: 1. */
   private unavailable(root: TokenAuthRoot): FilterHeadersStatus {
     root.lookupFailures.increment();
-    if (logEnabled(LogLevel.Debug)) logDebug(TEXTS.get(Text.LogUnavailable));
+    if (logEnabled(LogLevel.Debug)) logDebug(text(Text.LogUnavailable));
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair("retry-after", "1"));
-    sendRegistryError(503, TEXTS.get(Text.UnavailableDetails), TEXTS.get(Text.UnavailableCode), TEXTS.get(Text.UnavailableMessage), "null", headers);
+    sendRegistryError(503, text(Text.UnavailableDetails), text(Text.UnavailableCode), text(Text.UnavailableMessage), "null", headers);
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
   /** Answers 401 with the challenge; the debug log names `reason` (and the user it is about, if any). */
   private refuse(root: TokenAuthRoot, scope: string, reason: Reason, user: string = ""): FilterHeadersStatus {
     root.denied.increment();
-    if (logEnabled(LogLevel.Debug)) logDebug(TEXTS.get(Text.LogRefused) + (user.length > 0 ? TEXTS.get(Text.LogUser) + user + " " : "") + reasonText(reason));
+    if (logEnabled(LogLevel.Debug)) logDebug(text(Text.LogRefused) + (user.length > 0 ? text(Text.LogUser) + user + " " : "") + reasonText(reason));
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair("www-authenticate", bearerChallenge(root.challengePrefix, scope)));
-    sendRegistryError(UNAUTHORIZED, TEXTS.get(Text.UnauthorizedDetails), TEXTS.get(Text.UnauthorizedCode), TEXTS.get(Text.UnauthorizedMessage), "null", headers);
+    sendRegistryError(UNAUTHORIZED, text(Text.UnauthorizedDetails), text(Text.UnauthorizedCode), text(Text.UnauthorizedMessage), "null", headers);
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 }
