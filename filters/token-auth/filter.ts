@@ -49,7 +49,10 @@ export const FILTER = "token-auth";
 
 /** Where and how token-auth asks the access service for a user's current plan. */
 class PlanLookup {
-  /** The callout's headers except x-hub-user, built once. */
+  /**
+   * The callout's headers, built once; the last, x-hub-user, is set per callout (httpCall encodes
+   * the list before it returns, so one list serves every callout of the VM).
+   */
   headers: Array<HeaderPair> = new Array<HeaderPair>();
   constructor(readonly cluster: string, readonly timeoutMs: u32, readonly cache: PlanCache) {}
 }
@@ -140,6 +143,7 @@ export class TokenAuthRoot extends RootContext {
         lookup.headers.push(new HeaderPair(":path", path));
         lookup.headers.push(new HeaderPair(":authority", authority));
         lookup.headers.push(new HeaderPair(HEADER_SIDECAR, secret));
+        lookup.headers.push(new HeaderPair(HEADER_USER, ""));
       }
     }
     if (!reader.ok()) return reader.finish();
@@ -253,8 +257,8 @@ class TokenAuth extends HttpContext {
     const plan = lookup.cache.fresh(identity.subject, nowSeconds * 1000);
     if (plan !== null) return this.pass(root, identity, plan);
     // No plan confirmed within the TTL: ask the access service and hold the request until it answers.
-    const headers = lookup.headers.slice(0);
-    headers.push(new HeaderPair(HEADER_USER, identity.subject));
+    const headers = lookup.headers;
+    unchecked((headers[headers.length - 1] = new HeaderPair(HEADER_USER, identity.subject)));
     root.lookups.increment();
     if (httpCall(lookup.cluster, headers, null, new Array<HeaderPair>(), lookup.timeoutMs, this) == 0) return this.unavailable(root);
     this.pending = identity;
