@@ -131,6 +131,17 @@ for (const build of BUILDS) {
       assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed"), BigInt(plans.reduce((sum, _, i) => sum + (i % 3) + 1, 0)));
     });
 
+    it("should list every combination of granted actions in pull, push, delete order", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const grants = [["delete", "pull"], ["push", "delete"], ["delete", "push", "pull", "delete"], ["delete"], ["push"], ["pull"], ["push", "pull"], ["tag"]];
+      const token = mintToken({ now: policy.nowSeconds(), access: grants.map((actions, i) => ({ name: `r${i}`, actions })) });
+      const result = await policy.send("GET", "/v2/", { authorization: `Bearer ${token}` });
+      assert.equal(
+        header(result.upstreamRequest!.headers, "x-hub-access"),
+        "repository:r0:pull,delete repository:r1:push,delete repository:r2:pull,push,delete repository:r3:delete repository:r4:push repository:r5:pull repository:r6:pull,push",
+      );
+    });
+
     it("should leave exactly one verified value of each identity header when the client repeats them", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
       const token = mintToken({ now: policy.nowSeconds(), sub: "alice", plan: "team", access: [{ name: "alice/app", actions: ["pull"] }] });

@@ -179,21 +179,22 @@ export function queryParameter(query: string, key: string): string | null {
 
 function percentDecode(text: string): string {
   if (indexOfChar(text, 0x25) < 0 && indexOfChar(text, 0x2b) < 0) return text;
-  let out = "";
+  // Written straight into the string: each character out comes from one or three in, so the input's
+  // length is enough (a concatenation per character would allocate a string each).
+  const out = changetype<usize>(__new(<usize>text.length << 1, idof<string>()));
+  let o: usize = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+    let c = text.charCodeAt(i);
     if (c == 0x25) {
       const high = i + 2 < text.length ? hexValue(text.charCodeAt(i + 1)) : -1;
       const low = i + 2 < text.length ? hexValue(text.charCodeAt(i + 2)) : -1;
-      const decoded = (high << 4) | low;
-      if (high < 0 || low < 0 || decoded < 0x21 || decoded > 0x7e) return "%";
-      out += String.fromCharCode(decoded);
+      c = (high << 4) | low;
+      if (high < 0 || low < 0 || c < 0x21 || c > 0x7e) return "%";
       i += 2;
-    } else {
-      out += String.fromCharCode(c == 0x2b ? 0x20 : c);
-    }
+    } else if (c == 0x2b) c = 0x20;
+    store<u16>(out + (o++ << 1), <u16>c);
   }
-  return out;
+  return changetype<string>(__renew(out, o << 1));
 }
 
 function repositoryRoute(route: Route, name: string, action: i32): Route {

@@ -297,22 +297,19 @@ function renderAccess(access: JsonArray): string | null {
     if (!isValidRepositoryName(repository)) return null;
     const actions = object.get(name(Name.Actions));
     if (actions === null || actions.kind != JsonKind.Array) return null;
-    let pull = false, push = false, remove = false;
+    let granted = 0;
     const items = changetype<JsonArray>(actions).items;
     for (let j = 0; j < items.length; j++) {
       const item = unchecked(items[j]);
       if (item.kind != JsonKind.String) return null;
       const action = changetype<JsonString>(item).value;
-      if (action == name(Name.Pull)) pull = true;
-      else if (action == name(Name.Push)) push = true;
-      else if (action == name(Name.Delete)) remove = true;
+      if (action == name(Name.Pull)) granted |= 1;
+      else if (action == name(Name.Push)) granted |= 2;
+      else if (action == name(Name.Delete)) granted |= 4;
     }
-    if (!pull && !push && !remove) continue;
-    let list = pull ? name(Name.Pull) : "";
-    if (push) list += name(list.length > 0 ? Name.CommaPush : Name.Push);
-    if (remove) list += name(list.length > 0 ? Name.CommaDelete : Name.Delete);
+    if (granted == 0) continue;
     if (out.length > 0) out += " ";
-    out += name(Name.RepositoryScope) + repository + ":" + list;
+    out += name(Name.RepositoryScope) + repository + ":" + name(<Name>(Name.Pull + granted - 1));
   }
   return out;
 }

@@ -28,11 +28,14 @@ export const enum Name {
   Repository,
   NameMember,
   Actions,
+  // The granted actions as x-hub-access lists them, in the order of their bits (pull 1, push 2, delete 4).
   Pull,
   Push,
+  PullPush,
   Delete,
-  CommaPush,
-  CommaDelete,
+  PullDelete,
+  PushDelete,
+  PullPushDelete,
   RepositoryScope,
   Token,
   // The Authorization scheme with its space, and the access service's two answers.
@@ -148,9 +151,11 @@ name
 actions
 pull
 push
+pull,push
 delete
-,push
-,delete
+pull,delete
+push,delete
+pull,push,delete
 repository:
 token
 bearer 
