@@ -5,7 +5,6 @@
 // "Live plans"), never the token's claim; a plan it cannot confirm is refused (503), never guessed.
 // The filter itself; index.ts builds it as its own module, filters/policy composes it with the others.
 import {
-  asciiLower,
   ConfigReader,
   decodeUtf8,
   Counter,
@@ -27,7 +26,8 @@ import {
   WasmResult,
 } from "proxy-wasm-as-sdk";
 import { base64UrlDecode, HmacSha256 } from "proxy-wasm-as-sdk/crypto";
-import { challengeScope, parseRoute, RouteKind } from "proxy-wasm-as-sdk/registry/routes";
+import { challengeScope, parseRoute, Route, RouteKind } from "proxy-wasm-as-sdk/registry/routes";
+import { isSpace } from "util/string";
 import {
   bearerChallenge,
   bearerChallengePrefix,
@@ -195,10 +195,19 @@ function parseKey(reader: ConfigReader, key: JsonObject, known: Array<JwtKey>): 
 /** bearerToken returns the token of an `Authorization: Bearer <token>` value, or null for any other shape. */
 function bearerToken(authorization: string | null): string | null {
   if (authorization === null || authorization.length < 8) return null;
-  // RFC 7235: the scheme name is case-insensitive.
-  if (asciiLower(authorization.substring(0, 7)) != name(Name.BearerScheme)) return null;
-  const token = authorization.substring(7).trim();
-  return token.length == 0 ? null : token;
+  // RFC 7235: the scheme name is case-insensitive. Compared in place, A-Z lowered (no copies).
+  const scheme = name(Name.BearerScheme);
+  for (let i = 0; i < 7; i++) {
+    let c = authorization.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c != scheme.charCodeAt(i)) return null;
+  }
+  // The rest without the spaces around it (String#trim's spaces), cut once.
+  let start = 7;
+  let end = authorization.length;
+  while (start < end && isSpace(authorization.charCodeAt(start))) start++;
+  while (end > start && isSpace(authorization.charCodeAt(end - 1))) end--;
+  return start == end ? null : authorization.substring(start, end);
 }
 
 /** Removes `name` from the request when the snapshot has it; false when the host refused the removal. */
@@ -209,8 +218,8 @@ function removeIfPresent(name: string): bool {
 class TokenAuth extends HttpContext {
   /** The identity waiting for its plan lookup, if one is in flight. */
   private pending: VerifiedToken | null = null;
-  /** The challenge scope of the paused request, for a refusal after the lookup. */
-  private scope: string = "";
+  /** The route of the paused request, for the challenge scope of a refusal after the lookup. */
+  private route: Route | null = null;
 
   /** Implements HttpContext.onRequestHeaders. */
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
@@ -234,9 +243,9 @@ class TokenAuth extends HttpContext {
       if (written) return FilterHeadersStatus.Continue;
     }
     const verifier = root.verifier;
-    // The challenge scope is only needed for a refusal; built then, not on every request.
-    if (!written) return this.refuse(root, challengeScope(route), Reason.IdentityNotRemoved);
-    if (verifier === null) return this.refuse(root, challengeScope(route), Reason.NotConfigured);
+    // The challenge scope is only needed for a refusal; refuse builds it, not every request.
+    if (!written) return this.refuse(root, route, Reason.IdentityNotRemoved);
+    if (verifier === null) return this.refuse(root, route, Reason.NotConfigured);
     // An Authorization value that verified before is found by its bytes: no decoding, no string hash.
     const authorization = request.getBytes("authorization");
     let nowSeconds: f64 = 0;
@@ -247,11 +256,11 @@ class TokenAuth extends HttpContext {
     }
     if (identity === null && (authorization === null || !verifier.cached)) {
       const token = bearerToken(authorization === null ? null : decodeUtf8(authorization));
-      if (token === null) return this.refuse(root, challengeScope(route), Reason.NoBearerToken);
+      if (token === null) return this.refuse(root, route, Reason.NoBearerToken);
       identity = verifier.verify(token, nowSeconds);
       if (identity !== null && authorization !== null) verifier.rememberAuthorization(authorization, identity);
     }
-    if (identity === null) return this.refuse(root, challengeScope(route), verifier.reason);
+    if (identity === null) return this.refuse(root, route, verifier.reason);
     const lookup = root.lookup;
     if (lookup === null) return this.pass(root, identity, identity.plan);
     const plan = lookup.cache.fresh(identity.subject, nowSeconds * 1000);
@@ -262,7 +271,7 @@ class TokenAuth extends HttpContext {
     root.lookups.increment();
     if (httpCall(lookup.cluster, headers, null, new Array<HeaderPair>(), lookup.timeoutMs, this) == 0) return this.unavailable(root);
     this.pending = identity;
-    this.scope = challengeScope(route);
+    this.route = route;
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
@@ -279,7 +288,7 @@ class TokenAuth extends HttpContext {
       if (answered !== null) status = answered;
     }
     if (status == name(Name.NotFound)) {
-      this.refuse(root, this.scope, Reason.UserGone, identity.subject);
+      this.refuse(root, this.route, Reason.UserGone, identity.subject);
       return;
     }
     let body: string | null = null;
@@ -298,7 +307,7 @@ class TokenAuth extends HttpContext {
       requestHeaders.replace(HEADER_USER, identity.subject) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_PLAN, plan) == WasmResult.Ok &&
       requestHeaders.replace(HEADER_ACCESS, identity.access) == WasmResult.Ok;
-    if (!set) return this.refuse(root, "", Reason.IdentityNotWritten);
+    if (!set) return this.refuse(root, null, Reason.IdentityNotWritten);
     root.countAllowed(plan);
     return FilterHeadersStatus.Continue;
   }
@@ -307,21 +316,27 @@ class TokenAuth extends HttpContext {
   private unavailable(root: TokenAuthRoot): FilterHeadersStatus {
     root.lookupFailures.increment();
     if (logEnabled(LogLevel.Debug)) logDebug(text(Text.LogUnavailable));
-    const headers = new Array<HeaderPair>();
-    headers.push(new HeaderPair("retry-after", "1"));
-    sendRegistryError(503, text(Text.UnavailableDetails), text(Text.UnavailableCode), text(Text.UnavailableMessage), "null", headers);
+    sendError(503, Text.UnavailableDetails, "retry-after", "1");
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
-  /** Answers 401 with the challenge; the debug log names `reason` (and the user it is about, if any). */
-  private refuse(root: TokenAuthRoot, scope: string, reason: Reason, user: string = ""): FilterHeadersStatus {
+  /** Answers 401 with the challenge (and `route`'s scope); the debug log names `reason` (and the user it is about, if any). */
+  private refuse(root: TokenAuthRoot, route: Route | null, reason: Reason, user: string = ""): FilterHeadersStatus {
     root.denied.increment();
     if (logEnabled(LogLevel.Debug)) logDebug(text(Text.LogRefused) + (user.length > 0 ? text(Text.LogUser) + user + " " : "") + reasonText(reason));
-    const headers = new Array<HeaderPair>();
-    headers.push(new HeaderPair("www-authenticate", bearerChallenge(root.challengePrefix, scope)));
-    sendRegistryError(UNAUTHORIZED, text(Text.UnauthorizedDetails), text(Text.UnauthorizedCode), text(Text.UnauthorizedMessage), "null", headers);
+    sendError(UNAUTHORIZED, Text.UnauthorizedDetails, "www-authenticate", bearerChallenge(root.challengePrefix, route === null ? "" : challengeScope(route)));
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
+}
+
+/**
+ * Answers with a registry error and one extra response header; `details` is the first of three
+ * consecutive texts: the local reply's details, the error code and its message.
+ */
+function sendError(status: u32, details: Text, header: string, value: string): void {
+  const headers = new Array<HeaderPair>();
+  headers.push(new HeaderPair(header, value));
+  sendRegistryError(status, text(details), text(details + 1), text(details + 2), "null", headers);
 }
 
 /** newTokenAuthRoot creates token-auth's root context: index.ts registers it, filters/policy composes it. */
