@@ -54,15 +54,16 @@ function run(bin: string, args: string[]): string {
 }
 
 /**
- * Plans pinning for this run. `disabled` (BENCH_COST_PIN=0) turns it off. Envoys get the last CPU this
- * process may use, everything else the others. Never throws: without taskset, with fewer than 2 CPUs
- * or when taskset fails, the returned session does nothing and its plan says why.
+ * Plans pinning for this run. `disabled` (BENCH_COST_PIN=0) turns it off; `taskset` overrides where
+ * taskset is (null: as if absent). Envoys get the last CPU this process may use, everything else the
+ * others. Never throws: without taskset, with fewer than 2 CPUs or when taskset fails, the returned
+ * session does nothing and its plan says why.
  */
-export function startPinning(disabled: boolean): Pinning {
+export function startPinning(opts: { disabled?: boolean; taskset?: string | null } = {}): Pinning {
   const none = (reason: string): Pinning => ({ plan: { used: false, reason }, pinEnvoy: () => false, pinSelf: () => false, restore: () => {} });
-  if (disabled) return none("turned off (BENCH_COST_PIN=0)");
+  if (opts.disabled) return none("turned off (BENCH_COST_PIN=0)");
   if (process.platform !== "linux") return none(`not on Linux (${process.platform})`);
-  const bin = tasksetPath();
+  const bin = opts.taskset === undefined ? tasksetPath() : opts.taskset;
   if (!bin) return none("taskset not installed");
   let original: string;
   try {
