@@ -1,8 +1,9 @@
-// CPU pinning for the "filter cost in Envoy" table: each Envoy (one worker) on one CPU, the load
-// client and the trivial upstream (this process, and wrk which inherits its affinity) on the others,
-// so the measured processes neither migrate nor compete with each other for a core. Uses util-linux
-// `taskset` when it is installed and the process may run on at least 2 CPUs; otherwise nothing is
-// pinned and the caller reports why. Never required.
+// CPU pinning for the "filter cost in Envoy" table (opt-in, BENCH_COST_PIN=1): each Envoy (one
+// worker) on one CPU, the load client and the trivial upstream (this process, and wrk which inherits
+// its affinity) on the others, so the measured processes neither migrate nor compete with each other
+// for a core. Uses util-linux `taskset` when it is installed and the process may run on at least 2
+// CPUs; otherwise nothing is pinned and the caller reports why. Never required. Off by default:
+// measured on the shared 2-core machine it made the table less steady, not more (bench/README.md).
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
@@ -54,14 +55,14 @@ function run(bin: string, args: string[]): string {
 }
 
 /**
- * Plans pinning for this run. `disabled` (BENCH_COST_PIN=0) turns it off; `taskset` overrides where
+ * Plans pinning for this run. `disabled` (BENCH_COST_PIN unset) turns it off; `taskset` overrides where
  * taskset is (null: as if absent). Envoys get the last CPU this process may use, everything else the
  * others. Never throws: without taskset, with fewer than 2 CPUs or when taskset fails, the returned
  * session does nothing and its plan says why.
  */
 export function startPinning(opts: { disabled?: boolean; taskset?: string | null } = {}): Pinning {
   const none = (reason: string): Pinning => ({ plan: { used: false, reason }, pinEnvoy: () => false, pinSelf: () => false, restore: () => {} });
-  if (opts.disabled) return none("turned off (BENCH_COST_PIN=0)");
+  if (opts.disabled) return none("off by default, BENCH_COST_PIN=1 pins");
   if (process.platform !== "linux") return none(`not on Linux (${process.platform})`);
   const bin = opts.taskset === undefined ? tasksetPath() : opts.taskset;
   if (!bin) return none("taskset not installed");

@@ -58,7 +58,7 @@ export const envoyCostSection: Section = {
     await new Promise<void>((resolve) => plans.listen(0, "127.0.0.1", resolve));
     const started: { spec: ArmSpec; envoy: Instance }[] = [];
     const loadStart = loadAverageNow();
-    const pinning = startPinning({ disabled: process.env.BENCH_COST_PIN === "0" });
+    const pinning = startPinning({ disabled: process.env.BENCH_COST_PIN !== "1" });
     try {
       const clusters = [
         { name: "upstream", port: upstream.port },

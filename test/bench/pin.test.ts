@@ -24,7 +24,7 @@ describe("parseCpuList", () => {
 describe("startPinning", () => {
   test("pins nothing when turned off, and says so", () => {
     const p = startPinning({ disabled: true });
-    assert.deepEqual(p.plan, { used: false, reason: "turned off (BENCH_COST_PIN=0)" });
+    assert.deepEqual(p.plan, { used: false, reason: "off by default, BENCH_COST_PIN=1 pins" });
     assert.equal(p.pinEnvoy(process.pid), false);
     assert.equal(p.pinSelf(), false);
   });
