@@ -1,6 +1,7 @@
 // A one-off diagnostic of the envoy-cost section (BENCH_COST_ADD_HEADER_SPLIT=1): where add-header's
 // cost goes. The same module runs with its example configuration (2 request + 1 response headers, arm
-// `add-header`), its request headers only, its response header only, and `{}`. Writing a REQUEST
+// `add-header`), its request headers only, its first request header only, its response header only,
+// and `{}`. Writing a REQUEST
 // header may make Envoy clear the route cache, so that the router matches the route a second time;
 // two more arms (the floor, and request-only) run behind a route table with ROUTE_PADDING
 // non-matching routes ahead of the real one: if the cache is cleared, the request-only arm pays that
@@ -38,6 +39,7 @@ export function addHeaderSplitArms(arms: ArmSpec[]): ArmSpec[] {
   const nResp = response.response.length;
   return [
     variant("add-header-request", `add-header, its ${nReq} request header(s) only`, request),
+    variant("add-header-request1", "add-header, its first request header only", { request: request.request.slice(0, 1) }),
     variant("add-header-response", `add-header, its ${nResp} response header(s) only`, response),
     variant("add-header-none", "add-header, {} (adds nothing)", {}),
     { ...floor, id: "floor-padded", label: `floor, ${ROUTE_PADDING} non-matching routes ahead`, diagnostic: true, routes: padded },
