@@ -7,6 +7,7 @@ import {
   asciiLower,
   childPath,
   ConfigReader,
+  decimal,
   FilterHeadersStatus,
   getPluginConfigurationString,
   HeaderMap,
@@ -102,7 +103,7 @@ class AddHeaderRoot extends RootContext {
     if (!cfg.finish()) return false;
     this.request = request;
     this.response = response;
-    logInfo(FILTER + ": adding " + request.length.toString() + " request and " + response.length.toString() + " response headers");
+    logInfo(FILTER + ": adding " + decimal(request.length) + " request and " + decimal(response.length) + " response headers");
     return true;
   }
 
@@ -121,14 +122,14 @@ class AddHeader extends HttpContext {
   /** Implements HttpContext.onRequestHeaders. */
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     addAll(requestHeaders, this.config.request);
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": added " + this.config.request.length.toString() + " request headers");
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": added " + decimal(this.config.request.length) + " request headers");
     return FilterHeadersStatus.Continue;
   }
 
   /** Implements HttpContext.onResponseHeaders. */
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     addAll(responseHeaders, this.config.response);
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": added " + this.config.response.length.toString() + " response headers");
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": added " + decimal(this.config.response.length) + " response headers");
     return FilterHeadersStatus.Continue;
   }
 }

@@ -7,6 +7,7 @@
 //   const name = cfg.requireString(root, "name");
 //   return cfg.finish();   // logs the first error (if any) at critical and returns false
 import { isSpace } from "util/string";
+import { decimal } from "./decimal";
 import { logCritical } from "./hostcalls/log";
 import {
   childPath,
@@ -50,7 +51,7 @@ export class ConfigReader {
         this.fail(this.rootPath, jsonText(JsonText.Empty));
         return null;
       }
-      this.fail(this.rootPath, jsonText(JsonText.InvalidJson) + r.offset.toString() + ": " + r.error);
+      this.fail(this.rootPath, jsonText(JsonText.InvalidJson) + decimal(r.offset) + ": " + r.error);
       return null;
     }
     return this.asObject(v);

@@ -2,6 +2,7 @@
 // npm JSON package for AssemblyScript compiles on 0.28 without a compiler transform. Every value records
 // its path ("config.request[1].value") so configuration errors can name the field. Errors are returned,
 // never thrown (a throw in AssemblyScript aborts the VM).
+import { decimal } from "./decimal";
 import { TextTable } from "./texts";
 
 /** JsonKind tells which subclass a JsonValue is. */
@@ -153,7 +154,7 @@ export function childPath(parent: string, key: string): string {
 
 /** indexPath appends an array index to a path ("config.request" + 1 → "config.request[1]"). */
 export function indexPath(parent: string, index: i32): string {
-  return parent + "[" + index.toString() + "]";
+  return parent + "[" + decimal(index) + "]";
 }
 
 // The parser's state lives in module globals rather than a Parser object: a global read is shorter

@@ -2,6 +2,7 @@
 // env.seed, env.Date.now, env.console.*). asconfig.json wires them with "use", e.g. "abort=sdkAbort";
 // the names must be global.
 import { log as hostLog, logEnabled } from "../hostcalls/log";
+import { putDecimal } from "../decimal";
 import { E_ABORT_NO_FILE, E_ABORT_NO_MESSAGE } from "../errors";
 import { LogLevel } from "../types";
 import { proxy_get_current_time_nanoseconds, proxy_log, proc_exit, random_get } from "./imports";
@@ -19,16 +20,6 @@ function putAscii(at: usize, text: string): usize {
 function putBytes(at: usize, bytes: ArrayBuffer): usize {
   memory.copy(at, changetype<usize>(bytes), <usize>bytes.byteLength);
   return at + <usize>bytes.byteLength;
-}
-
-function putDecimal(at: usize, n: u32): usize {
-  let digits: usize = 1;
-  for (let t = n; t >= 10; t /= 10) digits++;
-  for (let i = digits; i > 0; i--) {
-    store<u8>(at + i - 1, <u8>(0x30 + n % 10));
-    n /= 10;
-  }
-  return at + digits;
 }
 
 /**

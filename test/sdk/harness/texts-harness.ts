@@ -1,6 +1,7 @@
-// Exposes the SDK's TextTable to test/sdk/texts.test.ts: the same lines as a literal (which the build's
+// Exposes the SDK's TextTable and decimal() to test/sdk/texts.test.ts: the same lines as a literal (which the build's
 // transform stores as UTF-8 static data) and as a string built at run time (kept as a string).
 export * from "proxy-wasm-as-sdk/abi/http";
+import { decimal } from "proxy-wasm-as-sdk/decimal";
 import { TextTable } from "proxy-wasm-as-sdk/texts";
 
 const LITERAL = new TextTable(`first
@@ -22,4 +23,11 @@ export function line(built: i32, index: i32): i32 {
 /** resultPtr returns the address of the last line. */
 export function resultPtr(): usize {
   return changetype<usize>(result);
+}
+
+/** formatted stores decimal(`n`) as UTF-8 (read with resultPtr) and tells whether it equals n.toString(); returns its size. */
+export function formatted(n: i32): i32 {
+  const text = decimal(n);
+  result = String.UTF8.encode(text);
+  return text == n.toString() ? result.byteLength : -1;
 }
