@@ -23,8 +23,27 @@ import {
   responseHeaders,
   RootContext,
 } from "proxy-wasm-as-sdk";
+import { TextTable } from "proxy-wasm-as-sdk/texts";
 
 const FILTER = "add-header";
+// The filter's fixed texts as one block of UTF-8 (proxy-wasm-as-sdk/texts), in Text's order; lines
+// that are joined to other text keep their leading and trailing spaces.
+const enum Text {
+  BadName,
+  BadValue,
+  Adding,
+  RequestAnd,
+  ResponseHeaders,
+  Added,
+  RequestHeaders,
+}
+const TEXTS = new TextTable(`expected a header name (letters, digits and !#$%&'*+-.^_\`|~)
+header value must not contain CR, LF or NUL
+: adding 
+ request and 
+ response headers
+: added 
+ request headers`);
 const FIELDS = ["request", "response"];
 const HEADER_FIELDS = ["name", "value"];
 
@@ -62,17 +81,17 @@ function readHeaders(cfg: ConfigReader, list: JsonArray | null): Array<HeaderToA
   const out = new Array<HeaderToAdd>();
   if (list === null) return out;
   for (let i = 0; i < list.items.length; i++) {
-    const item = cfg.asObject(list.items[i]);
+    const item = cfg.asObject(unchecked(list.items[i]));
     if (item === null || !cfg.allowOnly(item, HEADER_FIELDS)) return out;
     const name = cfg.requireString(item, "name");
     const value = cfg.requireString(item, "value");
     if (name === null || value === null) return out;
     if (!isToken(name)) {
-      cfg.fail(childPath(item.path, "name"), "expected a header name (letters, digits and !#$%&'*+-.^_`|~)");
+      cfg.fail(childPath(item.path, "name"), TEXTS.get(Text.BadName));
       return out;
     }
     if (!isFieldValue(value)) {
-      cfg.fail(childPath(item.path, "value"), "header value must not contain CR, LF or NUL");
+      cfg.fail(childPath(item.path, "value"), TEXTS.get(Text.BadValue));
       return out;
     }
     out.push(new HeaderToAdd(String.UTF8.encode(asciiLower(name)), String.UTF8.encode(value)));
@@ -103,7 +122,7 @@ class AddHeaderRoot extends RootContext {
     if (!cfg.finish()) return false;
     this.request = request;
     this.response = response;
-    logInfo(FILTER + ": adding " + decimal(request.length) + " request and " + decimal(response.length) + " response headers");
+    logInfo(FILTER + TEXTS.get(Text.Adding) + decimal(request.length) + TEXTS.get(Text.RequestAnd) + decimal(response.length) + TEXTS.get(Text.ResponseHeaders));
     return true;
   }
 
@@ -122,14 +141,14 @@ class AddHeader extends HttpContext {
   /** Implements HttpContext.onRequestHeaders. */
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     addAll(requestHeaders, this.config.request);
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": added " + decimal(this.config.request.length) + " request headers");
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + TEXTS.get(Text.Added) + decimal(this.config.request.length) + TEXTS.get(Text.RequestHeaders));
     return FilterHeadersStatus.Continue;
   }
 
   /** Implements HttpContext.onResponseHeaders. */
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     addAll(responseHeaders, this.config.response);
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": added " + decimal(this.config.response.length) + " response headers");
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + TEXTS.get(Text.Added) + decimal(this.config.response.length) + TEXTS.get(Text.ResponseHeaders));
     return FilterHeadersStatus.Continue;
   }
 }
