@@ -52,13 +52,14 @@ class HeaderToAdd {
   constructor(readonly name: ArrayBuffer, readonly value: ArrayBuffer) {}
 }
 
-const TOKEN_SYMBOLS = "!#$%&'*+-.^_`|~";
+// RFC 9110 token characters (tchar: letters, digits and !#$%&'*+-.^_`|~) as a set of 128 bits, one
+// per ASCII code: a symbol string searched per character was data and a loop.
+const TCHAR_0_63: u64 = 0x03ff6cfa00000000;
+const TCHAR_64_127: u64 = 0x57ffffffc7fffffe;
 
-// Compares code units: String.fromCharCode + includes would allocate and link a substring search.
 function isTokenChar(c: i32): bool {
-  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
-  for (let k = 0; k < TOKEN_SYMBOLS.length; k++) if (TOKEN_SYMBOLS.charCodeAt(k) == c) return true;
-  return false;
+  if (c < 64) return ((TCHAR_0_63 >> <u64>c) & 1) != 0;
+  return c < 128 && ((TCHAR_64_127 >> <u64>(c - 64)) & 1) != 0;
 }
 
 // RFC 9110 token characters; pseudo-headers (":path") and empty names are refused.
