@@ -3,7 +3,7 @@
 import { proxy_get_property } from "./abi/imports";
 import { clearRet, newBytes, retPtr, takeResult } from "./abi/malloc";
 import { BaseContext, CalloutHandler, HttpContext, RootContext, TcpContext } from "./context";
-import { E_NO_ROOT_FACTORY } from "./errors";
+import { SDK_TEXTS, SdkText } from "./errors";
 import { beginCallback } from "./hostcalls/callback";
 import { logBytes } from "./hostcalls/log";
 import { IdTable } from "./table";
@@ -109,7 +109,7 @@ function findBuilder(rootId: ArrayBuffer): RootBuilder | null {
 
 // Logs `proxy-wasm sdk: no root context registered for root id "<id>"`, built as UTF-8 bytes.
 function logNoRoot(rootId: ArrayBuffer): void {
-  const prefix = String.UTF8.encode(E_NO_ROOT_FACTORY);
+  const prefix = SDK_TEXTS.bytes(SdkText.NoRootFactory);
   const p = <usize>prefix.byteLength;
   const n = <usize>rootId.byteLength;
   const line = newBytes(p + n + 2);
