@@ -8,6 +8,7 @@ import {
   childPath,
   ConfigReader,
   decimal,
+  encodeUtf8,
   FilterHeadersStatus,
   getPluginConfigurationString,
   HeaderMap,
@@ -95,7 +96,7 @@ function readHeaders(cfg: ConfigReader, list: JsonArray | null): Array<HeaderToA
       cfg.fail(childPath(item.path, "value"), TEXTS.get(Text.BadValue));
       return out;
     }
-    out.push(new HeaderToAdd(String.UTF8.encode(asciiLower(name)), String.UTF8.encode(value)));
+    out.push(new HeaderToAdd(encodeUtf8(asciiLower(name)), encodeUtf8(value)));
   }
   return out;
 }

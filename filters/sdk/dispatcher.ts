@@ -8,6 +8,7 @@ import { beginCallback } from "./hostcalls/callback";
 import { logBytes } from "./hostcalls/log";
 import { IdTable } from "./table";
 import { LogLevel, WasmResult } from "./types";
+import { encodeUtf8 } from "./utf8";
 
 /** RootFactory builds the root context for a plugin; it must be a top-level function (AssemblyScript has no closures). */
 export type RootFactory = (contextId: u32) => RootContext;
@@ -84,7 +85,7 @@ function readRootId(): ArrayBuffer {
 
 /** Whether `text` is exactly `bytes` once encoded as UTF-8. */
 function sameUtf8(text: string, bytes: ArrayBuffer): bool {
-  const own = String.UTF8.encode(text);
+  const own = encodeUtf8(text);
   const n = own.byteLength;
   if (n != bytes.byteLength) return false;
   const a = changetype<usize>(own);

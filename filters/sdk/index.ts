@@ -117,4 +117,4 @@ export {
 } from "./json";
 export { ConfigReader } from "./config";
 export { decimal } from "./decimal";
-export { asciiLower, decodeUtf8, isValidUtf8, REPLACEMENT_CHARACTER, utf8 } from "./utf8";
+export { asciiLower, decodeUtf8, encodeUtf8, isValidUtf8, REPLACEMENT_CHARACTER, utf8 } from "./utf8";

@@ -10,7 +10,7 @@
 //   const REASONS = new TextTable(`empty token
 //   token longer than maxTokenLength`);        // one text per line, in the enum's order
 //   logDebug("refused: " + REASONS.get(Reason.TooLong));
-import { decodeUtf8At } from "./utf8";
+import { decodeUtf8At, encodeUtf8 } from "./utf8";
 
 /**
  * TextTable holds texts separated by "\n"; text `i` is the i-th line. Write `new TextTable(literal)`:
@@ -27,7 +27,7 @@ export class TextTable {
   constructor(lines: string, utf8: usize = 0, utf8Length: i32 = 0) {
     let encoded: ArrayBuffer | null = null;
     if (utf8 == 0) {
-      encoded = String.UTF8.encode(lines);
+      encoded = encodeUtf8(lines);
       utf8 = changetype<usize>(encoded);
       utf8Length = encoded.byteLength;
     }

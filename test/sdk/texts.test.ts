@@ -1,6 +1,6 @@
 // The SDK's TextTable: a literal table (stored as UTF-8 by the build's transform) and a table built
 // from a string at run time give the same lines, non-ASCII included, and "" past either end. decimal()
-// writes every i32 as toString() does.
+// writes every i32 as toString() does; encodeUtf8() gives String.UTF8.encode's bytes.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
@@ -34,6 +34,11 @@ for (const build of bothBuilds("build/test-sdk", "texts-harness")) {
         const memory = new Uint8Array((host.exports.memory as unknown as WebAssembly.Memory).buffer);
         assert.equal(new TextDecoder().decode(memory.slice(host.exports.resultPtr(), host.exports.resultPtr() + size)), String(n));
       }
+    });
+
+    it("should encode strings to the same UTF-8 as String.UTF8.encode, lone surrogates included", async () => {
+      const host = await MiniHost.load(build.path);
+      for (const seed of [1, 2, 3, 0x5eed]) assert.equal(host.exports.encodingMismatches(5000, seed), 0, `seed ${seed}`);
     });
 
     it("should keep the literal table's text as UTF-8, not as a UTF-16 string", () => {

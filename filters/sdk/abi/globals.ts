@@ -6,6 +6,7 @@ import { putDecimal } from "../decimal";
 import { E_ABORT_NO_FILE, E_ABORT_NO_MESSAGE } from "../errors";
 import { LogLevel } from "../types";
 import { proxy_get_current_time_nanoseconds, proxy_log, proc_exit, random_get } from "./imports";
+import { encodeUtf8 } from "../utf8";
 
 const CRITICAL: u32 = 5;
 let aborting = false;
@@ -36,8 +37,8 @@ function putBytes(at: usize, bytes: ArrayBuffer): usize {
     return;
   }
   aborting = true;
-  const msg = String.UTF8.encode(message === null ? E_ABORT_NO_MESSAGE : message);
-  const file = String.UTF8.encode(fileName === null ? E_ABORT_NO_FILE : fileName);
+  const msg = encodeUtf8(message === null ? E_ABORT_NO_MESSAGE : message);
+  const file = encodeUtf8(fileName === null ? E_ABORT_NO_FILE : fileName);
   // "abort: " + " at " + "(" + 10 digits + ":" + 10 digits + ")"
   const start = heap.alloc(<usize>(msg.byteLength + file.byteLength + 34));
   let at = putAscii(start, "abort: ");

@@ -18,6 +18,7 @@ import { serializePairs } from "../pairs";
 import { WasmResult } from "../types";
 import { HeaderPair, toPairs } from "./headers";
 import { setLastResult } from "./status";
+import { encodeUtf8 } from "../utf8";
 
 /**
  * httpCall sends a request to the cluster `upstream`. `headers` must hold ":method", ":path" and
@@ -33,7 +34,7 @@ export function httpCall(
   timeoutMs: u32,
   handler: CalloutHandler,
 ): u32 {
-  const up = String.UTF8.encode(upstream);
+  const up = encodeUtf8(upstream);
   const h = serializePairs(toPairs(headers));
   const t = serializePairs(toPairs(trailers));
   const b = body === null ? new ArrayBuffer(0) : body;
@@ -81,9 +82,9 @@ export function grpcCall(
   handler: CalloutHandler,
 ): u32 {
   if (!isGrpcLinked()) return refuseGrpc();
-  const up = String.UTF8.encode(upstream);
-  const svc = String.UTF8.encode(service);
-  const m = String.UTF8.encode(method);
+  const up = encodeUtf8(upstream);
+  const svc = encodeUtf8(service);
+  const m = encodeUtf8(method);
   const md = serializePairs(toPairs(initialMetadata));
   store<u32>(retPtr(), 0);
   const r = setLastResult(
@@ -117,9 +118,9 @@ export function grpcStream(
   handler: CalloutHandler,
 ): u32 {
   if (!isGrpcLinked()) return refuseGrpc();
-  const up = String.UTF8.encode(upstream);
-  const svc = String.UTF8.encode(service);
-  const m = String.UTF8.encode(method);
+  const up = encodeUtf8(upstream);
+  const svc = encodeUtf8(service);
+  const m = encodeUtf8(method);
   const md = serializePairs(toPairs(initialMetadata));
   store<u32>(retPtr(), 0);
   const r = setLastResult(

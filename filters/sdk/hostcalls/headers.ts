@@ -13,7 +13,7 @@ import {
 import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { deserializePairs, Pair, serializePairs } from "../pairs";
 import { MapType, WasmResult } from "../types";
-import { asciiLower, utf8 } from "../utf8";
+import { asciiLower, encodeUtf8, utf8 } from "../utf8";
 import { callbackGeneration } from "./callback";
 import { setLastResult } from "./status";
 import { decodeUtf8 } from "../utf8";
@@ -28,7 +28,7 @@ export function toPairs(headers: Array<HeaderPair>): Array<Pair> {
   const out = new Array<Pair>(headers.length);
   for (let i = 0; i < headers.length; i++) {
     const h = unchecked(headers[i]);
-    unchecked((out[i] = new Pair(String.UTF8.encode(h.name), String.UTF8.encode(h.value))));
+    unchecked((out[i] = new Pair(encodeUtf8(h.name), encodeUtf8(h.value))));
   }
   return out;
 }
