@@ -84,10 +84,18 @@ export class JsonBool extends JsonValue {
   }
 }
 
-/** JsonNumber is any JSON number, as f64. */
+/** JsonNumber is any JSON number; `value` reads it as f64. */
 export class JsonNumber extends JsonValue {
-  constructor(path: string, readonly value: f64) {
+  /** `text` is the number as written in the document (already checked against JSON's grammar). */
+  constructor(path: string, readonly text: string) {
     super(JsonKind.Number, path);
+  }
+  /**
+   * value returns the number as f64, converted from the text on each read (see numberValue for the
+   * precision). Kept as text until read: a module that never reads a number carries no conversion.
+   */
+  get value(): f64 {
+    return numberValue(this.text);
   }
 }
 
@@ -312,55 +320,62 @@ function readString(): string | null {
   }
 }
 
-// Number state, filled while the digits are scanned: one pass, no second read of the text.
-let numMantissa: u64 = 0;
-let numSignificant = 0;
-let numScale = 0;
-let numExponent = 0;
-const INTEGER = 0;
-const FRACTION = 1;
-const EXPONENT = 2;
-
-// Scans a run of digits of one part of a number; returns how many there were. Integer and fraction
-// digits go into the mantissa (up to 19 significant ones; later integer digits scale it up, later
-// fraction digits are dropped). Exponent digits saturate: anything past ±9999 is 0 or Infinity anyway.
-function digits(part: i32): i32 {
+// Skips a run of digits; returns how many there were.
+function skipDigits(): i32 {
   const start = pos;
-  let d: i32;
-  while (<u32>(d = peek() - 0x30) < 10) {
-    if (part == EXPONENT) {
-      if (numExponent < 10000) numExponent = numExponent * 10 + d;
-    } else if (numSignificant < 19) {
-      if (numMantissa != 0 || d != 0) numSignificant++;
-      numMantissa = numMantissa * 10 + <u64>d;
-      if (part == FRACTION) numScale--;
-    } else if (part == INTEGER) numScale++;
-    pos++;
-  }
+  while (<u32>(peek() - 0x30) < 10) pos++;
   return pos - start;
 }
 
+// Checks a number against JSON's grammar and keeps its text; converted only when read (JsonNumber#value).
 function readNumber(path: string): JsonValue | null {
-  numMantissa = 0;
-  numSignificant = 0;
-  numScale = 0;
-  numExponent = 0;
-  const negative = peek() == 0x2d;
-  if (negative) pos++;
+  const start = pos;
+  if (peek() == 0x2d) pos++;
   if (peek() == 0x30) pos++;
-  else if (digits(INTEGER) == 0) return fail(JsonText.BadNumber);
+  else if (skipDigits() == 0) return fail(JsonText.BadNumber);
   if (peek() == 0x2e) {
     pos++;
-    if (digits(FRACTION) == 0) return fail(JsonText.BadNumber);
+    if (skipDigits() == 0) return fail(JsonText.BadNumber);
   }
   if ((peek() | 0x20) == 0x65) {
     const sign = src.charCodeAt(++pos);
     if (sign == 0x2b || sign == 0x2d) pos++;
-    if (digits(EXPONENT) == 0) return fail(JsonText.BadNumber);
-    if (sign == 0x2d) numExponent = -numExponent;
+    if (skipDigits() == 0) return fail(JsonText.BadNumber);
   }
-  const v = scaleToF64(numMantissa, numScale + numExponent);
-  return new JsonNumber(path, negative ? -v : v);
+  return new JsonNumber(path, src.substring(start, pos));
+}
+
+const INTEGER = 0;
+const FRACTION = 1;
+const EXPONENT = 2;
+
+// The value of a number's text, which readNumber checked, in one pass. Integer and fraction digits go
+// into the mantissa (up to 19 significant ones; later integer digits scale it up, later fraction
+// digits are dropped). Exponent digits saturate: anything past ±9999 is 0 or Infinity anyway.
+function numberValue(text: string): f64 {
+  let mantissa: u64 = 0;
+  let significant = 0;
+  let scale = 0;
+  let exponent = 0;
+  let negativeExponent = false;
+  let part = INTEGER;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const d = c - 0x30;
+    if (<u32>d < 10) {
+      if (part == EXPONENT) {
+        if (exponent < 10000) exponent = exponent * 10 + d;
+      } else if (significant < 19) {
+        if (mantissa != 0 || d != 0) significant++;
+        mantissa = mantissa * 10 + <u64>d;
+        if (part == FRACTION) scale--;
+      } else if (part == INTEGER) scale++;
+    } else if (c == 0x2e) part = FRACTION;
+    else if ((c | 0x20) == 0x65) part = EXPONENT;
+    else if (c == 0x2d && part == EXPONENT) negativeExponent = true;
+  }
+  const v = scaleToF64(mantissa, scale + (negativeExponent ? -exponent : exponent));
+  return text.charCodeAt(0) == 0x2d ? -v : v;
 }
 
 // The character a one-letter escape (\" \\ \/ \b \f \n \r \t) stands for, or -1.
