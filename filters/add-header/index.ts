@@ -4,7 +4,6 @@
 // A bad configuration is refused in onConfigure with one log line naming the field, so Envoy rejects it.
 export * from "proxy-wasm-as-sdk/abi/http";
 import {
-  asciiLower,
   childPath,
   ConfigReader,
   decimal,
@@ -63,10 +62,17 @@ function isTokenChar(c: i32): bool {
   return c < 128 && ((TCHAR_64_127 >> <u64>(c - 64)) & 1) != 0;
 }
 
-// RFC 9110 token characters; pseudo-headers (":path") and empty names are refused.
-function isToken(name: string): bool {
-  if (name.length == 0) return false;
-  for (let i = 0; i < name.length; i++) if (!isTokenChar(name.charCodeAt(i))) return false;
+// Whether the UTF-8 `name` is an RFC 9110 token, lowercasing it in place (a token is ASCII, so any
+// other character, in any encoding, is refused); pseudo-headers (":path") and empty names are refused.
+function lowerToken(name: ArrayBuffer): bool {
+  const at = changetype<usize>(name);
+  const n = <usize>name.byteLength;
+  if (n == 0) return false;
+  for (let i: usize = 0; i < n; i++) {
+    const c = <i32>load<u8>(at + i);
+    if (!isTokenChar(c)) return false;
+    if (c >= 0x41 && c <= 0x5a) store<u8>(at + i, <u8>(c + 0x20));
+  }
   return true;
 }
 
@@ -88,7 +94,8 @@ function readHeaders(cfg: ConfigReader, list: JsonArray | null): Array<HeaderToA
     const name = cfg.requireString(item, "name");
     const value = cfg.requireString(item, "value");
     if (name === null || value === null) return out;
-    if (!isToken(name)) {
+    const nameBytes = encodeUtf8(name);
+    if (!lowerToken(nameBytes)) {
       cfg.fail(childPath(item.path, "name"), TEXTS.get(Text.BadName));
       return out;
     }
@@ -96,7 +103,7 @@ function readHeaders(cfg: ConfigReader, list: JsonArray | null): Array<HeaderToA
       cfg.fail(childPath(item.path, "value"), TEXTS.get(Text.BadValue));
       return out;
     }
-    out.push(new HeaderToAdd(encodeUtf8(asciiLower(name)), encodeUtf8(value)));
+    out.push(new HeaderToAdd(nameBytes, encodeUtf8(value)));
   }
   return out;
 }
