@@ -8,24 +8,20 @@ export const enum SdkText {
   NotHttpContext,
   NotTcpContext,
   NoRootFactory,
-  Abort,
-  At,
-  NoMessage,
-  NoFile,
 }
 
-/** Lines of SdkText, in its order (the root-id line is followed by the id; sdkAbort joins the last four). */
+/** Lines of SdkText, in its order (the root-id line is followed by the id). */
 // @ts-ignore: decorator
 @lazy export const SDK_TEXTS = new TextTable(`abort: proxy-wasm sdk: callback for an unknown context id
 abort: proxy-wasm sdk: HTTP callback on a non-HTTP context
 abort: proxy-wasm sdk: TCP callback on a non-TCP context
-proxy-wasm sdk: no root context registered for root id 
-abort: 
- at 
-(no message)
-(unknown)`);
+proxy-wasm sdk: no root context registered for root id `);
 
 // @ts-ignore: decorator
 @lazy export const E_TCP_NOT_EXPORTED: string = "proxy-wasm sdk: TcpContext needs abi/tcp exports";
 // @ts-ignore: decorator
 @lazy export const E_GRPC_NOT_EXPORTED: string = "proxy-wasm sdk: gRPC callout needs abi/grpc exports";
+// @ts-ignore: decorator
+@lazy export const E_ABORT_NO_MESSAGE: string = "(no message)";
+// @ts-ignore: decorator
+@lazy export const E_ABORT_NO_FILE: string = "(unknown)";

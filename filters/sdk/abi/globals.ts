@@ -3,7 +3,7 @@
 // the names must be global.
 import { log as hostLog, logEnabled } from "../hostcalls/log";
 import { putDecimal } from "../decimal";
-import { SDK_TEXTS, SdkText } from "../errors";
+import { E_ABORT_NO_FILE, E_ABORT_NO_MESSAGE } from "../errors";
 import { LogLevel } from "../types";
 import { proxy_get_current_time_nanoseconds, proxy_log, proc_exit, random_get } from "./imports";
 import { encodeUtf8 } from "../utf8";
@@ -13,6 +13,11 @@ let aborting = false;
 
 // The abort line is assembled as UTF-8 bytes: string concatenation and number formatting would link
 // String#concat, the radix formatter and its error texts into every module for a path taken once.
+function putAscii(at: usize, text: string): usize {
+  for (let i = 0; i < text.length; i++) store<u8>(at + <usize>i, <u8>text.charCodeAt(i));
+  return at + <usize>text.length;
+}
+
 function putBytes(at: usize, bytes: ArrayBuffer): usize {
   memory.copy(at, changetype<usize>(bytes), <usize>bytes.byteLength);
   return at + <usize>bytes.byteLength;
@@ -32,13 +37,13 @@ function putBytes(at: usize, bytes: ArrayBuffer): usize {
     return;
   }
   aborting = true;
-  const msg = message === null ? SDK_TEXTS.bytes(SdkText.NoMessage) : encodeUtf8(message);
-  const file = fileName === null ? SDK_TEXTS.bytes(SdkText.NoFile) : encodeUtf8(fileName);
+  const msg = encodeUtf8(message === null ? E_ABORT_NO_MESSAGE : message);
+  const file = encodeUtf8(fileName === null ? E_ABORT_NO_FILE : fileName);
   // "abort: " + " at " + "(" + 10 digits + ":" + 10 digits + ")"
   const start = heap.alloc(<usize>(msg.byteLength + file.byteLength + 34));
-  let at = putBytes(start, SDK_TEXTS.bytes(SdkText.Abort));
+  let at = putAscii(start, "abort: ");
   at = putBytes(at, msg);
-  at = putBytes(at, SDK_TEXTS.bytes(SdkText.At));
+  at = putAscii(at, " at ");
   at = putBytes(at, file);
   store<u8>(at, 0x28); // (
   at = putDecimal(at + 1, line);
