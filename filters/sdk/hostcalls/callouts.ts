@@ -9,6 +9,7 @@ import {
   proxy_http_call,
 } from "../abi/imports";
 import { isGrpcLinked } from "../abi/linked";
+import { callout } from "../abi/lookup";
 import { retPtr } from "../abi/malloc";
 import { CalloutHandler } from "../context";
 import { rememberCallout } from "../dispatcher";
@@ -19,6 +20,20 @@ import { WasmResult } from "../types";
 import { HeaderPair, toPairs } from "./headers";
 import { setLastResult } from "./status";
 import { encodeUtf8 } from "../utf8";
+
+/**
+ * httpCallAnswerer delivers HTTP callout answers (proxy_on_http_call_response); httpCall sets it. A
+ * module that never calls httpCall thus links no answer dispatch (the token lookup, the issuing
+ * stream's restore, the handlers' onHttpCallResponse calls), and an answer it never asked for finds
+ * nothing, as an unknown token does.
+ */
+export let httpCallAnswerer: ((rootContextId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32) => void) | null = null;
+
+// Hands an HTTP callout's answer to its handler, with the issuing stream active; unknown tokens are ignored.
+function answerHttpCall(rootContextId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  const handler = callout(rootContextId, token, true);
+  if (handler !== null) handler.onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
+}
 
 /**
  * httpCall sends a request to the cluster `upstream`. `headers` must hold ":method", ":path" and
@@ -56,6 +71,7 @@ export function httpCall(
   if (r != WasmResult.Ok) return 0;
   const token = load<u32>(retPtr());
   rememberCallout(token, handler);
+  httpCallAnswerer = answerHttpCall;
   return token;
 }
 
