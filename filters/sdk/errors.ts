@@ -10,7 +10,12 @@ export const enum SdkText {
   NoRootFactory,
 }
 
-/** Lines of SdkText, in its order (the root-id line is followed by the id). */
+/**
+ * Lines of SdkText, in its order (the root-id line is followed by the id). Never read it from code the
+ * runtime reaches (sdkAbort): a `@lazy` global is initialized where it is first compiled, and code
+ * compiled with the runtime runs before the collector's lists exist (the first collection then
+ * crashes; PERFORMANCE.md, fourth round).
+ */
 // @ts-ignore: decorator
 @lazy export const SDK_TEXTS = new TextTable(`abort: proxy-wasm sdk: callback for an unknown context id
 abort: proxy-wasm sdk: HTTP callback on a non-HTTP context
