@@ -12,6 +12,7 @@ on loopback (`insecure`). On any refusal the exit status is 1 and the last line 
 """
 
 import argparse
+import socket
 import sys
 from urllib.parse import urlsplit
 
@@ -45,6 +46,19 @@ def trace(client):
     client.session.hooks["response"].append(hook)
 
 
+def reachable(host, seconds=5):
+    """oras retries a refused connection five times with growing sleeps (over two minutes) and logs
+    the retries below its default level, so an unreachable registry looked like a hang. One plain TCP
+    connect first turns that into an immediate `oras: cannot reach ...` line. Returns the error text,
+    or None when the registry accepts connections."""
+    name, _, port = host.rpartition(":") if ":" in host else (host, "", "80")
+    try:
+        socket.create_connection((name.strip("[]"), int(port)), timeout=seconds).close()
+        return None
+    except (OSError, ValueError) as err:
+        return f"cannot reach {host}: {err}"
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="oras-cli.py", description="ORAS Python SDK command line for Image Hub")
     parser.add_argument("command", choices=["push", "pull", "tags", "version"])
@@ -62,6 +76,10 @@ def main(argv):
     if not args.target:
         parser.error("a target HOST:PORT/NAME[:TAG] is required")
     host = args.target.split("/", 1)[0]
+    unreachable = reachable(host)
+    if unreachable:
+        print(f"oras: {unreachable}", file=sys.stderr)
+        return 1
     client = oras.client.OrasClient(hostname=host, insecure=True, auth_backend="token")
     insufficient_scope_refreshes(client)
     if args.trace:

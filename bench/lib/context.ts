@@ -15,7 +15,11 @@ export interface BenchSettings {
   chainRounds: number;
   chainSeconds: number;
   chainConnections: number;
-  /** Rounds of the "filter cost in Envoy" table (every arm once per round, alternating) and seconds per arm per round. */
+  /**
+   * Rounds of the "filter cost in Envoy" table (every arm once per round, alternating) and seconds per
+   * arm per round. Many short rounds: measured same-vs-same, 27 × 0.5 s gave a third of the within-run
+   * uncertainty of 9 × 1.5 s for the same time (bench/README.md, "How steady is the envoy-cost table").
+   */
   costRounds: number;
   costSeconds: number;
   /** Seconds of each measured load run and of its unmeasured warm-up. */
@@ -43,8 +47,8 @@ export const QUICK: BenchSettings = {
   chainRounds: 1,
   chainSeconds: 1,
   chainConnections: 1,
-  costRounds: 5,
-  costSeconds: 0.2,
+  costRounds: 10,
+  costSeconds: 0.1,
   runSeconds: 1,
   warmupSeconds: 0.3,
   underRps: 200,
@@ -64,8 +68,8 @@ export const FULL: BenchSettings = {
   chainRounds: 7,
   chainSeconds: 3,
   chainConnections: 1,
-  costRounds: 9,
-  costSeconds: 1.5,
+  costRounds: 27,
+  costSeconds: 0.5,
   runSeconds: 8,
   warmupSeconds: 2,
   underRps: 400,

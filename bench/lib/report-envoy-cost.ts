@@ -1,8 +1,15 @@
 // The "filter cost in Envoy" table (issue 15) as markdown, chart and SMP tests. Kept apart from
 // report.ts and smp.ts so those stay as they are; output.ts and report.ts call in here.
-import type { BenchResults, EnvoyFilterCost, Finding, LatencySummaryUs } from "../results-types.ts";
+import type { BenchResults, EnvoyFilterCost, EnvoyFilterCostRun, Finding, LatencySummaryUs } from "../results-types.ts";
 import { generatorName, SMP_VERSION, toMs, type SmpDocument } from "./smp.ts";
 import { barChart } from "./svg.ts";
+
+/** Whether the table's Envoys and load client ran pinned to their own CPUs, in a few words. Pure. */
+export function pinningNote(c: EnvoyFilterCost): string {
+  const p = (c as EnvoyFilterCostRun).pinning;
+  if (!p) return "CPU pinning not recorded";
+  return p.used ? `pinned: Envoy on CPU ${p.envoyCpus}, load client + upstream on CPU ${p.clientCpus}` : `not pinned (${p.reason})`;
+}
 
 const sign = (n: number | null) => (n === null ? "–" : `${n >= 0 ? "+" : ""}${n}`);
 
@@ -12,7 +19,7 @@ export function envoyCostTable(c: EnvoyFilterCost | null | undefined): string[] 
   const lines = [
     "## Filter cost in Envoy (issue 15)",
     "",
-    `Each arm its own Envoy (same binary, one worker, same trivial upstream), ${c.connections} connection, closed loop, measured by ${c.tool}; ${c.rounds} rounds of ${c.secondsPerRound} s per arm, alternating. Added figures are medians of the per-round differences against bare Envoy and the floor in the same round. Load average (1/5/15 min) ${c.loadAverage.start.join(" / ")} at the start, ${c.loadAverage.end.join(" / ")} at the end: the machine is shared, so read the ratios.`,
+    `Each arm its own Envoy (same binary, one worker, same trivial upstream), ${c.connections} connection, closed loop, measured by ${c.tool}; ${pinningNote(c)}; ${c.rounds} rounds of ${c.secondsPerRound} s per arm, alternating. Added figures are medians of the per-round differences against bare Envoy and the floor in the same round. Load average (1/5/15 min) ${c.loadAverage.start.join(" / ")} at the start, ${c.loadAverage.end.join(" / ")} at the end: the machine is shared, so read the ratios.`,
     "",
     "| arm | module bytes | p50 µs | p99 µs | added p50 vs bare | added p99 vs bare | added p50 vs floor | added p99 vs floor | req/s ÷ bare | requests |",
     "|---|---|---|---|---|---|---|---|---|---|",
@@ -31,7 +38,7 @@ export function envoyCostChart(r: BenchResults): string | null {
     title: `Added p50 over the no-op floor in Envoy${r.quick ? " (quick run)" : ""}`,
     unit: "µs (lower is better)",
     bars: c.arms.filter((a) => a.id !== "bare" && a.id !== "floor").map((a) => ({ label: a.label, value: a.addedP50VsFloor })),
-    note: `${c.tool.split(" ")[0]}, ${c.rounds} rounds, load average ${c.loadAverage.start[0]}`,
+    note: `${c.tool.split(" ")[0]}, ${c.rounds} rounds, ${(c as EnvoyFilterCostRun).pinning?.used ? "pinned" : "not pinned"}, load average ${c.loadAverage.start[0]}`,
   });
 }
 
@@ -84,6 +91,7 @@ export function appendEnvoyCostSmp(doc: SmpDocument, r: BenchResults): void {
             added_p99_vs_floor_us: a.addedP99VsFloor === null ? "" : String(a.addedP99VsFloor),
             rps_vs_bare: String(a.rpsVsBare),
             load_average_start: c.loadAverage.start.join(" "),
+            cpu_pinning: pinningNote(c),
           },
           start_time: c.startTime ?? r.generatedAt,
           end_time: c.endTime ?? r.generatedAt,
@@ -108,7 +116,7 @@ export function envoyCostFindings(r: BenchResults): Finding[] {
   const c = r.envoyFilterCost;
   const arm = (id: string) => c?.arms.find((a) => a.id === id);
   const over = (id: string) => arm(id)?.addedP50VsFloor ?? null;
-  const how = c ? `${c.tool.split(" ")[0]}, median of ${c.rounds} alternating rounds, load average ${c.loadAverage.start[0]} at the start` : "";
+  const how = c ? `${c.tool.split(" ")[0]}, median of ${c.rounds} alternating rounds, ${pinningNote(c)}, load average ${c.loadAverage.start[0]} at the start` : "";
   const empty = over("sdk-empty");
   const addHeader = over("add-header");
   // The chain findings are judged on the composed module (what the project deploys); the

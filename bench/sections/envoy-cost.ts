@@ -17,8 +17,11 @@ import { nativeFilters, nativeRateLimitRoute, type PlanLimit } from "../lib/nati
 import { startTrivialUpstream } from "../lib/upstream.ts";
 import type { HeaderSet } from "../lib/us-client.ts";
 import { closedLoop, loadTool, type WrkResult } from "../lib/wrk.ts";
-import type { EnvoyCostArm } from "../results-types.ts";
+import type { EnvoyCostArmRun, EnvoyFilterCostRun } from "../results-types.ts";
 import { loadAverageNow } from "../lib/machine.ts";
+import { startPinning } from "../lib/pin.ts";
+import { addHeaderSplitArms, routeCacheProbe } from "./envoy-cost-diagnostic.ts";
+import type { ArmSpec } from "../lib/cost-arm.ts";
 
 const REPO = "bench/app";
 const PATH = `/v2/${REPO}/manifests/latest`;
@@ -29,19 +32,8 @@ const LOOKUP_USERS = 50;
 /** Sidecar secret of the plan-lookup arm's plan server (a bench-only value, not a deployment secret). */
 const PLAN_SECRET = "bench-cost-plan-secret";
 
-type StartOptions = Parameters<Harness["startEnvoy"]>[0];
 type Instance = Awaited<ReturnType<Harness["startEnvoy"]>>;
 
-interface ArmSpec {
-  id: string;
-  label: string;
-  filters: StartOptions["filters"];
-  routes?: StartOptions["routes"];
-  headers: HeaderSet[];
-  wasm: string[];
-  /** Sizes read when the arm is set up, before any rebuild could change the files. */
-  moduleBytes?: number | null;
-}
 
 /** Fills ctx.results.envoyFilterCost, or records why an arm (or the table) was not measured. */
 export const envoyCostSection: Section = {
@@ -66,6 +58,7 @@ export const envoyCostSection: Section = {
     await new Promise<void>((resolve) => plans.listen(0, "127.0.0.1", resolve));
     const started: { spec: ArmSpec; envoy: Instance }[] = [];
     const loadStart = loadAverageNow();
+    const pinning = startPinning({ disabled: process.env.BENCH_COST_PIN !== "1" });
     try {
       const clusters = [
         { name: "upstream", port: upstream.port },
@@ -80,39 +73,49 @@ export const envoyCostSection: Section = {
         }
       }
       if (!started.some((a) => a.spec.id === "bare")) return ctx.notMeasured("envoy-cost", "table", "bare Envoy did not start");
+      // Envoys are pinned once they run (their worker exists by then; taskset -a covers every thread),
+      // then this process, so the upstream, the µs client and wrk (a child) stay off the Envoy CPU.
+      if (pinning.plan.used && started.every((a) => pinning.pinEnvoy(a.envoy.pid))) pinning.pinSelf();
+      ctx.log(`envoy-cost: pinning: ${pinning.plan.reason}`);
       const run = (a: (typeof started)[number], seconds: number) => closedLoop({ origin: a.envoy.url, path: PATH, headerSets: a.spec.headers, seconds });
       // Warm-up: V8's JIT of each module, connection pools, first-use allocations of the filters.
       for (const a of started) await run(a, Math.min(1, s.costSeconds * 2));
       const rounds: Map<string, WrkResult>[] = [];
       const startTime = new Date().toISOString();
       const costRounds = Number(process.env.BENCH_COST_ROUNDS) || s.costRounds;
-      for (let r = 0; r < costRounds && (r < 2 || ctx.secondsLeft() > started.length * s.costSeconds + 10); r++) {
+      const costSeconds = Number(process.env.BENCH_COST_SECONDS) || s.costSeconds;
+      for (let r = 0; r < costRounds && (r < 2 || ctx.secondsLeft() > started.length * costSeconds + 10); r++) {
         const round = new Map<string, WrkResult>();
         for (let i = 0; i < started.length; i++) {
           const a = started[(i + r) % started.length];
-          round.set(a.spec.id, await run(a, s.costSeconds));
+          round.set(a.spec.id, await run(a, costSeconds));
         }
         rounds.push(round);
       }
       const endTime = new Date().toISOString();
-      const out: EnvoyCostArm[] = [];
+      const out: EnvoyCostArmRun[] = [];
       for (const { spec } of started) {
         const arm = summarize(spec, rounds);
         if (arm.non2xx > 0) ctx.notMeasured("envoy-cost", spec.label, `${arm.non2xx} responses were not 2xx, so the arm did not do its full work`);
         else out.push(arm);
       }
-      ctx.results.envoyFilterCost = {
+      const table: EnvoyFilterCostRun = {
         tool: loadTool().label,
         connections: 1,
         rounds: rounds.length,
-        secondsPerRound: s.costSeconds,
+        secondsPerRound: costSeconds,
         startTime,
         endTime,
         loadAverage: { start: loadStart, end: loadAverageNow() },
+        pinning: { ...pinning.plan },
         arms: out,
       };
+      ctx.results.envoyFilterCost = table;
       for (const a of out) ctx.log(`envoy-cost: ${a.label}: +${a.addedP50VsBare} µs p50 vs bare, ${a.addedP50VsFloor ?? "–"} vs floor, ${a.rpsVsBare}× rps`);
+      const probe = routeCacheProbe(rounds);
+      if (probe) ctx.log(`envoy-cost: route-cache probe: the padded route table costs the floor ${probe.paddedMatch} µs p50; request-only add-header pays ${probe.extraWithRequestHeaders} µs more over its floor behind it`);
     } finally {
+      pinning.restore();
       for (const a of started) await a.envoy.stop();
       await upstream.close();
       await new Promise<void>((resolve) => plans.close(() => resolve()));
@@ -209,10 +212,11 @@ async function armSpecs(ctx: SectionContext, key: ReturnType<typeof generateBenc
       arms.push({ ...base, id: `${base.id}@${tag}`, label: `${base.label}, from ${dir}`, filters, wasm: [wasm] });
     }
   }
+  if (process.env.BENCH_COST_ADD_HEADER_SPLIT === "1") arms.push(...addHeaderSplitArms(arms));
   for (const a of arms) a.moduleBytes = a.wasm.length ? a.wasm.reduce((n, w) => n + statSync(w).size, 0) : null;
   // BENCH_COST_ARMS=id,id: only those arms (bare and the floor always run; the figures are read against them).
   const only = process.env.BENCH_COST_ARMS?.split(",").map((x) => x.trim()).filter(Boolean);
-  return only ? arms.filter((a) => a.id === "bare" || a.id === "floor" || only.includes(a.id.split("@")[0])) : arms;
+  return only ? arms.filter((a) => a.id === "bare" || a.id === "floor" || a.diagnostic || only.includes(a.id.split("@")[0])) : arms;
 }
 
 function median(xs: number[]): number {
@@ -224,7 +228,7 @@ function median(xs: number[]): number {
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
-function summarize(spec: ArmSpec, rounds: Map<string, WrkResult>[]): EnvoyCostArm {
+function summarize(spec: ArmSpec, rounds: Map<string, WrkResult>[]): EnvoyCostArmRun {
   const mine = rounds.map((r) => r.get(spec.id)!);
   const vs = (other: string, k: "p50" | "p99") => {
     const d = rounds.filter((r) => r.has(other)).map((r) => r.get(spec.id)![k] - r.get(other)![k]);
@@ -243,6 +247,7 @@ function summarize(spec: ArmSpec, rounds: Map<string, WrkResult>[]): EnvoyCostAr
     addedP99VsFloor: vs("floor", "p99"),
     rpsVsBare: Math.round(median(rounds.map((r) => r.get(spec.id)!.rps / r.get("bare")!.rps)) * 1000) / 1000,
     requests: mine.reduce((n, w) => n + w.requests, 0),
+    p50ByRound: mine.map((w) => w.p50),
     non2xx: mine.reduce((n, w) => n + w.non2xx + w.socketErrors, 0),
   };
 }

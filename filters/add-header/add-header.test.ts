@@ -27,6 +27,9 @@ const badConfigs: [string, string, string][] = [
   ["unknown top-level field", '{"requests":[]}', "add-header: config.requests: unknown field"],
   ["unknown entry field", '{"request":[{"name":"x","value":"1","mode":"add"}]}', "add-header: config.request[0].mode: unknown field"],
   ["bad header name", '{"request":[{"name":"x a","value":"1"}]}', "add-header: config.request[0].name: expected a header name (letters, digits and !#$%&'*+-.^_`|~)"],
+  ["non-ASCII header name", '{"request":[{"name":"grüße","value":"1"}]}', "add-header: config.request[0].name: expected a header name (letters, digits and !#$%&'*+-.^_`|~)"],
+  ["header name with a character past U+00FF", '{"request":[{"name":"x\u0141","value":"1"}]}', "add-header: config.request[0].name: expected a header name (letters, digits and !#$%&'*+-.^_`|~)"],
+  ["header name with @", '{"request":[{"name":"x@y","value":"1"}]}', "add-header: config.request[0].name: expected a header name (letters, digits and !#$%&'*+-.^_`|~)"],
   ["pseudo-header name", '{"request":[{"name":":path","value":"/x"}]}', "add-header: config.request[0].name: expected a header name (letters, digits and !#$%&'*+-.^_`|~)"],
   ["CRLF in value", '{"response":[{"name":"x-a","value":"1\\r\\nx-evil: 1"}]}', "add-header: config.response[0].value: header value must not contain CR, LF or NUL"],
 ];
@@ -93,6 +96,15 @@ for (const build of ["add-header.wasm", "add-header.debug.wasm"]) {
       assert.equal(result.headers.find(([k]) => k === "x-powered-by")?.[1], "add-header.wasm");
       assert.equal(result.localReply, undefined);
       assert.deepEqual(result.logs.filter((l) => l.level !== "info"), []);
+    });
+
+    it("should accept every token character in a name and lowercase only A-Z", async () => {
+      const name = "AZaz09!#$%&'*+-.^_`|~";
+      const host = await createHost({ wasm: readFileSync(path), pluginConfig: { request: [{ name, value: "v" }] } });
+      assert.equal(host.start().ok, true);
+      const stream = host.http();
+      stream.callOnRequestHeaders([[":path", "/"]], true);
+      assert.deepEqual(stream.getCurrentRequestHeaders(), [[":path", "/"], ["azaz09!#$%&'*+-.^_`|~", "v"]]);
     });
 
     it("should accept {} and add nothing", async () => {

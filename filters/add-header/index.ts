@@ -4,9 +4,10 @@
 // A bad configuration is refused in onConfigure with one log line naming the field, so Envoy rejects it.
 export * from "proxy-wasm-as-sdk/abi/http";
 import {
-  asciiLower,
   childPath,
   ConfigReader,
+  decimal,
+  encodeUtf8,
   FilterHeadersStatus,
   getPluginConfigurationString,
   HeaderMap,
@@ -22,8 +23,27 @@ import {
   responseHeaders,
   RootContext,
 } from "proxy-wasm-as-sdk";
+import { TextTable } from "proxy-wasm-as-sdk/texts";
 
 const FILTER = "add-header";
+// The filter's fixed texts as one block of UTF-8 (proxy-wasm-as-sdk/texts), in Text's order; lines
+// that are joined to other text keep their leading and trailing spaces.
+const enum Text {
+  BadName,
+  BadValue,
+  Adding,
+  RequestAnd,
+  ResponseHeaders,
+  Added,
+  RequestHeaders,
+}
+const TEXTS = new TextTable(`expected a header name (letters, digits and !#$%&'*+-.^_\`|~)
+header value must not contain CR, LF or NUL
+: adding 
+ request and 
+ response headers
+: added 
+ request headers`);
 const FIELDS = ["request", "response"];
 const HEADER_FIELDS = ["name", "value"];
 
@@ -32,19 +52,27 @@ class HeaderToAdd {
   constructor(readonly name: ArrayBuffer, readonly value: ArrayBuffer) {}
 }
 
-const TOKEN_SYMBOLS = "!#$%&'*+-.^_`|~";
+// RFC 9110 token characters (tchar: letters, digits and !#$%&'*+-.^_`|~) as a set of 128 bits, one
+// per ASCII code: a symbol string searched per character was data and a loop.
+const TCHAR_0_63: u64 = 0x03ff6cfa00000000;
+const TCHAR_64_127: u64 = 0x57ffffffc7fffffe;
 
-// Compares code units: String.fromCharCode + includes would allocate and link a substring search.
 function isTokenChar(c: i32): bool {
-  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
-  for (let k = 0; k < TOKEN_SYMBOLS.length; k++) if (TOKEN_SYMBOLS.charCodeAt(k) == c) return true;
-  return false;
+  if (c < 64) return ((TCHAR_0_63 >> <u64>c) & 1) != 0;
+  return c < 128 && ((TCHAR_64_127 >> <u64>(c - 64)) & 1) != 0;
 }
 
-// RFC 9110 token characters; pseudo-headers (":path") and empty names are refused.
-function isToken(name: string): bool {
-  if (name.length == 0) return false;
-  for (let i = 0; i < name.length; i++) if (!isTokenChar(name.charCodeAt(i))) return false;
+// Whether the UTF-8 `name` is an RFC 9110 token, lowercasing it in place (a token is ASCII, so any
+// other character, in any encoding, is refused); pseudo-headers (":path") and empty names are refused.
+function lowerToken(name: ArrayBuffer): bool {
+  const at = changetype<usize>(name);
+  const n = <usize>name.byteLength;
+  if (n == 0) return false;
+  for (let i: usize = 0; i < n; i++) {
+    const c = <i32>load<u8>(at + i);
+    if (!isTokenChar(c)) return false;
+    if (c >= 0x41 && c <= 0x5a) store<u8>(at + i, <u8>(c + 0x20));
+  }
   return true;
 }
 
@@ -61,20 +89,21 @@ function readHeaders(cfg: ConfigReader, list: JsonArray | null): Array<HeaderToA
   const out = new Array<HeaderToAdd>();
   if (list === null) return out;
   for (let i = 0; i < list.items.length; i++) {
-    const item = cfg.asObject(list.items[i]);
+    const item = cfg.asObject(unchecked(list.items[i]));
     if (item === null || !cfg.allowOnly(item, HEADER_FIELDS)) return out;
     const name = cfg.requireString(item, "name");
     const value = cfg.requireString(item, "value");
     if (name === null || value === null) return out;
-    if (!isToken(name)) {
-      cfg.fail(childPath(item.path, "name"), "expected a header name (letters, digits and !#$%&'*+-.^_`|~)");
+    const nameBytes = encodeUtf8(name);
+    if (!lowerToken(nameBytes)) {
+      cfg.fail(childPath(item.path, "name"), TEXTS.get(Text.BadName));
       return out;
     }
     if (!isFieldValue(value)) {
-      cfg.fail(childPath(item.path, "value"), "header value must not contain CR, LF or NUL");
+      cfg.fail(childPath(item.path, "value"), TEXTS.get(Text.BadValue));
       return out;
     }
-    out.push(new HeaderToAdd(String.UTF8.encode(asciiLower(name)), String.UTF8.encode(value)));
+    out.push(new HeaderToAdd(nameBytes, encodeUtf8(value)));
   }
   return out;
 }
@@ -102,7 +131,7 @@ class AddHeaderRoot extends RootContext {
     if (!cfg.finish()) return false;
     this.request = request;
     this.response = response;
-    logInfo(FILTER + ": adding " + request.length.toString() + " request and " + response.length.toString() + " response headers");
+    logInfo(FILTER + TEXTS.get(Text.Adding) + decimal(request.length) + TEXTS.get(Text.RequestAnd) + decimal(response.length) + TEXTS.get(Text.ResponseHeaders));
     return true;
   }
 
@@ -121,14 +150,14 @@ class AddHeader extends HttpContext {
   /** Implements HttpContext.onRequestHeaders. */
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     addAll(requestHeaders, this.config.request);
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": added " + this.config.request.length.toString() + " request headers");
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + TEXTS.get(Text.Added) + decimal(this.config.request.length) + TEXTS.get(Text.RequestHeaders));
     return FilterHeadersStatus.Continue;
   }
 
   /** Implements HttpContext.onResponseHeaders. */
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     addAll(responseHeaders, this.config.response);
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": added " + this.config.response.length.toString() + " response headers");
+    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + TEXTS.get(Text.Added) + decimal(this.config.response.length) + TEXTS.get(Text.ResponseHeaders));
     return FilterHeadersStatus.Continue;
   }
 }

@@ -16,6 +16,7 @@ import { hostContinueStream, localResponsesSent, setStreamInterceptor, StreamInt
 import { jsonText } from "./compose-config";
 import { JsonKind, JsonString } from "./json";
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, StreamType } from "./types";
+import { encodeUtf8 } from "./utf8";
 
 class Member {
   constructor(readonly name: string, readonly factory: RootFactory) {}
@@ -83,7 +84,7 @@ export class ComposedRoot extends RootContext {
     for (let i = 0; i < members.length; i++) {
       const value = config.get(unchecked(names[i]));
       const text = value === null ? "" : value.kind == JsonKind.String ? changetype<JsonString>(value).value : jsonText(value);
-      const bytes = String.UTF8.encode(text);
+      const bytes = encodeUtf8(text);
       setPluginConfigurationOverride(bytes);
       const ok = unchecked(this.children[i]).onConfigure(<u32>bytes.byteLength);
       setPluginConfigurationOverride(null);

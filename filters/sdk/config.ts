@@ -6,8 +6,8 @@
 //   if (root === null) return cfg.finish();
 //   const name = cfg.requireString(root, "name");
 //   return cfg.finish();   // logs the first error (if any) at critical and returns false
-import { E_CONFIG_EMPTY, E_CONFIG_EXPECTED, E_CONFIG_INVALID_JSON, E_CONFIG_MISSING, E_CONFIG_UNKNOWN_FIELD } from "./errors";
 import { isSpace } from "util/string";
+import { decimal } from "./decimal";
 import { logCritical } from "./hostcalls/log";
 import {
   childPath,
@@ -17,6 +17,8 @@ import {
   JsonNumber,
   JsonObject,
   JsonString,
+  JsonText,
+  jsonText,
   JsonValue,
   parseJson,
 } from "./json";
@@ -46,10 +48,10 @@ export class ConfigReader {
       // Blank text fails to parse too; telling it apart only then spares String#trim's copy and code.
       if (isBlank(text)) {
         if (allowEmpty) return new JsonObject(this.rootPath);
-        this.fail(this.rootPath, E_CONFIG_EMPTY);
+        this.fail(this.rootPath, jsonText(JsonText.Empty));
         return null;
       }
-      this.fail(this.rootPath, E_CONFIG_INVALID_JSON + r.offset.toString() + ": " + r.error);
+      this.fail(this.rootPath, jsonText(JsonText.InvalidJson) + decimal(r.offset) + ": " + r.error);
       return null;
     }
     return this.asObject(v);
@@ -78,33 +80,38 @@ export class ConfigReader {
   }
 
   private wrongType(v: JsonValue, expected: string): void {
-    this.fail(v.path, E_CONFIG_EXPECTED + expected + ", got " + v.kindName());
+    this.fail(v.path, jsonText(JsonText.Expected) + expected + jsonText(JsonText.Got) + v.kindName());
+  }
+
+  // wrongType for an expected JSON kind, named from the texts table.
+  private wrongKind(v: JsonValue, expected: JsonKind): void {
+    this.wrongType(v, jsonText(<JsonText>expected));
   }
 
   /** asObject returns `v` as an object, or records "expected an object". */
   asObject(v: JsonValue): JsonObject | null {
     if (v.kind == JsonKind.Object) return changetype<JsonObject>(v);
-    this.wrongType(v, "an object");
+    this.wrongKind(v, JsonKind.Object);
     return null;
   }
 
   /** asArray returns `v` as an array, or records "expected an array". */
   asArray(v: JsonValue): JsonArray | null {
     if (v.kind == JsonKind.Array) return changetype<JsonArray>(v);
-    this.wrongType(v, "an array");
+    this.wrongKind(v, JsonKind.Array);
     return null;
   }
 
   /** asString returns `v` as a string, or records "expected a string" and returns null. */
   asString(v: JsonValue): string | null {
     if (v.kind == JsonKind.String) return changetype<JsonString>(v).value;
-    this.wrongType(v, "a string");
+    this.wrongKind(v, JsonKind.String);
     return null;
   }
 
   private field(obj: JsonObject, key: string, required: bool): JsonValue | null {
     const v = obj.get(key);
-    if (v === null && required) this.fail(childPath(obj.path, key), E_CONFIG_MISSING);
+    if (v === null && required) this.fail(childPath(obj.path, key), jsonText(JsonText.Missing));
     return v;
   }
 
@@ -127,7 +134,7 @@ export class ConfigReader {
     const v = this.field(obj, key, false);
     if (v === null) return fallback;
     if (v.kind == JsonKind.Number) return changetype<JsonNumber>(v).value;
-    this.wrongType(v, "a number");
+    this.wrongKind(v, JsonKind.Number);
     return fallback;
   }
 
@@ -136,7 +143,7 @@ export class ConfigReader {
     const v = this.field(obj, key, true);
     if (v === null) return NaN;
     if (v.kind == JsonKind.Number) return changetype<JsonNumber>(v).value;
-    this.wrongType(v, "a number");
+    this.wrongKind(v, JsonKind.Number);
     return NaN;
   }
 
@@ -165,7 +172,7 @@ export class ConfigReader {
     }
     const n = changetype<JsonNumber>(v).value;
     if (n != Math.floor(n) || n < <f64>min || n > <f64>max) {
-      this.fail(v.path, E_CONFIG_EXPECTED + "an integer from " + min.toString() + " to " + max.toString());
+      this.fail(v.path, jsonText(JsonText.Expected) + "an integer from " + min.toString() + " to " + max.toString());
       return fallback;
     }
     return <i64>n;
@@ -197,7 +204,7 @@ export class ConfigReader {
     }
     const s = changetype<JsonString>(v).value;
     if (listed(allowed, s)) return s;
-    this.fail(v.path, E_CONFIG_EXPECTED + "one of " + list);
+    this.fail(v.path, jsonText(JsonText.Expected) + "one of " + list);
     return null;
   }
 
@@ -206,7 +213,7 @@ export class ConfigReader {
     const v = this.field(obj, key, false);
     if (v === null) return fallback;
     if (v.kind == JsonKind.Bool) return changetype<JsonBool>(v).value;
-    this.wrongType(v, "a boolean");
+    this.wrongKind(v, JsonKind.Bool);
     return fallback;
   }
 
@@ -239,7 +246,7 @@ export class ConfigReader {
     for (let i = 0; i < obj.keys.length; i++) {
       const k = unchecked(obj.keys[i]);
       if (!listed(allowed, k)) {
-        this.fail(childPath(obj.path, k), E_CONFIG_UNKNOWN_FIELD);
+        this.fail(childPath(obj.path, k), jsonText(JsonText.UnknownField));
         break;
       }
     }

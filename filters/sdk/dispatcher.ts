@@ -3,11 +3,12 @@
 import { proxy_get_property } from "./abi/imports";
 import { clearRet, newBytes, retPtr, takeResult } from "./abi/malloc";
 import { BaseContext, CalloutHandler, HttpContext, RootContext, TcpContext } from "./context";
-import { E_NO_ROOT_FACTORY } from "./errors";
+import { SDK_TEXTS, SdkText } from "./errors";
 import { beginCallback } from "./hostcalls/callback";
 import { logBytes } from "./hostcalls/log";
 import { IdTable } from "./table";
 import { LogLevel, WasmResult } from "./types";
+import { encodeUtf8 } from "./utf8";
 
 /** RootFactory builds the root context for a plugin; it must be a top-level function (AssemblyScript has no closures). */
 export type RootFactory = (contextId: u32) => RootContext;
@@ -84,7 +85,7 @@ function readRootId(): ArrayBuffer {
 
 /** Whether `text` is exactly `bytes` once encoded as UTF-8. */
 function sameUtf8(text: string, bytes: ArrayBuffer): bool {
-  const own = String.UTF8.encode(text);
+  const own = encodeUtf8(text);
   const n = own.byteLength;
   if (n != bytes.byteLength) return false;
   const a = changetype<usize>(own);
@@ -109,7 +110,7 @@ function findBuilder(rootId: ArrayBuffer): RootBuilder | null {
 
 // Logs `proxy-wasm sdk: no root context registered for root id "<id>"`, built as UTF-8 bytes.
 function logNoRoot(rootId: ArrayBuffer): void {
-  const prefix = String.UTF8.encode(E_NO_ROOT_FACTORY);
+  const prefix = SDK_TEXTS.bytes(SdkText.NoRootFactory);
   const p = <usize>prefix.byteLength;
   const n = <usize>rootId.byteLength;
   const line = newBytes(p + n + 2);

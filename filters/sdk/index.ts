@@ -116,4 +116,5 @@ export {
   parseJson,
 } from "./json";
 export { ConfigReader } from "./config";
-export { asciiLower, decodeUtf8, isValidUtf8, REPLACEMENT_CHARACTER, utf8 } from "./utf8";
+export { decimal } from "./decimal";
+export { asciiLower, decodeUtf8, encodeUtf8, isValidUtf8, REPLACEMENT_CHARACTER, utf8 } from "./utf8";

@@ -10,7 +10,7 @@
 //   const REASONS = new TextTable(`empty token
 //   token longer than maxTokenLength`);        // one text per line, in the enum's order
 //   logDebug("refused: " + REASONS.get(Reason.TooLong));
-import { decodeUtf8At } from "./utf8";
+import { decodeUtf8At, encodeUtf8 } from "./utf8";
 
 /**
  * TextTable holds texts separated by "\n"; text `i` is the i-th line. Write `new TextTable(literal)`:
@@ -27,7 +27,7 @@ export class TextTable {
   constructor(lines: string, utf8: usize = 0, utf8Length: i32 = 0) {
     let encoded: ArrayBuffer | null = null;
     if (utf8 == 0) {
-      encoded = String.UTF8.encode(lines);
+      encoded = encodeUtf8(lines);
       utf8 = changetype<usize>(encoded);
       utf8Length = encoded.byteLength;
     }
@@ -38,16 +38,41 @@ export class TextTable {
 
   /** get returns text `index` (a new string), or "" when the table has no such line. */
   get(index: i32): string {
-    if (index < 0) return "";
+    const start = this.lineStart(index);
+    if (start < 0) return "";
+    return decodeUtf8At(this.utf8 + <usize>start, <usize>(this.lineEnd(start) - start));
+  }
+
+  /**
+   * bytes returns text `index` as UTF-8 (a new buffer, nothing decoded), or an empty buffer when the
+   * table has no such line: for texts passed on as bytes (logBytes, addBytes, a response body).
+   */
+  bytes(index: i32): ArrayBuffer {
+    let start = this.lineStart(index);
+    if (start < 0) start = this.utf8Length;
+    const size = <usize>(this.lineEnd(start) - start);
+    const out = changetype<ArrayBuffer>(__new(size, idof<ArrayBuffer>()));
+    memory.copy(changetype<usize>(out), this.utf8 + <usize>start, size);
+    return out;
+  }
+
+  // The offset where line `index` starts, or -1 when the table has no such line.
+  private lineStart(index: i32): i32 {
+    if (index < 0) return -1;
     const base = this.utf8;
     const length = this.utf8Length;
     let start = 0;
     for (let line = 0; line < index; start++) {
-      if (start >= length) return "";
+      if (start >= length) return -1;
       if (load<u8>(base + <usize>start) == 0x0a) line++;
     }
+    return start;
+  }
+
+  // The offset of the end of the line that starts at `start` (its "\n" or the end of the table).
+  private lineEnd(start: i32): i32 {
     let end = start;
-    while (end < length && load<u8>(base + <usize>end) != 0x0a) end++;
-    return decodeUtf8At(base + <usize>start, <usize>(end - start));
+    while (end < this.utf8Length && load<u8>(this.utf8 + <usize>end) != 0x0a) end++;
+    return end;
   }
 }

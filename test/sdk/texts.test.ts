@@ -1,5 +1,6 @@
 // The SDK's TextTable: a literal table (stored as UTF-8 by the build's transform) and a table built
-// from a string at run time give the same lines, non-ASCII included, and "" past either end.
+// from a string at run time give the same lines, non-ASCII included, and "" past either end. decimal()
+// writes every i32 as toString() does; encodeUtf8() gives String.UTF8.encode's bytes.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
@@ -23,6 +24,21 @@ for (const build of bothBuilds("build/test-sdk", "texts-harness")) {
         assert.equal(line(host, built, expected.length), "", `table ${built}, past the end`);
         assert.equal(line(host, built, -1), "", `table ${built}, negative`);
       }
+    });
+
+    it("should write integers in decimal exactly as toString() does", async () => {
+      const host = await MiniHost.load(build.path);
+      for (const n of [0, 7, -7, 9, 10, 99, 100, 12345, -12345, 999999999, 1000000000, 2147483647, -2147483648]) {
+        const size = host.exports.formatted(n);
+        assert.ok(size > 0, `decimal(${n}) differs from toString()`);
+        const memory = new Uint8Array((host.exports.memory as unknown as WebAssembly.Memory).buffer);
+        assert.equal(new TextDecoder().decode(memory.slice(host.exports.resultPtr(), host.exports.resultPtr() + size)), String(n));
+      }
+    });
+
+    it("should encode strings to the same UTF-8 as String.UTF8.encode, lone surrogates included", async () => {
+      const host = await MiniHost.load(build.path);
+      for (const seed of [1, 2, 3, 0x5eed]) assert.equal(host.exports.encodingMismatches(5000, seed), 0, `seed ${seed}`);
     });
 
     it("should keep the literal table's text as UTF-8, not as a UTF-16 string", () => {

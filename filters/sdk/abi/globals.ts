@@ -2,9 +2,11 @@
 // env.seed, env.Date.now, env.console.*). asconfig.json wires them with "use", e.g. "abort=sdkAbort";
 // the names must be global.
 import { log as hostLog, logEnabled } from "../hostcalls/log";
+import { putDecimal } from "../decimal";
 import { E_ABORT_NO_FILE, E_ABORT_NO_MESSAGE } from "../errors";
 import { LogLevel } from "../types";
 import { proxy_get_current_time_nanoseconds, proxy_log, proc_exit, random_get } from "./imports";
+import { encodeUtf8 } from "../utf8";
 
 const CRITICAL: u32 = 5;
 let aborting = false;
@@ -21,16 +23,6 @@ function putBytes(at: usize, bytes: ArrayBuffer): usize {
   return at + <usize>bytes.byteLength;
 }
 
-function putDecimal(at: usize, n: u32): usize {
-  let digits: usize = 1;
-  for (let t = n; t >= 10; t /= 10) digits++;
-  for (let i = digits; i > 0; i--) {
-    store<u8>(at + i - 1, <u8>(0x30 + n % 10));
-    n /= 10;
-  }
-  return at + digits;
-}
-
 /**
  * sdkAbort replaces AssemblyScript's abort: one critical log line "abort: <message> at <file>(<line>:<col>)",
  * then wasi proc_exit(255). Envoy's proc_exit returns, so the `unreachable` AS emits after every abort call
@@ -45,8 +37,8 @@ function putDecimal(at: usize, n: u32): usize {
     return;
   }
   aborting = true;
-  const msg = String.UTF8.encode(message === null ? E_ABORT_NO_MESSAGE : message);
-  const file = String.UTF8.encode(fileName === null ? E_ABORT_NO_FILE : fileName);
+  const msg = encodeUtf8(message === null ? E_ABORT_NO_MESSAGE : message);
+  const file = encodeUtf8(fileName === null ? E_ABORT_NO_FILE : fileName);
   // "abort: " + " at " + "(" + 10 digits + ":" + 10 digits + ")"
   const start = heap.alloc(<usize>(msg.byteLength + file.byteLength + 34));
   let at = putAscii(start, "abort: ");

@@ -8,7 +8,8 @@
 import { anyContext, createRoot, createStream, forgetContext, rootContext, setActiveContext } from "../dispatcher";
 import { refreshLogLevel, refreshLogLevelForStream } from "../hostcalls/log";
 import { enter, leave, leaveWith } from "./gc";
-import { callout, http, root } from "./lookup";
+import { http, root } from "./lookup";
+import { httpCallAnswerer } from "../hostcalls/callouts";
 // Loads the @global replacements that asconfig "use" maps abort, trace and seed onto.
 import "./globals";
 
@@ -139,10 +140,10 @@ export function proxy_on_response_trailers(contextId: u32, numTrailers: u32): u3
   return leaveWith(<u32>http(contextId).onResponseTrailers(numTrailers));
 }
 
-/** proxy_on_http_call_response calls the callout handler's onHttpCallResponse; unknown tokens are ignored. */
+/** proxy_on_http_call_response calls the callout handler's onHttpCallResponse (through httpCallAnswerer, set by httpCall); unknown tokens are ignored. */
 export function proxy_on_http_call_response(rootContextId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
   enter();
-  const handler = callout(rootContextId, token, true);
-  if (handler !== null) handler.onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
+  const answer = httpCallAnswerer;
+  if (answer !== null) answer(rootContextId, token, numHeaders, bodySize, numTrailers);
   leave();
 }

@@ -4,7 +4,7 @@ import { proxy_get_buffer_bytes, proxy_get_buffer_status, proxy_set_buffer_bytes
 import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { BufferType, WasmResult } from "../types";
 import { setLastResult } from "./status";
-import { decodeUtf8 } from "../utf8";
+import { decodeUtf8, encodeUtf8 } from "../utf8";
 
 // What a composition (compose.ts) shows one of its filters as the plugin configuration; null: the host's.
 let configurationOverride: ArrayBuffer | null = null;
@@ -80,17 +80,17 @@ export class Buffer {
 
   /** replaceString is replace with UTF-8 text. */
   replaceString(text: string): WasmResult {
-    return this.replace(String.UTF8.encode(text));
+    return this.replace(encodeUtf8(text));
   }
 
   /** appendString is append with UTF-8 text. */
   appendString(text: string): WasmResult {
-    return this.append(String.UTF8.encode(text));
+    return this.append(encodeUtf8(text));
   }
 
   /** prependString is prepend with UTF-8 text. */
   prependString(text: string): WasmResult {
-    return this.prepend(String.UTF8.encode(text));
+    return this.prepend(encodeUtf8(text));
   }
 }
 

@@ -9,6 +9,7 @@ import {
   proxy_http_call,
 } from "../abi/imports";
 import { isGrpcLinked } from "../abi/linked";
+import { callout } from "../abi/lookup";
 import { retPtr } from "../abi/malloc";
 import { CalloutHandler } from "../context";
 import { rememberCallout } from "../dispatcher";
@@ -18,6 +19,21 @@ import { serializePairs } from "../pairs";
 import { WasmResult } from "../types";
 import { HeaderPair, toPairs } from "./headers";
 import { setLastResult } from "./status";
+import { encodeUtf8 } from "../utf8";
+
+/**
+ * httpCallAnswerer delivers HTTP callout answers (proxy_on_http_call_response); httpCall sets it. A
+ * module that never calls httpCall thus links no answer dispatch (the token lookup, the issuing
+ * stream's restore, the handlers' onHttpCallResponse calls), and an answer it never asked for finds
+ * nothing, as an unknown token does.
+ */
+export let httpCallAnswerer: ((rootContextId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32) => void) | null = null;
+
+// Hands an HTTP callout's answer to its handler, with the issuing stream active; unknown tokens are ignored.
+function answerHttpCall(rootContextId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  const handler = callout(rootContextId, token, true);
+  if (handler !== null) handler.onHttpCallResponse(token, numHeaders, bodySize, numTrailers);
+}
 
 /**
  * httpCall sends a request to the cluster `upstream`. `headers` must hold ":method", ":path" and
@@ -33,7 +49,7 @@ export function httpCall(
   timeoutMs: u32,
   handler: CalloutHandler,
 ): u32 {
-  const up = String.UTF8.encode(upstream);
+  const up = encodeUtf8(upstream);
   const h = serializePairs(toPairs(headers));
   const t = serializePairs(toPairs(trailers));
   const b = body === null ? new ArrayBuffer(0) : body;
@@ -55,6 +71,7 @@ export function httpCall(
   if (r != WasmResult.Ok) return 0;
   const token = load<u32>(retPtr());
   rememberCallout(token, handler);
+  httpCallAnswerer = answerHttpCall;
   return token;
 }
 
@@ -81,9 +98,9 @@ export function grpcCall(
   handler: CalloutHandler,
 ): u32 {
   if (!isGrpcLinked()) return refuseGrpc();
-  const up = String.UTF8.encode(upstream);
-  const svc = String.UTF8.encode(service);
-  const m = String.UTF8.encode(method);
+  const up = encodeUtf8(upstream);
+  const svc = encodeUtf8(service);
+  const m = encodeUtf8(method);
   const md = serializePairs(toPairs(initialMetadata));
   store<u32>(retPtr(), 0);
   const r = setLastResult(
@@ -117,9 +134,9 @@ export function grpcStream(
   handler: CalloutHandler,
 ): u32 {
   if (!isGrpcLinked()) return refuseGrpc();
-  const up = String.UTF8.encode(upstream);
-  const svc = String.UTF8.encode(service);
-  const m = String.UTF8.encode(method);
+  const up = encodeUtf8(upstream);
+  const svc = encodeUtf8(service);
+  const m = encodeUtf8(method);
   const md = serializePairs(toPairs(initialMetadata));
   store<u32>(retPtr(), 0);
   const r = setLastResult(

@@ -13,7 +13,7 @@ import {
 import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { deserializePairs, Pair, serializePairs } from "../pairs";
 import { MapType, WasmResult } from "../types";
-import { asciiLower, utf8 } from "../utf8";
+import { asciiLower, encodeUtf8, utf8 } from "../utf8";
 import { callbackGeneration } from "./callback";
 import { setLastResult } from "./status";
 import { decodeUtf8 } from "../utf8";
@@ -28,7 +28,7 @@ export function toPairs(headers: Array<HeaderPair>): Array<Pair> {
   const out = new Array<Pair>(headers.length);
   for (let i = 0; i < headers.length; i++) {
     const h = unchecked(headers[i]);
-    unchecked((out[i] = new Pair(String.UTF8.encode(h.name), String.UTF8.encode(h.value))));
+    unchecked((out[i] = new Pair(encodeUtf8(h.name), encodeUtf8(h.value))));
   }
   return out;
 }
@@ -186,7 +186,8 @@ export class HeaderSnapshot {
 
 /** HeaderMap wraps one of the host's header maps; use the exported instances (requestHeaders, ...). */
 export class HeaderMap {
-  private snap: HeaderSnapshot = new HeaderSnapshot();
+  /** Built on the first snapshot(): a module that never takes one allocates (and links) none. */
+  private snap: HeaderSnapshot | null = null;
   /** The callback generation the snapshot was read in; 0 when none is current. */
   private snapGeneration: u32 = 0;
 
@@ -200,19 +201,21 @@ export class HeaderMap {
    * false and every read returns null (lastResult() says why).
    */
   snapshot(): HeaderSnapshot {
-    if (this.snapGeneration == callbackGeneration()) return this.snap;
+    let snap = this.snap;
+    if (snap === null) this.snap = snap = new HeaderSnapshot();
+    else if (this.snapGeneration == callbackGeneration()) return snap;
     clearRet();
     const r = setLastResult(proxy_get_header_map_pairs(<u32>this.type, retPtr(), retPtr() + 4));
     const raw = r == WasmResult.Ok ? takeResult() : new ArrayBuffer(0);
-    if (!this.snap.load(raw, r == WasmResult.Ok)) setLastResult(WasmResult.SerializationFailure);
+    if (!snap.load(raw, r == WasmResult.Ok)) setLastResult(WasmResult.SerializationFailure);
     this.snapGeneration = callbackGeneration();
-    return this.snap;
+    return snap;
   }
 
   /** Applies an accepted write to a current snapshot, or drops the snapshot when the write failed. */
   private track(result: WasmResult, name: ArrayBuffer, value: ArrayBuffer | null): WasmResult {
     if (this.snapGeneration == callbackGeneration()) {
-      if (result == WasmResult.Ok) this.snap.wrote(name, value);
+      if (result == WasmResult.Ok) changetype<HeaderSnapshot>(this.snap).wrote(name, value);
       else this.snapGeneration = 0;
     }
     return result;

@@ -6,6 +6,7 @@
 import { proxy_get_log_level, proxy_log } from "../abi/imports";
 import { retPtr } from "../abi/malloc";
 import { LogLevel, WasmResult } from "../types";
+import { encodeUtf8 } from "../utf8";
 
 /**
  * LOG_LEVEL_REFRESH_STREAMS bounds how late a log level changed at runtime (Envoy's admin /logging)
@@ -45,7 +46,7 @@ export function logEnabled(level: LogLevel): bool {
 /** log sends `message` at `level` when the host's level allows it; returns Ok when skipped. */
 export function log(level: LogLevel, message: string): WasmResult {
   if (!logEnabled(level)) return WasmResult.Ok;
-  return logBytes(level, String.UTF8.encode(message));
+  return logBytes(level, encodeUtf8(message));
 }
 
 /** logBytes is log for a message already in UTF-8 (the SDK's own lines built from host bytes); Ok when skipped. */

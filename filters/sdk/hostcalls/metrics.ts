@@ -4,10 +4,11 @@ import { proxy_define_metric, proxy_get_metric, proxy_increment_metric, proxy_re
 import { retPtr, retWide } from "../abi/malloc";
 import { MetricType, WasmResult } from "../types";
 import { setLastResult } from "./status";
+import { encodeUtf8 } from "../utf8";
 
 /** defineMetric registers a metric and returns its id, or 0 on failure (lastResult() tells why). */
 export function defineMetric(type: MetricType, name: string): u32 {
-  const n = String.UTF8.encode(name);
+  const n = encodeUtf8(name);
   store<u32>(retPtr(), 0);
   const r = setLastResult(proxy_define_metric(<u32>type, changetype<usize>(n), <usize>n.byteLength, retPtr()));
   return r == WasmResult.Ok ? load<u32>(retPtr()) : 0;

@@ -10,6 +10,7 @@ import { clearRet, retPtr, retWide, takeResult } from "../abi/malloc";
 import { WasmResult } from "../types";
 import { callbackGeneration } from "./callback";
 import { setLastResult } from "./status";
+import { encodeUtf8 } from "../utf8";
 
 /** getCurrentTimeNanoseconds returns the host's wall clock in ns since the epoch; 0 if the host refused. */
 export function getCurrentTimeNanoseconds(): u64 {
@@ -53,7 +54,7 @@ export function done(): WasmResult {
 
 /** callForeignFunction calls a host extension (e.g. Envoy's "compress"); returns its result bytes, or null (NotFound for an unknown name). */
 export function callForeignFunction(name: string, args: ArrayBuffer): ArrayBuffer | null {
-  const n = String.UTF8.encode(name);
+  const n = encodeUtf8(name);
   clearRet();
   const r = setLastResult(
     proxy_call_foreign_function(

@@ -5,14 +5,14 @@ import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { deserializePairs, Pair } from "../pairs";
 import { WasmResult } from "../types";
 import { setLastResult } from "./status";
-import { decodeUtf8 } from "../utf8";
+import { decodeUtf8, encodeUtf8 } from "../utf8";
 
 /** encodePropertyPath joins UTF-8 segments with \0 (no trailing \0, as the Go and Rust SDKs send). */
 export function encodePropertyPath(path: Array<string>): ArrayBuffer {
   let size = 0;
   const parts = new Array<ArrayBuffer>(path.length);
   for (let i = 0; i < path.length; i++) {
-    const b = String.UTF8.encode(unchecked(path[i]));
+    const b = encodeUtf8(unchecked(path[i]));
     unchecked((parts[i] = b));
     size += b.byteLength + (i > 0 ? 1 : 0);
   }
@@ -90,5 +90,5 @@ export function setProperty(path: Array<string>, value: ArrayBuffer): WasmResult
 
 /** setPropertyString is setProperty with a UTF-8 value. */
 export function setPropertyString(path: Array<string>, value: string): WasmResult {
-  return setProperty(path, String.UTF8.encode(value));
+  return setProperty(path, encodeUtf8(value));
 }

@@ -11,7 +11,7 @@ import {
 import { clearRet, retPtr, takeResult } from "../abi/malloc";
 import { WasmResult } from "../types";
 import { setLastResult } from "./status";
-import { utf8 } from "../utf8";
+import { encodeUtf8, utf8 } from "../utf8";
 
 /** SharedData is one value read from the store with the cas to pass to a conditional setSharedData. */
 export class SharedData {
@@ -51,7 +51,7 @@ export function setSharedDataBytes(k: ArrayBuffer, value: ArrayBuffer, cas: u32 
 
 /** registerSharedQueue creates (or finds) the queue `name` of this vm_id and makes this root its receiver; returns its token, 0 on failure. */
 export function registerSharedQueue(name: string): u32 {
-  const n = String.UTF8.encode(name);
+  const n = encodeUtf8(name);
   store<u32>(retPtr(), 0);
   const r = setLastResult(proxy_register_shared_queue(changetype<usize>(n), <usize>n.byteLength, retPtr()));
   return r == WasmResult.Ok ? load<u32>(retPtr()) : 0;
@@ -59,8 +59,8 @@ export function registerSharedQueue(name: string): u32 {
 
 /** resolveSharedQueue finds the queue `name` of `vmId` ("" = own vm_id); returns its token, 0 when absent (NotFound). */
 export function resolveSharedQueue(vmId: string, name: string): u32 {
-  const v = String.UTF8.encode(vmId);
-  const n = String.UTF8.encode(name);
+  const v = encodeUtf8(vmId);
+  const n = encodeUtf8(name);
   store<u32>(retPtr(), 0);
   const r = setLastResult(
     proxy_resolve_shared_queue(changetype<usize>(v), <usize>v.byteLength, changetype<usize>(n), <usize>n.byteLength, retPtr()),

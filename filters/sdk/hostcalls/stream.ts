@@ -10,7 +10,7 @@ import { serializePairs } from "../pairs";
 import { GrpcStatus, StreamType, WasmResult } from "../types";
 import { HeaderPair, toPairs } from "./headers";
 import { setLastResult } from "./status";
-import { decodeUtf8 } from "../utf8";
+import { decodeUtf8, encodeUtf8 } from "../utf8";
 
 let localResponses: u32 = 0;
 let closes: u32 = 0;
@@ -55,7 +55,7 @@ export function sendLocalResponseBytes(
   headers: Array<HeaderPair>,
   grpcStatus: GrpcStatus = GrpcStatus.InvalidCode,
 ): WasmResult {
-  const detailBytes = String.UTF8.encode(details);
+  const detailBytes = encodeUtf8(details);
   const headerBytes = serializePairs(toPairs(headers));
   const r = <WasmResult>(
     proxy_send_local_response(
@@ -81,7 +81,7 @@ export function sendLocalResponse(
   headers: Array<HeaderPair>,
   grpcStatus: GrpcStatus = GrpcStatus.InvalidCode,
 ): WasmResult {
-  return sendLocalResponseBytes(statusCode, details, String.UTF8.encode(body), headers, grpcStatus);
+  return sendLocalResponseBytes(statusCode, details, encodeUtf8(body), headers, grpcStatus);
 }
 
 /** continueStream resumes a paused stream; Envoy answers Unimplemented for StreamType.Upstream. */
