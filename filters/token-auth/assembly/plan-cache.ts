@@ -4,7 +4,7 @@
 // no delete) and two users sharing a key do not evict each other on every request. A key's value is a
 // sequence of entries: f64 confirmedMs, u8 user length, u8 plan length, the user's and the plan id's
 // UTF-8 bytes. Decoding is total: bytes that do not parse end the sequence.
-import { getSharedDataBytes, setSharedDataBytes } from "proxy-wasm-as-sdk";
+import { decimal, encodeUtf8, getSharedDataBytes, setSharedDataBytes } from "proxy-wasm-as-sdk";
 import { decodeUtf8At } from "proxy-wasm-as-sdk/utf8";
 
 const KEY_PREFIX = "image-hub.token-auth.plan.";
@@ -54,7 +54,7 @@ export class PlanCache {
 
   constructor(slots: i32, readonly ttlMs: f64) {
     const keys = new StaticArray<ArrayBuffer | null>(slots);
-    for (let i = 0; i < slots; i++) unchecked((keys[i] = String.UTF8.encode(KEY_PREFIX + i.toString())));
+    for (let i = 0; i < slots; i++) unchecked((keys[i] = encodeUtf8(KEY_PREFIX + decimal(i))));
     this.keys = keys;
   }
 
@@ -91,8 +91,8 @@ export class PlanCache {
 
   /** confirm stores `plan` as confirmed for `user` at `nowMs`; users or plans longer than 255 bytes are not cached. */
   confirm(user: string, plan: string, nowMs: f64): void {
-    const userBytes = String.UTF8.encode(user);
-    const planBytes = String.UTF8.encode(plan);
+    const userBytes = encodeUtf8(user);
+    const planBytes = encodeUtf8(plan);
     if (userBytes.byteLength > 255 || planBytes.byteLength > 255) return;
     const key = this.keyOf(user);
     const stored = getSharedDataBytes(key);
