@@ -56,6 +56,7 @@ class PlanLookup {
   headers: Array<HeaderPair> = new Array<HeaderPair>();
   constructor(readonly cluster: string, readonly timeoutMs: u32, readonly cache: PlanCache) {}
 }
+
 /** The field names the texts hold from `first` to `last`, for ConfigReader#allowOnly. */
 function fieldNames(first: Text, last: Text): Array<string> {
   const names = new Array<string>();

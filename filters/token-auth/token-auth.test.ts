@@ -40,7 +40,7 @@ for (const build of BUILDS) {
       const unsigned = valid.slice(0, valid.lastIndexOf(".") + 1);
       const kid = DEMO_SIGNING_KEYS[0].kid;
       // One row per reason the filter can reach from a request; the reasons are numbered texts in
-      // one table (assembly/jwt.ts), so this also checks the numbering from its first line to its last.
+      // one table (assembly/texts.ts), so this also checks the numbering from its first line to its last.
       const reasons: [string | null, string][] = [
         [null, "no bearer token"],
         ["a".repeat(5000), "token longer than maxTokenLength"],
