@@ -56,6 +56,17 @@ export class TextTable {
     return out;
   }
 
+  /**
+   * lines returns the first `count` texts as strings (a missing line reads as ""). Call it once, for a
+   * module-level constant of names used on the request path, where `get` (a decode per call) would
+   * cost time; index the result with `unchecked`. The strings live on the heap from then on.
+   */
+  lines(count: i32): StaticArray<string> {
+    const out = new StaticArray<string>(count);
+    for (let i = 0; i < count; i++) unchecked((out[i] = this.get(i)));
+    return out;
+  }
+
   // The offset where line `index` starts, or -1 when the table has no such line.
   private lineStart(index: i32): i32 {
     if (index < 0) return -1;

@@ -26,6 +26,20 @@ for (const build of bothBuilds("build/test-sdk", "texts-harness")) {
       }
     });
 
+    it("should decode the first n lines at once, the same as get, and \"\" for lines the table lacks", async () => {
+      const host = await MiniHost.load(build.path);
+      const decoded = (built: number, count: number, index: number): string | null => {
+        const size = host.exports.decodedLine(built, count, index);
+        if (size < 0) return null;
+        const memory = new Uint8Array((host.exports.memory as unknown as WebAssembly.Memory).buffer);
+        return new TextDecoder().decode(memory.slice(host.exports.resultPtr(), host.exports.resultPtr() + size));
+      };
+      for (const built of [0, 1]) {
+        assert.deepEqual([0, 1, 2, 3, 4, 5].map((i) => decoded(built, 6, i)), [...expected, "", ""], `table ${built}, six of four lines`);
+        assert.deepEqual([0, 1, 2].map((i) => decoded(built, 2, i)), [expected[0], expected[1], null], `table ${built}, two lines`);
+      }
+    });
+
     it("should write integers in decimal exactly as toString() does", async () => {
       const host = await MiniHost.load(build.path);
       for (const n of [0, 7, -7, 9, 10, 99, 100, 12345, -12345, 999999999, 1000000000, 2147483647, -2147483648]) {

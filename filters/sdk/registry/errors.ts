@@ -3,7 +3,6 @@
 // live in the SDK so that each filter depends on filters/sdk only, never on another filter.
 import { HeaderPair, sendLocalResponse } from "../index";
 import { TextTable } from "../texts";
-import { decodeLines } from "./names";
 
 // The string constants are lazy: a module-level string is otherwise kept, and visited by the
 // collector, in every module that imports this file, used or not.
@@ -34,7 +33,7 @@ export const PAYLOAD_TOO_LARGE: u32 = 413;
 /** TOO_MANY_REQUESTS is 429. */
 export const TOO_MANY_REQUESTS: u32 = 429;
 
-/** The fixed parts of error bodies and challenges: lines of PARTS, in this order (./names.ts). */
+/** The fixed parts of error bodies and challenges: lines of PARTS, in this order (decoded once by TextTable#lines). */
 const enum Part {
   BodyStart,
   BodyMessage,
@@ -54,8 +53,7 @@ const enum Part {
   Count,
 }
 // @ts-ignore: decorator
-@lazy const PARTS = decodeLines(
-  new TextTable(`{"errors":[{"code":"
+@lazy const PARTS = new TextTable(`{"errors":[{"code":"
 ","message":
 ,"detail":
 }]}
@@ -68,9 +66,7 @@ Bearer
 Bearer realm="
 ",service="
 ,scope="
-,error="`),
-  Part.Count,
-);
+,error="`).lines(Part.Count);
 
 function part(p: Part): string {
   return unchecked(PARTS[p]);

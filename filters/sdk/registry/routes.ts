@@ -2,9 +2,8 @@
 // the table in image-hub/CONTRACT.md. Shared by plan-enforcement (authorization) and token-auth
 // (the scope of the 401 challenge). Pure string code: no hostcalls, never traps on any input.
 import { TextTable } from "../texts";
-import { decodeLines } from "./names";
 
-/** The keywords of the route table and the scope texts: lines of WORDS, in this order (./names.ts). */
+/** The keywords of the route table and the scope texts: lines of WORDS, in this order (decoded once by TextTable#lines). */
 const enum Word {
   V2,
   V2Slash,
@@ -32,8 +31,7 @@ const enum Word {
   PullScope,
   Count,
 }
-const WORDS = decodeLines(
-  new TextTable(`/v2
+const WORDS = new TextTable(`/v2
 /v2/
 /v2/_catalog
 /v2/_quota
@@ -56,9 +54,7 @@ push
 delete
 pull,push
 repository:
-:pull`),
-  Word.Count,
-);
+:pull`).lines(Word.Count);
 
 function word(w: Word): string {
   return unchecked(WORDS[w]);

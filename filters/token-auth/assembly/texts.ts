@@ -6,7 +6,6 @@
 // errors and field names, metric names, the registry errors the filter answers with), decoded on
 // each use, which is rare. Header names stay literals: the SDK encodes a literal once.
 import { TextTable } from "proxy-wasm-as-sdk/texts";
-import { decodeLines } from "proxy-wasm-as-sdk/registry/names";
 
 /** Names a token is read by (members and the values compared with them). */
 export const enum Name {
@@ -234,7 +233,7 @@ kid
 alg
 k`);
 
-const NAMES = decodeLines(TEXTS, Name.Count);
+const NAMES = TEXTS.lines(Name.Count);
 
 /** name returns the string of `n` (no decoding). */
 export function name(n: Name): string {

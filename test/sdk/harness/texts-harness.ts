@@ -21,6 +21,17 @@ export function line(built: i32, index: i32): i32 {
   return result.byteLength;
 }
 
+/**
+ * decodedLine stores line `index` of `lines(count)` of the literal (`built` 0) or built (`built` 1)
+ * table as UTF-8; returns its size, or -1 when `index` is past the `count` strings returned.
+ */
+export function decodedLine(built: i32, count: i32, index: i32): i32 {
+  const lines = (built != 0 ? BUILT : LITERAL).lines(count);
+  if (index >= lines.length) return -1;
+  result = String.UTF8.encode(lines[index]);
+  return result.byteLength;
+}
+
 /** resultPtr returns the address of the last line. */
 export function resultPtr(): usize {
   return changetype<usize>(result);
