@@ -93,7 +93,8 @@ for (const build of BUILDS) {
         const r = await run("GET", "/v2/alice/app/manifests/v1", auth("alice", ["pull"]));
         assert.equal(r.status, 200);
         assert.equal(header(r.upstreamRequest!.headers, "x-hub-plan"), "team");
-        assert.equal(header(r.headers, "ratelimit-limit"), "100");
+        assert.equal(header(r.headers, "ratelimit-policy"), '"team";q=100;w=60');
+        assert.equal(header(r.headers, "ratelimit"), `"team";r=${99 - i};t=${i + 1}`);
       }
       // Resumed into a refusal by plan-enforcement: the confirmed plan forbids delete.
       answer = { status: 200, body: "personal" };

@@ -15,6 +15,8 @@ import {
   Counter,
   FilterHeadersStatus,
   callbackTimeNanoseconds,
+  decimal,
+  encodeUtf8,
   getPluginConfigurationString,
   getSharedData,
   getSharedDataBytes,
@@ -36,6 +38,7 @@ import {
 import { parseRoute } from "proxy-wasm-as-sdk/registry/routes";
 import { findPlanIndex, FORBIDDEN, HEADER_PLAN, HEADER_USER, isPlanId, sendRegistryError, TOO_MANY_REQUESTS } from "proxy-wasm-as-sdk/registry/errors";
 import { TextTable } from "proxy-wasm-as-sdk/texts";
+import { decimalLength, putDecimal } from "proxy-wasm-as-sdk/decimal";
 import { Bucket, decodeShard, encodeShard, pruneShard, shardOf } from "./assembly/buckets";
 import { chargeAdmitted, localTokens } from "./assembly/first-tier";
 
@@ -57,22 +60,43 @@ duplicate plan id`);
 class PlanLimit {
   readonly allowed: Counter;
   readonly limited: Counter;
-  readonly policy: string;
-  /** The RateLimit-Limit value, rendered once instead of on every allowed pull. */
+  /** The pulls per window in decimal, for the quota answer and the 429's detail. */
   readonly limitText: string;
-  /** limitText and policy as UTF-8, encoded once for the response headers of every allowed pull. */
-  readonly limitBytes: ArrayBuffer;
+  /** The RateLimit-Policy value `"<plan>";q=<pulls>;w=<window>` (a plan id needs no sf-string escape). */
+  readonly policy: string;
+  /** The RateLimit value up to its numbers: `"<plan>";r=`. */
+  readonly rateLimitPrefix: string;
+  /** policy and rateLimitPrefix as UTF-8, encoded once for the response headers of every allowed pull. */
   readonly policyBytes: ArrayBuffer;
+  readonly rateLimitPrefixBytes: ArrayBuffer;
   constructor(readonly id: string, readonly capacity: f64, windowSeconds: i64) {
     this.allowed = new Counter("image_hub.rate_limit." + id + ".allowed");
     this.limited = new Counter("image_hub.rate_limit." + id + ".limited");
-    const limitText = (<i64>capacity).toString();
+    const limitText = decimal(<i32>capacity);
     this.limitText = limitText;
-    const policy = limitText + ";w=" + windowSeconds.toString();
+    const policy = "\"" + id + "\";q=" + limitText + ";w=" + decimal(<i32>windowSeconds);
     this.policy = policy;
-    this.limitBytes = String.UTF8.encode(limitText);
-    this.policyBytes = String.UTF8.encode(policy);
+    const prefix = "\"" + id + "\";r=";
+    this.rateLimitPrefix = prefix;
+    this.policyBytes = encodeUtf8(policy);
+    this.rateLimitPrefixBytes = encodeUtf8(prefix);
   }
+}
+
+/**
+ * The RateLimit value `<prefix><remaining>;t=<seconds>` written straight into one buffer of its exact
+ * size: no string is built or encoded on an allowed pull (PERFORMANCE.md, fifth round).
+ */
+function rateLimitValue(prefix: ArrayBuffer, remaining: u32, seconds: u32): ArrayBuffer {
+  const n = <usize>prefix.byteLength;
+  const out = changetype<usize>(__new(n + decimalLength(remaining) + 3 + decimalLength(seconds), idof<ArrayBuffer>()));
+  memory.copy(out, changetype<usize>(prefix), n);
+  const at = putDecimal(out + n, remaining);
+  store<u8>(at, 0x3b); // ;
+  store<u8>(at, 0x74, 1); // t
+  store<u8>(at, 0x3d, 2); // =
+  putDecimal(at + 3, seconds);
+  return changetype<ArrayBuffer>(out);
 }
 
 /** RateLimitRoot is rate-limit's root context (configuration, metrics); see newRateLimitRoot. */
@@ -157,7 +181,7 @@ export class RateLimitRoot extends RootContext {
 }
 
 class RateLimit extends HttpContext {
-  /** Set on an allowed pull: the RateLimit-* values for the response headers. */
+  /** Set on an allowed pull: the RateLimit values (`r`, `t`) for the response headers. */
   private plan: PlanLimit | null = null;
   private remaining: f64 = 0;
   private resetSeconds: f64 = 0;
@@ -209,7 +233,7 @@ class RateLimit extends HttpContext {
       const perSecond = plan.capacity / <f64>root.windowSeconds;
       if (tokens < 1) {
         // Rejected requests consume nothing, so nothing is written.
-        return this.limit(root, plan, tokens, perSecond, Math.ceil((1 - tokens) / perSecond));
+        return this.limit(root, plan, tokens, Math.ceil((1 - tokens) / perSecond));
       }
       if (bucket === null) {
         bucket = new Bucket(user, 0, 0, 0);
@@ -233,7 +257,7 @@ class RateLimit extends HttpContext {
     }
     root.contention.increment();
     if (logEnabled(LogLevel.Debug)) logDebug(FILTER + ": shared data unavailable or contended; refusing with Retry-After: 1");
-    return this.limit(root, plan, 0, plan.capacity / <f64>root.windowSeconds, 1);
+    return this.limit(root, plan, 0, 1);
   }
 
   /**
@@ -250,7 +274,7 @@ class RateLimit extends HttpContext {
       if (tokens < 1) {
         root.firstTier.increment();
         const perSecond = plan.capacity / <f64>root.windowSeconds;
-        return this.limit(root, plan, tokens, perSecond, Math.ceil((1 - tokens) / perSecond));
+        return this.limit(root, plan, tokens, Math.ceil((1 - tokens) / perSecond));
       }
     }
     if (requestHeaders.replace(HEADER_PULL, "1") != WasmResult.Ok) {
@@ -268,13 +292,13 @@ class RateLimit extends HttpContext {
 
   /**
    * Global mode, on the response of a marked pull: charges the first tier when the global tier
-   * admitted it. Envoy's ratelimit filter adds the service's RateLimit-* headers to an admitted pull's
+   * admitted it. Envoy's ratelimit filter adds the service's RateLimit fields to an admitted pull's
    * response (whatever the registry answered) and answers a refused one 429; its failure (503) has none.
    */
   private chargeFirstTier(root: RateLimitRoot, plan: PlanLimit): void {
     const response = responseHeaders.snapshot();
     const status = response.get(":status");
-    if (status === null || status == "429" || response.get("ratelimit-limit") === null) return;
+    if (status === null || status == "429" || response.get("ratelimit") === null) return;
     const windowMs = <f64>root.windowSeconds * 1000;
     for (let attempt = 0; attempt < root.casRetries; attempt++) {
       const stored = getSharedDataBytes(this.pendingKey);
@@ -292,7 +316,7 @@ class RateLimit extends HttpContext {
     root.contention.increment();
   }
 
-  /** Implements HttpContext.onResponseHeaders: adds RateLimit-* to the response of an allowed pull. */
+  /** Implements HttpContext.onResponseHeaders: sets RateLimit-Policy and RateLimit on the response of an allowed pull. */
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     const pending = this.pending;
     if (pending !== null) {
@@ -302,16 +326,15 @@ class RateLimit extends HttpContext {
     }
     const plan = this.plan;
     if (plan === null) return FilterHeadersStatus.Continue;
-    responseHeaders.replaceBytes(utf8("ratelimit-limit"), plan.limitBytes);
-    responseHeaders.replace("ratelimit-remaining", (<i64>this.remaining).toString());
-    responseHeaders.replace("ratelimit-reset", (<i64>this.resetSeconds).toString());
     responseHeaders.replaceBytes(utf8("ratelimit-policy"), plan.policyBytes);
+    responseHeaders.replaceBytes(utf8("ratelimit"), rateLimitValue(plan.rateLimitPrefixBytes, <u32>this.remaining, <u32>this.resetSeconds));
     return FilterHeadersStatus.Continue;
   }
 
   /**
    * Answers GET /v2/_quota from the user's bucket without writing it (CONTRACT.md "Quota"): the same
-   * remaining/reset numbers a pull's RateLimit-* headers would carry, and the count of pulls served.
+   * remaining (`r`) and reset (`t`) numbers an allowed pull's RateLimit field would carry, and the count
+   * of pulls served.
    */
   private quota(root: RateLimitRoot, plan: PlanLimit, user: string, key: ArrayBuffer, windowMs: f64): FilterHeadersStatus {
     const nowMs = <f64>(callbackTimeNanoseconds() / 1000000);
@@ -348,17 +371,18 @@ class RateLimit extends HttpContext {
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
 
-  private limit(root: RateLimitRoot, plan: PlanLimit, tokens: f64, perSecond: f64, retryAfter: f64): FilterHeadersStatus {
+  /**
+   * Answers 429 for `plan`: RateLimit's `t` is the Retry-After (seconds until one whole token), since the
+   * draft wants Retry-After never earlier than `t`; `r` is the whole tokens left (0 unless contended).
+   */
+  private limit(root: RateLimitRoot, plan: PlanLimit, tokens: f64, retryAfter: f64): FilterHeadersStatus {
     plan.limited.increment();
-    const limit = (<i64>plan.capacity).toString();
-    const retry = (<i64>Math.max(1, retryAfter)).toString();
+    const retry = decimal(<i32>Math.max(1, retryAfter));
     const headers = new Array<HeaderPair>();
     headers.push(new HeaderPair("retry-after", retry));
-    headers.push(new HeaderPair("ratelimit-limit", limit));
-    headers.push(new HeaderPair("ratelimit-remaining", (<i64>Math.max(0, Math.floor(tokens))).toString()));
-    headers.push(new HeaderPair("ratelimit-reset", (<i64>Math.ceil((plan.capacity - tokens) / perSecond)).toString()));
     headers.push(new HeaderPair("ratelimit-policy", plan.policy));
-    const detail = "{\"limit\":" + limit + ",\"windowSeconds\":" + root.windowSeconds.toString() + ",\"retryAfterSeconds\":" + retry + "}";
+    headers.push(new HeaderPair("ratelimit", plan.rateLimitPrefix + decimal(<i32>Math.max(0, Math.floor(tokens))) + ";t=" + retry));
+    const detail = "{\"limit\":" + plan.limitText + ",\"windowSeconds\":" + decimal(<i32>root.windowSeconds) + ",\"retryAfterSeconds\":" + retry + "}";
     sendRegistryError(TOO_MANY_REQUESTS, "rate_limit_exceeded", "TOOMANYREQUESTS", "pull rate limit exceeded", detail, headers);
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }

@@ -2,7 +2,7 @@
 // x-hub-pull for Envoy's ratelimit filter, strips a client's marker, lets the quota through to the
 // rate-limit service's route, and still refuses a pull without identity. Its first tier is charged
 // only with pulls the global tier admitted (here the upstream stands in for Envoy's ratelimit filter:
-// RateLimit-* headers on an admitted pull, 429 on a refused one, a bare 503 when it fails). (The whole global tier, with
+// RateLimit fields on an admitted pull, 429 on a refused one, a bare 503 when it fails). (The whole global tier, with
 // Envoy's ratelimit filter and the rate-limit service, runs in test/global.)
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -13,12 +13,12 @@ const only = ["rate-limit"] as const;
 const identity = (user: string, plan = "personal") => ({ "x-hub-user": user, "x-hub-plan": plan });
 const globalConfig = JSON.stringify({ ...exampleConfigs()["rate-limit"], global: true });
 
-/** A pull whose response the global tier shapes: admitted (200 + RateLimit-*), refused (429) or failed (503). */
+/** A pull whose response the global tier shapes: admitted (200 + RateLimit fields), refused (429) or failed (503). */
 function pullVia(policy: PolicyHarness, user: string, global: "admit" | "refuse" | "fail") {
   return policy.chain.exchange({ method: "GET", path: `/v2/${user}/app/manifests/latest`, headers: identity(user) }, (request) => {
     policy.seen.push(request);
-    if (global === "admit") return { status: 200, headers: [["content-type", "application/json"], ["ratelimit-limit", "10"], ["ratelimit-remaining", "5"]], body: "{}" };
-    if (global === "refuse") return { status: 429, headers: [["content-type", "application/json"], ["ratelimit-limit", "10"]], body: "{}" };
+    if (global === "admit") return { status: 200, headers: [["content-type", "application/json"], ["ratelimit-policy", '"personal";q=10;w=60'], ["ratelimit", '"personal";r=5;t=30']], body: "{}" };
+    if (global === "refuse") return { status: 429, headers: [["content-type", "application/json"], ["ratelimit-policy", '"personal";q=10;w=60'], ["ratelimit", '"personal";r=0;t=6']], body: "{}" };
     return { status: 503, headers: [["content-type", "application/json"]], body: "{}" };
   });
 }
@@ -31,8 +31,9 @@ for (const build of BUILDS) {
       assert.deepEqual([...new Set(results.map((r) => r.status))], [200]);
       assert.equal(policy.seen.length, 30);
       for (const request of policy.seen) assert.equal(header(request.headers, "x-hub-pull"), "1");
-      // The RateLimit-* headers come from the rate-limit service through Envoy, not from this filter.
-      for (const r of results) assert.equal(header(r.headers, "ratelimit-limit"), undefined);
+      // The RateLimit fields come from the rate-limit service through Envoy, not from this filter.
+      for (const r of results) assert.equal(header(r.headers, "ratelimit"), undefined);
+      for (const r of results) assert.equal(header(r.headers, "ratelimit-policy"), undefined);
       assert.equal(policy.chain.getMetric("image_hub.rate_limit.personal.allowed") ?? 0n, 0n);
       assert.equal(policy.chain.getMetric("image_hub.rate_limit.first_tier_limited") ?? 0n, 0n);
     });
@@ -50,7 +51,8 @@ for (const build of BUILDS) {
       assert.equal(local.status, 429);
       assert.equal(policy.seen.length, 40, "refused by the first tier, never sent on");
       assert.equal(header(local.headers, "retry-after"), "6");
-      assert.equal(header(local.headers, "ratelimit-remaining"), "0");
+      assert.equal(header(local.headers, "ratelimit"), '"personal";r=0;t=6');
+      assert.equal(header(local.headers, "ratelimit-policy"), '"personal";q=10;w=60');
       assert.deepEqual(registryError(local.body), { code: "TOOMANYREQUESTS", message: "pull rate limit exceeded", detail: { limit: 10, windowSeconds: 60, retryAfterSeconds: 6 } });
       assert.equal(policy.chain.getMetric("image_hub.rate_limit.first_tier_limited"), 1n);
       // The first tier refills like the global bucket: one token after 6 s goes on to the global tier.

@@ -44,13 +44,15 @@ for (const build of BUILDS) {
       const allowed = results.filter((r) => r.status === 200);
       assert.equal(allowed.length, 10);
       assert.equal(policy.seen.length, 10);
-      assert.deepEqual(allowed.map((r) => header(r.headers, "ratelimit-remaining")).sort(), ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+      // r is the whole tokens left; t the seconds until the bucket is full again (6 s per token).
+      const expected = Array.from({ length: 10 }, (_, r) => `"personal";r=${r};t=${6 * (10 - r)}`);
+      assert.deepEqual(allowed.map((r) => header(r.headers, "ratelimit")).sort(), expected.sort());
+      for (const r of allowed) assert.equal(header(r.headers, "ratelimit-policy"), '"personal";q=10;w=60');
       for (const r of results.filter((x) => x.status === 429)) {
         assert.equal(header(r.headers, "retry-after"), "6");
-        assert.equal(header(r.headers, "ratelimit-limit"), "10");
-        assert.equal(header(r.headers, "ratelimit-remaining"), "0");
-        assert.equal(header(r.headers, "ratelimit-reset"), "60");
-        assert.equal(header(r.headers, "ratelimit-policy"), "10;w=60");
+        // On a 429, t is the Retry-After (the draft: Retry-After never earlier than t).
+        assert.equal(header(r.headers, "ratelimit"), '"personal";r=0;t=6');
+        assert.equal(header(r.headers, "ratelimit-policy"), '"personal";q=10;w=60');
         assert.deepEqual(registryError(r.body), {
           code: "TOOMANYREQUESTS",
           message: "pull rate limit exceeded",
@@ -78,8 +80,7 @@ for (const build of BUILDS) {
       for (let i = 0; i < 4; i++) {
         assert.deepEqual(await quota("olga"), { plan: "personal", limit: 10, used: 10, remaining: 0, resetSeconds: 60, windowSeconds: 60, usedResetSeconds: 60 });
       }
-      assert.equal(header(last!.headers, "ratelimit-remaining"), "0");
-      assert.equal(header(last!.headers, "ratelimit-reset"), "60");
+      assert.equal(header(last!.headers, "ratelimit"), '"personal";r=0;t=60');
       assert.equal((await pull(policy, "olga")).status, 429);
       // 30 s later five tokens are back but the count still says 10 pulls were served in this window.
       policy.chain.advanceTime(30_000);
@@ -106,6 +107,7 @@ for (const build of BUILDS) {
       const early = await pull(policy, "frank");
       assert.equal(early.status, 429);
       assert.equal(header(early.headers, "retry-after"), "1");
+      assert.equal(header(early.headers, "ratelimit"), '"personal";r=0;t=1');
       policy.chain.advanceTime(1);
       assert.equal((await pull(policy, "frank")).status, 200);
       assert.equal((await pull(policy, "frank")).status, 429);
@@ -122,7 +124,8 @@ for (const build of BUILDS) {
       for (let i = 0; i < 20; i++) {
         const blob = await policy.send("GET", "/v2/grace/app/blobs/sha256:aa", identity("grace"));
         assert.equal(blob.status, 200);
-        assert.equal(header(blob.headers, "ratelimit-limit"), undefined);
+        assert.equal(header(blob.headers, "ratelimit"), undefined);
+        assert.equal(header(blob.headers, "ratelimit-policy"), undefined);
         assert.equal((await policy.send("HEAD", "/v2/grace/app/manifests/v1", identity("grace"))).status, 200);
       }
       const team = [];
@@ -130,8 +133,8 @@ for (const build of BUILDS) {
       assert.ok(team.every((s) => s === 200));
       const first = await pull(policy, "grace");
       assert.equal(first.status, 200);
-      assert.equal(header(first.headers, "ratelimit-remaining"), "9");
-      assert.equal(header(first.headers, "ratelimit-reset"), "6");
+      assert.equal(header(first.headers, "ratelimit"), '"personal";r=9;t=6');
+      assert.equal(header(first.headers, "ratelimit-policy"), '"personal";q=10;w=60');
       assert.equal(policy.chain.getMetric("image_hub.rate_limit.team.allowed"), 12n);
     });
 
@@ -196,7 +199,7 @@ for (const build of BUILDS) {
         assert.equal(rival.rivalPulls(), 3);
         assert.equal(policy.chain.getMetric("image_hub.rate_limit.cas_retries"), 3n);
         // 10 - 1 (first pull) - 3 (rival) - 1 (this pull) tokens are left.
-        assert.equal(header(contended.headers, "ratelimit-remaining"), "5");
+        assert.equal(header(contended.headers, "ratelimit"), '"personal";r=5;t=30');
         const rest = [];
         for (let i = 0; i < 6; i++) rest.push((await pull(policy, "kim")).status);
         assert.deepEqual(rest, [200, 200, 200, 200, 200, 429]);
@@ -210,6 +213,7 @@ for (const build of BUILDS) {
         const result = await pull(policy, "lena");
         assert.equal(result.status, 429);
         assert.equal(header(result.headers, "retry-after"), "1");
+        assert.equal(header(result.headers, "ratelimit"), '"personal";r=0;t=1');
         assert.equal(rival.rivalPulls(), 4);
         assert.equal(policy.chain.getMetric("image_hub.rate_limit.cas_exhausted"), 1n);
         assert.equal(result.logs[0]?.message, "rate-limit: shared data unavailable or contended; refusing with Retry-After: 1");

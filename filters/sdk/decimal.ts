@@ -2,10 +2,16 @@
 // table and its error texts, ≈ 0.4 KiB). The abort line uses putDecimal too, so every module has it.
 import { decodeUtf8At } from "./utf8";
 
-/** putDecimal writes `n` in decimal as ASCII bytes at `at` (at most 10) and returns the address after them. */
-export function putDecimal(at: usize, n: u32): usize {
+/** decimalLength returns how many digits `n` has in decimal (1 to 10): size a buffer before putDecimal. */
+export function decimalLength(n: u32): usize {
   let digits: usize = 1;
   for (let t = n; t >= 10; t /= 10) digits++;
+  return digits;
+}
+
+/** putDecimal writes `n` in decimal as ASCII bytes at `at` (at most 10) and returns the address after them. */
+export function putDecimal(at: usize, n: u32): usize {
+  const digits = decimalLength(n);
   for (let i = digits; i > 0; i--) {
     store<u8>(at + i - 1, <u8>(0x30 + n % 10));
     n /= 10;

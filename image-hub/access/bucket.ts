@@ -7,7 +7,7 @@
  * @module
  */
 
-/** The state of a user's bucket after a call, in the units of the RateLimit-* headers. */
+/** The state of a user's bucket after a call, in the units of the RateLimit fields. */
 export interface BucketState {
   allowed: boolean;
   limit: number;
@@ -42,7 +42,7 @@ export class BucketsUnavailable extends Error {}
 
 /**
  * bucketState renders `tokens` (fractional, after the operation) and the count window (`used` pulls,
- * `windowLeftMs` until it ends; ≤ 0 when none is open) in the units of the RateLimit-* headers and
+ * `windowLeftMs` until it ends; ≤ 0 when none is open) in the units of the RateLimit fields and
  * the quota answer; shared by both stores so they answer the same numbers. Never throws.
  */
 export function bucketState(

@@ -9,6 +9,7 @@
 import type { NextFunction, Request, Response } from "express";
 import { findPlan, type Action, type Catalog, type Plan } from "../catalog.ts";
 import { HttpError } from "../http-error.ts";
+import { quotaFieldPairs } from "../ratelimit-fields.ts";
 import { BucketsUnavailable, type BucketState, type PullBuckets } from "./bucket.ts";
 import { mapRegistryRequest, type RegistryRoute } from "./routes-map.ts";
 import { allows, parseAccess, SERVICE, verifyRegistryToken, type Identity, type SigningKeys } from "./tokens.ts";
@@ -150,11 +151,9 @@ async function fromStore(op: () => BucketState | Promise<BucketState>): Promise<
   }
 }
 
-function rateHeaders(res: Response, s: { limit: number; remaining: number; resetSeconds: number; windowSeconds: number }): void {
-  res.setHeader("RateLimit-Limit", String(s.limit));
-  res.setHeader("RateLimit-Remaining", String(s.remaining));
-  res.setHeader("RateLimit-Reset", String(s.resetSeconds));
-  res.setHeader("RateLimit-Policy", `${s.limit};w=${s.windowSeconds}`);
+/** Sets the quota fields of a pull answered from `s` (CONTRACT.md "Rate limit"); a 429 passes its Retry-After. */
+function rateHeaders(res: Response, plan: Plan, s: BucketState, retryAfterSeconds?: number): void {
+  for (const [name, value] of quotaFieldPairs(plan.id, s, retryAfterSeconds)) res.setHeader(name, value);
 }
 
 /**
@@ -187,12 +186,13 @@ export function registryPolicy(options: PolicyOptions) {
     if (route.countsAsPull && options.mode === "app") {
       // Filter mode counts nothing here: the rate-limit filter's bucket is the only count.
       const state = await fromStore(() => options.buckets.take(identity.user, plan.pullsPerWindow));
-      rateHeaders(res, state);
       if (!state.allowed) {
         const retry = Math.max(1, state.retryAfterSeconds);
+        rateHeaders(res, plan, state, retry);
         const detail = { limit: state.limit, windowSeconds: state.windowSeconds, retryAfterSeconds: retry };
         throw new HttpError(429, "TOOMANYREQUESTS", "pull rate limit exceeded", detail, { "Retry-After": String(retry) });
       }
+      rateHeaders(res, plan, state);
     }
     const locals: RegistryLocals = { identity, plan, route };
     Object.assign(res.locals, locals);

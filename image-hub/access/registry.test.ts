@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { buildImage, sha256Digest, type OciImage } from "../seed/oci.ts";
 import type { RegistryClient } from "../seed/client.ts";
 import { rawGet, json, startTestHub, type TestHub } from "../test-support.ts";
+import { parseQuotaFields } from "../ratelimit-fields.ts";
 
 describe("registry API (app mode)", () => {
   let hub: TestHub;
@@ -45,7 +46,8 @@ describe("registry API (app mode)", () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-length"), String(image.manifest.bytes.length));
     assert.equal(res.headers.get("docker-content-digest"), digest);
-    assert.equal(res.headers.get("ratelimit-limit"), null, "HEAD is not a pull");
+    assert.equal(res.headers.get("ratelimit"), null, "HEAD is not a pull");
+    assert.equal(res.headers.get("ratelimit-policy"), null, "HEAD is not a pull");
     // The UI's view of the repository: one pull counted, the tag's download size.
     const repo = await json(await fetch(`${hub.accessUrl}/api/repositories/alice/app`));
     assert.equal(repo.pulls, 1);
@@ -149,21 +151,24 @@ describe("registry API (app mode)", () => {
   it("should rate-limit a Personal user's 11th manifest pull with 429 and consume nothing on refusal", async () => {
     const carol = await hub.user("carol");
     await carol.pushImage("carol/app", "v1", image);
-    const remaining: string[] = [];
-    for (let i = 0; i < 10; i++) {
+    const remaining: number[] = [];
+    for (let i = 1; i <= 10; i++) {
       const res = await carol.pullManifest("carol/app", "v1");
       assert.equal(res.status, 200);
-      remaining.push(res.headers.get("ratelimit-remaining") as string);
-      assert.equal(res.headers.get("ratelimit-limit"), "10");
-      assert.equal(res.headers.get("ratelimit-policy"), "10;w=60");
+      assert.equal(res.headers.get("ratelimit-policy"), '"personal";q=10;w=60');
+      const fields = parseQuotaFields((name) => res.headers.get(name));
+      remaining.push(fields!.remaining);
+      // t: seconds until the bucket is full again, 6 s per pull taken (less what refilled meanwhile).
+      assert.ok(fields!.resetSeconds <= 6 * i && fields!.resetSeconds >= 6 * i - 3, res.headers.get("ratelimit") ?? "");
     }
-    assert.deepEqual(remaining, ["9", "8", "7", "6", "5", "4", "3", "2", "1", "0"]);
+    assert.deepEqual(remaining, [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
     for (let i = 0; i < 2; i++) {
       const res = await carol.pullManifest("carol/app", "v1");
       assert.equal(res.status, 429);
       const retry = Number(res.headers.get("retry-after"));
       assert.ok(retry >= 1 && retry <= 6, `Retry-After ${retry}`);
-      assert.equal(res.headers.get("ratelimit-remaining"), "0");
+      assert.equal(res.headers.get("ratelimit"), `"personal";r=0;t=${retry}`);
+      assert.equal(res.headers.get("ratelimit-policy"), '"personal";q=10;w=60');
       assert.deepEqual(await json(res), {
         errors: [{ code: "TOOMANYREQUESTS", message: "pull rate limit exceeded", detail: { limit: 10, windowSeconds: 60, retryAfterSeconds: retry } }],
       });

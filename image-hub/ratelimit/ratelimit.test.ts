@@ -48,19 +48,21 @@ describe("rate-limit service", () => {
     await redis?.stop();
   });
 
-  it("admits the plan's pulls with RateLimit-* headers, then answers OVER_LIMIT with the registry's 429", async () => {
+  it("admits the plan's pulls with RateLimit-Policy and RateLimit, then answers OVER_LIMIT with the registry's 429", async () => {
     for (let i = 1; i <= 10; i++) {
       const res = await rpc.call(pull("ann"));
       assert.equal(res.overall_code, "OK");
-      assert.deepEqual(headers(res), { "ratelimit-limit": "10", "ratelimit-remaining": String(10 - i), "ratelimit-reset": String(360 * i), "ratelimit-policy": "10;w=3600" });
+      // t: seconds until the bucket is full again, 360 s per pull taken.
+      assert.deepEqual(headers(res), { "ratelimit-policy": '"personal";q=10;w=3600', ratelimit: `"personal";r=${10 - i};t=${360 * i}` });
       assert.equal((res.raw_body as Buffer).length, 0);
     }
     const over = await rpc.call(pull("ann"));
     assert.equal(over.overall_code, "OVER_LIMIT");
-    assert.deepEqual(headers(over), { "retry-after": "360", "ratelimit-limit": "10", "ratelimit-remaining": "0", "ratelimit-reset": "3600", "ratelimit-policy": "10;w=3600", "content-type": "application/json" });
+    // On the 429, t is the Retry-After.
+    assert.deepEqual(headers(over), { "retry-after": "360", "ratelimit-policy": '"personal";q=10;w=3600', ratelimit: '"personal";r=0;t=360', "content-type": "application/json" });
     assert.deepEqual(JSON.parse((over.raw_body as Buffer).toString()), { errors: [{ code: "TOOMANYREQUESTS", message: "pull rate limit exceeded", detail: { limit: 10, windowSeconds: 3600, retryAfterSeconds: 360 } }] });
     // Another user and another plan have their own buckets.
-    assert.equal(headers(await rpc.call(pull("bob", "team")))["ratelimit-remaining"], "99");
+    assert.deepEqual(headers(await rpc.call(pull("bob", "team"))), { "ratelimit-policy": '"team";q=100;w=3600', ratelimit: '"team";r=99;t=36' });
   });
 
   it("answers the quota read-only from the same bucket, only to the sidecar", async () => {

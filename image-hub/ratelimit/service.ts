@@ -2,7 +2,7 @@
  * The rate-limit service of global filter mode: Envoy's `envoy.filters.http.ratelimit` asks it
  * `ShouldRateLimit` (envoy.service.ratelimit.v3, gRPC) for each pull the rate-limit wasm filter marked,
  * and it answers from the same Redis token bucket and count window as app mode (RedisBuckets), with the
- * same RateLimit-* headers and, on 429, the same Retry-After and registry error body (raw_body). Its
+ * same RateLimit-Policy and RateLimit fields and, on 429, the same Retry-After and registry error body (raw_body). Its
  * HTTP side answers `GET /v2/_quota` read-only from that bucket (Envoy routes the verified user there)
  * and `GET /healthz`.
  *
@@ -15,6 +15,7 @@ import { findPlan, type Catalog, type Plan } from "../catalog.ts";
 import { HttpError, toHttpError } from "../http-error.ts";
 import { BucketsUnavailable, type BucketState, type PullBuckets } from "../access/bucket.ts";
 import { quotaOf } from "../access/policy.ts";
+import { quotaFieldPairs } from "../ratelimit-fields.ts";
 
 /** The rate-limit domain Envoy's filter sends (CONTRACT.md "Global limits"). */
 export const RATELIMIT_DOMAIN = "image-hub";
@@ -71,14 +72,9 @@ export interface RateLimitService {
   app: express.Express;
 }
 
-/** The RateLimit-* headers of a state, as every pull answer carries them (CONTRACT.md "Rate limit"). */
-function rateHeaders(s: BucketState): { key: string; value: string }[] {
-  return [
-    { key: "ratelimit-limit", value: String(s.limit) },
-    { key: "ratelimit-remaining", value: String(s.remaining) },
-    { key: "ratelimit-reset", value: String(s.resetSeconds) },
-    { key: "ratelimit-policy", value: `${s.limit};w=${s.windowSeconds}` },
-  ];
+/** The quota fields of a pull answered from `s`, as every pull answer carries them (CONTRACT.md "Rate limit"). */
+function rateHeaders(plan: Plan, s: BucketState, retryAfterSeconds?: number): { key: string; value: string }[] {
+  return quotaFieldPairs(plan.id, s, retryAfterSeconds).map(([key, value]) => ({ key, value }));
 }
 
 /** The one descriptor of a pull: its plan and user. Throws RateLimitError naming what is wrong. */
@@ -115,12 +111,12 @@ export function createRateLimitService(options: RateLimitServiceOptions): RateLi
       if (err instanceof BucketsUnavailable) throw new RateLimitError("UNAVAILABLE", err.message);
       throw err;
     }
-    const headers = rateHeaders(state);
     if (state.allowed) {
-      return { overall_code: "OK", statuses: [{ code: "OK", limit_remaining: state.remaining }], response_headers_to_add: headers, request_headers_to_add: [], raw_body: Buffer.alloc(0) };
+      return { overall_code: "OK", statuses: [{ code: "OK", limit_remaining: state.remaining }], response_headers_to_add: rateHeaders(plan, state), request_headers_to_add: [], raw_body: Buffer.alloc(0) };
     }
     // The 429 of CONTRACT.md, as the rate-limit filter and the access service send it.
     const retry = Math.max(1, state.retryAfterSeconds);
+    const headers = rateHeaders(plan, state, retry);
     const detail = { limit: state.limit, windowSeconds: state.windowSeconds, retryAfterSeconds: retry };
     const body = { errors: [{ code: "TOOMANYREQUESTS", message: "pull rate limit exceeded", detail }] };
     return {

@@ -104,7 +104,8 @@ describe("conformance: three policy modules vs one composed module, in Envoy 1.4
       const r = await same("_lookup", pull("alice"));
       assert.equal(r.status, 200);
       assert.equal(r.upstream[0]!.headers["x-hub-plan"], "team");
-      assert.equal(r.headers["ratelimit-limit"], "100");
+      assert.equal(r.headers["ratelimit-policy"], '"team";q=100;w=60');
+      assert.match(String(r.headers["ratelimit"]), new RegExp(`^"team";r=${99 - i};t=${i + 1}$`));
     }
     // Resumed into plan-enforcement's refusal: Personal does not allow delete.
     const del = await same("_lookup", { name: "delete by bob", method: "DELETE", path: "/v2/bob/app/manifests/v1", headers: auth("bob", ["pull", "push", "delete"]) });

@@ -122,7 +122,9 @@ interface FullAnswer {
   body: string;
 }
 
-const READ_HEADERS = ["content-type", "content-length", "docker-content-digest", "location", "oci-subject", "oci-filters-applied", "ratelimit-limit", "www-authenticate"];
+const READ_HEADERS = ["content-type", "content-length", "docker-content-digest", "location", "oci-subject", "oci-filters-applied", "ratelimit-policy", "ratelimit", "www-authenticate"];
+/** RateLimit's t depends on when each stack's bucket was last charged; its remaining r and the policy do not. */
+const timeless = (name: string, value: string) => (name === "ratelimit" ? value.replace(/;t=\d+/, ";t=<seconds>") : value);
 
 function exchange(stack: Stack, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<FullAnswer> {
   return new Promise((resolve, reject) => {
@@ -132,7 +134,7 @@ function exchange(stack: Stack, method: string, path: string, headers: Record<st
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
         const picked: Record<string, string | undefined> = {};
-        for (const h of READ_HEADERS) picked[h] = res.headers[h] === undefined ? undefined : String(res.headers[h]).replace(stack.url, "<url>");
+        for (const h of READ_HEADERS) picked[h] = res.headers[h] === undefined ? undefined : timeless(h, String(res.headers[h]).replace(stack.url, "<url>"));
         resolve({ status: res.statusCode ?? 0, headers: picked, body: Buffer.concat(chunks).toString("utf8") });
       });
     });

@@ -1,6 +1,6 @@
 // The quota a user sees is the enforcer's count, in both modes, through the real stack (Envoy with 2
 // workers): a Personal user's pullsPerWindow manifest GETs on fresh connections (spread over both
-// workers), then GET /v2/_quota and /api/me agree with the last pull's RateLimit-* headers and with
+// workers), then GET /v2/_quota and /api/me agree with the last pull's RateLimit fields and with
 // the count of pulls served; the next pull is 429; in filter mode a restart of the access service
 // changes nothing, because the answer comes from the rate-limit filter's shared bucket. Then live
 // plans: an upgrade and a downgrade apply within 1 s to the token the client already holds; an
@@ -16,11 +16,18 @@ import { after, describe, it } from "node:test";
 import { RegistryClient } from "../../image-hub/seed/client.ts";
 import { buildImage } from "../../image-hub/seed/oci.ts";
 import { startStack, type Stack } from "../../image-hub/start.ts";
+import { parseQuotaFields } from "../../image-hub/ratelimit-fields.ts";
 
 const PASSWORD = "quota-password";
 const filtersBuilt = ["token-auth", "plan-enforcement", "rate-limit"].every((n) => existsSync(new URL(`../../build/filters/${n}.wasm`, import.meta.url)));
 
 /** One GET on a connection of its own (agent: false), so Envoy's workers share the requests. */
+/** The RateLimit-Policy and RateLimit of an answer, parsed; null when either is missing or malformed. */
+const fieldsOf = (r: { headers: http.IncomingHttpHeaders }) => parseQuotaFields((name) => {
+  const v = r.headers[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+});
+
 function getFresh(stack: Stack, path: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(stack.url);
@@ -67,21 +74,22 @@ describe("the quota is the enforcer's count", { skip: filtersBuilt ? false : "bu
       for (let i = 0; i < limit; i++) pulls.push(await getFresh(stack, "/v2/quin/app/manifests/v1", auth));
       assert.deepEqual(pulls.map((p) => p.status), Array(limit).fill(200));
       const last = pulls[limit - 1]!;
-      assert.equal(last.headers["ratelimit-remaining"], "0");
+      const lastFields = fieldsOf(last);
+      assert.deepEqual({ ...lastFields, resetSeconds: 0 }, { policy: "personal", limit, windowSeconds: stack.services.catalog.windowSeconds, remaining: 0, resetSeconds: 0 }, String(last.headers.ratelimit));
       // Both workers served connections of this test.
       const afterPulls = await workerConnections();
       assert.equal(afterPulls.length, 2, JSON.stringify(afterPulls));
       assert.ok(afterPulls.every((n, i) => n > (before[i] ?? 0)), `connections per worker ${JSON.stringify(before)} → ${JSON.stringify(afterPulls)}`);
 
-      const expected = { plan: "personal", limit, used: limit, remaining: 0, resetSeconds: Number(last.headers["ratelimit-reset"]), windowSeconds: stack.services.catalog.windowSeconds };
+      const expected = { plan: "personal", limit, used: limit, remaining: 0, resetSeconds: lastFields!.resetSeconds, windowSeconds: stack.services.catalog.windowSeconds };
       const check = async (label: string) => {
         for (let i = 0; i < 4; i++) {
           const quota = await getFresh(stack, "/v2/_quota", auth);
           assert.equal(quota.status, 200, quota.body);
           assert.equal(quota.headers["content-type"], "application/json");
           const body = JSON.parse(quota.body) as Record<string, number>;
-          assert.equal(String(body.limit), last.headers["ratelimit-limit"], label);
-          assert.equal(String(body.remaining), last.headers["ratelimit-remaining"], label);
+          assert.equal(body.limit, lastFields!.limit, label);
+          assert.equal(body.remaining, lastFields!.remaining, label);
           // Reset is in whole seconds and the clock moved on by at most a second or two.
           assert.ok(body.resetSeconds <= expected.resetSeconds && body.resetSeconds >= expected.resetSeconds - 2, `${label}: reset ${body.resetSeconds}`);
           assert.deepEqual({ ...body, resetSeconds: expected.resetSeconds, usedResetSeconds: 0 }, { ...expected, usedResetSeconds: 0 }, label);
@@ -122,12 +130,13 @@ describe("the quota is the enforcer's count", { skip: filtersBuilt ? false : "bu
       const up = await pullUntil(Date.now(), (r) => r.status === 200);
       assert.equal(up.r.status, 200, `still ${up.r.status} ${up.ms} ms after the upgrade`);
       assert.ok(up.ms <= 1000 + 250, `upgrade took ${up.ms} ms`);
-      assert.equal(up.r.headers["ratelimit-limit"], String(team));
+      assert.equal(fieldsOf(up.r)?.limit, team);
+      assert.equal(fieldsOf(up.r)?.policy, "team");
 
       const downgraded = await setPlan("personal");
       assert.equal(downgraded.status, 200);
-      const down = await pullUntil(Date.now(), (r) => r.headers["ratelimit-limit"] === String(limit));
-      assert.equal(down.r.headers["ratelimit-limit"], String(limit), `still ${down.r.headers["ratelimit-limit"]} ${down.ms} ms after the downgrade`);
+      const down = await pullUntil(Date.now(), (r) => fieldsOf(r)?.limit === limit);
+      assert.equal(fieldsOf(down.r)?.limit, limit, `still ${down.r.headers["ratelimit-policy"]} ${down.ms} ms after the downgrade`);
       assert.ok(down.ms <= 1000 + 250, `downgrade took ${down.ms} ms`);
 
       if (mode === "filter") {
@@ -136,8 +145,8 @@ describe("the quota is the enforcer's count", { skip: filtersBuilt ? false : "bu
         const teamToken = await client.token("repository:quin/app:pull");
         await setPlan("personal");
         const teamAuth = { authorization: `Bearer ${teamToken}` };
-        const confirmed = await pullUntil(Date.now(), (r) => r.headers["ratelimit-limit"] === String(limit));
-        assert.equal(confirmed.r.headers["ratelimit-limit"], String(limit));
+        const confirmed = await pullUntil(Date.now(), (r) => fieldsOf(r)?.limit === limit);
+        assert.equal(fieldsOf(confirmed.r)?.policy, "personal");
         const quotaWith = async (headers: Record<string, string>) => getFresh(stack, "/v2/_quota", headers);
         assert.equal(JSON.parse((await quotaWith(teamAuth)).body).plan, "personal", "the token's Team claim grants nothing");
         await stack.services.stopAccess();

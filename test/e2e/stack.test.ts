@@ -16,6 +16,7 @@ import type { EnforceMode } from "../../image-hub/access/policy.ts";
 import { RegistryClient } from "../../image-hub/seed/client.ts";
 import { buildImage, writeOciLayout, type OciImage } from "../../image-hub/seed/oci.ts";
 import { startStack, type Stack } from "../../image-hub/start.ts";
+import { parseQuotaFields } from "../../image-hub/ratelimit-fields.ts";
 import { onPath } from "../tools.ts";
 import { orasClient, runOras } from "./oras.ts";
 import { orasGoClient, runOrasGo, showTrace } from "./oras-go.ts";
@@ -38,10 +39,11 @@ interface Observed {
 
 /**
  * Every response header is compared except those that differ between any two requests (date;
- * reset/retry seconds are checked separately) and the hop-by-hop `connection`, which Envoy sets to
+ * Retry-After, checked through the 429 body's retryAfterSeconds; RateLimit's t is normalised by
+ * `timeless`) and the hop-by-hop `connection`, which Envoy sets to
  * `close` after some of its own local replies (a transport detail, not part of the answer).
  */
-const IGNORED = new Set(["date", "ratelimit-reset", "retry-after", "connection"]);
+const IGNORED = new Set(["date", "retry-after", "connection"]);
 
 async function signUp(url: string, username: string, plan: string): Promise<RegistryClient> {
   const res = await fetch(`${url}/api/signup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: PASSWORD, plan }) });
@@ -111,12 +113,16 @@ async function sessionToken(stack: Stack): Promise<string> {
 
 /** Drops the one timing-dependent value (seconds until a token is back), after checking its range. */
 function timeless(o: Observed): Observed {
-  if (o.status !== 429) return o;
+  const fields = parseQuotaFields((name) => o.headers[name]);
+  const headers = fields ? { ...o.headers, ratelimit: o.headers.ratelimit!.replace(/;t=\d+/, ";t=<seconds>") } : o.headers;
+  if (o.status !== 429) return { ...o, headers };
   const body = structuredClone(o.body) as { errors: { detail: { retryAfterSeconds: unknown } }[] };
   const retry = body.errors[0].detail.retryAfterSeconds as number;
   assert.ok(retry >= 1 && retry <= 6, `retryAfterSeconds ${retry}`);
+  // A 429's RateLimit t is its Retry-After.
+  assert.equal(fields?.resetSeconds, retry, o.headers.ratelimit);
   body.errors[0].detail.retryAfterSeconds = "1..6";
-  return { ...o, body };
+  return { ...o, headers, body };
 }
 
 describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/filters/*.wasm missing: run `node scripts/build.mjs`" }, () => {
@@ -153,7 +159,8 @@ describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/
         const res = await bob.pullManifest("bob/tools", "2.1");
         assert.equal(res.status, 200);
         assert.match(res.headers.get("docker-content-digest") ?? "", /^sha256:[0-9a-f]{64}$/);
-        assert.equal(res.headers.get("ratelimit-limit"), "100");
+        assert.equal(res.headers.get("ratelimit-policy"), '"team";q=100;w=60');
+        assert.match(res.headers.get("ratelimit") ?? "", /^"team";r=\d+;t=\d+$/);
         // The demo images are also on disk as OCI layouts, every tag in its layout's index.
         const index = JSON.parse(readFileSync(join(stack.dataDir, "seed", "bob-tools", "index.json"), "utf8")) as { manifests: { annotations: Record<string, string> }[] };
         assert.deepEqual(index.manifests.map((m) => m.annotations["org.opencontainers.image.ref.name"]).sort(), ["2.1", "latest"]);
@@ -310,7 +317,10 @@ describe("Image Hub stack through Envoy", { skip: filtersBuilt ? false : "build/
         observed[mode] = answers;
         for (let i = 1; i <= 10; i++) {
           assert.equal(answers[`pull${i}`].status, 200, `pull ${i}`);
-          assert.equal(answers[`pull${i}`].headers["ratelimit-remaining"], String(10 - i));
+          const fields = parseQuotaFields((name) => answers[`pull${i}`].headers[name]);
+          // t: seconds until the bucket is full again, 6 s per pull taken (less what refilled meanwhile).
+          assert.deepEqual({ ...fields, resetSeconds: 0 }, { policy: "personal", limit: 10, windowSeconds: 60, remaining: 10 - i, resetSeconds: 0 }, `pull ${i}`);
+          assert.ok(fields!.resetSeconds <= 6 * i && fields!.resetSeconds >= 6 * i - 10, `pull ${i}: ${answers[`pull${i}`].headers.ratelimit}`);
         }
         // The refusals each mode must produce (the comparison below checks they are byte-identical).
         const code = (o: Observed) => `${o.status} ${(o.body as { errors?: { code: string; message: string }[] }).errors?.[0].code} ${(o.body as { errors?: { message: string }[] }).errors?.[0].message}`;

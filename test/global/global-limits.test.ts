@@ -18,6 +18,7 @@ import { findPlan, loadCatalog, type Catalog } from "../../image-hub/catalog.ts"
 import { startRateLimitService, type RateLimitServer } from "../../image-hub/ratelimit/start.ts";
 import { startRedis, type RedisServer } from "../../image-hub/redis.ts";
 import { RegistryClient } from "../../image-hub/seed/client.ts";
+import { parseQuotaFields } from "../../image-hub/ratelimit-fields.ts";
 import { buildImage } from "../../image-hub/seed/oci.ts";
 import { startStack, type Limits, type Stack } from "../../image-hub/start.ts";
 
@@ -110,18 +111,24 @@ for (const enforce of ["app", "filter"] as const) {
         const answers = await burst(stack, user);
         assert.deepEqual(countStatuses(answers), { 200: LIMIT, 429: CLIENTS - LIMIT });
         assert.equal(await servedPulls(stack, user), LIMIT, "refused pulls never reached the registry");
-        // The same answers as local limits: RateLimit-* on every pull, Retry-After and the registry
-        // error on the 429 (the rate-limit service's raw_body and headers in filter mode).
-        const remaining = answers.filter((a) => a.status === 200).map((a) => Number(a.headers.get("ratelimit-remaining")));
-        assert.deepEqual(remaining.sort((a, b) => a - b), Array.from({ length: LIMIT }, (_, i) => i));
+        // The same answers as local limits: RateLimit-Policy and RateLimit on every pull, Retry-After
+        // and the registry error on the 429 (the rate-limit service's raw_body and headers in filter mode).
+        const admitted = answers.filter((a) => a.status === 200).map((a) => parseQuotaFields((name) => a.headers.get(name)));
+        for (const f of admitted) {
+          assert.deepEqual({ policy: f?.policy, limit: f?.limit, windowSeconds: f?.windowSeconds }, { policy: "personal", limit: LIMIT, windowSeconds: 3600 });
+          // t: seconds until the bucket is full again, 360 s per pull taken (less the burst's own refill).
+          const early = 360 * (LIMIT - f!.remaining) - f!.resetSeconds;
+          assert.ok(early >= 0 && early <= 30, JSON.stringify(f));
+        }
+        assert.deepEqual(admitted.map((f) => f!.remaining).sort((a, b) => a - b), Array.from({ length: LIMIT }, (_, i) => i));
         for (const a of answers.filter((x) => x.status === 429)) {
-          assert.equal(a.headers.get("ratelimit-limit"), String(LIMIT));
-          assert.equal(a.headers.get("ratelimit-remaining"), "0");
-          assert.equal(a.headers.get("ratelimit-policy"), `${LIMIT};w=3600`);
+          assert.equal(a.headers.get("ratelimit-policy"), `"personal";q=${LIMIT};w=3600`);
           assert.equal(a.headers.get("content-type"), "application/json");
           assert.equal(a.headers.get("x-envoy-ratelimited"), null);
           const retry = Number(a.headers.get("retry-after"));
           assert.ok(retry >= 1 && retry <= 360, `retry-after ${retry}`);
+          // On a 429, RateLimit's t is the Retry-After.
+          assert.equal(a.headers.get("ratelimit"), `"personal";r=0;t=${retry}`);
           assert.deepEqual(JSON.parse(a.body), { errors: [{ code: "TOOMANYREQUESTS", message: "pull rate limit exceeded", detail: { limit: LIMIT, windowSeconds: 3600, retryAfterSeconds: retry } }] });
         }
         // Every replica reports the shared bucket and its count window from Redis (the UI's quota

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import autocannon from "autocannon";
 import { EnvoyStartError, startEnvoy, type EnvoyInstance } from "proxy-wasm-host-emulator/envoy";
 import { EXAMPLE_REALM, policyFilterChain, type PolicyFilterName } from "../../image-hub/filter-configs.ts";
+import { parseQuotaFields } from "../../image-hub/ratelimit-fields.ts";
 import { badInputCases, challengeFor } from "./cases.ts";
 import { send, startUpstream, type RecordingUpstream } from "./http.ts";
 import { mintToken } from "./tokens.ts";
@@ -89,9 +90,8 @@ describe("policy chain in Envoy: allowed requests", () => {
     });
     assert.equal(response.status, 200);
     assert.equal(response.body, '{"ok":true}');
-    assert.equal(response.headers["ratelimit-limit"], "100");
-    assert.equal(response.headers["ratelimit-remaining"], "99");
-    assert.equal(response.headers["ratelimit-policy"], "100;w=60");
+    assert.equal(response.headers["ratelimit-policy"], '"team";q=100;w=60');
+    assert.equal(response.headers["ratelimit"], '"team";r=99;t=1');
     const seen = upstream.seen.at(-1)!;
     assert.equal(seen.path, "/v2/carol/app/manifests/v1");
     assert.equal(seen.headers["x-hub-user"], "carol");
@@ -143,12 +143,19 @@ describe("rate-limit exactness in Envoy --concurrency 2", () => {
       assert.equal(String(body.errors[0]!.detail.retryAfterSeconds), r.headers["retry-after"]);
       // One pull refills every 8640 s.
       assert.ok(Number(r.headers["retry-after"]) >= 8600 && Number(r.headers["retry-after"]) <= 8640, `retry-after ${r.headers["retry-after"]}`);
-      assert.equal(r.headers["ratelimit-limit"], "10");
-      assert.equal(r.headers["ratelimit-remaining"], "0");
-      assert.equal(r.headers["ratelimit-policy"], "10;w=86400");
+      // On a 429, RateLimit's t is the Retry-After.
+      assert.equal(r.headers["ratelimit"], `"personal";r=0;t=${r.headers["retry-after"]}`);
+      assert.equal(r.headers["ratelimit-policy"], '"personal";q=10;w=86400');
     }
     // Each allowed pull saw a distinct remaining count: no two workers spent the same token.
-    const remaining = ok.map((r) => Number(r.headers["ratelimit-remaining"])).sort((a, b) => a - b);
+    const fields = ok.map((r) => parseQuotaFields((name) => r.headers[name]?.toString()));
+    for (const f of fields) assert.deepEqual({ ...f, remaining: 0, resetSeconds: 0 }, { policy: "personal", limit: 10, windowSeconds: 86400, remaining: 0, resetSeconds: 0 });
+    // t is the time until the bucket is full again: 8640 s per token taken, less the burst's own refill.
+    for (const f of fields) {
+      const early = 8640 * (10 - f!.remaining) - f!.resetSeconds;
+      assert.ok(early >= 0 && early <= 30, JSON.stringify(f));
+    }
+    const remaining = fields.map((f) => f!.remaining).sort((a, b) => a - b);
     assert.deepEqual(remaining, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // How often a worker lost a CAS race and retried (absent when it never happened).
     t.diagnostic(`burst ${elapsedSeconds.toFixed(2)} s; CAS retries: ${JSON.stringify(await envoy.stats("cas_retries"))}`);
@@ -252,7 +259,8 @@ describe("each policy filter alone in Envoy", () => {
     for (let i = 0; i < 12; i++) {
       const blob = await send(envoy.urls.rate_limit!, { path: "/v2/grace/app/blobs/sha256:aa", headers: identity });
       assert.equal(blob.status, 200);
-      assert.equal(blob.headers["ratelimit-limit"], undefined);
+      assert.equal(blob.headers["ratelimit"], undefined);
+      assert.equal(blob.headers["ratelimit-policy"], undefined);
     }
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) statuses.push((await send(envoy.urls.rate_limit!, { path: "/v2/grace/app/manifests/v1", headers: identity })).status);

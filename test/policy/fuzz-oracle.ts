@@ -1,6 +1,6 @@
 /**
  * The fuzz oracle: turns a generated request (fuzz-gen.ts) into the exact outcome CONTRACT.md
- * promises — status, error code and message, challenge, RateLimit headers, whether the upstream saw
+ * promises — status, error code and message, challenge, RateLimit-Policy and RateLimit, whether the upstream saw
  * the request and which identity and plan reached it — and compares it with what a client got.
  * The rate-limit truth is the generator's own token-bucket model, fed only by requests the oracle
  * itself expects to be allowed.
@@ -8,6 +8,7 @@
  */
 import { loadCatalog } from "../../image-hub/catalog.ts";
 import { EXAMPLE_REALM, REGISTRY_SERVICE } from "../../image-hub/filter-configs.ts";
+import { parseQuotaFields } from "../../image-hub/ratelimit-fields.ts";
 import { buildAuthorization, renderGrants, type Action, type RequestSpec, type TokenSpec } from "./fuzz-gen.ts";
 
 export type Target = "token-auth" | "plan-enforcement" | "rate-limit" | "chain";
@@ -29,8 +30,11 @@ export interface Expected {
   upstream: boolean;
   /** Identity the upstream must see: exact headers, or null for "none of them". Undefined: not checked (alone filters pass client headers). */
   identity?: Identity | null;
-  /** RateLimit-* values (reset and retry-after only when exact; see Bucket). */
-  rate?: { limit: string; remaining: string; policy: string; reset?: string; retryAfter?: string; windowSeconds: number };
+  /**
+   * The RateLimit-Policy and RateLimit values: `reset` (RateLimit's t) and `retryAfter` only when the
+   * time is exact; a 429's t is its Retry-After whatever the clock.
+   */
+  rate?: { plan: string; limit: number; remaining: number; reset?: number; retryAfter?: string; windowSeconds: number };
   /**
    * A 200 answered by the filter itself with a JSON body (GET /v2/_quota): these fields exactly, the
    * `ranges` fields within [min, max] (times read from Envoy's own clock), no other field.
@@ -157,7 +161,7 @@ export class Oracle {
       return { status: 403, code: "DENIED", message: "no verified identity or unknown plan", upstream: false };
     }
     if (quota) return this.quota(user, planLimit.id, planLimit.pullsPerWindow, nowMs);
-    return this.take(user, planLimit.pullsPerWindow, nowMs, pass());
+    return this.take(user, planLimit.id, planLimit.pullsPerWindow, nowMs, pass());
   }
 
   /** The bucket of `user` at `nowMs` under `capacity` (no bucket: full, nothing used); writes nothing. */
@@ -211,12 +215,11 @@ export class Oracle {
   }
 
   /** The token bucket of CONTRACT.md "Rate limit": capacity per window, refilled continuously, a refusal costs nothing. */
-  private take(user: string, capacity: number, nowMs: number, allowed: Expected): Expected {
+  private take(user: string, plan: string, capacity: number, nowMs: number, allowed: Expected): Expected {
     const windowMs = this.windowSeconds * 1000;
     const perSecond = capacity / this.windowSeconds;
     const bucket = this.buckets.get(user);
     const tokens = bucket ? Math.min(capacity, bucket.tokens + (Math.max(0, nowMs - bucket.updatedMs) * capacity) / windowMs) : capacity;
-    const policy = `${capacity};w=${this.windowSeconds}`;
     const exact = this.exactTime;
     if (tokens < 1) {
       const retry = String(Math.max(1, Math.ceil((1 - tokens) / perSecond)));
@@ -225,14 +228,14 @@ export class Oracle {
         code: "TOOMANYREQUESTS",
         message: "pull rate limit exceeded",
         upstream: false,
-        rate: { limit: String(capacity), remaining: String(Math.max(0, Math.floor(tokens))), policy, windowSeconds: this.windowSeconds, retryAfter: exact ? retry : undefined, reset: exact ? String(Math.ceil((capacity - tokens) / perSecond)) : undefined },
+        rate: { plan, limit: capacity, remaining: Math.max(0, Math.floor(tokens)), windowSeconds: this.windowSeconds, retryAfter: exact ? retry : undefined, reset: exact ? Number(retry) : undefined },
       };
     }
     const left = tokens - 1;
     // A served pull opens a new count window when the last one has ended, and counts in it.
     const fresh = !bucket || nowMs - bucket.windowStartMs >= windowMs;
     this.buckets.set(user, { tokens: left, updatedMs: nowMs, capacity, windowStartMs: fresh ? nowMs : bucket.windowStartMs, used: (fresh ? 0 : bucket.used) + 1 });
-    return { ...allowed, rate: { limit: String(capacity), remaining: String(Math.floor(left)), policy, windowSeconds: this.windowSeconds, reset: exact ? String(Math.ceil((capacity - left) / perSecond)) : undefined } };
+    return { ...allowed, rate: { plan, limit: capacity, remaining: Math.floor(left), windowSeconds: this.windowSeconds, reset: exact ? Math.ceil((capacity - left) / perSecond) : undefined } };
   }
 }
 
@@ -281,17 +284,26 @@ export function mismatches(expected: Expected, observed: Observed, windowSeconds
     check("upstream x-hub-sidecar", [], observed.upstream["x-hub-sidecar"]);
   }
   const rate = expected.rate;
-  check("ratelimit-limit", rate?.limit, observed.headers["ratelimit-limit"]);
-  check("ratelimit-remaining", rate?.remaining, observed.headers["ratelimit-remaining"]);
-  check("ratelimit-policy", rate?.policy, observed.headers["ratelimit-policy"]);
-  if (rate?.reset !== undefined) check("ratelimit-reset", rate.reset, observed.headers["ratelimit-reset"]);
+  check("ratelimit-policy", rate && `"${rate.plan}";q=${rate.limit};w=${rate.windowSeconds}`, observed.headers["ratelimit-policy"]);
+  const current = observed.headers["ratelimit"];
+  if (rate === undefined) check("ratelimit", undefined, current);
+  else if (rate.reset !== undefined) check("ratelimit", `"${rate.plan}";r=${rate.remaining};t=${rate.reset}`, current);
+  else {
+    // Envoy's own clock: t within the window, and on a 429 exactly the Retry-After.
+    const fields = parseQuotaFields((name) => observed.headers[name]);
+    check("ratelimit r", rate.remaining, fields?.remaining);
+    const t = fields?.resetSeconds ?? -1;
+    if (expected.status === 429) check("ratelimit t", observed.headers["retry-after"], String(t));
+    else if (!(t >= 1 && t <= windowSeconds)) out.push(`ratelimit t ${t} outside 1..${windowSeconds}: ${current}`);
+  }
+  for (const obsolete of ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"]) check(obsolete, undefined, observed.headers[obsolete]);
   if (expected.status === 429) {
     const retry = observed.headers["retry-after"];
     if (rate?.retryAfter !== undefined) check("retry-after", rate.retryAfter, retry);
     else if (!(Number(retry) >= 1 && Number(retry) <= windowSeconds)) out.push(`retry-after ${retry} outside 1..${windowSeconds}`);
     if (!observed.head) try {
       const detail = (JSON.parse(observed.body) as { errors: { detail: Record<string, unknown> }[] }).errors[0]!.detail;
-      check("429 detail", { limit: Number(rate?.limit), windowSeconds, retryAfterSeconds: Number(retry) }, detail);
+      check("429 detail", { limit: rate?.limit, windowSeconds, retryAfterSeconds: Number(retry) }, detail);
     } catch {
       out.push("429 without a detail");
     }

@@ -4,6 +4,7 @@
 // UI always comes from GET /api/me, never from decoding a token in the browser.
 import { type BearerChallenge, parseBearerChallenge } from "./challenge.ts";
 import type { PlanCatalog, Quota, Me, Usage, EnforcementMode, Tag, Repository, PullResult } from "./model.ts";
+import { parseQuotaFields } from "../../ratelimit-fields.ts";
 
 export type { Plan, PlanCatalog, Quota, Me, Usage, EnforcementMode, Tag, Repository, PullResult } from "./model.ts";
 
@@ -113,22 +114,18 @@ const manifestAccept = [
 ].join(", ");
 
 /**
- * Reads the contract's RateLimit-* headers (see image-hub/CONTRACT.md). Returns null when the
- * response has no RateLimit-Limit, e.g. a 401 that never reached the limiter.
+ * Reads the contract's RateLimit-Policy and RateLimit fields (see image-hub/CONTRACT.md). Returns null
+ * when the response has none, or malformed ones (e.g. a 401 that never reached the limiter).
  */
 export function quotaFromHeaders(headers: Headers): Quota | null {
-  const limit = Number(headers.get("ratelimit-limit"));
-  if (!headers.has("ratelimit-limit") || !Number.isFinite(limit)) return null;
-  const remaining = Number(headers.get("ratelimit-remaining") ?? NaN);
-  const reset = Number(headers.get("ratelimit-reset") ?? NaN);
-  const policyWindow = /;\s*w=(\d+)/.exec(headers.get("ratelimit-policy") ?? "");
-  const safeRemaining = Number.isFinite(remaining) ? remaining : 0;
+  const fields = parseQuotaFields((name) => headers.get(name));
+  if (!fields) return null;
   return {
-    limit,
-    remaining: safeRemaining,
-    used: Math.max(0, limit - safeRemaining),
-    resetSeconds: Number.isFinite(reset) ? reset : 0,
-    windowSeconds: policyWindow ? Number(policyWindow[1]) : 0,
+    limit: fields.limit,
+    remaining: fields.remaining,
+    used: Math.max(0, fields.limit - fields.remaining),
+    resetSeconds: fields.resetSeconds,
+    windowSeconds: fields.windowSeconds,
   };
 }
 

@@ -18,12 +18,12 @@ export interface PlanCatalog {
   plans: Plan[];
 }
 
-/** Pull quota of the current window, from /api/me or from the RateLimit-* headers of a pull. */
+/** Pull quota of the current window, from /api/me or from the RateLimit-Policy and RateLimit fields of a pull. */
 export interface Quota {
   limit: number;
   remaining: number;
   used: number;
-  /** Seconds until the quota is full again. */
+  /** Seconds until the quota is full again (read from a 429's fields: its Retry-After). */
   resetSeconds: number;
   windowSeconds: number;
 }

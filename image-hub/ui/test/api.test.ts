@@ -187,8 +187,8 @@ describe("response parsing", () => {
     assert.deepEqual([err.status, err.code, err.message], [503, "HTTP_503", "upstream connect error"]);
   });
 
-  it("falls back to Retry-After and RateLimit headers when a 429 has no detail", async () => {
-    const res = new Response("", { status: 429, headers: { "retry-after": "7", "ratelimit-limit": "10", "ratelimit-remaining": "0", "ratelimit-reset": "60", "ratelimit-policy": "10;w=60" } });
+  it("falls back to Retry-After and the RateLimit fields when a 429 has no detail", async () => {
+    const res = new Response("", { status: 429, headers: { "retry-after": "7", "ratelimit-policy": '"personal";q=10;w=60', ratelimit: '"personal";r=0;t=7' } });
     const err = await errorFromResponse(res);
     assert.deepEqual(err.limit, { limit: 10, windowSeconds: 60, retryAfterSeconds: 7 });
   });
@@ -207,9 +207,12 @@ describe("response parsing", () => {
     assert.deepEqual(parseBearerChallenge("bearer error=insufficient_scope, scope=\"a \\\"b\\\"\""), { error: "insufficient_scope", scope: 'a "b"' });
   });
 
-  it("parses RateLimit headers and ignores responses without them", () => {
-    const q = quotaFromHeaders(new Headers({ "ratelimit-limit": "100", "ratelimit-remaining": "97", "ratelimit-reset": "2", "ratelimit-policy": "100;w=60" }));
+  it("parses the RateLimit-Policy and RateLimit fields and ignores responses without them or with malformed ones", () => {
+    const q = quotaFromHeaders(new Headers({ "ratelimit-policy": '"team";q=100;w=60', ratelimit: '"team";r=97;t=2' }));
     assert.deepEqual(q, { limit: 100, remaining: 97, used: 3, resetSeconds: 2, windowSeconds: 60 });
     assert.equal(quotaFromHeaders(new Headers()), null);
+    // The obsolete fields of draft 06 and before are not read.
+    assert.equal(quotaFromHeaders(new Headers({ "ratelimit-limit": "100", "ratelimit-remaining": "97", "ratelimit-reset": "2", "ratelimit-policy": "100;w=60" })), null);
+    assert.equal(quotaFromHeaders(new Headers({ "ratelimit-policy": '"team";q=100;w=60', ratelimit: '"team";r=97;t=2;' })), null);
   });
 });

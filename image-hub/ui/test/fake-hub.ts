@@ -3,6 +3,7 @@
 // access service's /api/ routes, and records every request so tests can assert what was sent.
 import catalogJson from "../../plans.json" with { type: "json" };
 import type { PlanCatalog } from "../src/api.ts";
+import { quotaFieldPairs } from "../../ratelimit-fields.ts";
 
 /** One request the fake received. */
 export interface Seen {
@@ -148,15 +149,16 @@ export function createFakeHub(): FakeHub {
       const u = hub.users.get(grant.user)!;
       const limit = planOf(u.plan).pullsPerWindow;
       const w = catalog.windowSeconds;
-      const rate = { "ratelimit-limit": String(limit), "ratelimit-policy": `${limit};w=${w}` };
+      const rate = (used: number, retryAfterSeconds?: number) =>
+        Object.fromEntries(quotaFieldPairs(u.plan, { limit, remaining: limit - used, resetSeconds: Math.ceil((used * w) / limit), windowSeconds: w }, retryAfterSeconds));
       if (u.used >= limit) {
         const retry = Math.ceil(w / limit);
-        return registryError(429, "TOOMANYREQUESTS", "pull rate limit exceeded", { limit, windowSeconds: w, retryAfterSeconds: retry }, { ...rate, "ratelimit-remaining": "0", "ratelimit-reset": String(w), "retry-after": String(retry) });
+        return registryError(429, "TOOMANYREQUESTS", "pull rate limit exceeded", { limit, windowSeconds: w, retryAfterSeconds: retry }, { ...rate(u.used, retry), "retry-after": String(retry) });
       }
       u.used++;
       return new Response(manifestBody, {
         status: 200,
-        headers: { ...rate, "ratelimit-remaining": String(limit - u.used), "ratelimit-reset": String(Math.ceil((u.used * w) / limit)), "content-type": "application/vnd.oci.image.manifest.v1+json", "docker-content-digest": manifestDigest },
+        headers: { ...rate(u.used), "content-type": "application/vnd.oci.image.manifest.v1+json", "docker-content-digest": manifestDigest },
       });
     }
     return apiError(404, "NOT_FOUND", `no route ${route}`);
