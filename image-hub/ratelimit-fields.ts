@@ -9,8 +9,9 @@
 // `structured-headers` so escaping and list joining follow the RFC rather than a regular expression.
 import { parseList, serializeList } from "structured-headers";
 
-/** The two field names, lower case as HTTP/2 and Node's `IncomingMessage.headers` carry them. */
+/** The quota policy field's name, lower case as HTTP/2 and Node's `IncomingMessage.headers` carry it. */
 export const RATELIMIT_POLICY = "ratelimit-policy";
+/** The current service limit field's name, lower case. */
 export const RATELIMIT = "ratelimit";
 
 /** What an enforcer knows when it answers a pull (a BucketState has these fields). */
