@@ -2,7 +2,8 @@
 // (before it goes to the client). Configuration (JSON):
 //   {"request": [{"name": "x-a", "value": "1"}], "response": [{"name": "x-b", "value": "2"}]}
 // A bad configuration is refused in onConfigure with one log line naming the field, so Envoy rejects it.
-export * from "proxy-wasm-as-sdk/abi/http";
+// Only headers: the smallest export set (Envoy skips the body and trailer calls for this module).
+export * from "proxy-wasm-as-sdk/abi/headers";
 import {
   childPath,
   ConfigReader,
