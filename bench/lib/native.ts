@@ -76,6 +76,10 @@ export function nativeRateLimitRoute(plans: PlanLimit[], windowSeconds: number):
       filter_enforced: { runtime_key: "pulls_enforced", ...always },
       descriptors,
       max_dynamic_descriptors: 100_000,
+      // The client learns its quota from every answer, as from the wasm rate-limit filter (which
+      // sends the IETF draft's fields): Envoy's only built-in form is draft 03's three
+      // x-ratelimit-* headers, written in C++ on the response.
+      enable_x_ratelimit_headers: "DRAFT_VERSION_03",
       rate_limits: [
         {
           actions: [
