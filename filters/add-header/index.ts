@@ -2,7 +2,8 @@
 // (before it goes to the client). Configuration (JSON):
 //   {"request": [{"name": "x-a", "value": "1"}], "response": [{"name": "x-b", "value": "2"}]}
 // A bad configuration is refused in onConfigure with one log line naming the field, so Envoy rejects it.
-export * from "proxy-wasm-as-sdk/abi/http";
+// Only headers: the smallest export set (Envoy skips the body and trailer calls for this module).
+export * from "proxy-wasm-as-sdk/abi/headers";
 import {
   childPath,
   ConfigReader,
@@ -108,11 +109,13 @@ function readHeaders(cfg: ConfigReader, list: JsonArray | null): Array<HeaderToA
   return out;
 }
 
-function addAll(map: HeaderMap, headers: Array<HeaderToAdd>): void {
+// Adds `headers` to `map`; at debug level logs how many ("added 2 request headers", `which` names them).
+function addAll(map: HeaderMap, headers: Array<HeaderToAdd>, which: Text): void {
   for (let i = 0; i < headers.length; i++) {
     const h = unchecked(headers[i]);
     map.addBytes(h.name, h.value);
   }
+  if (logEnabled(LogLevel.Debug)) logDebug(FILTER + TEXTS.get(Text.Added) + decimal(headers.length) + TEXTS.get(which));
 }
 
 /** AddHeaderRoot parses the configuration and creates one AddHeader per stream. */
@@ -149,17 +152,16 @@ class AddHeader extends HttpContext {
 
   /** Implements HttpContext.onRequestHeaders. */
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    addAll(requestHeaders, this.config.request);
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + TEXTS.get(Text.Added) + decimal(this.config.request.length) + TEXTS.get(Text.RequestHeaders));
+    addAll(requestHeaders, this.config.request, Text.RequestHeaders);
     return FilterHeadersStatus.Continue;
   }
 
   /** Implements HttpContext.onResponseHeaders. */
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    addAll(responseHeaders, this.config.response);
-    if (logEnabled(LogLevel.Debug)) logDebug(FILTER + TEXTS.get(Text.Added) + decimal(this.config.response.length) + TEXTS.get(Text.ResponseHeaders));
+    addAll(responseHeaders, this.config.response, Text.ResponseHeaders);
     return FilterHeadersStatus.Continue;
   }
 }
 
-registerRootContext((contextId: u32): RootContext => new AddHeaderRoot(contextId), "add_header");
+// No root id: with one registration the SDK serves every root id (add_header in the examples) with it.
+registerRootContext((contextId: u32): RootContext => new AddHeaderRoot(contextId));

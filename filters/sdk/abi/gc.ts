@@ -1,9 +1,10 @@
 // When garbage is collected. The SDK builds with AssemblyScript's "minimal" runtime: a two-colour
-// mark & sweep over TLSF that runs only when asked. Why not the incremental runtime: it keeps a
-// shadow stack (a store for every managed local on every call) and does GC work inside allocations,
-// which measured as most of an empty filter's per-request cost in Envoy and about a third of every
-// module's size (filters/sdk/PERFORMANCE.md). A stream leaves little garbage, so a full collection
-// every COLLECT_EVERY callbacks is cheaper and keeps linear memory just as flat.
+// mark & sweep (over the SDK's allocator, abi/alloc.ts) that runs only when asked. Why not the
+// incremental runtime: it keeps a shadow stack (a store for every managed local on every call) and
+// does GC work inside allocations, which measured as most of an empty filter's per-request cost in
+// Envoy and about a third of every module's size (filters/sdk/PERFORMANCE.md). A stream leaves
+// little garbage, so a full collection every COLLECT_EVERY callbacks is cheaper and keeps linear
+// memory just as flat.
 //
 // The collector does not scan the wasm stack, so it may only run when no managed value lives there:
 // at the very end of an outermost callback. `depth` counts callbacks in progress, so a callback the

@@ -7,6 +7,8 @@ import { E_ABORT_NO_FILE, E_ABORT_NO_MESSAGE } from "../errors";
 import { LogLevel } from "../types";
 import { proxy_get_current_time_nanoseconds, proxy_log, proc_exit, random_get } from "./imports";
 import { encodeUtf8 } from "../utf8";
+// The allocator that asconfig "use" puts under the collector in place of TLSF (__alloc=sdkAlloc, …).
+import "./alloc";
 
 const CRITICAL: u32 = 5;
 let aborting = false;

@@ -5,7 +5,7 @@
 // a GC step could run while the guest's input buffers are only referenced by raw pointers, so every
 // buffer handed to the host would need __pin/__unpin. With heap.alloc no GC step can run inside a
 // hostcall; the guest copies the result into a managed ArrayBuffer and frees the block right away,
-// which keeps linear memory flat (TLSF reuses the block on the next call).
+// which keeps linear memory flat (the allocator, abi/alloc.ts, reuses the block on the next call).
 
 /** malloc returns `size` bytes of unmanaged memory for the host to write into; 0 only if the heap is exhausted. */
 export function malloc(size: usize): usize {

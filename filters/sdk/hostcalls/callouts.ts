@@ -18,7 +18,7 @@ import { logCritical } from "./log";
 import { serializePairs } from "../pairs";
 import { WasmResult } from "../types";
 import { HeaderPair, toPairs } from "./headers";
-import { setLastResult } from "./status";
+import { httpSetMissing, setLastResult } from "./status";
 import { encodeUtf8 } from "../utf8";
 
 /**
@@ -38,8 +38,9 @@ function answerHttpCall(rootContextId: u32, token: u32, numHeaders: u32, bodySiz
 /**
  * httpCall sends a request to the cluster `upstream`. `headers` must hold ":method", ":path" and
  * ":authority"; timeoutMs 0 means no timeout. Returns the token, or 0 when the host refused
- * (lastResult(): BadArgument for an unknown cluster or missing pseudo-headers, InternalFailure).
- * `handler.onHttpCallResponse` receives the answer.
+ * (lastResult(): BadArgument for an unknown cluster or missing pseudo-headers, InternalFailure;
+ * Unimplemented in a module that re-exports only abi/headers, which has no
+ * proxy_on_http_call_response). `handler.onHttpCallResponse` receives the answer.
  */
 export function httpCall(
   upstream: string,
@@ -49,6 +50,7 @@ export function httpCall(
   timeoutMs: u32,
   handler: CalloutHandler,
 ): u32 {
+  if (httpSetMissing()) return 0;
   const up = encodeUtf8(upstream);
   const h = serializePairs(toPairs(headers));
   const t = serializePairs(toPairs(trailers));

@@ -9,7 +9,7 @@ import {
 import { clearRet, retPtr, retWide, takeResult } from "../abi/malloc";
 import { WasmResult } from "../types";
 import { callbackGeneration } from "./callback";
-import { setLastResult } from "./status";
+import { httpSetMissing, setLastResult } from "./status";
 import { encodeUtf8 } from "../utf8";
 
 /** getCurrentTimeNanoseconds returns the host's wall clock in ns since the epoch; 0 if the host refused. */
@@ -37,8 +37,12 @@ export function callbackTimeNanoseconds(): u64 {
   return clockNanoseconds;
 }
 
-/** setTickPeriod arms the root context's timer (onTick every `periodMs`); 0 disables it. */
+/**
+ * setTickPeriod arms the root context's timer (onTick every `periodMs`); 0 disables it. Unimplemented
+ * in a module that re-exports only abi/headers, which has no proxy_on_tick.
+ */
 export function setTickPeriod(periodMs: u32): WasmResult {
+  if (httpSetMissing()) return WasmResult.Unimplemented;
   return <WasmResult>proxy_set_tick_period_milliseconds(periodMs);
 }
 
