@@ -192,6 +192,9 @@ describe(`Image Hub UI end to end (${choice.label}, ${enforceMode()} mode)`, { t
     const field = page.locator(".pull-box .copy-field").first();
     await field.waitFor();
     assert.match((await field.locator("label").textContent())!, /^With oras/);
+    // The page shows the USERNAME placeholder until the session has loaded; wait for the user's own
+    // command (a page that never shows it fails here on the timeout).
+    await page.waitForFunction((user) => document.querySelector<HTMLInputElement>(".pull-box .copy-field input")?.value.includes(`--user ${user} `), username, { timeout: 15_000 });
     const command = await field.locator("input").inputValue();
     const repository = decodeURIComponent(repoPath.slice("/repositories/".length));
     const host = new URL(stack!.url).host;
