@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { createChain, type ChainFilter } from "proxy-wasm-host-emulator";
 import { loadFilterConfigs } from "./lib/deps.ts";
 import { generateBenchKey, makeUsers } from "./lib/identity.ts";
+import { buildBenchModules } from "./lib/modules.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const REPO = "bench/app";
@@ -57,6 +58,11 @@ const arms: [string, ChainFilter[]][] = [
 if (existsSync(join(dir, "policy.wasm"))) {
   arms.push(["one composed module", [{ name: "policy", rootId: "policy", wasm: readFileSync(join(dir, "policy.wasm")), pluginConfig: composed.pluginConfig }]]);
 }
+// The envoy-cost arm that makes the composed module's hostcalls with no work of its own: its counts
+// should match the composed module's (bench/modules/policy-hostcalls.wat).
+const { modules } = await buildBenchModules(root);
+const contract = modules.find((m) => m.id === "policy-hostcalls");
+if (contract) arms.push(["the hostcalls alone (policy-hostcalls.wat)", [{ name: "policy-hostcalls", rootId: "", wasm: readFileSync(contract.wasm), pluginConfig: "" }]]);
 
 for (const [label, filters] of arms) {
   const c = await createChain({ filters });

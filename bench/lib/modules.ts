@@ -1,5 +1,6 @@
 // The comparison modules the "filter cost in Envoy" table needs and the filter build does not make:
-// the no-op floor (bench/modules/floor.wat, assembled with wabt), our SDK's empty and hello filters,
+// the no-op floor (bench/modules/floor.wat, assembled with wabt), the policy contract's hostcall
+// floor (bench/modules/policy-hostcalls.wat, likewise), our SDK's empty and hello filters,
 // and the same hello in the two peer AssemblyScript SDKs, compiled from their npm packages with the
 // compiler each one requires. Outputs go to build/bench/; a module newer than its sources is reused.
 import { spawn } from "node:child_process";
@@ -8,7 +9,7 @@ import { dirname, join } from "node:path";
 
 /** One built comparison module. */
 export interface BenchModule {
-  id: "floor" | "sdk-empty" | "sdk-hello" | "gcore-hello" | "solo-hello";
+  id: "floor" | "policy-hostcalls" | "sdk-empty" | "sdk-hello" | "gcore-hello" | "solo-hello";
   wasm: string;
   /** Root id the module registers (Envoy passes it as plugin_root_id). */
   rootId: string;
@@ -31,12 +32,12 @@ function run(args: string[], cwd: string, label: string): Promise<void> {
   });
 }
 
-/** Assembles floor.wat into `out` with wabt; rejects on a WAT error. */
-async function buildFloor(root: string, out: string): Promise<void> {
-  const src = join(root, "bench/modules/floor.wat");
+/** Assembles bench/modules/<file> into `out` with wabt; rejects on a WAT error. */
+async function buildWat(root: string, file: string, out: string): Promise<void> {
+  const src = join(root, "bench/modules", file);
   if (fresh(out, [src])) return;
   const wabt = await (await import("wabt")).default();
-  const mod = wabt.parseWat("floor.wat", readFileSync(src, "utf8"));
+  const mod = wabt.parseWat(file, readFileSync(src, "utf8"));
   try {
     writeFileSync(out, Buffer.from(mod.toBinary({}).buffer));
   } finally {
@@ -63,7 +64,8 @@ export async function buildBenchModules(root: string): Promise<{ modules: BenchM
     await run([asc, src(`${id}.ts`), "--config", "asconfig.json", "--target", "release", "-o", out], root, id);
   };
   const jobs: { m: BenchModule; build: (out: string) => Promise<void> }[] = [
-    { m: { id: "floor", wasm: join(outDir, "floor.wasm"), rootId: "" }, build: (out) => buildFloor(root, out) },
+    { m: { id: "floor", wasm: join(outDir, "floor.wasm"), rootId: "" }, build: (out) => buildWat(root, "floor.wat", out) },
+    { m: { id: "policy-hostcalls", wasm: join(outDir, "policy-hostcalls.wasm"), rootId: "" }, build: (out) => buildWat(root, "policy-hostcalls.wat", out) },
     { m: { id: "sdk-empty", wasm: join(outDir, "sdk-empty.wasm"), rootId: "" }, build: ours("sdk-empty") },
     { m: { id: "sdk-hello", wasm: join(outDir, "sdk-hello.wasm"), rootId: "" }, build: ours("sdk-hello") },
     {

@@ -153,6 +153,8 @@ async function armSpecs(ctx: SectionContext, key: ReturnType<typeof generateBenc
   const mod = (id: string) => built.modules.find((m) => m.id === id);
   const floor = mod("floor");
   if (floor) arms.push(wasmArm("floor", "floor (no-op WAT module)", floor.wasm, floor.rootId, bearer));
+  const contract = mod("policy-hostcalls");
+  if (contract) arms.push(wasmArm("policy-hostcalls", "an allowed pull's 13 hostcalls alone (WAT module, no work of its own)", contract.wasm, contract.rootId, bearer));
   arms.push({
     id: "native",
     label: "native jwt_authn (JWT cache) + local_ratelimit",
