@@ -3,6 +3,14 @@
 import { ACTION_DELETE, ACTION_PULL, ACTION_PUSH } from "proxy-wasm-as-sdk/registry/routes";
 
 /**
+ * regionIs tells whether text[start, end) is exactly `word`, compared in place: the grant list is
+ * read on every request, and a substring per entry and per action was an allocation each.
+ */
+function regionIs(text: string, start: i32, end: i32, word: string): bool {
+  return end - start == word.length && memory.compare(changetype<usize>(text) + (<usize>start << 1), changetype<usize>(word), <usize>word.length << 1) == 0;
+}
+
+/**
  * grantedActions returns the action bits `access` (CONTRACT.md x-hub-access:
  * "repository:<name>:<a,b> ...") grants on `repository`, merging repeated entries; 0 when none.
  */
@@ -18,28 +26,28 @@ export function grantedActions(access: string, repository: string): i32 {
     const nameEnd = nameStart + repository.length;
     if (
       end - start > 11 &&
-      access.substring(start, nameStart) == "repository:" &&
+      regionIs(access, start, nameStart, "repository:") &&
       nameEnd < end &&
       access.charCodeAt(nameEnd) == 0x3a &&
-      access.substring(nameStart, nameEnd) == repository
+      regionIs(access, nameStart, nameEnd, repository)
     ) {
-      bits |= actionBits(access.substring(nameEnd + 1, end));
+      bits |= actionBits(access, nameEnd + 1, end);
     }
     start = end + 1;
   }
   return bits;
 }
 
-function actionBits(list: string): i32 {
+/** The action bits of the comma-separated list text[from, to). */
+function actionBits(text: string, from: i32, to: i32): i32 {
   let bits = 0;
-  let start = 0;
-  while (start <= list.length) {
-    let end = list.indexOf(",", start);
-    if (end < 0) end = list.length;
-    const action = list.substring(start, end);
-    if (action == "pull") bits |= ACTION_PULL;
-    else if (action == "push") bits |= ACTION_PUSH;
-    else if (action == "delete") bits |= ACTION_DELETE;
+  let start = from;
+  while (start <= to) {
+    let end = text.indexOf(",", start);
+    if (end < 0 || end > to) end = to;
+    if (regionIs(text, start, end, "pull")) bits |= ACTION_PULL;
+    else if (regionIs(text, start, end, "push")) bits |= ACTION_PUSH;
+    else if (regionIs(text, start, end, "delete")) bits |= ACTION_DELETE;
     start = end + 1;
   }
   return bits;

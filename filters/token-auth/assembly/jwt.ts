@@ -38,10 +38,8 @@ const RAW_PROBES: u32 = 8;
 /** Bytes an Authorization value may have beyond its token ("Bearer " and some spaces) and still be cached. */
 const RAW_SLACK: i32 = 16;
 
-/** One cache entry: the Authorization value's bytes, their hash and the identity they verified to. */
-class RawEntry {
-  constructor(readonly value: ArrayBuffer, readonly hash: u32, readonly identity: VerifiedToken) {}
-}
+/** Distinct plan ids the verifier shares between cached identities (plans are few; past this, not shared). */
+const MAX_SHARED_PLANS: i32 = 16;
 
 /** How many trailing bytes of an Authorization value the cache hashes: a JWT ends with its signature. */
 const RAW_HASHED_BYTES: usize = 48;
@@ -50,15 +48,25 @@ const RAW_HASHED_BYTES: usize = 48;
  * FNV-1a over the length and the last RAW_HASHED_BYTES bytes (where a token's HMAC signature is, so
  * tokens differ there); only a slot picker: a hit also compares every byte.
  */
-function hashBytes(bytes: ArrayBuffer): u32 {
-  const at = changetype<usize>(bytes);
-  const length = <usize>bytes.byteLength;
+function hashBytes(at: usize, length: usize): u32 {
   let hash: u32 = (0x811c9dc5 ^ <u32>length) * 0x01000193;
   for (let i: usize = length > RAW_HASHED_BYTES ? length - RAW_HASHED_BYTES : 0; i < length; i++) {
     hash ^= <u32>load<u8>(at + i);
     hash *= 0x01000193;
   }
   return hash;
+}
+
+/**
+ * sameBytes tells whether the `length` bytes at `a` and `b` are equal, eight at a time: a cache hit
+ * compares a whole Authorization value (~340 bytes), and memory.compare goes byte by byte in a build
+ * optimised for size.
+ */
+function sameBytes(a: usize, b: usize, length: usize): bool {
+  let i: usize = 0;
+  for (; i + 8 <= length; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
+  for (; i < length; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  return true;
 }
 
 /** JwtSettings are the checks of CONTRACT.md with values from the plugin configuration. */
@@ -82,8 +90,16 @@ export class JwtVerifier {
   private readonly given: StaticArray<u8> = new StaticArray<u8>(SHA256_DIGEST_BYTES);
   /** Whether the last verifyCached found its value (then a null answer is a refusal with `reason`). */
   cached: bool = false;
-  /** Authorization values whose token verified (see RAW_SLOTS); only the time checks are redone on a hit. */
-  private readonly raw: StaticArray<RawEntry | null> = new StaticArray<RawEntry | null>(<i32>RAW_SLOTS);
+  // Authorization values whose token verified (see RAW_SLOTS); only the time checks are redone on a
+  // hit. A slot is three parallel entries, not an object: the collector marks every live object at
+  // each collection, and per entry this leaves only the identity and its strings to mark. The value's
+  // bytes live in an unmanaged block (u32 length, then the bytes; 0 when the slot is empty), freed
+  // when the slot is overwritten.
+  private readonly rawValues: StaticArray<usize> = new StaticArray<usize>(<i32>RAW_SLOTS);
+  private readonly rawHashes: StaticArray<u32> = new StaticArray<u32>(<i32>RAW_SLOTS);
+  private readonly rawIdentities: StaticArray<VerifiedToken | null> = new StaticArray<VerifiedToken | null>(<i32>RAW_SLOTS);
+  /** Plan ids seen in verified tokens, so that cached identities share one string per plan. */
+  private readonly plans: Array<string> = new Array<string>();
 
   constructor(readonly settings: JwtSettings) {
     this.signing = new Uint8Array(settings.maxTokenLength);
@@ -105,21 +121,20 @@ export class JwtVerifier {
   }
 
   /**
-   * verifyCached returns the identity of a request whose Authorization value (`authorization`, its
-   * raw bytes) already verified, re-checked against exp/nbf at `nowSeconds` (null with `reason` set
+   * verifyCached returns the identity of a request whose Authorization value (its raw bytes: `length`
+   * at `at`) already verified, re-checked against exp/nbf at `nowSeconds` (null with `reason` set
    * when it no longer holds); null with `cached` false when the value is not cached (then use verify).
    */
-  verifyCached(authorization: ArrayBuffer, nowSeconds: f64): VerifiedToken | null {
+  verifyCached(at: usize, length: i32, nowSeconds: f64): VerifiedToken | null {
     this.cached = false;
-    const hash = hashBytes(authorization);
-    const length = authorization.byteLength;
+    const hash = hashBytes(at, <usize>length);
     for (let i: u32 = 0; i < RAW_PROBES; i++) {
-      const entry = unchecked(this.raw[(hash + i) & (RAW_SLOTS - 1)]);
-      if (entry === null) return null;
-      const value = entry.value;
-      if (entry.hash == hash && value.byteLength == length && memory.compare(changetype<usize>(value), changetype<usize>(authorization), <usize>length) == 0) {
+      const slot = <i32>((hash + i) & (RAW_SLOTS - 1));
+      const value = unchecked(this.rawValues[slot]);
+      if (value == 0) return null;
+      if (unchecked(this.rawHashes[slot]) == hash && load<u32>(value) == <u32>length && sameBytes(value + 4, at, <usize>length)) {
         this.cached = true;
-        return this.checkTimes(entry.identity, nowSeconds);
+        return this.checkTimes(changetype<VerifiedToken>(unchecked(this.rawIdentities[slot])), nowSeconds);
       }
     }
     return null;
@@ -127,21 +142,50 @@ export class JwtVerifier {
 
   /**
    * rememberAuthorization caches `identity` (from verify) under the Authorization value it came from
-   * (kept, not copied). A value longer than maxTokenLength + RAW_SLACK (padding around the token) is
+   * (its bytes copied). A value longer than maxTokenLength + RAW_SLACK (padding around the token) is
    * not cached, so an entry never holds more than that.
    */
   rememberAuthorization(authorization: ArrayBuffer, identity: VerifiedToken): void {
-    if (authorization.byteLength > this.settings.maxTokenLength + RAW_SLACK) return;
-    const hash = hashBytes(authorization);
-    let slot = hash & (RAW_SLOTS - 1);
+    const length = authorization.byteLength;
+    if (length > this.settings.maxTokenLength + RAW_SLACK) return;
+    const hash = hashBytes(changetype<usize>(authorization), <usize>length);
+    let slot = <i32>(hash & (RAW_SLOTS - 1));
     for (let i: u32 = 0; i < RAW_PROBES; i++) {
-      const at = (hash + i) & (RAW_SLOTS - 1);
-      if (unchecked(this.raw[at]) === null) {
+      const at = <i32>((hash + i) & (RAW_SLOTS - 1));
+      if (unchecked(this.rawValues[at]) == 0) {
         slot = at;
         break;
       }
     }
-    unchecked((this.raw[slot] = new RawEntry(authorization, hash, identity)));
+    const old = unchecked(this.rawValues[slot]);
+    if (old != 0) heap.free(old);
+    const value = heap.alloc(4 + <usize>length);
+    store<u32>(value, <u32>length);
+    memory.copy(value + 4, changetype<usize>(authorization), <usize>length);
+    unchecked((this.rawValues[slot] = value));
+    unchecked((this.rawHashes[slot] = hash));
+    unchecked((this.rawIdentities[slot] = identity));
+  }
+
+  /**
+   * clear empties the cache and frees its value blocks (the collector does not know them). Call it
+   * when this verifier is replaced, or its blocks stay allocated.
+   */
+  clear(): void {
+    for (let i = 0; i < <i32>RAW_SLOTS; i++) {
+      const value = unchecked(this.rawValues[i]);
+      if (value != 0) heap.free(value);
+      unchecked((this.rawValues[i] = 0));
+      unchecked((this.rawIdentities[i] = null));
+    }
+  }
+
+  /** sharedPlan returns the plan id string an earlier identity already holds when equal to `plan`, else `plan`. */
+  private sharedPlan(plan: string): string {
+    const plans = this.plans;
+    for (let i = 0; i < plans.length; i++) if (unchecked(plans[i]) == plan) return unchecked(plans[i]);
+    if (plans.length < MAX_SHARED_PLANS) plans.push(plan);
+    return plan;
   }
 
   private checkTimes(identity: VerifiedToken, now: f64): VerifiedToken | null {
@@ -226,6 +270,7 @@ export class JwtVerifier {
     if (!isHeaderSafe(token.subject)) return this.refuse(Reason.SubMalformed);
     token.plan = stringClaim(claims, name(Name.Plan));
     if (!isPlanId(token.plan)) return this.refuse(Reason.PlanMalformed);
+    token.plan = this.sharedPlan(token.plan);
     // A registry token always carries `access` (possibly empty); one without it is not ours, and
     // the access service in app mode refuses it the same way (CONTRACT.md).
     const access = claims.get(name(Name.Access));
