@@ -32,8 +32,8 @@ function run(args: string[], cwd: string, label: string): Promise<void> {
   });
 }
 
-/** Assembles bench/modules/<file> into `out` with wabt; rejects on a WAT error. */
-async function buildWat(root: string, file: string, out: string): Promise<void> {
+/** Assembles bench/modules/<file> into `out` with wabt (unless `out` is newer); rejects on a WAT error. */
+export async function buildWat(root: string, file: string, out: string): Promise<void> {
   const src = join(root, "bench/modules", file);
   if (fresh(out, [src])) return;
   const wabt = await (await import("wabt")).default();
