@@ -1,6 +1,6 @@
 // The comparison modules the "filter cost in Envoy" table needs and the filter build does not make:
 // the no-op floor (bench/modules/floor.wat, assembled with wabt), the policy contract's hostcall
-// floor (bench/modules/policy-hostcalls.wat, likewise), our SDK's empty and hello filters,
+// floor and add-header's (bench/modules/*-hostcalls.wat, likewise), our SDK's empty and hello filters,
 // and the same hello in the two peer AssemblyScript SDKs, compiled from their npm packages with the
 // compiler each one requires. Outputs go to build/bench/; a module newer than its sources is reused.
 import { spawn } from "node:child_process";
@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 
 /** One built comparison module. */
 export interface BenchModule {
-  id: "floor" | "policy-hostcalls" | "sdk-empty" | "sdk-hello" | "gcore-hello" | "solo-hello";
+  id: "floor" | "policy-hostcalls" | "add-header-hostcalls" | "sdk-empty" | "sdk-hello" | "gcore-hello" | "solo-hello";
   wasm: string;
   /** Root id the module registers (Envoy passes it as plugin_root_id). */
   rootId: string;
@@ -32,8 +32,8 @@ function run(args: string[], cwd: string, label: string): Promise<void> {
   });
 }
 
-/** Assembles bench/modules/<file> into `out` with wabt; rejects on a WAT error. */
-async function buildWat(root: string, file: string, out: string): Promise<void> {
+/** Assembles bench/modules/<file> into `out` with wabt (unless `out` is newer); rejects on a WAT error. */
+export async function buildWat(root: string, file: string, out: string): Promise<void> {
   const src = join(root, "bench/modules", file);
   if (fresh(out, [src])) return;
   const wabt = await (await import("wabt")).default();
@@ -66,6 +66,7 @@ export async function buildBenchModules(root: string): Promise<{ modules: BenchM
   const jobs: { m: BenchModule; build: (out: string) => Promise<void> }[] = [
     { m: { id: "floor", wasm: join(outDir, "floor.wasm"), rootId: "" }, build: (out) => buildWat(root, "floor.wat", out) },
     { m: { id: "policy-hostcalls", wasm: join(outDir, "policy-hostcalls.wasm"), rootId: "" }, build: (out) => buildWat(root, "policy-hostcalls.wat", out) },
+    { m: { id: "add-header-hostcalls", wasm: join(outDir, "add-header-hostcalls.wasm"), rootId: "" }, build: (out) => buildWat(root, "add-header-hostcalls.wat", out) },
     { m: { id: "sdk-empty", wasm: join(outDir, "sdk-empty.wasm"), rootId: "" }, build: ours("sdk-empty") },
     { m: { id: "sdk-hello", wasm: join(outDir, "sdk-hello.wasm"), rootId: "" }, build: ours("sdk-hello") },
     {

@@ -5,7 +5,8 @@
 ;; response: RateLimit-Policy and RateLimit. Envoy calls malloc twice per request (for the header
 ;; map and the shared-data value), as it does for the composed module. Whatever this module costs
 ;; over floor.wat is what Envoy charges for the contract itself; the composed module's cost over this
-;; one is the SDK's and the filters' own work. `npx tsx bench/hostcalls.ts` counts both per request.
+;; one is the SDK's and the filters' own work. `npx tsx bench/hostcalls.ts` counts both per request;
+;; test/bench/hostcall-floors.test.ts keeps them equal.
 (module
   (import "env" "proxy_get_header_map_pairs" (func $pairs (param i32 i32 i32) (result i32)))
   (import "env" "proxy_get_current_time_nanoseconds" (func $now (param i32) (result i32)))

@@ -1,6 +1,6 @@
 // Hello in our SDK: adds `hello: world!` to every response, written the way the README teaches, so
 // it compares with the same hello in the two peer SDKs (gcore-hello.ts, solo-hello.ts).
-export * from "proxy-wasm-as-sdk/abi/http";
+export * from "proxy-wasm-as-sdk/abi/headers";
 import { FilterHeadersStatus, HttpContext, registerRootContext, responseHeaders, RootContext } from "proxy-wasm-as-sdk";
 
 class Hello extends HttpContext {

@@ -174,6 +174,8 @@ async function armSpecs(ctx: SectionContext, key: ReturnType<typeof generateBenc
     if (m) arms.push(wasmArm(id, label, m.wasm, m.rootId, bearer));
   }
   arms.push(wasmArm("add-header", "add-header (config.example.json)", addHeaderWasm, "add_header", bearer, JSON.parse(readFileSync(join(root, "filters/add-header/config.example.json"), "utf8"))));
+  const addHeaderCalls = mod("add-header-hostcalls");
+  if (addHeaderCalls) arms.push(wasmArm("add-header-hostcalls", "add-header's 3 hostcalls alone (WAT module, no work of its own)", addHeaderCalls.wasm, addHeaderCalls.rootId, bearer));
   for (const p of policy) arms.push({ id: p.name, label: `${p.name} alone`, filters: [p], headers: p.name === "token-auth" ? bearer : identity, wasm: [p.wasm] });
   arms.push({ id: "policy-chain", label: "token-auth + plan-enforcement + rate-limit (three modules)", filters: policy, headers: bearer, wasm: policy.map((p) => p.wasm) });
   // The same three filters and configurations composed into ONE module (filters/policy): the

@@ -7,7 +7,7 @@
 // Envoy skips the callbacks a module does not export (a body, trailers or timer event then continues
 // without calling the module), so with this set onRequestBody, onResponseBody, the trailers
 // callbacks, onTick, onQueueReady and onForeignFunction are never called; httpCall and setTickPeriod
-// refuse loudly (Unimplemented and one critical line), since their answers could never arrive.
+// refuse (0 / Unimplemented, see lastResult()), since their answers could never arrive.
 // abi/http.ts is this set plus those callbacks.
 import { anyContext, createRoot, createStream, forgetContext, rootContext, setActiveContext } from "../dispatcher";
 import { refreshLogLevel, refreshLogLevelForStream } from "../hostcalls/log";
