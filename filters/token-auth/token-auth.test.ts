@@ -239,6 +239,22 @@ for (const build of BUILDS) {
       assert.equal(policy.chain.getMetric("image_hub.token_auth.allowed"), 81n);
     });
 
+    it("should keep linear memory flat while its token cache turns over (a slot's old value is freed)", async () => {
+      const policy = await startPolicy({ only, debug: build.debug });
+      const now = policy.nowSeconds();
+      // 3 × 1024 distinct tokens: the cache (1024 slots) overwrites most entries twice. Its values live
+      // outside the collector's heap, so a slot that did not free its old value would grow memory by
+      // ≈ 512 bytes per overwrite (≈ 16 pages between the two readings).
+      const pull = async (i: number) => {
+        const r = await policy.send("GET", "/v2/", { authorization: `Bearer ${mintToken({ now, sub: `churn${i}` })}` });
+        assert.equal(r.status, 200, `token ${i}`);
+      };
+      for (let i = 0; i < 1024; i++) await pull(i);
+      const pages = policy.chain.memoryPages(0, 0);
+      for (let i = 1024; i < 3072; i++) await pull(i);
+      assert.ok(policy.chain.memoryPages(0, 0) <= pages + 1, `${pages} pages after 1024 tokens, ${policy.chain.memoryPages(0, 0)} after 3072`);
+    });
+
     it("should accept a token signed with the second configured key (rotation)", async () => {
       const policy = await startPolicy({ only, debug: build.debug });
       const token = mintToken({ now: policy.nowSeconds(), key: DEMO_SIGNING_KEYS[1] });
