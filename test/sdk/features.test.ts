@@ -142,6 +142,20 @@ for (const build of bothBuilds("build/test-sdk", "features")) {
       );
     });
 
+    it("should read back through a snapshot what was written through it, decoded as the host would answer", async () => {
+      const { host } = await start({ rootId: "snapshot" });
+      const stream = host.http();
+      stream.callOnRequestHeaders([[":path", "/"], ["x-other", "1"]], true);
+      const headers = new Map(stream.getCurrentRequestHeaders());
+      assert.equal(headers.get("x-wrote"), "yes");
+      // A plain value is the written string; one with a lone surrogate went out as WTF-8 (ED A0 80),
+      // which reads back as three U+FFFD, never as the surrogate the filter wrote.
+      assert.equal(headers.get("x-read-plain"), "plain-2");
+      assert.equal(headers.get("x-read-lone"), "97,65533,65533,65533,98");
+      assert.equal(headers.get("x-found-length"), String("plain-2".length));
+      assert.equal(headers.get("x-has-missing"), "no");
+    });
+
     it("should rewrite the buffered response body", async () => {
       const { host } = await start({ rootId: "body" });
       const stream = host.http();

@@ -5,6 +5,7 @@
 //   "state":          shared data with CAS, a counter, a gauge, properties, the clock and the tick timer
 //   "body":           rewrites the response body (replace, prepend, append)
 //   "queue":          each request enqueues its path; onQueueReady drains the queue into log lines
+//   "snapshot":       writes two headers through a current snapshot and adds what the snapshot reads back
 export * from "proxy-wasm-as-sdk/abi/exports";
 import {
   Counter,
@@ -192,6 +193,42 @@ class QueueStream extends HttpContext {
   }
 }
 
+class SnapshotRoot extends RootContext {
+  createHttpContext(contextId: u32): HttpContext {
+    return new SnapshotStream(contextId, this);
+  }
+}
+
+/** The UTF-16 code units of `text`, comma-separated: a lone surrogate shows as itself, not as U+FFFD. */
+function units(text: string | null): string {
+  if (text === null) return "null";
+  const out = new Array<string>();
+  for (let i = 0; i < text.length; i++) out.push(text.charCodeAt(i).toString());
+  return out.join(",");
+}
+
+class SnapshotStream extends HttpContext {
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    const snap = requestHeaders.snapshot();
+    // Both values are built at run time (not literals), as a filter's identity values are.
+    const plain = "plain-" + numHeaders.toString();
+    const lone = "a" + String.fromCharCode(0xd800) + "b";
+    const wrote = requestHeaders.replace("x-plain", plain) == WasmResult.Ok && requestHeaders.replace("x-lone", lone) == WasmResult.Ok;
+    const readPlain = snap.get("x-plain");
+    const readLone = snap.get("x-lone");
+    const found = snap.find("x-plain") ? snap.foundLength : -1;
+    const hasMissing = snap.has("x-missing");
+    // add() makes the next snapshot read the map again; every read above is done.
+    requestHeaders.add("x-wrote", wrote ? "yes" : "no");
+    requestHeaders.add("x-read-plain", readPlain === null ? "null" : readPlain);
+    requestHeaders.add("x-read-lone", units(readLone));
+    requestHeaders.add("x-found-length", found.toString());
+    requestHeaders.add("x-has-missing", hasMissing ? "yes" : "no");
+    return FilterHeadersStatus.Continue;
+  }
+}
+
+registerRootContext((id: u32): RootContext => new SnapshotRoot(id), "snapshot");
 registerRootContext((id: u32): RootContext => new QueueRoot(id), "queue");
 registerRootContext((id: u32): RootContext => new NamedRoot(id, "alpha"), "alpha");
 registerRootContext((id: u32): RootContext => new NamedRoot(id, "beta"), "beta");
