@@ -99,6 +99,22 @@ describe("computeFindings", () => {
     assert.equal(f["throughput-vs-native"].met, false);
   });
 
+  test("judges our hello against the cheaper peer by difference, even when a noisy arm lands below the floor", () => {
+    const arm = (id: string, addedP50VsFloor: number) => ({ id, label: id, addedP50VsFloor, rpsVsBare: 1 });
+    const costRun = (arms: ReturnType<typeof arm>[]) =>
+      ({ ...base, envoyFilterCost: { tool: "µs client", rounds: 27, loadAverage: { start: [1, 1, 1], end: [1, 1, 1] }, arms } }) as unknown as BenchResults;
+    const cases: [string, number, number, number, number, boolean][] = [
+      ["cheaper than both", 6.6, 12.1, 16.9, -5.5, true],
+      ["a peer below the floor, ours above it", -2.3, -5.4, 8.9, 3.1, false],
+      ["ours below the floor, cheaper than both", -3, -1, 4, -2, true],
+    ];
+    for (const [label, ours, gcore, solo, value, met] of cases) {
+      const f = Object.fromEntries(computeFindings(costRun([arm("sdk-hello", ours), arm("gcore-hello", gcore), arm("solo-hello", solo)])).map((x) => [x.id, x]));
+      assert.equal(f["cost-hello-vs-peers"].value, value, label);
+      assert.equal(f["cost-hello-vs-peers"].met, met, label);
+    }
+  });
+
   test("reports a missing input as not measured, never as a number", () => {
     const f = computeFindings(base);
     assert.ok(f.length >= 5);
